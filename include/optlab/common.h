@@ -1,0 +1,88 @@
+/* common.h: what every optlab module shares: error codes and messages, spec strings
+ * ("name:key=value,..."), atomic file writes, checked allocation.
+ *
+ * Errors: a function that can fail returns 0 on success or an OL_E* code, and leaves a one-line
+ * message (what is wrong and how to fix it) in a thread-local buffer that ol_error() returns.
+ * The library never exits or aborts on user input. */
+#ifndef OPTLAB_COMMON_H
+#define OPTLAB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+    OL_OK = 0,
+    OL_EARG = 1,      /* invalid argument, spec or setting (the CLI exits 2: usage error) */
+    OL_EIO = 2,       /* a file could not be opened, read or written */
+    OL_EFORMAT = 3,   /* a file is corrupt, truncated, foreign or of a newer version */
+    OL_ENOMEM = 4,    /* allocation failed or a size would overflow */
+    OL_ENUMERIC = 5,  /* NaN or Inf where a finite number is required */
+    OL_ESTATE = 6     /* an operation not valid in the current state (e.g. a schedule stepped past its end) */
+};
+
+/* Sets the thread's error message (printf-style) and returns code, so `return ol_fail(OL_EARG, ...)`. */
+int ol_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last error message of this thread ("" if none). */
+const char *ol_error(void);
+/* Returns the CLI exit status for an error code: 2 for OL_EARG, 1 otherwise, 0 for OL_OK. */
+int ol_exit_status(int code);
+
+/* ---- spec strings: NAME[:key=value,key=value,...]; lists inside a value use '/' ---- */
+#define OL_SPEC_MAX_KEYS 16
+#define OL_SPEC_MAX_LEN 256
+typedef struct {
+    char name[64];
+    int n_keys;
+    char key[OL_SPEC_MAX_KEYS][32];
+    char value[OL_SPEC_MAX_KEYS][OL_SPEC_MAX_LEN];
+    unsigned used;     /* bit i set once key i has been read by an ol_spec_get_* call */
+} ol_spec;
+
+/* Parses text into spec; what names a spec kind ("optimizer", "schedule") for messages. */
+int ol_spec_parse(ol_spec *spec, const char *text, const char *what);
+/* Looks up key; returns 1 and sets *out when present and a valid finite number, 0 when absent
+ * (out = def), or -OL_EARG (with message) when malformed. Range checks are the caller's. */
+int ol_spec_get_double(ol_spec *spec, const char *key, double def, double *out);
+/* As above for a whole number (rejects fractions and values outside [lo, hi]). */
+int ol_spec_get_long(ol_spec *spec, const char *key, long def, long lo, long hi, long *out);
+/* The raw string value or NULL if absent (marks the key used). */
+const char *ol_spec_get_str(ol_spec *spec, const char *key);
+/* Fails with a message naming the first key no getter asked for ("unknown key 'x' for adam;
+ * valid keys: ..."); valid_keys is the list to show. */
+int ol_spec_check_unused(const ol_spec *spec, const char *valid_keys);
+
+/* Parses a whole finite double from text (no trailing junk); 0 on success, OL_EARG otherwise
+ * with a message naming what (e.g. "--lr"). */
+int ol_parse_double(const char *text, const char *what, double *out);
+/* Parses a whole integer in [lo, hi]. */
+int ol_parse_long(const char *text, const char *what, long lo, long hi, long *out);
+
+/* ---- atomic file writes: temporary name, fflush, fsync, rename, fsync of the directory ---- */
+typedef struct {
+    FILE *f;           /* write here */
+    char path[4096];   /* final name */
+    char tmp[4096];    /* temporary name in the same directory */
+} ol_afile;
+int ol_afile_open(ol_afile *a, const char *path);
+/* Flushes, fsyncs, closes and renames onto the final name; on failure removes the temporary. */
+int ol_afile_commit(ol_afile *a);
+/* Closes and removes the temporary; the final name is untouched. Safe to call twice. */
+void ol_afile_abort(ol_afile *a);
+/* Writes len bytes atomically to path. */
+int ol_write_file_atomic(const char *path, const void *data, size_t len);
+/* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */
+int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
+
+/* ---- allocation: NULL + OL_ENOMEM message on failure or on n * size overflow ---- */
+void *ol_calloc(size_t n, size_t size);
+void *ol_malloc_array(size_t n, size_t size);
+/* 64-byte aligned, zeroed; free with free(). */
+void *ol_aligned_calloc(size_t n, size_t size);
+/* 1 if a * b overflows size_t (and sets an OL_ENOMEM message naming what). */
+int ol_mul_overflows(size_t a, size_t b, const char *what);
+
+/* CRC-32 (zlib's polynomial) of len bytes, continuing from crc (start with 0). */
+uint32_t ol_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,285 @@
+/* common.c: error messages, spec parsing, atomic writes and checked allocation shared by every
+ * module (see include/optlab/common.h). */
+#include "optlab/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static _Thread_local char error_message[1024];
+
+int ol_fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *ol_error(void) { return error_message; }
+
+int ol_exit_status(int code) { return code == OL_OK ? 0 : code == OL_EARG ? 2 : 1; }
+
+/* ---- spec strings ---- */
+
+int ol_spec_parse(ol_spec *spec, const char *text, const char *what) {
+    memset(spec, 0, sizeof *spec);
+    if (!text || !*text) return ol_fail(OL_EARG, "empty %s spec", what);
+    const char *colon = strchr(text, ':');
+    size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+    if (name_len == 0 || name_len >= sizeof spec->name)
+        return ol_fail(OL_EARG, "bad %s spec '%s': expected NAME[:key=value,...]", what, text);
+    memcpy(spec->name, text, name_len);
+    if (!colon) return OL_OK;
+    const char *p = colon + 1;
+    if (!*p) return ol_fail(OL_EARG, "bad %s spec '%s': nothing after ':'", what, text);
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (!eq || eq == p)
+            return ol_fail(OL_EARG, "bad %s spec '%s': '%.*s' is not key=value", what, text, (int)len, p);
+        size_t key_len = (size_t)(eq - p), val_len = len - key_len - 1;
+        if (spec->n_keys == OL_SPEC_MAX_KEYS)
+            return ol_fail(OL_EARG, "bad %s spec '%s': more than %d keys", what, text, OL_SPEC_MAX_KEYS);
+        if (key_len >= sizeof spec->key[0] || val_len >= sizeof spec->value[0])
+            return ol_fail(OL_EARG, "bad %s spec '%s': key or value too long", what, text);
+        if (val_len == 0)
+            return ol_fail(OL_EARG, "bad %s spec '%s': key '%.*s' has no value", what, text, (int)key_len, p);
+        int k = spec->n_keys;
+        memcpy(spec->key[k], p, key_len);
+        spec->key[k][key_len] = 0;
+        memcpy(spec->value[k], eq + 1, val_len);
+        spec->value[k][val_len] = 0;
+        for (int j = 0; j < k; j++)
+            if (!strcmp(spec->key[j], spec->key[k]))
+                return ol_fail(OL_EARG, "bad %s spec '%s': key '%s' given twice", what, text, spec->key[k]);
+        spec->n_keys++;
+        if (!end) break;
+        p = end + 1;
+        if (!*p) return ol_fail(OL_EARG, "bad %s spec '%s': trailing ','", what, text);
+    }
+    return OL_OK;
+}
+
+static int spec_find(ol_spec *spec, const char *key) {
+    for (int i = 0; i < spec->n_keys; i++)
+        if (!strcmp(spec->key[i], key)) { spec->used |= 1u << i; return i; }
+    return -1;
+}
+
+int ol_parse_double(const char *text, const char *what, double *out) {
+    char *end;
+    if (!text || !*text) return ol_fail(OL_EARG, "%s: expected a number, got nothing", what);
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end || end == text || !isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+        return ol_fail(OL_EARG, "%s: '%s' is not a finite number", what, text);
+    *out = v;
+    return OL_OK;
+}
+
+int ol_parse_long(const char *text, const char *what, long lo, long hi, long *out) {
+    char *end;
+    if (!text || !*text) return ol_fail(OL_EARG, "%s: expected a whole number, got nothing", what);
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || errno == ERANGE)
+        return ol_fail(OL_EARG, "%s: '%s' is not a whole number", what, text);
+    if (v < lo || v > hi) return ol_fail(OL_EARG, "%s: %ld is out of range [%ld, %ld]", what, v, lo, hi);
+    *out = v;
+    return OL_OK;
+}
+
+int ol_spec_get_double(ol_spec *spec, const char *key, double def, double *out) {
+    int i = spec_find(spec, key);
+    *out = def;
+    if (i < 0) return 0;
+    char what[128];
+    snprintf(what, sizeof what, "%s: %s", spec->name, key);
+    if (ol_parse_double(spec->value[i], what, out)) return -OL_EARG;
+    return 1;
+}
+
+int ol_spec_get_long(ol_spec *spec, const char *key, long def, long lo, long hi, long *out) {
+    int i = spec_find(spec, key);
+    *out = def;
+    if (i < 0) return 0;
+    char what[128];
+    snprintf(what, sizeof what, "%s: %s", spec->name, key);
+    if (ol_parse_long(spec->value[i], what, lo, hi, out)) return -OL_EARG;
+    return 1;
+}
+
+const char *ol_spec_get_str(ol_spec *spec, const char *key) {
+    int i = spec_find(spec, key);
+    return i < 0 ? NULL : spec->value[i];
+}
+
+int ol_spec_check_unused(const ol_spec *spec, const char *valid_keys) {
+    for (int i = 0; i < spec->n_keys; i++)
+        if (!(spec->used & (1u << i)))
+            return ol_fail(OL_EARG, "unknown key '%s' for '%s'; valid keys: %s", spec->key[i], spec->name,
+                           valid_keys && *valid_keys ? valid_keys : "(none)");
+    return OL_OK;
+}
+
+/* ---- atomic writes ---- */
+
+int ol_afile_open(ol_afile *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    if (strlen(path) + 16 >= sizeof a->path) return ol_fail(OL_EARG, "path too long: %s", path);
+    strcpy(a->path, path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(a->tmp);
+    if (fd < 0) {
+        a->tmp[0] = 0;
+        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    fchmod(fd, 0644);
+    a->f = fdopen(fd, "wb");
+    if (!a->f) {
+        close(fd);
+        unlink(a->tmp);
+        a->tmp[0] = 0;
+        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    return OL_OK;
+}
+
+static void fsync_parent_dir(const char *path) {
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) { fsync(fd); close(fd); }
+}
+
+int ol_afile_commit(ol_afile *a) {
+    if (!a->f) return ol_fail(OL_EIO, "cannot write %s: file not open", a->path);
+    int bad = ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
+    int saved = errno;
+    if (fclose(a->f) != 0) bad = 1, saved = errno;
+    a->f = NULL;
+    if (bad) {
+        unlink(a->tmp);
+        a->tmp[0] = 0;
+        return ol_fail(OL_EIO, "cannot write %s: %s", a->path, strerror(saved));
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        saved = errno;
+        unlink(a->tmp);
+        a->tmp[0] = 0;
+        return ol_fail(OL_EIO, "cannot write %s: %s", a->path, strerror(saved));
+    }
+    a->tmp[0] = 0;
+    fsync_parent_dir(a->path);
+    return OL_OK;
+}
+
+void ol_afile_abort(ol_afile *a) {
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    if (a->tmp[0]) unlink(a->tmp);
+    a->tmp[0] = 0;
+}
+
+int ol_write_file_atomic(const char *path, const void *data, size_t len) {
+    ol_afile a;
+    int rc = ol_afile_open(&a, path);
+    if (rc) return rc;
+    if (len && fwrite(data, 1, len, a.f) != len) {
+        int saved = errno;
+        ol_afile_abort(&a);
+        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(saved));
+    }
+    return ol_afile_commit(&a);
+}
+
+int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len) {
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ol_fail(OL_EIO, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) { fclose(f); return ol_fail(OL_ENOMEM, "out of memory reading %s", path); }
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max_len) {
+                free(buf);
+                fclose(f);
+                return ol_fail(OL_EFORMAT, "%s is larger than the %zu bytes allowed", path, max_len);
+            }
+            size_t ncap = cap * 2 > max_len ? max_len : cap * 2;
+            unsigned char *nb = realloc(buf, ncap);
+            if (!nb) { free(buf); fclose(f); return ol_fail(OL_ENOMEM, "out of memory reading %s", path); }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(buf); return ol_fail(OL_EIO, "cannot read %s", path); }
+    *data = buf;
+    *len = n;
+    return OL_OK;
+}
+
+/* ---- allocation ---- */
+
+int ol_mul_overflows(size_t a, size_t b, const char *what) {
+    if (a && b > SIZE_MAX / a) {
+        ol_fail(OL_ENOMEM, "%s: size %zu x %zu overflows", what, a, b);
+        return 1;
+    }
+    return 0;
+}
+
+void *ol_calloc(size_t n, size_t size) {
+    if (ol_mul_overflows(n, size, "allocation")) return NULL;
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) ol_fail(OL_ENOMEM, "out of memory: %zu bytes needed", n * size);
+    return p;
+}
+
+void *ol_malloc_array(size_t n, size_t size) {
+    if (ol_mul_overflows(n, size, "allocation")) return NULL;
+    void *p = malloc(n * size != 0 ? n * size : 1);
+    if (!p) ol_fail(OL_ENOMEM, "out of memory: %zu bytes needed", n * size);
+    return p;
+}
+
+void *ol_aligned_calloc(size_t n, size_t size) {
+    if (ol_mul_overflows(n, size, "allocation")) return NULL;
+    size_t bytes = n * size;
+    bytes = (bytes + 63) / 64 * 64;
+    if (bytes == 0) bytes = 64;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes) != 0) {
+        ol_fail(OL_ENOMEM, "out of memory: %zu bytes needed", bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+uint32_t ol_crc32(uint32_t crc, const void *data, size_t len) {
+    const unsigned char *p = data;
+    while (len > 0) {
+        uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        crc = (uint32_t)crc32(crc, p, chunk);
+        p += chunk;
+        len -= chunk;
+    }
+    return crc;
+}

@@ -1,0 +1,87 @@
+/* runner.c: runs the registered tests; argument filters by substring of the test name. */
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TESTS 4096
+
+static struct { const char *name; ol_test_fn fn; } tests[MAX_TESTS];
+static int n_tests;
+static int current_failed;
+static char tmp_root[256];
+
+void ol_test_register(const char *name, ol_test_fn fn) {
+    if (n_tests < MAX_TESTS) { tests[n_tests].name = name; tests[n_tests].fn = fn; n_tests++; }
+}
+
+void ol_test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "    %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    current_failed = 1;
+}
+
+int ol_test_run(const char *cmd, char *out, size_t cap) {
+    char full[8192];
+    snprintf(full, sizeof full, "(%s) 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) return -1;
+    size_t len = 0;
+    int c;
+    while ((c = fgetc(p)) != EOF)
+        if (out && len + 1 < cap) out[len++] = (char)c;
+    if (out && cap) out[len] = 0;
+    int status = pclose(p);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+const char *ol_test_bin(void) {
+    const char *b = getenv("OPTLAB_BIN");
+    return b && *b ? b : "build/optlab";
+}
+
+const char *ol_test_tmpdir(void) {
+    if (!tmp_root[0]) {
+        snprintf(tmp_root, sizeof tmp_root, "/tmp/optlab-test-XXXXXX");
+        if (!mkdtemp(tmp_root)) { perror("mkdtemp"); exit(1); }
+    }
+    return tmp_root;
+}
+
+static int cmp_tests(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int main(int argc, char **argv) {
+    int passed = 0, failed = 0;
+    qsort(tests, (size_t)n_tests, sizeof tests[0], cmp_tests);
+    for (int i = 0; i < n_tests; i++) {
+        int selected = argc < 2;
+        for (int a = 1; a < argc; a++)
+            if (strstr(tests[i].name, argv[a])) selected = 1;
+        if (!selected) continue;
+        current_failed = 0;
+        fflush(stdout);
+        tests[i].fn();
+        if (current_failed) { failed++; printf("FAIL %s\n", tests[i].name); }
+        else { passed++; printf("ok   %s\n", tests[i].name); }
+        fflush(stdout);
+    }
+    if (tmp_root[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

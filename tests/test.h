@@ -1,0 +1,47 @@
+/* test.h: a tiny test runner. Each TEST(name) registers itself at load time; tests/runner.c runs
+ * them all (or those whose names contain an argument) and ends with "N passed, N failed".
+ * Not a framework: one macro to register, a few to check, each failure printed with file and line. */
+#ifndef OPTLAB_TEST_H
+#define OPTLAB_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+
+typedef void (*ol_test_fn)(void);
+void ol_test_register(const char *name, ol_test_fn fn);
+void ol_test_fail(const char *file, int line, const char *fmt, ...);
+
+#define TEST(name)                                                           \
+    static void test_##name(void);                                           \
+    __attribute__((constructor)) static void register_##name(void) {         \
+        ol_test_register(#name, test_##name);                                \
+    }                                                                        \
+    static void test_##name(void)
+
+/* Each CHECK records a failure and returns from the test. */
+#define CHECK(cond)                                                          \
+    do { if (!(cond)) { ol_test_fail(__FILE__, __LINE__, "%s", #cond); return; } } while (0)
+#define CHECK_MSG(cond, ...)                                                 \
+    do { if (!(cond)) { ol_test_fail(__FILE__, __LINE__, __VA_ARGS__); return; } } while (0)
+/* |a - b| <= tol * max(1, |b|): relative for large values, absolute near zero. */
+#define CHECK_NEAR(a, b, tol)                                                \
+    do { double a_ = (a), b_ = (b), t_ = (tol) * fmax(1.0, fabs(b_));        \
+         if (!(fabs(a_ - b_) <= t_)) {                                       \
+             ol_test_fail(__FILE__, __LINE__, "%s = %.10g, expected %s = %.10g (tol %g)", \
+                          #a, a_, #b, b_, (double)(tol));                    \
+             return; } } while (0)
+#define CHECK_EQ_INT(a, b)                                                   \
+    do { long long a_ = (long long)(a), b_ = (long long)(b);                 \
+         if (a_ != b_) { ol_test_fail(__FILE__, __LINE__, "%s = %lld, expected %lld", #a, a_, b_); \
+             return; } } while (0)
+
+/* Helpers for tests (tests/util.c). */
+/* Runs a shell command, captures stdout+stderr (up to cap bytes) into out, returns its exit status
+ * (or 128+signal). */
+int ol_test_run(const char *cmd, char *out, size_t cap);
+/* Path of the optlab binary under test (env OPTLAB_BIN, default build/optlab). */
+const char *ol_test_bin(void);
+/* A fresh temporary directory for this test (removed at exit). */
+const char *ol_test_tmpdir(void);
+
+#endif
