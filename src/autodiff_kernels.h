@@ -1,0 +1,326 @@
+/* autodiff_kernels.h: forward and backward of every op, side by side, written once for a REAL
+ * type and included twice by autodiff.c (float with SUF f32, double with SUF f64).
+ * Each backward accumulates (+=) into its inputs' gradients. Element-wise loops run in parallel
+ * (element-wise results do not depend on the split); reductions run serially in a fixed order
+ * with double accumulators, so the result is the same whatever the thread count. */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUF)
+#define PAR_MIN 32768 /* below this many elements, threads cost more than they save */
+
+static void FN(gemm)(int ta, int tb, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,
+                     REAL beta, REAL *c) {
+    GEMM(ta, tb, m, n, k, alpha, a, b, beta, c);
+}
+
+static REAL FN(act_fwd)(int act, REAL x) {
+    switch (act) {
+    case ACT_RELU: return x > 0 ? x : 0;
+    case ACT_TANH: return R_TANH(x);
+    case ACT_SIGMOID: {
+        if (x >= 0) return 1 / (1 + R_EXP(-x));
+        REAL e = R_EXP(x);
+        return e / (1 + e);
+    }
+    default: return x;
+    }
+}
+
+/* d act / d x expressed through the output y */
+static REAL FN(act_dfdy)(int act, REAL y) {
+    switch (act) {
+    case ACT_RELU: return y > 0 ? 1 : 0;
+    case ACT_TANH: return 1 - y * y;
+    case ACT_SIGMOID: return y * (1 - y);
+    default: return 1;
+    }
+}
+
+/* column sums of d (rows, cols) added into out (cols): the bias gradient of a row broadcast */
+static void FN(add_colsums)(REAL *out, const REAL *d, int rows, int cols) {
+    for (int i = 0; i < rows; i++) {
+        const REAL *row = d + (size_t)i * cols;
+        for (int j = 0; j < cols; j++) out[j] += row[j];
+    }
+}
+
+static int FN(forward)(ol_graph *g, ol_node *n) {
+    ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;
+    REAL *y = n->value;
+    const REAL *a = A ? A->value : NULL, *b = B ? B->value : NULL;
+    long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;
+    int cols = n->cols;
+    switch (n->op) {
+    case OP_INPUT:
+    case OP_PARAM:
+        return 0;
+    case OP_MATMUL:
+        FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
+        return 0;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL: {
+        int op = n->op;
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) {
+            REAL bv = b[n->bcast ? i % cols : i];
+            y[i] = op == OP_ADD ? a[i] + bv : op == OP_SUB ? a[i] - bv : a[i] * bv;
+        }
+        return 0;
+    }
+    case OP_SCALE: {
+        REAL s = (REAL)n->s;
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = s * a[i];
+        return 0;
+    }
+    case OP_SHIFT: {
+        REAL s = (REAL)n->s;
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = a[i] + s;
+        return 0;
+    }
+    case OP_RELU:
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = a[i] > 0 ? a[i] : 0;
+        return 0;
+    case OP_TANH:
+    case OP_SIGMOID: {
+        int act = n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = FN(act_fwd)(act, a[i]);
+        return 0;
+    }
+    case OP_EXP:
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = R_EXP(a[i]);
+        return 0;
+    case OP_LOG:
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = R_LOG(a[i]);
+        return 0;
+    case OP_SQUARE:
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = a[i] * a[i];
+        return 0;
+    case OP_COS:
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+        for (long i = 0; i < size; i++) y[i] = R_COS(a[i]);
+        return 0;
+    case OP_SUM:
+    case OP_MEAN: {
+        double acc = 0;
+        for (long i = 0; i < na; i++) acc += a[i];
+        y[0] = (REAL)(n->op == OP_MEAN ? acc / (double)na : acc);
+        return 0;
+    }
+    case OP_MSE: {
+        double acc = 0;
+        for (long i = 0; i < na; i++) {
+            double d = (double)a[i] - (double)b[i];
+            acc += d * d;
+        }
+        y[0] = (REAL)(acc / (double)na);
+        return 0;
+    }
+    case OP_XENT: {
+        int rows = A->rows, k = A->cols;
+        REAL *p = n->aux;
+        for (int i = 0; i < rows; i++)
+            if (n->labels[i] < 0 || n->labels[i] >= k)
+                return ol_fail(OL_EARG, "label %d of example %d is outside the model's %d classes",
+                               (int)n->labels[i], i, k);
+#pragma omp parallel for if ((long)rows * k > PAR_MIN) schedule(static)
+        for (int i = 0; i < rows; i++) {
+            const REAL *z = a + (size_t)i * k;
+            REAL *pi = p + (size_t)i * k;
+            REAL m = z[0];
+            for (int j = 1; j < k; j++) m = z[j] > m ? z[j] : m;
+            REAL sum = 0;
+            for (int j = 0; j < k; j++) sum += (pi[j] = R_EXP(z[j] - m));
+            REAL inv = 1 / sum;
+            for (int j = 0; j < k; j++) pi[j] *= inv;
+        }
+        /* loss_i = log sum exp(z - m) - (z_y - m), summed in row order */
+        double acc = 0;
+        for (int i = 0; i < rows; i++) {
+            const REAL *z = a + (size_t)i * k;
+            REAL m = z[0];
+            for (int j = 1; j < k; j++) m = z[j] > m ? z[j] : m;
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += exp((double)(z[j] - m));
+            acc += log(sum) - (double)(z[n->labels[i]] - m);
+        }
+        y[0] = (REAL)(acc / rows);
+        return 0;
+    }
+    case OP_LINEAR: {
+        const REAL *bias = n->c >= 0 ? g->nodes[n->c].value : NULL;
+        int act = n->act;
+        FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
+        if (bias || act != ACT_NONE) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (int i = 0; i < n->rows; i++) {
+                REAL *row = y + (size_t)i * cols;
+                for (int j = 0; j < cols; j++) row[j] = FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]);
+            }
+        }
+        return 0;
+    }
+    }
+    return ol_fail(OL_ESTATE, "unknown op %d", n->op);
+}
+
+static void FN(backward)(ol_graph *g, ol_node *n) {
+    ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;
+    const REAL *dy = n->grad, *y = n->value;
+    const REAL *a = A ? A->value : NULL, *b = B ? B->value : NULL;
+    REAL *da = A && A->needs_grad ? A->grad : NULL, *db = B && B->needs_grad ? B->grad : NULL;
+    long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;
+    int cols = n->cols;
+    switch (n->op) {
+    case OP_INPUT:
+    case OP_PARAM:
+        return;
+    case OP_MATMUL: /* y = a b: da += dy b^T, db += a^T dy */
+        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, dy, b, 1, da);
+        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, dy, 1, db);
+        return;
+    case OP_ADD:
+    case OP_SUB: { /* y = a +- b: da += dy, db +-= dy (column sums when b is broadcast) */
+        REAL sign = n->op == OP_ADD ? 1 : -1;
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i];
+        }
+        if (db) {
+            if (n->bcast) {
+                if (sign > 0) FN(add_colsums)(db, dy, n->rows, cols);
+                else
+                    for (int i = 0; i < n->rows; i++)
+                        for (int j = 0; j < cols; j++) db[j] -= dy[(size_t)i * cols + j];
+            } else {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+                for (long i = 0; i < size; i++) db[i] += sign * dy[i];
+            }
+        }
+        return;
+    }
+    case OP_MUL: /* y = a b: da += dy b, db += dy a */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i] * b[n->bcast ? i % cols : i];
+        }
+        if (db) {
+            if (n->bcast)
+                for (int i = 0; i < n->rows; i++)
+                    for (int j = 0; j < cols; j++) db[j] += dy[(size_t)i * cols + j] * a[(size_t)i * cols + j];
+            else {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+                for (long i = 0; i < size; i++) db[i] += dy[i] * a[i];
+            }
+        }
+        return;
+    case OP_SCALE: { /* y = s a: da += s dy */
+        REAL s = (REAL)n->s;
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += s * dy[i];
+        }
+        return;
+    }
+    case OP_SHIFT: /* y = a + s: da += dy */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i];
+        }
+        return;
+    case OP_RELU:
+    case OP_TANH:
+    case OP_SIGMOID: { /* da += dy f'(a), f' written through y */
+        int act = n->op == OP_RELU ? ACT_RELU : n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i] * FN(act_dfdy)(act, y[i]);
+        }
+        return;
+    }
+    case OP_EXP: /* y = exp a: da += dy y */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i] * y[i];
+        }
+        return;
+    case OP_LOG: /* y = log a: da += dy / a */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += dy[i] / a[i];
+        }
+        return;
+    case OP_SQUARE: /* y = a^2: da += 2 a dy */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] += 2 * a[i] * dy[i];
+        }
+        return;
+    case OP_COS: /* y = cos a: da -= sin(a) dy */
+        if (da) {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) da[i] -= R_SIN(a[i]) * dy[i];
+        }
+        return;
+    case OP_SUM:
+    case OP_MEAN: { /* da += dy (/ n for the mean) */
+        REAL d = n->op == OP_MEAN ? (REAL)(dy[0] / (double)na) : dy[0];
+        if (da) {
+#pragma omp parallel for if (na > PAR_MIN) schedule(static)
+            for (long i = 0; i < na; i++) da[i] += d;
+        }
+        return;
+    }
+    case OP_MSE: { /* y = mean (a-b)^2: da += 2 (a-b)/n dy, db -= the same */
+        REAL c = (REAL)(2.0 * dy[0] / (double)na);
+        for (long i = 0; i < na; i++) {
+            REAL d = c * (a[i] - b[i]);
+            if (da) da[i] += d;
+            if (db) db[i] -= d;
+        }
+        return;
+    }
+    case OP_XENT: { /* dz += dy / rows (softmax(z) - onehot(y)) */
+        if (!da) return;
+        int rows = A->rows, k = A->cols;
+        const REAL *p = n->aux;
+        REAL c = (REAL)(dy[0] / rows);
+#pragma omp parallel for if ((long)rows * k > PAR_MIN) schedule(static)
+        for (int i = 0; i < rows; i++) {
+            REAL *dz = da + (size_t)i * k;
+            const REAL *pi = p + (size_t)i * k;
+            for (int j = 0; j < k; j++) dz[j] += c * pi[j];
+            dz[n->labels[i]] -= c;
+        }
+        return;
+    }
+    case OP_LINEAR: { /* y = f(x w + bias): d = dy f'(.), dx += d w^T, dw += x^T d, dbias += colsum d */
+        ol_node *C = n->c >= 0 ? &g->nodes[n->c] : NULL;
+        REAL *dbias = C && C->needs_grad ? C->grad : NULL;
+        REAL *d = n->aux;
+        int act = n->act;
+        if (act == ACT_NONE) d = (REAL *)dy;
+        else {
+#pragma omp parallel for if (size > PAR_MIN) schedule(static)
+            for (long i = 0; i < size; i++) d[i] = dy[i] * FN(act_dfdy)(act, y[i]);
+        }
+        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, 1, da);
+        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, 1, db);
+        if (dbias) FN(add_colsums)(dbias, d, n->rows, cols);
+        return;
+    }
+    }
+}
+
+#undef CAT_
+#undef CAT
+#undef FN
+#undef PAR_MIN
