@@ -102,6 +102,8 @@ int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes) {
         n += out;
     }
     m->n_params = n;
+    m->input_mean = 0.0f;
+    m->input_inv_std = 1.0f;
     double bytes = 2.0 * (double)n * sizeof(float);
     if (max_bytes && bytes > (double)max_bytes)
         return ol_fail(OL_ENOMEM, "model %s has %zu parameters: its weights and gradients need %.0f bytes, more than the %zu allowed",
@@ -202,11 +204,22 @@ static void put_u64(unsigned char *p, uint64_t v) {
 static uint32_t get_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
+static void put_f32(unsigned char *p, float v) {
+    uint32_t bits;
+    memcpy(&bits, &v, 4);
+    put_u32(p, bits);
+}
+static float get_f32(const unsigned char *p) {
+    uint32_t bits = get_u32(p);
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
+}
 static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
 int ol_mlp_save(const ol_mlp *m, const char *path) {
     size_t spec_len = strlen(m->spec);
-    size_t len = 8 + 4 + 4 + spec_len + 8 + m->n_params * 4 + 4;
+    size_t len = 8 + 4 + 4 + spec_len + 8 + 8 + m->n_params * 4 + 4;
     unsigned char *buf = ol_malloc_array(len, 1);
     if (!buf) return OL_ENOMEM;
     unsigned char *p = buf;
@@ -214,6 +227,8 @@ int ol_mlp_save(const ol_mlp *m, const char *path) {
     put_u32(p, MODEL_VERSION), p += 4;
     put_u32(p, (uint32_t)spec_len), p += 4;
     memcpy(p, m->spec, spec_len), p += spec_len;
+    put_f32(p, m->input_mean), p += 4;
+    put_f32(p, m->input_inv_std), p += 4;
     put_u64(p, m->n_params), p += 8;
     for (size_t i = 0; i < m->n_params; i++, p += 4) {
         uint32_t bits;
@@ -237,18 +252,19 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
         ol_fail(rc, "%s is not an optlab model file (wrong magic); save one with optlab train --save", path);
         goto out;
     }
-    if (len < 16 + 8 + 4) { ol_fail(rc, "%s: truncated model file (%zu bytes)", path, len); goto out; }
+    if (len < 16 + 8 + 8 + 4) { ol_fail(rc, "%s: truncated model file (%zu bytes)", path, len); goto out; }
     uint32_t version = get_u32(buf + 8), spec_len = get_u32(buf + 12);
     if (version > MODEL_VERSION) {
         ol_fail(rc, "%s: model format version %u is newer than this optlab's (%u); upgrade optlab", path, version, MODEL_VERSION);
         goto out;
     }
-    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 8 + 4 > len) {
+    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 16 + 4 > len) {
         ol_fail(rc, "%s: truncated or corrupt model file (spec length %u)", path, spec_len);
         goto out;
     }
-    uint64_t n_params = get_u64(buf + 16 + spec_len);
-    if (n_params > (len - 16 - spec_len - 12) / 4 || 16 + spec_len + 8 + n_params * 4 + 4 != len) {
+    const unsigned char *norm = buf + 16 + spec_len;
+    uint64_t n_params = get_u64(norm + 8);
+    if (n_params > (len - 16 - spec_len - 20) / 4 || 16 + spec_len + 16 + n_params * 4 + 4 != len) {
         ol_fail(rc, "%s: truncated or corrupt model file (%zu bytes for %llu parameters)", path, len,
                 (unsigned long long)n_params);
         goto out;
@@ -272,7 +288,14 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
                      m->n_params);
         goto out;
     }
-    const unsigned char *p = buf + 16 + spec_len + 8;
+    m->input_mean = get_f32(norm);
+    m->input_inv_std = get_f32(norm + 4);
+    if (!isfinite(m->input_mean) || !(m->input_inv_std > 0) || !isfinite(m->input_inv_std)) {
+        ol_mlp_free(m);
+        rc = ol_fail(OL_EFORMAT, "%s: corrupt input normalization in the model file", path);
+        goto out;
+    }
+    const unsigned char *p = norm + 16;
     for (size_t i = 0; i < m->n_params; i++, p += 4) {
         uint32_t bits = get_u32(p);
         memcpy(&m->params[i], &bits, 4);

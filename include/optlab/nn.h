@@ -35,6 +35,7 @@ typedef struct {
     size_t b_off[OL_MLP_MAX_LAYERS];    /* offset of layer l's bias (sizes[l+1]) */
     float *params;                      /* (n_params), 64-byte aligned */
     float *grads;                       /* (n_params) */
+    float input_mean, input_inv_std;    /* input normalization the model was trained with (0, 1: none) */
 } ol_mlp;
 
 /* Parses and validates a spec, allocates the blocks (zeroed); sizes checked for overflow and
@@ -58,8 +59,9 @@ void ol_mlp_graph_free(ol_mlp_graph *mg);
 /* Number of rows whose arg-max logit equals the label, after a forward pass. */
 long ol_mlp_graph_correct(ol_mlp_graph *mg);
 
-/* Model file: magic "OLMODEL1", u32 format version, u32 spec length, spec, u64 n_params,
- * n_params little-endian float32, u32 CRC-32 of all before. Written atomically. */
+/* Model file: magic "OLMODEL1", u32 format version, u32 spec length, spec, f32 input_mean,
+ * f32 input_inv_std, u64 n_params, n_params float32, u32 CRC-32 of all before; little-endian.
+ * Written atomically. */
 int ol_mlp_save(const ol_mlp *m, const char *path);
 /* Loads a model file into a new model; corrupt, truncated, foreign or newer files are refused. */
 int ol_mlp_load(ol_mlp *m, const char *path);
