@@ -1,0 +1,55 @@
+/* train.h: the training loop: data -> model -> loss -> gradients -> optimizer, epoch after epoch,
+ * with evaluation, per-epoch metrics, a CSV log, a progress bar, and the divergence guard.
+ * `optlab train` is a thin layer over ol_train_run; the labs call the same loop in-process. */
+#ifndef OPTLAB_TRAIN_H
+#define OPTLAB_TRAIN_H
+
+#include <stdint.h>
+
+#include "optlab/data.h"
+#include "optlab/nn.h"
+
+typedef struct {
+    const char *data;         /* "fashion-mnist", "mnist" or a directory (ol_data_load) */
+    const char *model;        /* "mlp:784-256-10[,act=...,init=...]" */
+    const char *opt;          /* optimizer spec, e.g. "sgd:momentum=0.9" */
+    double lr;                /* base learning rate, >= 0 */
+    long batch;               /* examples per step; 0 = full batch */
+    long epochs;              /* >= 1 */
+    const char *schedule;     /* schedule spec, NULL = constant */
+    long warmup;              /* linear warm-up steps, 0 = none */
+    double clip_norm;         /* 0 = off */
+    double clip_value;        /* 0 = off */
+    uint64_t seed;            /* model init, split and sampler all derive from it */
+    int threads;              /* 0 = all cores */
+    int sampler;              /* OL_SAMPLER_SHUFFLE or OL_SAMPLER_IID */
+    double val_split;         /* fraction of the training set held out, [0, 1) */
+    int normalize;            /* 1: standardize inputs with the training set's mean and std */
+    int no_decay_bias;        /* 1: biases get no weight decay */
+    long train_subset;        /* use only the first N training examples (0 = all) */
+    const char *log_path;     /* CSV, one row per epoch, or NULL */
+    const char *save_path;    /* model file written at the end, or NULL */
+    int quiet;                /* 1: no per-epoch lines, no progress bar */
+} ol_train_config;
+
+/* Defaults: sgd, lr 0.1, batch 128, 5 epochs, mlp:784-256-10, fashion-mnist, seed 1, shuffle. */
+ol_train_config ol_train_default_config(void);
+
+typedef struct {
+    long epochs_done, steps;
+    double train_loss;        /* mean loss over the last epoch's steps (weighted by batch size) */
+    double val_loss, val_acc; /* NAN without a validation split */
+    double test_loss, test_acc;
+    double seconds;           /* training time, evaluation excluded */
+    double seconds_per_epoch;
+} ol_train_result;
+
+/* Runs the whole job: load data, split, build and initialize the model, train, evaluate, log, save.
+ * Returns 0 or an OL_E* code with a message (OL_ENUMERIC: the run diverged). */
+int ol_train_run(const ol_train_config *c, ol_train_result *r);
+
+/* Mean loss and accuracy (fraction) of model m on d through an evaluation graph of up to
+ * graph batch rows (built by ol_mlp_graph_build with_grad = 0); fixed summation order. */
+int ol_evaluate(ol_mlp *m, ol_mlp_graph *eval, const ol_dataset *d, double *loss, double *acc);
+
+#endif

@@ -1,0 +1,28 @@
+/* args.h: the command-line flag parser shared by optlab's sub-commands: a table of flags, each
+ * with its type, target and help line; `--flag value` and `--flag=value`; --help from the table. */
+#ifndef OPTLAB_CLI_ARGS_H
+#define OPTLAB_CLI_ARGS_H
+
+#include <stdint.h>
+
+enum { ARG_STR, ARG_DOUBLE, ARG_LONG, ARG_U64, ARG_INT, ARG_BOOL, ARG_CUSTOM };
+
+typedef struct {
+    const char *name;        /* "--lr" */
+    int kind;                /* ARG_* */
+    void *target;            /* const char **, double *, long *, uint64_t *, int * (bool: set to 1) */
+    const char *metavar;     /* "X" in the help, NULL for booleans */
+    const char *help;        /* one line */
+    long lo, hi;             /* range of ARG_LONG / ARG_INT */
+    int (*custom)(const char *value, void *target); /* ARG_CUSTOM: parses value into target */
+    int required;
+    int seen;                /* set by the parser */
+} cli_flag;
+
+/* Parses argv[first..argc) against flags. Returns 0, 1 when --help was printed (exit 0), or OL_EARG
+ * with a message naming the flag and the fix. */
+int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, const char *command,
+              const char *usage);
+void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage);
+
+#endif

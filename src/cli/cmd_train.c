@@ -1,0 +1,98 @@
+/* cmd_train.c: `optlab train` and `optlab eval`: flags -> ol_train_config -> ol_train_run. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "optlab/common.h"
+#include "optlab/data.h"
+#include "optlab/nn.h"
+#include "optlab/tensor.h"
+#include "optlab/train.h"
+
+/* --batch N | full */
+static int parse_batch(const char *value, void *target) {
+    if (!strcmp(value, "full")) {
+        *(long *)target = 0;
+        return OL_OK;
+    }
+    return ol_parse_long(value, "--batch", 1, 1L << 24, (long *)target);
+}
+
+static int parse_sampler(const char *value, void *target) { return ol_sampler_parse_kind(value, (int *)target); }
+
+int cmd_train(int argc, char **argv) {
+    ol_train_config c = ol_train_default_config();
+    cli_flag flags[] = {
+        {"--data", ARG_STR, &c.data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
+        {"--model", ARG_STR, &c.model, "SPEC", "mlp:784-256-10[,act=relu|tanh|sigmoid][,init=torch|xavier|normal:std=S]", 0, 0, NULL, 0, 0},
+        {"--opt", ARG_STR, &c.opt, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, ... (default sgd)", 0, 0, NULL, 0, 0},
+        {"--lr", ARG_DOUBLE, &c.lr, "X", "learning rate (default 0.1)", 0, 0, NULL, 0, 0},
+        {"--batch", ARG_CUSTOM, &c.batch, "B", "examples per step, or 'full' for full-batch GD (default 128)", 0, 0, parse_batch, 0, 0},
+        {"--epochs", ARG_LONG, &c.epochs, "E", "passes over the training set (default 5)", 1, 1000000, NULL, 0, 0},
+        {"--schedule", ARG_STR, &c.schedule, "SPEC", "learning-rate schedule: step:step_size=S,gamma=G, cosine:t_max=T, ...", 0, 0, NULL, 0, 0},
+        {"--warmup", ARG_LONG, &c.warmup, "N", "linear warm-up over the first N steps", 0, 1L << 40, NULL, 0, 0},
+        {"--clip-norm", ARG_DOUBLE, &c.clip_norm, "C", "clip the global gradient L2 norm to C", 0, 0, NULL, 0, 0},
+        {"--clip-value", ARG_DOUBLE, &c.clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
+        {"--seed", ARG_U64, &c.seed, "S", "seed of the init, split and sampler (default 1)", 0, 0, NULL, 0, 0},
+        {"--threads", ARG_INT, &c.threads, "T", "threads (default: all cores); results do not depend on it", 1, 1024, NULL, 0, 0},
+        {"--sampler", ARG_CUSTOM, &c.sampler, "KIND", "shuffle (a permutation per epoch, default) or iid (with replacement)", 0, 0, parse_sampler, 0, 0},
+        {"--val-split", ARG_DOUBLE, &c.val_split, "F", "hold out a fraction F of the training set for validation", 0, 0, NULL, 0, 0},
+        {"--normalize", ARG_BOOL, &c.normalize, NULL, "standardize inputs with the training set's mean and std", 0, 0, NULL, 0, 0},
+        {"--no-decay-bias", ARG_BOOL, &c.no_decay_bias, NULL, "no weight decay on biases", 0, 0, NULL, 0, 0},
+        {"--subset", ARG_LONG, &c.train_subset, "N", "train on the first N training examples only", 1, 1L << 31, NULL, 0, 0},
+        {"--log", ARG_STR, &c.log_path, "F.csv", "write one CSV row per epoch", 0, 0, NULL, 0, 0},
+        {"--save", ARG_STR, &c.save_path, "F", "save the trained model to F", 0, 0, NULL, 0, 0},
+        {"--quiet", ARG_BOOL, &c.quiet, NULL, "print only the final result", 0, 0, NULL, 0, 0},
+    };
+    int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "train", "[options]");
+    if (rc == 1) return 0;
+    if (rc) return cli_report_error(rc);
+    ol_train_result r;
+    rc = ol_train_run(&c, &r);
+    if (rc) return cli_report_error(rc);
+    printf("test accuracy %.2f%%  test loss %.4f  (%ld epochs, %ld steps, %.2f s/epoch)\n", 100 * r.test_acc, r.test_loss,
+           r.epochs_done, r.steps, r.seconds_per_epoch);
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model_path = NULL, *data = "fashion-mnist";
+    int threads = 0;
+    cli_flag flags[] = {
+        {"--model", ARG_STR, &model_path, "F", "a model file written by optlab train --save", 0, 0, NULL, 1, 0},
+        {"--data", ARG_STR, &data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
+        {"--threads", ARG_INT, &threads, "T", "threads (default: all cores)", 1, 1024, NULL, 0, 0},
+    };
+    int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "eval", "--model F [--data D]");
+    if (rc == 1) return 0;
+    if (rc) return cli_report_error(rc);
+    if (threads) ol_set_threads(threads);
+    ol_mlp m;
+    ol_dataset train, test;
+    memset(&train, 0, sizeof train);
+    memset(&test, 0, sizeof test);
+    if ((rc = ol_mlp_load(&m, model_path))) return cli_report_error(rc);
+    ol_mlp_graph eval = {0};
+    if ((rc = ol_data_load(data, &train, &test))) goto out;
+    ol_dataset_free(&train);
+    if (ol_dataset_dim(&test) != (size_t)m.sizes[0]) {
+        rc = ol_fail(OL_EARG, "the data's images have %zu pixels but the model %s expects %d inputs", ol_dataset_dim(&test),
+                     m.spec, m.sizes[0]);
+        goto out;
+    }
+    if (test.n_classes > m.sizes[m.n_layers]) {
+        rc = ol_fail(OL_EARG, "the data has %d classes but the model has %d outputs", test.n_classes, m.sizes[m.n_layers]);
+        goto out;
+    }
+    if ((rc = ol_mlp_graph_build(&m, &eval, 1000, 0))) goto out;
+    double loss, acc;
+    if ((rc = ol_evaluate(&m, &eval, &test, &loss, &acc))) goto out;
+    printf("test loss %.4f  test accuracy %.2f%%  (%u examples, model %s)\n", loss, 100 * acc, test.n, m.spec);
+out:
+    ol_mlp_graph_free(&eval);
+    ol_dataset_free(&test);
+    ol_mlp_free(&m);
+    return rc ? cli_report_error(rc) : 0;
+}

@@ -1,0 +1,11 @@
+/* commands.h: optlab's sub-commands; each returns the process exit status. */
+#ifndef OPTLAB_CLI_COMMANDS_H
+#define OPTLAB_CLI_COMMANDS_H
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+/* Prints "optlab: <message>" for code to stderr and returns the exit status (2 usage, 1 failure). */
+int cli_report_error(int code);
+
+#endif

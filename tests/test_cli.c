@@ -1,0 +1,207 @@
+/* test_cli.c: `optlab train` and `optlab eval` end to end on small generated data: learning,
+ * determinism across thread counts, logs and model files, and every bad input with its exit
+ * status (2 usage, 1 failure), its message, and no partial output file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "test.h"
+
+static char out[1 << 16];
+
+/* A learnable 8x8, 4-class data set in <tmp>/data (made once). */
+static const char *data_dir(void) {
+    static char dir[512];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s/data", ol_test_tmpdir());
+        if (fixture_make_dataset(dir, 600, 200, 8, 4, 11, 1)) fprintf(stderr, "cannot make %s\n", dir);
+    }
+    return dir;
+}
+
+/* Runs `optlab ARGS`, returns its exit status, output in out. */
+static int optlab(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int optlab(const char *fmt, ...) {
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s", ol_test_bin(), args);
+    return ol_test_run(cmd, out, sizeof out);
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int files_equal(const char *a, const char *b) {
+    char cmd[2048], buf[256];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return ol_test_run(cmd, buf, sizeof buf) == 0;
+}
+
+static double final_accuracy(void) {
+    const char *p = strstr(out, "test accuracy ");
+    return p ? atof(p + strlen("test accuracy ")) : -1;
+}
+
+TEST(cli_train_learns_a_synthetic_task) {
+    int rc = optlab("train --data %s --model mlp:64-32-4 --opt sgd:momentum=0.9 --lr 0.1 --batch 32 --epochs 3 --quiet",
+                    data_dir());
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    CHECK_MSG(final_accuracy() > 90, "accuracy %.2f: %s", final_accuracy(), out);
+}
+
+TEST(cli_train_prints_one_line_per_epoch_and_writes_the_log) {
+    char log[512];
+    snprintf(log, sizeof log, "%s/run.csv", ol_test_tmpdir());
+    int rc = optlab("train --data %s --model mlp:64-16-4 --opt gd --lr 0.5 --batch full --epochs 4 --log %s", data_dir(), log);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    CHECK(strstr(out, "epoch 1/4") && strstr(out, "epoch 4/4") && strstr(out, "test_acc"));
+    FILE *f = fopen(log, "r");
+    CHECK(f != NULL);
+    char line[512];
+    int lines = 0;
+    CHECK(fgets(line, sizeof line, f) && !strncmp(line, "epoch,step,lr,train_loss", 24));
+    while (fgets(line, sizeof line, f)) lines++;
+    fclose(f);
+    CHECK_EQ_INT(lines, 4);
+}
+
+TEST(cli_same_seed_same_model_bytes_at_one_and_two_threads) {
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/t1.bin", ol_test_tmpdir());
+    snprintf(b, sizeof b, "%s/t2.bin", ol_test_tmpdir());
+    const char *common = "--model mlp:64-300-4 --opt sgd:momentum=0.9 --lr 0.05 --batch 200 --epochs 2 --quiet --seed 7";
+    CHECK(optlab("train --data %s %s --threads 1 --save %s", data_dir(), common, a) == 0);
+    CHECK(optlab("train --data %s %s --threads 2 --save %s", data_dir(), common, b) == 0);
+    CHECK(files_equal(a, b));
+    CHECK(optlab("train --data %s %s --threads 2 --seed 8 --save %s", data_dir(), common + 0, b) != 0 ||
+          !files_equal(a, b));
+}
+
+TEST(cli_eval_reports_the_saved_models_accuracy) {
+    char model[512];
+    snprintf(model, sizeof model, "%s/eval.bin", ol_test_tmpdir());
+    CHECK(optlab("train --data %s --model mlp:64-32-4 --lr 0.1 --opt sgd:momentum=0.9 --epochs 2 --normalize --quiet --save %s",
+                 data_dir(), model) == 0);
+    double train_acc = final_accuracy();
+    CHECK(optlab("eval --model %s --data %s", model, data_dir()) == 0);
+    const char *p = strstr(out, "test accuracy ");
+    CHECK_MSG(p != NULL, "%s", out);
+    CHECK_NEAR(atof(p + 14), train_acc, 1e-9);
+}
+
+TEST(cli_iid_sampler_and_validation_split_run) {
+    int rc = optlab("train --data %s --model mlp:64-16-4 --lr 0.1 --batch 16 --epochs 1 --sampler iid --val-split 0.2",
+                    data_dir());
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    CHECK(strstr(out, "val_acc") != NULL);
+}
+
+/* ---- bad input: one line naming the problem, exit 2 (usage) or 1 (failure), no output file ---- */
+
+static void expect_error(int want_rc, const char *want_text, const char *args) {
+    char save[512], cmd[4096];
+    snprintf(save, sizeof save, "%s/should-not-exist.bin", ol_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s --save %s", args, save);
+    int rc = optlab("%s", cmd);
+    CHECK_MSG(rc == want_rc, "'%s' exited %d, expected %d: %s", args, rc, want_rc, out);
+    CHECK_MSG(strstr(out, want_text) != NULL, "'%s' said '%s', expected to mention '%s'", args, out, want_text);
+    CHECK_MSG(!strstr(out, "Segmentation") && !strstr(out, "Abort"), "%s", out);
+    CHECK_MSG(!file_exists(save), "'%s' left an output file", args);
+}
+
+#define BAD(name, rc, text, ...)                                                  \
+    TEST(cli_bad_input_##name) {                                                  \
+        char args[2048];                                                          \
+        snprintf(args, sizeof args, __VA_ARGS__);                                 \
+        expect_error(rc, text, args);                                             \
+    }
+
+BAD(unknown_flag, 2, "unknown option '--lernrate'", "train --data %s --lernrate 0.1", data_dir())
+BAD(malformed_number, 2, "not a finite number", "train --data %s --model mlp:64-4 --lr 0.1x", data_dir())
+BAD(nan_lr, 2, "not a finite number", "train --data %s --model mlp:64-4 --lr nan", data_dir())
+BAD(negative_lr, 2, "lr", "train --data %s --model mlp:64-4 --lr -1", data_dir())
+BAD(zero_batch, 2, "--batch", "train --data %s --model mlp:64-4 --batch 0", data_dir())
+BAD(zero_epochs, 2, "--epochs", "train --data %s --model mlp:64-4 --epochs 0", data_dir())
+BAD(missing_value, 2, "needs a value", "train --data %s --model mlp:64-4 --lr", data_dir())
+BAD(unknown_optimizer, 2, "adamm", "train --data %s --model mlp:64-4 --opt adamm", data_dir())
+BAD(unknown_model, 2, "unknown model", "train --data %s --model cnn:64-4", data_dir())
+BAD(unknown_sampler, 2, "shuffle", "train --data %s --model mlp:64-4 --sampler random", data_dir())
+BAD(val_split_out_of_range, 2, "--val-split", "train --data %s --model mlp:64-4 --val-split 1.5", data_dir())
+BAD(images_do_not_fit_the_model, 2, "expects 784 inputs", "train --data %s --model mlp:784-10 --epochs 1", data_dir())
+BAD(too_few_outputs_for_the_classes, 2, "4 classes", "train --data %s --model mlp:64-3 --epochs 1", data_dir())
+BAD(missing_data_dir, 1, "/nonexistent", "train --data /nonexistent --model mlp:64-4")
+BAD(unexpected_argument, 2, "unexpected argument", "train stray --data %s", data_dir())
+
+TEST(cli_bad_input_unknown_command_exits_2) {
+    CHECK(optlab("trian") == 2);
+    CHECK(strstr(out, "unknown command") != NULL);
+}
+
+TEST(cli_help_lists_the_options_and_exits_0) {
+    CHECK(optlab("train --help") == 0);
+    CHECK(strstr(out, "--lr") && strstr(out, "--batch") && strstr(out, "--sampler"));
+    CHECK(optlab("--help") == 0);
+}
+
+/* Corrupt, truncated and mismatched data files: each a clear error, exit 1, nothing written. */
+static const char *damaged_dir(const char *name, const char *command) {
+    static char dir[512];
+    char cmd[2048], buf[256];
+    snprintf(dir, sizeof dir, "%s/%s", ol_test_tmpdir(), name);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && cd '%s' && %s", dir, data_dir(), dir, dir, command);
+    ol_test_run(cmd, buf, sizeof buf);
+    return dir;
+}
+
+TEST(cli_bad_input_truncated_image_file) {
+    const char *dir = damaged_dir("trunc", "gunzip train-images-idx3-ubyte.gz && truncate -s 5000 train-images-idx3-ubyte");
+    char args[1024];
+    snprintf(args, sizeof args, "train --data %s --model mlp:64-4", dir);
+    expect_error(1, "train-images-idx3-ubyte", args);
+}
+
+TEST(cli_bad_input_wrong_magic) {
+    const char *dir = damaged_dir("magic", "gunzip t10k-labels-idx1-ubyte.gz && printf '\\000\\000\\010\\003' | dd of=t10k-labels-idx1-ubyte conv=notrunc 2>/dev/null");
+    char args[1024];
+    snprintf(args, sizeof args, "train --data %s --model mlp:64-4", dir);
+    expect_error(1, "magic", args);
+}
+
+TEST(cli_bad_input_label_count_differs_from_image_count) {
+    const char *dir = damaged_dir("count", "gunzip train-labels-idx1-ubyte.gz && printf '\\000\\000\\001\\000' | dd of=train-labels-idx1-ubyte bs=1 seek=4 conv=notrunc 2>/dev/null && truncate -s 264 train-labels-idx1-ubyte");
+    char args[1024];
+    snprintf(args, sizeof args, "train --data %s --model mlp:64-4", dir);
+    expect_error(1, "600", args);
+}
+
+TEST(cli_bad_input_eval_of_a_corrupt_model) {
+    char model[512], cmd[1200], buf[128];
+    snprintf(model, sizeof model, "%s/corrupt.bin", ol_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "head -c 100 /dev/urandom > %s", model);
+    ol_test_run(cmd, buf, sizeof buf);
+    CHECK(optlab("eval --model %s --data %s", model, data_dir()) == 1);
+    CHECK(strstr(out, "not an optlab model") != NULL);
+    CHECK(optlab("eval --data %s", data_dir()) == 2);
+    CHECK(strstr(out, "missing --model") != NULL);
+}
+
+TEST(cli_bad_input_eval_with_mismatched_images) {
+    char model[512];
+    snprintf(model, sizeof model, "%s/m784.bin", ol_test_tmpdir());
+    /* a 784-input model saved from a run on 28x28 fixtures, evaluated on 8x8 data */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data28", ol_test_tmpdir());
+    CHECK(fixture_make_dataset(dir, 100, 50, 28, 4, 3, 0) == 0);
+    CHECK(optlab("train --data %s --model mlp:784-8-4 --epochs 1 --quiet --save %s", dir, model) == 0);
+    CHECK(optlab("eval --model %s --data %s", model, data_dir()) == 2);
+    CHECK(strstr(out, "expects 784 inputs") != NULL);
+}
