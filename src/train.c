@@ -22,7 +22,7 @@ ol_train_config ol_train_default_config(void) {
     ol_train_config c;
     memset(&c, 0, sizeof c);
     c.data = "fashion-mnist";
-    c.model = "mlp:784-256-10";
+    c.model_spec = "mlp:784-256-10";
     c.opt = "sgd";
     c.lr = 0.1;
     c.batch = 128;
@@ -78,8 +78,9 @@ static void progress(long epoch, long epochs, uint32_t done, uint32_t total, dou
 /* ---- the run ---- */
 
 typedef struct {
-    ol_dataset train, val, test;
-    ol_mlp model;
+    ol_dataset *train, val;
+    const ol_dataset *test;
+    ol_mlp own_model, *m;
     ol_mlp_graph graph, eval;
     ol_optim *opt;
     ol_sampler sampler;
@@ -93,10 +94,8 @@ static void run_free(run_state *s) {
     ol_optim_free(s->opt);
     ol_mlp_graph_free(&s->graph);
     ol_mlp_graph_free(&s->eval);
-    ol_mlp_free(&s->model);
+    ol_mlp_free(&s->own_model);
     ol_dataset_free(&s->val);
-    ol_dataset_free(&s->train);
-    ol_dataset_free(&s->test);
 }
 
 static int check_config(const ol_train_config *c) {
@@ -133,60 +132,92 @@ static double batch_objective(const void *x, void *userdata) {
     return ol_ad_scalar(s->graph.g, s->graph.loss);
 }
 
+/* Checks the model and optimizer specs and the data against the model before any work. */
+static int prepare(const ol_train_config *c, run_state *s, ol_train_result *r) {
+    int rc;
+    if (c->model) s->m = c->model;
+    else {
+        if ((rc = ol_mlp_create(&s->own_model, c->model_spec, MAX_MODEL_BYTES))) return rc;
+        s->m = &s->own_model;
+    }
+    if ((rc = ol_optim_create(&s->opt, c->opt, c->lr))) return rc;
+    if ((rc = ol_optim_set_schedule(s->opt, c->schedule ? c->schedule : "constant", c->warmup))) return rc;
+    if ((rc = ol_optim_set_clip(s->opt, c->clip_norm, c->clip_value))) return rc;
+    (void)r;
+    return OL_OK;
+}
+
+static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
+    if (ol_dataset_dim(d) != (size_t)m->sizes[0])
+        return ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
+                       ol_dataset_dim(d), d->rows, d->cols, m->spec, m->sizes[0], ol_dataset_dim(d));
+    if (d->n_classes > m->sizes[m->n_layers])
+        return ol_fail(OL_EARG, "the data has %d classes but the model %s has only %d outputs", d->n_classes, m->spec,
+                       m->sizes[m->n_layers]);
+    return OL_OK;
+}
+
 int ol_train_run(const ol_train_config *c, ol_train_result *r) {
+    ol_dataset train, test;
+    memset(&train, 0, sizeof train);
+    memset(&test, 0, sizeof test);
+    memset(r, 0, sizeof *r);
+    int rc = check_config(c);
+    if (rc) return rc;
+    /* the specs are checked before the data is read: a typo costs no loading time */
+    run_state probe;
+    memset(&probe, 0, sizeof probe);
+    rc = prepare(c, &probe, r);
+    run_free(&probe);
+    if (rc) return rc;
+    if ((rc = ol_data_load(c->data, &train, &test))) return rc;
+    rc = ol_train_fit(c, &train, &test, r);
+    ol_dataset_free(&train);
+    ol_dataset_free(&test);
+    return rc;
+}
+
+int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
     memset(r, 0, sizeof *r);
-    r->val_loss = r->val_acc = NAN;
+    const uint32_t full_n = train->n;
+    r->val_loss = r->val_acc = r->test_loss = r->test_acc = r->train_loss_full = NAN;
     int rc = check_config(c);
     if (rc) return rc;
     if (c->threads) ol_set_threads(c->threads);
-
-    /* model and optimizer first: spec errors are reported before the data is read */
-    if ((rc = ol_mlp_create(&s.model, c->model, MAX_MODEL_BYTES))) goto out;
-    if ((rc = ol_optim_create(&s.opt, c->opt, c->lr))) goto out;
-    if ((rc = ol_optim_set_schedule(s.opt, c->schedule ? c->schedule : "constant", c->warmup))) goto out;
-    if ((rc = ol_optim_set_clip(s.opt, c->clip_norm, c->clip_value))) goto out;
-
-    if ((rc = ol_data_load(c->data, &s.train, &s.test))) goto out;
-    if (ol_dataset_dim(&s.train) != (size_t)s.model.sizes[0]) {
-        rc = ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
-                     ol_dataset_dim(&s.train), s.train.rows, s.train.cols, c->model, s.model.sizes[0], ol_dataset_dim(&s.train));
-        goto out;
-    }
-    if (s.train.n_classes > s.model.sizes[s.model.n_layers]) {
-        rc = ol_fail(OL_EARG, "the data has %d classes but the model %s has only %d outputs", s.train.n_classes, c->model,
-                     s.model.sizes[s.model.n_layers]);
-        goto out;
-    }
-    if (c->train_subset > 0 && (uint64_t)c->train_subset < s.train.n) s.train.n = (uint32_t)c->train_subset;
-    if (c->val_split > 0 && (rc = ol_data_split(&s.train, c->val_split, c->seed ^ 0x5eed5ull, &s.val))) goto out;
+    if ((rc = prepare(c, &s, r))) goto out;
+    ol_mlp *m = s.m;
+    if ((rc = check_data_fits(m, train))) goto out;
+    if (test && test->n && (rc = check_data_fits(m, test))) goto out;
+    s.train = train;
+    s.test = test && test->n && !c->skip_test ? test : NULL;
+    if (c->train_subset > 0 && (uint64_t)c->train_subset < train->n) train->n = (uint32_t)c->train_subset;
+    if (c->val_split > 0 && (rc = ol_data_split(train, c->val_split, c->seed ^ 0x5eed5ull, &s.val))) goto out;
     if (c->normalize) {
         double mean, std;
-        if ((rc = ol_data_stats(&s.train, &mean, &std))) goto out;
+        if ((rc = ol_data_stats(train, &mean, &std))) goto out;
         if (!(std > 0)) { rc = ol_fail(OL_EARG, "--normalize: the training images are constant (std 0)"); goto out; }
-        s.model.input_mean = (float)mean;
-        s.model.input_inv_std = (float)(1.0 / std);
+        m->input_mean = (float)mean;
+        m->input_inv_std = (float)(1.0 / std);
     }
 
-    uint32_t batch = c->batch == 0 || (uint64_t)c->batch > s.train.n ? s.train.n : (uint32_t)c->batch;
-    if (batch > (1u << 24)) { rc = ol_fail(OL_EARG, "--batch %u is too large", batch); goto out; }
+    uint32_t batch = c->batch == 0 || (uint64_t)c->batch > train->n ? train->n : (uint32_t)c->batch;
     /* activations: every layer's value, gradient and pre-activation gradient, float32 */
     double per_example = 0;
-    for (int l = 0; l <= s.model.n_layers; l++) per_example += 3.0 * 4.0 * s.model.sizes[l];
-    double batch_bytes = per_example * batch;
-    if (batch_bytes > (double)MAX_MODEL_BYTES) {
+    for (int l = 0; l <= m->n_layers; l++) per_example += 3.0 * 4.0 * m->sizes[l];
+    if (per_example * batch > (double)MAX_MODEL_BYTES) {
         rc = ol_fail(OL_ENOMEM, "a batch of %u examples would need about %.0f bytes of activations; use a smaller --batch",
-                     batch, batch_bytes);
+                     batch, per_example * batch);
         goto out;
     }
-    ol_mlp_init(&s.model, c->seed);
-    if ((rc = ol_mlp_graph_build(&s.model, &s.graph, (int)batch, 1))) goto out;
-    if ((rc = ol_mlp_graph_build(&s.model, &s.eval, EVAL_BATCH, 0))) goto out;
-    if ((rc = add_groups(s.opt, &s.model, c->no_decay_bias))) goto out;
+    if (!c->model) ol_mlp_init(m, c->seed);
+    if ((rc = ol_mlp_graph_build(m, &s.graph, (int)batch, 1))) goto out;
+    if ((rc = ol_mlp_graph_build(m, &s.eval, EVAL_BATCH, 0))) goto out;
+    if ((rc = add_groups(s.opt, m, c->no_decay_bias))) goto out;
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
-    if ((rc = ol_sampler_init(&s.sampler, c->sampler, s.train.n, batch, c->seed ^ 0xda7aull))) goto out;
+    if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
 
     if (c->log_path) {
         if ((rc = ol_afile_open(&s.log, c->log_path))) goto out;
@@ -198,15 +229,16 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     float *x = ol_ad_value(s.graph.g, s.graph.x);
     int32_t *y = ol_ad_labels(s.graph.g, s.graph.loss);
     double t_all = 0;
-    for (long epoch = 1; epoch <= c->epochs; epoch++) {
+    int stop = 0;
+    for (long epoch = 1; epoch <= c->epochs && !stop; epoch++) {
         double t0 = now_seconds(), loss_sum = 0;
         long seen = 0;
         const uint32_t *idx;
         uint32_t n;
         while ((n = ol_sampler_next(&s.sampler, &idx)) > 0) {
             ol_ad_set_batch(s.graph.g, (int)n);
-            ol_data_batch(&s.train, idx, n, x, y, s.model.input_mean, s.model.input_inv_std);
-            memset(s.model.grads, 0, s.model.n_params * sizeof(float));
+            ol_data_batch(train, idx, n, x, y, m->input_mean, m->input_inv_std);
+            memset(m->grads, 0, m->n_params * sizeof(float));
             if ((rc = ol_ad_forward(s.graph.g)) || (rc = ol_ad_backward(s.graph.g, s.graph.loss))) goto out;
             double loss = ol_ad_scalar(s.graph.g, s.graph.loss);
             double lr_now = ol_optim_get_lr(s.opt, 0);
@@ -227,9 +259,15 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
             r->steps++;
             loss_sum += loss * n;
             seen += n;
+            double elapsed = t_all + now_seconds() - t0;
+            if (c->on_step) c->on_step(c->userdata, r->steps, elapsed, loss, lr_now);
             if (show_progress && (s.sampler.position % 8 == 0 || s.sampler.position == s.sampler.n_batches))
-                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, now_seconds() - t0,
-                         t_all + now_seconds() - t0, r->seconds_per_epoch);
+                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, now_seconds() - t0, elapsed,
+                         r->seconds_per_epoch);
+            if ((c->time_budget > 0 && elapsed >= c->time_budget) || (c->max_steps > 0 && r->steps >= c->max_steps)) {
+                stop = 1;
+                break;
+            }
         }
         double dt = now_seconds() - t0;
         t_all += dt;
@@ -237,17 +275,23 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
         r->seconds = t_all;
         r->seconds_per_epoch = t_all / epoch;
         r->train_loss = loss_sum / (seen ? seen : 1);
-        if (s.val.n && (rc = ol_evaluate(&s.model, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
-        if ((rc = ol_evaluate(&s.model, &s.eval, &s.test, &r->test_loss, &r->test_acc))) goto out;
+        if (s.val.n && (rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
+        if (s.test && (rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc))) goto out;
+        if (c->eval_train) {
+            double acc;
+            if ((rc = ol_evaluate(m, &s.eval, train, &r->train_loss_full, &acc))) goto out;
+        }
         /* plateau watches the validation loss, or the training loss without a split */
         if ((rc = ol_optim_report_metric(s.opt, s.val.n ? r->val_loss : r->train_loss))) goto out;
         if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
         if (!c->quiet) {
             printf("epoch %ld/%ld  train_loss %.4f", epoch, c->epochs, r->train_loss);
             if (s.val.n) printf("  val_loss %.4f  val_acc %.2f%%", r->val_loss, 100 * r->val_acc);
-            printf("  test_loss %.4f  test_acc %.2f%%  %.2fs\n", r->test_loss, 100 * r->test_acc, dt);
+            if (s.test) printf("  test_loss %.4f  test_acc %.2f%%", r->test_loss, 100 * r->test_acc);
+            printf("  %.2fs\n", dt);
             fflush(stdout);
         }
+        if (c->on_epoch) c->on_epoch(c->userdata, epoch, r);
         if (s.log_open)
             fprintf(s.log.f, "%ld,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", epoch, r->steps, ol_optim_get_lr(s.opt, 0),
                     r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc, dt);
@@ -256,9 +300,10 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
         s.log_open = 0;
         if ((rc = ol_afile_commit(&s.log))) goto out;
     }
-    if (c->save_path && (rc = ol_mlp_save(&s.model, c->save_path))) goto out;
+    if (c->save_path && (rc = ol_mlp_save(m, c->save_path))) goto out;
     rc = OL_OK;
 out:
+    train->n = full_n;
     run_free(&s);
     return rc;
 }

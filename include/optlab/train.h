@@ -9,9 +9,11 @@
 #include "optlab/data.h"
 #include "optlab/nn.h"
 
+struct ol_train_result;
+
 typedef struct {
     const char *data;         /* "fashion-mnist", "mnist" or a directory (ol_data_load) */
-    const char *model;        /* "mlp:784-256-10[,act=...,init=...]" */
+    const char *model_spec;   /* "mlp:784-256-10[,act=...,init=...]" */
     const char *opt;          /* optimizer spec, e.g. "sgd:momentum=0.9" */
     double lr;                /* base learning rate, >= 0 */
     long batch;               /* examples per step; 0 = full batch */
@@ -30,23 +32,37 @@ typedef struct {
     const char *log_path;     /* CSV, one row per epoch, or NULL */
     const char *save_path;    /* model file written at the end, or NULL */
     int quiet;                /* 1: no per-epoch lines, no progress bar */
+    /* for programs that drive the loop (the labs) */
+    double time_budget;       /* stop after this many seconds of training (0 = none) */
+    long max_steps;           /* stop after this many steps (0 = none) */
+    int skip_test;            /* 1: no test-set evaluation per epoch (test_loss/acc stay NaN) */
+    int eval_train;           /* 1: after each epoch, the loss over the whole training set too */
+    void (*on_step)(void *userdata, long step, double seconds, double loss, double lr);
+    void (*on_epoch)(void *userdata, long epoch, const struct ol_train_result *r);
+    void *userdata;
+    ol_mlp *model;            /* a created, initialized model to train in place (not freed, not
+                                 re-initialized; model spec ignored), or NULL */
 } ol_train_config;
 
 /* Defaults: sgd, lr 0.1, batch 128, 5 epochs, mlp:784-256-10, fashion-mnist, seed 1, shuffle. */
 ol_train_config ol_train_default_config(void);
 
-typedef struct {
+typedef struct ol_train_result {
     long epochs_done, steps;
     double train_loss;        /* mean loss over the last epoch's steps (weighted by batch size) */
     double val_loss, val_acc; /* NAN without a validation split */
     double test_loss, test_acc;
     double seconds;           /* training time, evaluation excluded */
     double seconds_per_epoch;
+    double train_loss_full;   /* loss over the whole training set (eval_train), else NaN */
 } ol_train_result;
 
 /* Runs the whole job: load data, split, build and initialize the model, train, evaluate, log, save.
  * Returns 0 or an OL_E* code with a message (OL_ENUMERIC: the run diverged). */
 int ol_train_run(const ol_train_config *c, ol_train_result *r);
+/* The same on data already loaded (c->data ignored); test may be NULL (no test evaluation). With
+ * c->val_split > 0 the rows of train are permuted in place (its count is restored on return). */
+int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r);
 
 /* Mean loss and accuracy (fraction) of model m on d through an evaluation graph of up to
  * graph batch rows (built by ol_mlp_graph_build with_grad = 0); fixed summation order. */

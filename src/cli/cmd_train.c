@@ -26,7 +26,7 @@ int cmd_train(int argc, char **argv) {
     ol_train_config c = ol_train_default_config();
     cli_flag flags[] = {
         {"--data", ARG_STR, &c.data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
-        {"--model", ARG_STR, &c.model, "SPEC", "mlp:784-256-10[,act=relu|tanh|sigmoid][,init=torch|xavier|normal:std=S]", 0, 0, NULL, 0, 0},
+        {"--model", ARG_STR, &c.model_spec, "SPEC", "mlp:784-256-10[,act=relu|tanh|sigmoid][,init=torch|xavier|normal:std=S]", 0, 0, NULL, 0, 0},
         {"--opt", ARG_STR, &c.opt, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, ... (default sgd)", 0, 0, NULL, 0, 0},
         {"--lr", ARG_DOUBLE, &c.lr, "X", "learning rate (default 0.1)", 0, 0, NULL, 0, 0},
         {"--batch", ARG_CUSTOM, &c.batch, "B", "examples per step, or 'full' for full-batch GD (default 128)", 0, 0, parse_batch, 0, 0},

@@ -1,0 +1,134 @@
+/* cmd_optimize.c: `optlab optimize`: an optimizer on an analytic objective, in double precision,
+ * with a trace CSV (step,lr,f,x0..x{d-1}: row k = the iterate after k steps, f there, and the lr
+ * step k+1 uses). The trace is written only when the whole run succeeds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "optlab/common.h"
+#include "optlab/functions.h"
+#include "optlab/optim.h"
+
+#define MAX_DIM 100000
+
+/* "a,b,c" -> values; OL_EARG on anything that is not a finite number */
+static int parse_point(const char *text, double **out, int *d) {
+    int n = 1;
+    for (const char *p = text; *p; p++) n += *p == ',';
+    if (n > MAX_DIM) return ol_fail(OL_EARG, "--x0 has %d coordinates, at most %d", n, MAX_DIM);
+    double *x = ol_calloc((size_t)n, sizeof(double));
+    if (!x) return OL_ENOMEM;
+    const char *p = text;
+    for (int i = 0; i < n; i++) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char num[64], what[48];
+        snprintf(what, sizeof what, "--x0 coordinate %d", i);
+        if (len == 0 || len >= sizeof num) {
+            free(x);
+            return ol_fail(OL_EARG, "%s: expected a number, got '%.*s'", what, (int)(len > 20 ? 20 : len), p);
+        }
+        memcpy(num, p, len);
+        num[len] = 0;
+        if (ol_parse_double(num, what, &x[i])) {
+            free(x);
+            return OL_EARG;
+        }
+        p = end ? end + 1 : p + len;
+    }
+    *out = x;
+    *d = n;
+    return OL_OK;
+}
+
+static double objective(const void *x, void *userdata) {
+    (void)x; /* the optimizer wrote the candidate into o->x, the buffer registered as group 0 */
+    return ol_fn_eval(userdata, 0);
+}
+
+static void trace_row(FILE *f, long step, double lr, double fx, const double *x, int d) {
+    fprintf(f, "%ld,%.17g,%.17g", step, lr, fx);
+    for (int i = 0; i < d; i++) fprintf(f, ",%.17g", x[i]);
+    fputc('\n', f);
+}
+
+int cmd_optimize(int argc, char **argv) {
+    const char *fn = NULL, *x0_text = NULL, *opt_spec = NULL, *schedule = NULL, *trace = NULL;
+    double lr = NAN, clip_norm = 0, clip_value = 0;
+    long steps = -1, warmup = 0;
+    uint64_t seed = 1;
+    int quiet = 0;
+    cli_flag flags[] = {
+        {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin or himmelblau", 0, 0, NULL, 1, 0},
+        {"--x0", ARG_STR, &x0_text, "a,b,...", "the starting point; its length is the dimension", 0, 0, NULL, 1, 0},
+        {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ...", 0, 0, NULL, 1, 0},
+        {"--lr", ARG_DOUBLE, &lr, "X", "learning rate", 0, 0, NULL, 1, 0},
+        {"--steps", ARG_LONG, &steps, "N", "optimizer steps", 0, 100000000, NULL, 1, 0},
+        {"--schedule", ARG_STR, &schedule, "SPEC", "learning-rate schedule (default constant)", 0, 0, NULL, 0, 0},
+        {"--warmup", ARG_LONG, &warmup, "N", "linear warm-up over the first N steps", 0, 1L << 40, NULL, 0, 0},
+        {"--clip-norm", ARG_DOUBLE, &clip_norm, "C", "clip the gradient's L2 norm to C", 0, 0, NULL, 0, 0},
+        {"--clip-value", ARG_DOUBLE, &clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
+        {"--seed", ARG_U64, &seed, "S", "seed (random search)", 0, 0, NULL, 0, 0},
+        {"--trace", ARG_STR, &trace, "F.csv", "write the trace: step,lr,f,x0,...", 0, 0, NULL, 0, 0},
+        {"--quiet", ARG_BOOL, &quiet, NULL, "print only the final point and value", 0, 0, NULL, 0, 0},
+    };
+    int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "optimize",
+                       "--fn FN --x0 a,b,... --opt OPT --lr X --steps N [options]");
+    if (rc == 1) return 0;
+    if (rc) return cli_report_error(rc);
+    if (clip_norm < 0 || clip_value < 0) return cli_report_error(ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0"));
+
+    double *x0 = NULL;
+    int d = 0;
+    ol_objective obj;
+    memset(&obj, 0, sizeof obj);
+    ol_optim *o = NULL;
+    ol_afile file;
+    int file_open = 0;
+    if ((rc = parse_point(x0_text, &x0, &d))) goto out;
+    if ((rc = ol_fn_create(&obj, fn, d))) goto out;
+    memcpy(obj.x, x0, (size_t)d * sizeof(double));
+    if ((rc = ol_optim_create(&o, opt_spec, lr))) goto out;
+    if ((rc = ol_optim_add_group_f64(o, obj.x, obj.grad, (size_t)d, -1, -1))) goto out;
+    if ((rc = ol_optim_set_schedule(o, schedule, warmup))) goto out;
+    if ((rc = ol_optim_set_clip(o, clip_norm, clip_value))) goto out;
+    ol_optim_seed(o, seed);
+    ol_optim_set_objective(o, objective, &obj);
+    if (trace) {
+        if ((rc = ol_afile_open(&file, trace))) goto out;
+        file_open = 1;
+        fprintf(file.f, "step,lr,f");
+        for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
+        fputc('\n', file.f);
+    }
+    double fx = ol_fn_eval(&obj, 1);
+    if (file_open) trace_row(file.f, 0, ol_optim_get_lr(o, 0), fx, obj.x, d);
+    for (long k = 1; k <= steps; k++) {
+        if ((rc = ol_optim_step(o))) goto out;
+        fx = ol_fn_eval(&obj, 1);
+        if (!isfinite(fx)) {
+            rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
+                         fx, k, ol_optim_get_lr(o, 0));
+            goto out;
+        }
+        if (file_open) trace_row(file.f, k, ol_optim_get_lr(o, 0), fx, obj.x, d);
+    }
+    if (file_open) {
+        file_open = 0;
+        if ((rc = ol_afile_commit(&file))) goto out;
+    }
+    printf("f = %.17g after %ld steps", fx, steps);
+    if (ol_optim_kind(o) == OL_OPTIM_RANDOM) printf(" (%ld function evaluations)", ol_optim_evaluations(o));
+    printf("\nx =");
+    for (int i = 0; i < d; i++) printf("%s%.17g", i ? "," : " ", obj.x[i]);
+    printf("\n");
+out:
+    if (file_open) ol_afile_abort(&file);
+    ol_optim_free(o);
+    ol_fn_free(&obj);
+    free(x0);
+    return rc ? cli_report_error(rc) : 0;
+}
