@@ -33,25 +33,60 @@ void ol_tensor_free(ol_tensor *t) {
     memset(t, 0, sizeof *t);
 }
 
-void ol_gemm_f32(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                 const float *b, float beta, float *c) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+/* Deterministic parallel GEMM. OpenBLAS's own threading splits the work differently for 1 and 2
+ * threads and the results differ in the last bits (measured: thousands of elements of a 784x256
+ * product). So OpenBLAS always runs single-threaded, and optlab splits C into blocks whose layout
+ * depends only on the shapes, never on the thread count; OpenMP threads take the blocks. Each
+ * block is one cblas call over the whole k, so every element sees the same operations whatever
+ * the number of threads. Small products run as one call. */
+#define GEMM_SMALL 200000.0 /* m*n*k below which one call is cheaper than splitting */
+#define GEMM_MAX_BLOCKS 8
+
+/* Block size along a dimension of length len: a multiple of 16, at most GEMM_MAX_BLOCKS blocks. */
+static int block_size(int len) {
+    int b = (len + GEMM_MAX_BLOCKS - 1) / GEMM_MAX_BLOCKS;
+    b = (b + 15) / 16 * 16;
+    return b < 64 ? 64 : b;
 }
 
-void ol_gemm_f64(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a,
-                 const double *b, double beta, double *c) {
-    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
-}
+#define DEFINE_GEMM(NAME, REAL, CBLAS)                                                                  \
+    void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
+              REAL beta, REAL *c) {                                                                    \
+        int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
+        enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
+        if ((double)m * n * k < GEMM_SMALL || (m < 128 && n < 128)) {                                  \
+            CBLAS(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);                  \
+            return;                                                                                    \
+        }                                                                                              \
+        /* split the longer side of C: the other operand is packed once per block */                   \
+        int split_rows = m >= n, len = split_rows ? m : n, bs = block_size(len);                       \
+        int blocks = (len + bs - 1) / bs;                                                              \
+        _Pragma("omp parallel for schedule(static)")                                                   \
+        for (int blk = 0; blk < blocks; blk++) {                                                       \
+            int start = blk * bs, count = len - start < bs ? len - start : bs;                         \
+            if (split_rows) {                                                                          \
+                const REAL *ab = trans_a ? a + start : a + (size_t)start * lda;                        \
+                CBLAS(CblasRowMajor, ta, tb, count, n, k, alpha, ab, lda, b, ldb, beta, c + (size_t)start * n, n); \
+            } else {                                                                                   \
+                const REAL *bb = trans_b ? b + (size_t)start * ldb : b + start;                        \
+                CBLAS(CblasRowMajor, ta, tb, m, count, k, alpha, a, lda, bb, ldb, beta, c + start, n); \
+            }                                                                                          \
+        }                                                                                              \
+    }
+
+DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm)
+DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm)
 
 static int current_threads = 0;
 
 void ol_set_threads(int threads) {
     if (threads <= 0) return;
     current_threads = threads;
-    openblas_set_num_threads(threads);
+    openblas_set_num_threads(1); /* always: see the deterministic GEMM above */
     omp_set_num_threads(threads);
 }
+
+/* OpenBLAS runs single-threaded from the start, whether or not ol_set_threads is called. */
+__attribute__((constructor)) static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
 int ol_get_threads(void) { return current_threads > 0 ? current_threads : omp_get_max_threads(); }

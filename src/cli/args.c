@@ -55,7 +55,7 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             cli_print_help(flags, n_flags, command, usage);
-            return 1;
+            return CLI_HELP;
         }
         if (strncmp(arg, "--", 2) != 0)
             return ol_fail(OL_EARG, "optlab %s: unexpected argument '%s'; options start with --; see optlab %s --help",
@@ -77,7 +77,7 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
         }
         const char *value;
         if (eq) value = eq + 1;
-        else if (i + 1 < argc) value = argv[++i];
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) value = argv[++i];
         else return ol_fail(OL_EARG, "optlab %s: option %s needs a value (%s)", command, f->name, f->metavar);
         int rc = set_value(f, value, command);
         if (rc) return rc;

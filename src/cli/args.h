@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#define CLI_HELP (-1) /* cli_parse printed the help */
+
 enum { ARG_STR, ARG_DOUBLE, ARG_LONG, ARG_U64, ARG_INT, ARG_BOOL, ARG_CUSTOM };
 
 typedef struct {
@@ -19,7 +21,7 @@ typedef struct {
     int seen;                /* set by the parser */
 } cli_flag;
 
-/* Parses argv[first..argc) against flags. Returns 0, 1 when --help was printed (exit 0), or OL_EARG
+/* Parses argv[first..argc) against flags. Returns 0, CLI_HELP when --help was printed (exit 0), or OL_EARG
  * with a message naming the flag and the fix. */
 int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, const char *command,
               const char *usage);

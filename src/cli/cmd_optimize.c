@@ -77,7 +77,7 @@ int cmd_optimize(int argc, char **argv) {
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "optimize",
                        "--fn FN --x0 a,b,... --opt OPT --lr X --steps N [options]");
-    if (rc == 1) return 0;
+    if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
     if (clip_norm < 0 || clip_value < 0) return cli_report_error(ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0"));
 

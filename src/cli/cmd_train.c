@@ -47,7 +47,7 @@ int cmd_train(int argc, char **argv) {
         {"--quiet", ARG_BOOL, &c.quiet, NULL, "print only the final result", 0, 0, NULL, 0, 0},
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "train", "[options]");
-    if (rc == 1) return 0;
+    if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
     ol_train_result r;
     rc = ol_train_run(&c, &r);
@@ -66,7 +66,7 @@ int cmd_eval(int argc, char **argv) {
         {"--threads", ARG_INT, &threads, "T", "threads (default: all cores)", 1, 1024, NULL, 0, 0},
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "eval", "--model F [--data D]");
-    if (rc == 1) return 0;
+    if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
     if (threads) ol_set_threads(threads);
     ol_mlp m;
