@@ -21,7 +21,7 @@ endif
 
 LIB_SRC  := $(sort $(wildcard src/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
-TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/runner.c tests/fixtures.c
+TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/runner.c tests/fixtures.c tests/lab_fixture.c
 EX_SRC   := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

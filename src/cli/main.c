@@ -12,6 +12,7 @@ static void usage(FILE *out) {
             "optlab %s: a laboratory for the optimization of machine-learning models\n\n"
             "usage: optlab COMMAND [options]   (optlab COMMAND --help for its options)\n\n"
             "commands:\n"
+            "  lab        the lecture's five experiments as one report (optlab lab all --out report/)\n"
             "  train      train an MLP on MNIST-format data (Fashion-MNIST by default)\n"
             "  eval       loss and accuracy of a saved model on a data set's test images\n"
             "  optimize   run an optimizer on an analytic function (quadratic, rosenbrock, ...) with a trace\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc, argv);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
     if (!strcmp(cmd, "optimize")) return cmd_optimize(argc, argv);
+    if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("optlab %s\n", OPTLAB_VERSION);
         return 0;

@@ -1,0 +1,146 @@
+/* lab.c: the lab driver: the shared context (data loaded once, output paths, summary of the numbers
+ * behind the takeaways) and `optlab lab`'s sequence. The experiments are in src/lab_*.c. */
+#include "optlab/lab.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "optlab/common.h"
+#include "optlab/tensor.h"
+
+const ol_lab_entry ol_labs[] = {
+    {"random-search", "1. Random search is costly: gradient descent", ol_lab_random_search},
+    {"conditioning", "2. Poor conditioning: momentum", ol_lab_conditioning},
+    {"nonconvex", "3. Non-convexity: overparametrization", ol_lab_nonconvex},
+    {"minibatch", "4. Full gradients are expensive: mini-batch SGD", ol_lab_minibatch},
+    {"tuning", "5. Hyperparameter tuning: schedules, clipping, adaptive methods", ol_lab_tuning},
+    {NULL, NULL, NULL},
+};
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int ol_lab_data(ol_lab_ctx *ctx, ol_dataset **train, ol_dataset **test) {
+    if (!ctx->data_loaded) {
+        int rc = ol_data_load(ctx->data ? ctx->data : "fashion-mnist", &ctx->train, &ctx->test);
+        if (rc) return rc;
+        ctx->data_loaded = 1;
+    }
+    *train = &ctx->train;
+    *test = &ctx->test;
+    return OL_OK;
+}
+
+const char *ol_lab_path(const ol_lab_ctx *ctx, const char *name, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/%s", ctx->out_dir, name);
+    return buf;
+}
+
+int ol_lab_record(ol_lab_ctx *ctx, const char *key, double value) {
+    if (!ctx->summary) return OL_OK;
+    int rc = ol_csv_str(ctx->summary, ctx->current_lab ? ctx->current_lab : "");
+    if (!rc) rc = ol_csv_str(ctx->summary, key);
+    if (!rc) rc = ol_csv_num(ctx->summary, value);
+    if (!rc) rc = ol_csv_end_row(ctx->summary);
+    return rc;
+}
+
+int ol_lab_figure(ol_lab_ctx *ctx, const ol_plot *plot, const char *svg_name, const char *csv_name,
+                  const char *caption) {
+    char path[4096];
+    int rc = ol_plot_write(plot, ol_lab_path(ctx, svg_name, path, sizeof path));
+    if (rc) return rc;
+    return ol_report_plot(ctx->report, plot, csv_name, "%s", caption);
+}
+
+int ol_lab_takeaway(ol_lab_ctx *ctx, const char *fmt, ...) {
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    printf("%s: %s\n", ctx->current_lab ? ctx->current_lab : "lab", text);
+    fflush(stdout);
+    return ol_report_takeaway(ctx->report, "%s", text);
+}
+
+void ol_lab_log(const ol_lab_ctx *ctx, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "[lab %s] ", ctx->current_lab ? ctx->current_lab : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int make_dir(const char *dir) {
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return OL_OK;
+        return ol_fail(OL_EIO, "--out %s exists and is not a directory", dir);
+    }
+    return ol_fail(OL_EIO, "cannot create the output directory %s: %s", dir, strerror(errno));
+}
+
+int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
+    int all = !strcmp(which, "all"), found = 0;
+    for (const ol_lab_entry *e = ol_labs; e->name; e++) found |= all || !strcmp(e->name, which);
+    if (!found) {
+        char names[256] = "all";
+        for (const ol_lab_entry *e = ol_labs; e->name; e++) {
+            strcat(names, ", ");
+            strcat(names, e->name);
+        }
+        return ol_fail(OL_EARG, "unknown lab '%s'; use one of: %s", which, names);
+    }
+    int rc = make_dir(ctx->out_dir);
+    if (rc) return rc;
+    if (ctx->threads) ol_set_threads(ctx->threads);
+    ctx->report = ol_report_new("optlab: the five challenges of training, measured");
+    char path[4096];
+    if (!ctx->report) return OL_ENOMEM;
+    if ((rc = ol_csv_open(&ctx->summary, ol_lab_path(ctx, "summary.csv", path, sizeof path), "lab,key,value"))) goto out;
+    ol_report_setting(ctx->report, "data", "%s", ctx->data ? ctx->data : "fashion-mnist");
+    ol_report_setting(ctx->report, "seed", "%llu", (unsigned long long)ctx->seed);
+    ol_report_setting(ctx->report, "threads", "%d", ol_get_threads());
+    ol_report_setting(ctx->report, "mode", "%s", ctx->quick ? "quick (--quick: small experiments)" : "full");
+    double t_all = now_seconds();
+    for (const ol_lab_entry *e = ol_labs; e->name; e++) {
+        if (!all && strcmp(e->name, which)) continue;
+        ctx->current_lab = e->name;
+        if ((rc = ol_report_section(ctx->report, e->title))) goto out;
+        double t0 = now_seconds();
+        ol_lab_log(ctx, "running%s", ctx->quick ? " (quick)" : "");
+        if ((rc = e->run(ctx))) goto out;
+        double dt = now_seconds() - t0;
+        ol_lab_record(ctx, "seconds", dt);
+        ol_report_setting(ctx->report, e->name, "%.1f s", dt);
+        ol_lab_log(ctx, "done in %.1f s", dt);
+    }
+    ctx->current_lab = NULL;
+    ol_report_setting(ctx->report, "total time", "%.1f s", now_seconds() - t_all);
+    if ((rc = ol_csv_close(ctx->summary))) {
+        ctx->summary = NULL;
+        goto out;
+    }
+    ctx->summary = NULL;
+    rc = ol_report_write(ctx->report, ol_lab_path(ctx, "index.html", path, sizeof path));
+out:
+    ol_csv_abort(ctx->summary);
+    ctx->summary = NULL;
+    ol_report_free(ctx->report);
+    ctx->report = NULL;
+    if (ctx->data_loaded) {
+        ol_dataset_free(&ctx->train);
+        ol_dataset_free(&ctx->test);
+        ctx->data_loaded = 0;
+    }
+    return rc;
+}

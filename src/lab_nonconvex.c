@@ -1,0 +1,8 @@
+/* lab_nonconvex.c: placeholder until the lab is written (returns an error, never a fake result). */
+#include "optlab/common.h"
+#include "optlab/lab.h"
+
+int ol_lab_nonconvex(ol_lab_ctx *ctx) {
+    (void)ctx;
+    return ol_fail(OL_ESTATE, "the nonconvex lab is not written yet");
+}

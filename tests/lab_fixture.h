@@ -1,0 +1,15 @@
+/* lab_fixture.h: what the lab tests share: a 28x28, 10-class generated data set (tests never
+ * download data) and a runner for `optlab lab NAME --quick` into a fresh directory. */
+#ifndef OPTLAB_TEST_LAB_FIXTURE_H
+#define OPTLAB_TEST_LAB_FIXTURE_H
+
+/* Directory of the generated data set (made once per test run). */
+const char *lab_fixture_data(void);
+/* Runs `optlab lab NAME --quick --data <fixture> --out <tmp>/lab-NAME [extra]`; returns the exit
+ * status, sets *out_dir to the output directory, and the command's output to *output (static). */
+int lab_fixture_run(const char *name, const char *extra, const char **out_dir, const char **output);
+/* 1 if the file parses as well-formed XML (a small checker: balanced tags, quoted attributes,
+ * known entities). */
+int lab_fixture_xml_ok(const char *path);
+
+#endif
