@@ -64,3 +64,6 @@ run: setup
 
 clean:
 	rm -rf build build-san build-clang
+
+# Fuzzing (libFuzzer, clang): the rules live in fuzz/fuzz.mk.
+-include fuzz/fuzz.mk
