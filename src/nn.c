@@ -195,50 +195,89 @@ long ol_mlp_graph_correct(ol_mlp_graph *mg) {
 
 /* ---- model files ---- */
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 static void put_f32(unsigned char *p, float v) {
     uint32_t bits;
     memcpy(&bits, &v, 4);
-    put_u32(p, bits);
+    ol_put_u32(p, bits);
 }
 static float get_f32(const unsigned char *p) {
-    uint32_t bits = get_u32(p);
+    uint32_t bits = ol_get_u32(p);
     float v;
     memcpy(&v, &bits, 4);
     return v;
 }
-static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
-int ol_mlp_save(const ol_mlp *m, const char *path) {
+int ol_mlp_serialize(const ol_mlp *m, unsigned char **out, size_t *out_len) {
     size_t spec_len = strlen(m->spec);
     size_t len = 8 + 4 + 4 + spec_len + 8 + 8 + m->n_params * 4 + 4;
     unsigned char *buf = ol_malloc_array(len, 1);
     if (!buf) return OL_ENOMEM;
     unsigned char *p = buf;
     memcpy(p, MODEL_MAGIC, 8), p += 8;
-    put_u32(p, MODEL_VERSION), p += 4;
-    put_u32(p, (uint32_t)spec_len), p += 4;
+    ol_put_u32(p, MODEL_VERSION), p += 4;
+    ol_put_u32(p, (uint32_t)spec_len), p += 4;
     memcpy(p, m->spec, spec_len), p += spec_len;
     put_f32(p, m->input_mean), p += 4;
     put_f32(p, m->input_inv_std), p += 4;
-    put_u64(p, m->n_params), p += 8;
-    for (size_t i = 0; i < m->n_params; i++, p += 4) {
-        uint32_t bits;
-        memcpy(&bits, &m->params[i], 4);
-        put_u32(p, bits);
-    }
-    put_u32(p, ol_crc32(0, buf, (size_t)(p - buf)));
-    int rc = ol_write_file_atomic(path, buf, len);
+    ol_put_u64(p, m->n_params), p += 8;
+    for (size_t i = 0; i < m->n_params; i++, p += 4) put_f32(p, m->params[i]);
+    ol_put_u32(p, ol_crc32(0, buf, (size_t)(p - buf)));
+    *out = buf;
+    *out_len = len;
+    return OL_OK;
+}
+
+int ol_mlp_save(const ol_mlp *m, const char *path) {
+    unsigned char *buf;
+    size_t len;
+    int rc = ol_mlp_serialize(m, &buf, &len);
+    if (rc) return rc;
+    rc = ol_write_file_atomic(path, buf, len);
     free(buf);
     return rc;
+}
+
+int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const char *what) {
+    memset(m, 0, sizeof *m);
+    const int rc = OL_EFORMAT;
+    if (len < 8 || memcmp(buf, MODEL_MAGIC, 8) != 0)
+        return ol_fail(rc, "%s is not an optlab model file (wrong magic); save one with optlab train --save", what);
+    if (len < 16 + 8 + 8 + 4) return ol_fail(rc, "%s: truncated model file (%zu bytes)", what, len);
+    uint32_t version = ol_get_u32(buf + 8), spec_len = ol_get_u32(buf + 12);
+    if (version > MODEL_VERSION)
+        return ol_fail(rc, "%s: model format version %u is newer than this optlab's (%u); upgrade optlab", what, version,
+                       MODEL_VERSION);
+    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 16 + 4 > len)
+        return ol_fail(rc, "%s: truncated or corrupt model file (spec length %u)", what, spec_len);
+    const unsigned char *norm = buf + 16 + spec_len;
+    uint64_t n_params = ol_get_u64(norm + 8);
+    if (n_params > (len - 16 - spec_len - 20) / 4 || 16 + spec_len + 16 + n_params * 4 + 4 != len)
+        return ol_fail(rc, "%s: truncated or corrupt model file (%zu bytes for %llu parameters)", what, len,
+                       (unsigned long long)n_params);
+    if (ol_crc32(0, buf, len - 4) != ol_get_u32(buf + len - 4))
+        return ol_fail(rc, "%s: checksum mismatch: the model file is corrupt", what);
+    char spec[256];
+    memcpy(spec, buf + 16, spec_len);
+    spec[spec_len] = 0;
+    if (ol_mlp_create(m, spec, 0)) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(rc, "%s: bad model spec inside: %s", what, why);
+    }
+    if (m->n_params != n_params) {
+        size_t expected = m->n_params;
+        ol_mlp_free(m);
+        return ol_fail(rc, "%s: holds %llu parameters but %s has %zu", what, (unsigned long long)n_params, spec, expected);
+    }
+    m->input_mean = get_f32(norm);
+    m->input_inv_std = get_f32(norm + 4);
+    if (!isfinite(m->input_mean) || !(m->input_inv_std > 0) || !isfinite(m->input_inv_std)) {
+        ol_mlp_free(m);
+        return ol_fail(rc, "%s: corrupt input normalization in the model file", what);
+    }
+    const unsigned char *p = norm + 16;
+    for (size_t i = 0; i < m->n_params; i++, p += 4) m->params[i] = get_f32(p);
+    return OL_OK;
 }
 
 int ol_mlp_load(ol_mlp *m, const char *path) {
@@ -247,61 +286,7 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
     size_t len;
     int rc = ol_read_file(path, (size_t)1 << 34, &buf, &len);
     if (rc) return rc;
-    rc = OL_EFORMAT;
-    if (len < 8 || memcmp(buf, MODEL_MAGIC, 8) != 0) {
-        ol_fail(rc, "%s is not an optlab model file (wrong magic); save one with optlab train --save", path);
-        goto out;
-    }
-    if (len < 16 + 8 + 8 + 4) { ol_fail(rc, "%s: truncated model file (%zu bytes)", path, len); goto out; }
-    uint32_t version = get_u32(buf + 8), spec_len = get_u32(buf + 12);
-    if (version > MODEL_VERSION) {
-        ol_fail(rc, "%s: model format version %u is newer than this optlab's (%u); upgrade optlab", path, version, MODEL_VERSION);
-        goto out;
-    }
-    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 16 + 4 > len) {
-        ol_fail(rc, "%s: truncated or corrupt model file (spec length %u)", path, spec_len);
-        goto out;
-    }
-    const unsigned char *norm = buf + 16 + spec_len;
-    uint64_t n_params = get_u64(norm + 8);
-    if (n_params > (len - 16 - spec_len - 20) / 4 || 16 + spec_len + 16 + n_params * 4 + 4 != len) {
-        ol_fail(rc, "%s: truncated or corrupt model file (%zu bytes for %llu parameters)", path, len,
-                (unsigned long long)n_params);
-        goto out;
-    }
-    if (ol_crc32(0, buf, len - 4) != get_u32(buf + len - 4)) {
-        ol_fail(rc, "%s: checksum mismatch: the model file is corrupt", path);
-        goto out;
-    }
-    char spec[256];
-    memcpy(spec, buf + 16, spec_len);
-    spec[spec_len] = 0;
-    if ((rc = ol_mlp_create(m, spec, 0))) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", ol_error());
-        rc = ol_fail(OL_EFORMAT, "%s: bad model spec inside: %s", path, why);
-        goto out;
-    }
-    if (m->n_params != n_params) {
-        ol_mlp_free(m);
-        rc = ol_fail(OL_EFORMAT, "%s: holds %llu parameters but %s has %zu", path, (unsigned long long)n_params, spec,
-                     m->n_params);
-        goto out;
-    }
-    m->input_mean = get_f32(norm);
-    m->input_inv_std = get_f32(norm + 4);
-    if (!isfinite(m->input_mean) || !(m->input_inv_std > 0) || !isfinite(m->input_inv_std)) {
-        ol_mlp_free(m);
-        rc = ol_fail(OL_EFORMAT, "%s: corrupt input normalization in the model file", path);
-        goto out;
-    }
-    const unsigned char *p = norm + 16;
-    for (size_t i = 0; i < m->n_params; i++, p += 4) {
-        uint32_t bits = get_u32(p);
-        memcpy(&m->params[i], &bits, 4);
-    }
-    rc = OL_OK;
-out:
+    rc = ol_mlp_deserialize(m, buf, len, path);
     free(buf);
     return rc;
 }

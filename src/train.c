@@ -5,12 +5,14 @@
 #include "optlab/train.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "optlab/checkpoint.h"
 #include "optlab/common.h"
 #include "optlab/optim.h"
 #include "optlab/tensor.h"
@@ -29,6 +31,7 @@ ol_train_config ol_train_default_config(void) {
     c.epochs = 5;
     c.seed = 1;
     c.sampler = OL_SAMPLER_SHUFFLE;
+    c.max_rollbacks = 3;
     return c;
 }
 
@@ -75,7 +78,23 @@ static void progress(long epoch, long epochs, uint32_t done, uint32_t total, dou
     fflush(stderr);
 }
 
-/* ---- the run ---- */
+/* ---- settings that define a run ---- */
+
+int ol_train_settings(const ol_train_config *c, const char *model_spec, char *buf, size_t cap) {
+    char batch[32];
+    if (c->batch == 0) snprintf(batch, sizeof batch, "full");
+    else snprintf(batch, sizeof batch, "%ld", c->batch);
+    int n = snprintf(buf, cap,
+                     "data=%s\nmodel=%s\nopt=%s\nlr=%.17g\nbatch=%s\nschedule=%s\nwarmup=%ld\nclip-norm=%.17g\n"
+                     "clip-value=%.17g\nseed=%llu\nsampler=%s\nval-split=%.17g\nnormalize=%d\nno-decay-bias=%d\nsubset=%ld\n",
+                     c->data ? c->data : "", model_spec, c->opt, c->lr, batch, c->schedule ? c->schedule : "constant",
+                     c->warmup, c->clip_norm, c->clip_value, (unsigned long long)c->seed, ol_sampler_kind_name(c->sampler),
+                     c->val_split, c->normalize != 0, c->no_decay_bias != 0, c->train_subset);
+    if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", cap);
+    return OL_OK;
+}
+
+/* ---- the run's state ---- */
 
 typedef struct {
     ol_dataset *train, val;
@@ -84,18 +103,55 @@ typedef struct {
     ol_mlp_graph graph, eval;
     ol_optim *opt;
     ol_sampler sampler;
-    ol_afile log;
-    int log_open;
+    char settings[4096];
+    char data_id[256];
+    /* progress: what a checkpoint saves besides the model, optimizer and sampler */
+    long epoch;            /* the epoch in progress (1-based) */
+    int epoch_done;        /* 1: its end-of-epoch work is done (the next one starts on resume) */
+    long steps;
+    double loss_sum;       /* this epoch's loss, summed over examples */
+    long seen;             /* this epoch's examples */
+    double seconds;        /* training time so far */
+    int rollbacks;
+    double lr_scale;       /* 0.5 per rollback */
+    /* the log, kept in memory and written whole at the end (never a partial file) */
+    char *log;
+    size_t log_len, log_cap;
+    /* the last good state, serialized, for rollbacks */
+    unsigned char *snapshot;
+    size_t snapshot_len;
 } run_state;
 
 static void run_free(run_state *s) {
-    if (s->log_open) ol_afile_abort(&s->log);
     ol_sampler_free(&s->sampler);
     ol_optim_free(s->opt);
     ol_mlp_graph_free(&s->graph);
     ol_mlp_graph_free(&s->eval);
     ol_mlp_free(&s->own_model);
     ol_dataset_free(&s->val);
+    free(s->log);
+    free(s->snapshot);
+}
+
+static int log_append(run_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int log_append(run_state *s, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line) return ol_fail(OL_EARG, "log line too long");
+    if (s->log_len + (size_t)n + 1 > s->log_cap) {
+        size_t cap = s->log_cap ? s->log_cap * 2 : 4096;
+        while (cap < s->log_len + (size_t)n + 1) cap *= 2;
+        char *p = realloc(s->log, cap);
+        if (!p) return ol_fail(OL_ENOMEM, "out of memory for the log");
+        s->log = p;
+        s->log_cap = cap;
+    }
+    memcpy(s->log + s->log_len, line, (size_t)n + 1);
+    s->log_len += (size_t)n;
+    return OL_OK;
 }
 
 static int check_config(const ol_train_config *c) {
@@ -104,10 +160,14 @@ static int check_config(const ol_train_config *c) {
     if (c->epochs < 1 || c->epochs > 1000000) return ol_fail(OL_EARG, "--epochs must be in [1, 1000000], got %ld", c->epochs);
     if (!(c->val_split >= 0 && c->val_split < 1))
         return ol_fail(OL_EARG, "--val-split must be in [0, 1), got %g", c->val_split);
-    if (c->clip_norm < 0 || c->clip_value < 0) return ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0");
+    if (!(c->clip_norm >= 0) || !(c->clip_value >= 0)) return ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0");
     if (c->clip_norm > 0 && c->clip_value > 0) return ol_fail(OL_EARG, "use --clip-norm or --clip-value, not both");
     if (c->warmup < 0) return ol_fail(OL_EARG, "--warmup must be >= 0, got %ld", c->warmup);
     if (c->threads < 0 || c->threads > 1024) return ol_fail(OL_EARG, "--threads must be in [1, 1024], got %d", c->threads);
+    if (c->checkpoint_every < 0) return ol_fail(OL_EARG, "--checkpoint-every must be >= 1 or 'epoch'");
+    if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
+        return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
+    if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
     return OL_OK;
 }
 
@@ -132,8 +192,8 @@ static double batch_objective(const void *x, void *userdata) {
     return ol_ad_scalar(s->graph.g, s->graph.loss);
 }
 
-/* Checks the model and optimizer specs and the data against the model before any work. */
-static int prepare(const ol_train_config *c, run_state *s, ol_train_result *r) {
+/* Model and optimizer from the specs (before any data is read, so a typo costs nothing). */
+static int prepare(const ol_train_config *c, run_state *s) {
     int rc;
     if (c->model) s->m = c->model;
     else {
@@ -143,8 +203,7 @@ static int prepare(const ol_train_config *c, run_state *s, ol_train_result *r) {
     if ((rc = ol_optim_create(&s->opt, c->opt, c->lr))) return rc;
     if ((rc = ol_optim_set_schedule(s->opt, c->schedule ? c->schedule : "constant", c->warmup))) return rc;
     if ((rc = ol_optim_set_clip(s->opt, c->clip_norm, c->clip_value))) return rc;
-    (void)r;
-    return OL_OK;
+    return ol_train_settings(c, s->m->spec, s->settings, sizeof s->settings);
 }
 
 static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
@@ -157,6 +216,204 @@ static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
     return OL_OK;
 }
 
+/* ---- checkpoints: CONF settings, DATA identity, PROG progress, MODL model, OPTM optimizer,
+ * SAMP sampler, LOGR the log so far ---- */
+
+#define PROG_VERSION 1u
+#define PROG_LEN (4 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8)
+
+static void put_f64(unsigned char *p, double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    ol_put_u64(p, bits);
+}
+static double get_f64(const unsigned char *p) {
+    uint64_t bits = ol_get_u64(p);
+    double v;
+    memcpy(&v, &bits, 8);
+    return v;
+}
+
+static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
+    ol_ckpt c;
+    ol_ckpt_init(&c);
+    unsigned char prog[PROG_LEN], *p = prog;
+    ol_put_u32(p, PROG_VERSION), p += 4;
+    ol_put_u64(p, (uint64_t)s->epoch), p += 8;
+    ol_put_u32(p, (uint32_t)s->epoch_done), p += 4;
+    ol_put_u64(p, (uint64_t)s->steps), p += 8;
+    put_f64(p, s->loss_sum), p += 8;
+    ol_put_u64(p, (uint64_t)s->seen), p += 8;
+    put_f64(p, s->seconds), p += 8;
+    ol_put_u32(p, (uint32_t)s->rollbacks), p += 4;
+    put_f64(p, s->lr_scale);
+    unsigned char *model = NULL, *opt = NULL, *samp = NULL;
+    size_t model_len, opt_len = ol_optim_state_size(s->opt), samp_len = ol_sampler_state_size(&s->sampler);
+    int rc = ol_mlp_serialize(s->m, &model, &model_len);
+    if (!rc && !(opt = ol_malloc_array(opt_len ? opt_len : 1, 1))) rc = OL_ENOMEM;
+    if (!rc && !(samp = ol_malloc_array(samp_len ? samp_len : 1, 1))) rc = OL_ENOMEM;
+    if (!rc) rc = ol_optim_state_save(s->opt, opt, opt_len);
+    if (!rc) rc = ol_sampler_state_save(&s->sampler, samp, samp_len);
+    if (!rc) rc = ol_ckpt_add(&c, "CONF", s->settings, strlen(s->settings));
+    if (!rc) rc = ol_ckpt_add(&c, "DATA", s->data_id, strlen(s->data_id));
+    if (!rc) rc = ol_ckpt_add(&c, "PROG", prog, sizeof prog);
+    if (!rc) rc = ol_ckpt_add(&c, "MODL", model, model_len);
+    if (!rc) rc = ol_ckpt_add(&c, "OPTM", opt, opt_len);
+    if (!rc) rc = ol_ckpt_add(&c, "SAMP", samp, samp_len);
+    if (!rc) rc = ol_ckpt_add(&c, "LOGR", s->log ? s->log : "", s->log_len);
+    if (!rc) rc = ol_ckpt_serialize(&c, buf, len);
+    free(model);
+    free(opt);
+    free(samp);
+    ol_ckpt_free(&c);
+    return rc;
+}
+
+static int all_finite(const float *x, size_t n) {
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= isfinite(x[i]);
+    return ok;
+}
+
+/* Saves the state as the last good one (for rollbacks) and, when asked, to the checkpoint file. */
+static int save_state(run_state *s, const ol_train_config *c, int to_file) {
+    if (!all_finite(s->m->params, s->m->n_params)) return OL_OK; /* never keep a diverged state */
+    unsigned char *buf;
+    size_t len;
+    int rc = build_checkpoint(s, &buf, &len);
+    if (rc) return rc;
+    if (to_file && c->checkpoint_path && (rc = ol_write_file_atomic(c->checkpoint_path, buf, len))) {
+        free(buf);
+        return rc;
+    }
+    free(s->snapshot);
+    s->snapshot = buf;
+    s->snapshot_len = len;
+    return OL_OK;
+}
+
+/* First differing line of two settings texts, for the conflict message. */
+static void first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
+    while (*a || *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        if (la != lb || memcmp(a, b, la)) {
+            snprintf(ours, cap, "%.*s", (int)la, a);
+            snprintf(theirs, cap, "%.*s", (int)lb, b);
+            return;
+        }
+        a += la + (ea != NULL);
+        b += lb + (eb != NULL);
+    }
+    ours[0] = theirs[0] = 0;
+}
+
+/* Restores s from a checkpoint; what names it in messages. Checks settings and data first. */
+static int restore(run_state *s, const ol_ckpt *ck, const char *what) {
+    size_t len;
+    const char *conf = ol_ckpt_get(ck, "CONF", &len);
+    if (!conf) return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", what);
+    char saved[4096];
+    if (len >= sizeof saved) return ol_fail(OL_EFORMAT, "%s: corrupt settings section", what);
+    memcpy(saved, conf, len);
+    saved[len] = 0;
+    if (strcmp(saved, s->settings)) {
+        char ours[512], theirs[512];
+        first_difference(s->settings, saved, ours, theirs, sizeof ours);
+        return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
+                       what, ours, theirs);
+    }
+    const char *data = ol_ckpt_get(ck, "DATA", &len);
+    if (!data || len != strlen(s->data_id) || memcmp(data, s->data_id, len))
+        return ol_fail(OL_EARG, "%s: the checkpoint was made on other data (%.*s; here %s)", what, data ? (int)len : 0,
+                       data ? data : "", s->data_id);
+    const unsigned char *prog = ol_ckpt_get(ck, "PROG", &len);
+    if (!prog || len != PROG_LEN || ol_get_u32(prog) != PROG_VERSION)
+        return ol_fail(OL_EFORMAT, "%s: corrupt or unknown progress section", what);
+    const unsigned char *model = ol_ckpt_get(ck, "MODL", &len);
+    if (!model) return ol_fail(OL_EFORMAT, "%s: no model section", what);
+    ol_mlp saved_model;
+    int rc = ol_mlp_deserialize(&saved_model, model, len, what);
+    if (rc) return rc;
+    if (strcmp(saved_model.spec, s->m->spec) || saved_model.n_params != s->m->n_params) {
+        ol_mlp_free(&saved_model);
+        return ol_fail(OL_EARG, "%s: holds a %s model, not %s", what, saved_model.spec, s->m->spec);
+    }
+    const unsigned char *opt = ol_ckpt_get(ck, "OPTM", &len);
+    if (!opt || (rc = ol_optim_state_load(s->opt, opt, len))) {
+        ol_mlp_free(&saved_model);
+        if (!opt) return ol_fail(OL_EFORMAT, "%s: no optimizer section", what);
+        char why[600];
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(rc, "%s: optimizer state: %s", what, why);
+    }
+    const unsigned char *samp = ol_ckpt_get(ck, "SAMP", &len);
+    if (!samp || (rc = ol_sampler_state_load(&s->sampler, samp, len))) {
+        ol_mlp_free(&saved_model);
+        if (!samp) return ol_fail(OL_EFORMAT, "%s: no sampler section", what);
+        char why[600];
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(rc, "%s: sampler state: %s", what, why);
+    }
+    memcpy(s->m->params, saved_model.params, s->m->n_params * sizeof(float));
+    s->m->input_mean = saved_model.input_mean;
+    s->m->input_inv_std = saved_model.input_inv_std;
+    ol_mlp_free(&saved_model);
+    const unsigned char *p = prog + 4;
+    s->epoch = (long)ol_get_u64(p), p += 8;
+    s->epoch_done = (int)ol_get_u32(p), p += 4;
+    s->steps = (long)ol_get_u64(p), p += 8;
+    s->loss_sum = get_f64(p), p += 8;
+    s->seen = (long)ol_get_u64(p), p += 8;
+    s->seconds = get_f64(p), p += 8;
+    s->rollbacks = (int)ol_get_u32(p), p += 4;
+    s->lr_scale = get_f64(p);
+    const char *log = ol_ckpt_get(ck, "LOGR", &len);
+    s->log_len = 0;
+    if (log && len) {
+        if (len + 1 > s->log_cap) {
+            char *nl = realloc(s->log, len + 1);
+            if (!nl) return OL_ENOMEM;
+            s->log = nl;
+            s->log_cap = len + 1;
+        }
+        memcpy(s->log, log, len);
+        s->log[len] = 0;
+        s->log_len = len;
+    }
+    return OL_OK;
+}
+
+static int restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what) {
+    ol_ckpt ck;
+    int rc = ol_ckpt_parse(&ck, buf, len, what);
+    if (rc) return rc;
+    rc = restore(s, &ck, what);
+    ol_ckpt_free(&ck);
+    return rc;
+}
+
+int ol_train_checkpoint_settings(const char *path, char **settings) {
+    ol_ckpt ck;
+    int rc = ol_ckpt_read(&ck, path);
+    if (rc) return rc;
+    size_t len;
+    const char *conf = ol_ckpt_get(&ck, "CONF", &len);
+    if (!conf) {
+        ol_ckpt_free(&ck);
+        return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", path);
+    }
+    *settings = ol_malloc_array(len + 1, 1);
+    if (*settings) {
+        memcpy(*settings, conf, len);
+        (*settings)[len] = 0;
+    }
+    ol_ckpt_free(&ck);
+    return *settings ? OL_OK : OL_ENOMEM;
+}
+
+/* ---- the run ---- */
+
 int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     ol_dataset train, test;
     memset(&train, 0, sizeof train);
@@ -164,17 +421,44 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     memset(r, 0, sizeof *r);
     int rc = check_config(c);
     if (rc) return rc;
-    /* the specs are checked before the data is read: a typo costs no loading time */
     run_state probe;
     memset(&probe, 0, sizeof probe);
-    rc = prepare(c, &probe, r);
+    rc = prepare(c, &probe);
     run_free(&probe);
     if (rc) return rc;
+    if (c->resume_path) { /* a missing or corrupt checkpoint is reported before the data is read */
+        ol_ckpt ck;
+        if ((rc = ol_ckpt_read(&ck, c->resume_path))) return rc;
+        ol_ckpt_free(&ck);
+    }
     if ((rc = ol_data_load(c->data, &train, &test))) return rc;
     rc = ol_train_fit(c, &train, &test, r);
     ol_dataset_free(&train);
     ol_dataset_free(&test);
     return rc;
+}
+
+/* Handles a non-finite loss or gradient: returns OL_OK after a rollback (the state is the last
+ * good one, the lr halved), or the divergence error. */
+static int diverged(run_state *s, const ol_train_config *c, const char *what, double value) {
+    double lr = ol_optim_get_lr(s->opt, 0);
+    if (c->on_divergence == OL_DIVERGE_ROLLBACK && s->snapshot && s->rollbacks < c->max_rollbacks) {
+        int rollbacks = s->rollbacks + 1;
+        double scale = s->lr_scale * 0.5;
+        long at = s->steps + 1;
+        int rc = restore_bytes(s, s->snapshot, s->snapshot_len, "the last good state");
+        if (rc) return rc;
+        s->rollbacks = rollbacks;
+        s->lr_scale = scale;
+        ol_optim_set_lr_scale(s->opt, scale);
+        if (!c->quiet)
+            fprintf(stderr, "optlab: %s became %g at step %ld (lr %g): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
+                    what, value, at, lr, s->steps, scale, rollbacks, c->max_rollbacks);
+        return OL_OK;
+    }
+    return ol_fail(OL_ENUMERIC, "the %s became %g at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback%s",
+                   what, value, s->steps + 1, s->epoch, lr,
+                   c->checkpoint_path ? "; the last good checkpoint is kept" : "");
 }
 
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
@@ -186,13 +470,15 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     int rc = check_config(c);
     if (rc) return rc;
     if (c->threads) ol_set_threads(c->threads);
-    if ((rc = prepare(c, &s, r))) goto out;
+    if ((rc = prepare(c, &s))) goto out;
     ol_mlp *m = s.m;
     if ((rc = check_data_fits(m, train))) goto out;
     if (test && test->n && (rc = check_data_fits(m, test))) goto out;
     s.train = train;
     s.test = test && test->n && !c->skip_test ? test : NULL;
     if (c->train_subset > 0 && (uint64_t)c->train_subset < train->n) train->n = (uint32_t)c->train_subset;
+    snprintf(s.data_id, sizeof s.data_id, "train %u x %ux%u, %d classes, labels crc %08x", train->n, train->rows,
+             train->cols, train->n_classes, (unsigned)ol_crc32(0, train->labels, train->n));
     if (c->val_split > 0 && (rc = ol_data_split(train, c->val_split, c->seed ^ 0x5eed5ull, &s.val))) goto out;
     if (c->normalize) {
         double mean, std;
@@ -218,23 +504,38 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
-
-    if (c->log_path) {
-        if ((rc = ol_afile_open(&s.log, c->log_path))) goto out;
-        s.log_open = 1;
-        fprintf(s.log.f, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n");
+    s.epoch = 1;
+    s.lr_scale = 1;
+    if ((rc = log_append(&s, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"))) goto out;
+    if (c->resume_path) {
+        ol_ckpt ck;
+        if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
+        rc = restore(&s, &ck, c->resume_path);
+        ol_ckpt_free(&ck);
+        if (rc) goto out;
+        ol_optim_set_lr_scale(s.opt, s.lr_scale);
+        r->resumed = 1;
+        if (s.epoch_done) {
+            s.epoch++;
+            s.epoch_done = 0;
+            s.loss_sum = 0;
+            s.seen = 0;
+        }
+        if (!c->quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
     }
+    /* the state at the start is the first good one */
+    if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = save_state(&s, c, 0))) goto out;
 
     int show_progress = !c->quiet && isatty(2);
     float *x = ol_ad_value(s.graph.g, s.graph.x);
     int32_t *y = ol_ad_labels(s.graph.g, s.graph.loss);
-    double t_all = 0;
     int stop = 0;
-    for (long epoch = 1; epoch <= c->epochs && !stop; epoch++) {
-        double t0 = now_seconds(), loss_sum = 0;
-        long seen = 0;
+    while (s.epoch <= c->epochs && !stop) {
+        double t0 = now_seconds(), t_before = s.seconds;
+        long epoch = s.epoch;
         const uint32_t *idx;
         uint32_t n;
+        int rolled_back = 0;
         while ((n = ol_sampler_next(&s.sampler, &idx)) > 0) {
             ol_ad_set_batch(s.graph.g, (int)n);
             ol_data_batch(train, idx, n, x, y, m->input_mean, m->input_inv_std);
@@ -243,38 +544,50 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
             double loss = ol_ad_scalar(s.graph.g, s.graph.loss);
             double lr_now = ol_optim_get_lr(s.opt, 0);
             if (!isfinite(loss)) {
-                rc = ol_fail(OL_ENUMERIC, "the loss became %g at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up or --clip-norm",
-                             loss, r->steps + 1, epoch, lr_now);
-                goto out;
+                if ((rc = diverged(&s, c, "loss", loss))) goto out;
+                rolled_back = 1;
+                break;
             }
             if ((rc = ol_optim_step(s.opt))) {
-                if (rc == OL_ENUMERIC) {
-                    char why[512];
-                    snprintf(why, sizeof why, "%s", ol_error());
-                    rc = ol_fail(OL_ENUMERIC, "%s (step %ld, epoch %ld, lr %g): training diverged; the learning rate is likely too high",
-                                 why, r->steps + 1, epoch, lr_now);
-                }
+                if (rc != OL_ENUMERIC) goto out;
+                if ((rc = diverged(&s, c, "gradient norm", ol_optim_last_grad_norm(s.opt)))) goto out;
+                rolled_back = 1;
+                break;
+            }
+            s.steps++;
+            s.loss_sum += loss * n;
+            s.seen += n;
+            s.seconds = t_before + now_seconds() - t0;
+            if (c->on_step) c->on_step(c->userdata, s.steps, s.seconds, loss, lr_now);
+            if (show_progress && (s.sampler.position % 8 == 0 || s.sampler.position == s.sampler.n_batches))
+                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, now_seconds() - t0, s.seconds,
+                         s.steps > 0 ? s.seconds / ((double)s.steps / s.sampler.n_batches) : 0);
+            int stop_now = c->stop && *c->stop;
+            if ((c->checkpoint_every > 0 && s.steps % c->checkpoint_every == 0) || stop_now)
+                if ((rc = save_state(&s, c, 1))) goto out;
+            if (stop_now) {
+                if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
+                rc = ol_fail(OL_ESTOPPED, "stopped at step %ld (epoch %ld)%s%s%s", s.steps, epoch,
+                             c->checkpoint_path ? "; checkpoint written to " : "; no --checkpoint was given, nothing saved",
+                             c->checkpoint_path ? c->checkpoint_path : "",
+                             c->checkpoint_path ? "; continue with --resume" : "");
                 goto out;
             }
-            r->steps++;
-            loss_sum += loss * n;
-            seen += n;
-            double elapsed = t_all + now_seconds() - t0;
-            if (c->on_step) c->on_step(c->userdata, r->steps, elapsed, loss, lr_now);
-            if (show_progress && (s.sampler.position % 8 == 0 || s.sampler.position == s.sampler.n_batches))
-                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, now_seconds() - t0, elapsed,
-                         r->seconds_per_epoch);
-            if ((c->time_budget > 0 && elapsed >= c->time_budget) || (c->max_steps > 0 && r->steps >= c->max_steps)) {
+            if ((c->time_budget > 0 && s.seconds >= c->time_budget) || (c->max_steps > 0 && s.steps >= c->max_steps)) {
                 stop = 1;
                 break;
             }
         }
-        double dt = now_seconds() - t0;
-        t_all += dt;
-        r->epochs_done = epoch;
-        r->seconds = t_all;
-        r->seconds_per_epoch = t_all / epoch;
-        r->train_loss = loss_sum / (seen ? seen : 1);
+        if (rolled_back) {
+            if (s.epoch_done) { /* the snapshot was taken at the end of an epoch */
+                s.epoch++;
+                s.epoch_done = 0;
+                s.loss_sum = 0;
+                s.seen = 0;
+            }
+            continue;
+        }
+        r->train_loss = s.loss_sum / (s.seen ? s.seen : 1);
         if (s.val.n && (rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
         if (s.test && (rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc))) goto out;
         if (c->eval_train) {
@@ -283,6 +596,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         }
         /* plateau watches the validation loss, or the training loss without a split */
         if ((rc = ol_optim_report_metric(s.opt, s.val.n ? r->val_loss : r->train_loss))) goto out;
+        double dt = s.seconds - t_before;
         if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
         if (!c->quiet) {
             printf("epoch %ld/%ld  train_loss %.4f", epoch, c->epochs, r->train_loss);
@@ -291,18 +605,28 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
             printf("  %.2fs\n", dt);
             fflush(stdout);
         }
+        r->epochs_done = epoch;
         if (c->on_epoch) c->on_epoch(c->userdata, epoch, r);
-        if (s.log_open)
-            fprintf(s.log.f, "%ld,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", epoch, r->steps, ol_optim_get_lr(s.opt, 0),
-                    r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc, dt);
+        if ((rc = log_append(&s, "%ld,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", epoch, s.steps, ol_optim_get_lr(s.opt, 0),
+                             r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc, dt)))
+            goto out;
+        s.epoch_done = 1;
+        if (c->checkpoint_epoch || (c->on_divergence == OL_DIVERGE_ROLLBACK && !c->checkpoint_every))
+            if ((rc = save_state(&s, c, c->checkpoint_epoch))) goto out;
+        s.epoch++;
+        s.epoch_done = 0;
+        s.loss_sum = 0;
+        s.seen = 0;
     }
-    if (s.log_open) {
-        s.log_open = 0;
-        if ((rc = ol_afile_commit(&s.log))) goto out;
-    }
+    r->steps = s.steps;
+    r->seconds = s.seconds;
+    r->seconds_per_epoch = r->epochs_done ? s.seconds / (double)r->epochs_done : s.seconds;
+    r->rollbacks = s.rollbacks;
+    if (c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
     if (c->save_path && (rc = ol_mlp_save(m, c->save_path))) goto out;
     rc = OL_OK;
 out:
+    r->steps = s.steps;
     train->n = full_n;
     run_free(&s);
     return rc;

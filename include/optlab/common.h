@@ -18,7 +18,8 @@ enum {
     OL_EFORMAT = 3,   /* a file is corrupt, truncated, foreign or of a newer version */
     OL_ENOMEM = 4,    /* allocation failed or a size would overflow */
     OL_ENUMERIC = 5,  /* NaN or Inf where a finite number is required */
-    OL_ESTATE = 6     /* an operation not valid in the current state (e.g. a schedule stepped past its end) */
+    OL_ESTATE = 6,    /* an operation not valid in the current state (e.g. a schedule stepped past its end) */
+    OL_ESTOPPED = 7   /* stopped on request (a signal): state saved where a checkpoint was asked for */
 };
 
 /* Sets the thread's error message (printf-style) and returns code, so `return ol_fail(OL_EARG, ...)`. */
@@ -81,6 +82,20 @@ void *ol_malloc_array(size_t n, size_t size);
 void *ol_aligned_calloc(size_t n, size_t size);
 /* 1 if a * b overflows size_t (and sets an OL_ENOMEM message naming what). */
 int ol_mul_overflows(size_t a, size_t b, const char *what);
+
+/* ---- little-endian encoding of file and state formats ---- */
+static inline void ol_put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void ol_put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t ol_get_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t ol_get_u64(const unsigned char *p) {
+    return (uint64_t)ol_get_u32(p) | (uint64_t)ol_get_u32(p + 4) << 32;
+}
 
 /* CRC-32 (zlib's polynomial) of len bytes, continuing from crc (start with 0). */
 uint32_t ol_crc32(uint32_t crc, const void *data, size_t len);

@@ -65,5 +65,9 @@ long ol_mlp_graph_correct(ol_mlp_graph *mg);
 int ol_mlp_save(const ol_mlp *m, const char *path);
 /* Loads a model file into a new model; corrupt, truncated, foreign or newer files are refused. */
 int ol_mlp_load(ol_mlp *m, const char *path);
+/* The same format in memory (for checkpoints): bytes malloc'ed / parsed into a new model; what
+ * names the source in messages. */
+int ol_mlp_serialize(const ol_mlp *m, unsigned char **buf, size_t *len);
+int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const char *what);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef OPTLAB_TRAIN_H
 #define OPTLAB_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "optlab/data.h"
@@ -42,7 +43,18 @@ typedef struct {
     void *userdata;
     ol_mlp *model;            /* a created, initialized model to train in place (not freed, not
                                  re-initialized; model spec ignored), or NULL */
+    /* reliability */
+    const char *checkpoint_path;  /* checkpoint file, or NULL */
+    long checkpoint_every;        /* write it every N steps (0: only at epoch ends / on a stop) */
+    int checkpoint_epoch;         /* 1: write it at the end of every epoch */
+    const char *resume_path;      /* continue the run saved in this checkpoint, or NULL */
+    volatile sig_atomic_t *stop;  /* when *stop becomes nonzero: finish the step, write the
+                                     checkpoint (if any), return OL_ESTOPPED */
+    int on_divergence;            /* OL_DIVERGE_STOP or OL_DIVERGE_ROLLBACK */
+    int max_rollbacks;            /* rollbacks allowed before giving up (default 3) */
 } ol_train_config;
+
+enum { OL_DIVERGE_STOP = 0, OL_DIVERGE_ROLLBACK = 1 };
 
 /* Defaults: sgd, lr 0.1, batch 128, 5 epochs, mlp:784-256-10, fashion-mnist, seed 1, shuffle. */
 ol_train_config ol_train_default_config(void);
@@ -55,7 +67,16 @@ typedef struct ol_train_result {
     double seconds;           /* training time, evaluation excluded */
     double seconds_per_epoch;
     double train_loss_full;   /* loss over the whole training set (eval_train), else NaN */
+    int rollbacks;            /* divergences rolled back */
+    int resumed;              /* 1 when the run continued a checkpoint */
 } ol_train_result;
+
+/* The settings that define a run's bits, one "key=value" line each, keys named as optlab train's
+ * flags (lr, batch, opt, ...). Stored in checkpoints: --resume fills unspecified flags from them
+ * and refuses explicit flags that conflict. model_spec is the canonical spec of the model. */
+int ol_train_settings(const ol_train_config *c, const char *model_spec, char *buf, size_t cap);
+/* The settings text stored in a checkpoint file (malloc'ed, caller frees). */
+int ol_train_checkpoint_settings(const char *path, char **settings);
 
 /* Runs the whole job: load data, split, build and initialize the model, train, evaluate, log, save.
  * Returns 0 or an OL_E* code with a message (OL_ENUMERIC: the run diverged). */

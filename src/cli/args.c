@@ -49,6 +49,18 @@ static int set_value(cli_flag *f, const char *value, const char *command) {
     return ol_fail(OL_EARG, "%s: internal flag type error", what);
 }
 
+int cli_set(cli_flag *flags, int n_flags, const char *name, const char *value, const char *command) {
+    for (int k = 0; k < n_flags; k++) {
+        if (strcmp(flags[k].name, name)) continue;
+        if (flags[k].kind == ARG_BOOL) {
+            *(int *)flags[k].target = strcmp(value, "0") != 0;
+            return OL_OK;
+        }
+        return set_value(&flags[k], value, command);
+    }
+    return ol_fail(OL_EARG, "optlab %s: no option %s", command, name);
+}
+
 int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, const char *command,
               const char *usage) {
     for (int i = first; i < argc; i++) {

@@ -25,6 +25,9 @@ typedef struct {
  * with a message naming the flag and the fix. */
 int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, const char *command,
               const char *usage);
+/* Sets the flag named name (e.g. "--lr") from text as if given on the command line (seen is not
+ * changed); OL_EARG if there is no such flag or the value is bad. */
+int cli_set(cli_flag *flags, int n_flags, const char *name, const char *value, const char *command);
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage);
 
 #endif

@@ -1,5 +1,7 @@
 /* cmd_train.c: `optlab train` and `optlab eval`: flags -> ol_train_config -> ol_train_run. */
 #include <math.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,8 +24,53 @@ static int parse_batch(const char *value, void *target) {
 
 static int parse_sampler(const char *value, void *target) { return ol_sampler_parse_kind(value, (int *)target); }
 
+/* --checkpoint-every N | epoch: N > 0 steps, or -1 for "epoch" */
+static int parse_every(const char *value, void *target) {
+    if (!strcmp(value, "epoch")) {
+        *(long *)target = -1;
+        return OL_OK;
+    }
+    return ol_parse_long(value, "--checkpoint-every", 1, 1L << 40, (long *)target);
+}
+
+static int parse_divergence(const char *value, void *target) {
+    if (!strcmp(value, "stop")) *(int *)target = OL_DIVERGE_STOP;
+    else if (!strcmp(value, "rollback")) *(int *)target = OL_DIVERGE_ROLLBACK;
+    else return ol_fail(OL_EARG, "'%s' is not a divergence policy; use stop or rollback", value);
+    return OL_OK;
+}
+
+/* SIGINT / SIGTERM: the loop finishes its step, writes the checkpoint and stops. */
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int signo) { stop_signal = signo; }
+
+/* --resume: every run-defining flag not given on the command line is taken from the checkpoint;
+ * the ones given are compared with it by the training loop (a conflict is refused). */
+static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path) {
+    char *settings;
+    int rc = ol_train_checkpoint_settings(path, &settings);
+    if (rc) return rc;
+    for (char *line = strtok(settings, "\n"); line && !rc; line = strtok(NULL, "\n")) {
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = 0;
+        const char *key = line, *value = eq + 1;
+        char name[64];
+        snprintf(name, sizeof name, "--%s", key);
+        int given = 0, known = 0;
+        for (int k = 0; k < n_flags; k++)
+            if (!strcmp(flags[k].name, name)) known = 1, given = flags[k].seen;
+        if (!known || given) continue;
+        if (!strcmp(key, "subset") && !strcmp(value, "0")) continue; /* 0: the whole set */
+        rc = cli_set(flags, n_flags, name, value, "train");
+    }
+    free(settings);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv) {
     ol_train_config c = ol_train_default_config();
+    long every = 0;
     cli_flag flags[] = {
         {"--data", ARG_STR, &c.data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
         {"--model", ARG_STR, &c.model_spec, "SPEC", "mlp:784-256-10[,act=relu|tanh|sigmoid][,init=torch|xavier|normal:std=S]", 0, 0, NULL, 0, 0},
@@ -45,13 +92,35 @@ int cmd_train(int argc, char **argv) {
         {"--log", ARG_STR, &c.log_path, "F.csv", "write one CSV row per epoch", 0, 0, NULL, 0, 0},
         {"--save", ARG_STR, &c.save_path, "F", "save the trained model to F", 0, 0, NULL, 0, 0},
         {"--quiet", ARG_BOOL, &c.quiet, NULL, "print only the final result", 0, 0, NULL, 0, 0},
+        {"--checkpoint", ARG_STR, &c.checkpoint_path, "F", "checkpoint file (written atomically; also on SIGINT/SIGTERM)", 0, 0, NULL, 0, 0},
+        {"--checkpoint-every", ARG_CUSTOM, &every, "N|epoch", "write the checkpoint every N steps or every epoch", 0, 0, parse_every, 0, 0},
+        {"--resume", ARG_STR, &c.resume_path, "F", "continue the run saved in checkpoint F (same settings)", 0, 0, NULL, 0, 0},
+        {"--on-divergence", ARG_CUSTOM, &c.on_divergence, "stop|rollback", "on NaN/Inf: stop (default) or reload the last good state with half the lr", 0, 0, parse_divergence, 0, 0},
+        {"--max-rollbacks", ARG_INT, &c.max_rollbacks, "K", "rollbacks allowed before giving up (default 3)", 0, 1000, NULL, 0, 0},
     };
-    int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "train", "[options]");
+    int n_flags = (int)(sizeof flags / sizeof flags[0]);
+    int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
     if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
+    if (c.resume_path && (rc = fill_from_checkpoint(flags, n_flags, c.resume_path))) return cli_report_error(rc);
+    if (every == -1) c.checkpoint_epoch = 1;
+    else c.checkpoint_every = every;
+    if (c.checkpoint_path && !c.checkpoint_every && !c.checkpoint_epoch) c.checkpoint_epoch = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    c.stop = &stop_signal;
     ol_train_result r;
     rc = ol_train_run(&c, &r);
+    if (rc == OL_ESTOPPED) {
+        fprintf(stderr, "optlab: %s\n", ol_error());
+        return 128 + (int)stop_signal;
+    }
     if (rc) return cli_report_error(rc);
+    if (r.rollbacks) printf("(%d divergence rollback%s)\n", r.rollbacks, r.rollbacks > 1 ? "s" : "");
     printf("test accuracy %.2f%%  test loss %.4f  (%ld epochs, %ld steps, %.2f s/epoch)\n", 100 * r.test_acc, r.test_loss,
            r.epochs_done, r.steps, r.seconds_per_epoch);
     return 0;

@@ -1,0 +1,2143 @@
+/* plot.c: the SVG figures of the report (see include/optlab/report.h): line, scatter, error bars,
+ * bands, histograms, optimizer paths and a heat map with iso-lines (marching squares), on linear
+ * or log axes with ticks that do not overlap.
+ *
+ * Deliberately not a plotting library: one figure layout, one palette, sizes estimated from
+ * character counts (no font metrics). Everything is computed in double and printed with fixed
+ * precision, so the same data always gives the same bytes. The heat map is a small PNG (stored,
+ * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling. */
+#include "optlab/report.h"
+#include "optlab/common.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- growable string ---- */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { b->oom = 1; return; }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...) {
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) { b->oom = 1; return; }
+    if ((size_t)n < sizeof small) { sb_put(b, small, (size_t)n); return; }
+    char *big = malloc((size_t)n + 1);
+    if (!big) { b->oom = 1; return; }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_put(b, big, (size_t)n);
+    free(big);
+}
+/* XML text and attribute escaping. */
+static void sb_esc(sbuf *b, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': sb_puts(b, "&amp;"); break;
+        case '<': sb_puts(b, "&lt;"); break;
+        case '>': sb_puts(b, "&gt;"); break;
+        case '"': sb_puts(b, "&quot;"); break;
+        case '\'': sb_puts(b, "&#39;"); break;
+        default:
+            /* control characters are not allowed in XML 1.0 */
+            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') sb_put(b, " ", 1);
+            else sb_put(b, s, 1);
+        }
+    }
+}
+/* A coordinate: 2 decimals, trailing zeros dropped, never "-0" or "nan". */
+static void sb_num(sbuf *b, double v) {
+    char s[48];
+    if (!isfinite(v)) v = 0;
+    if (v > 1e9) v = 1e9;
+    if (v < -1e9) v = -1e9;
+    snprintf(s, sizeof s, "%.2f", v);
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '0') n--;
+    if (n > 0 && s[n - 1] == '.') n--;
+    s[n] = 0;
+    if (!strcmp(s, "-0")) strcpy(s, "0");
+    sb_puts(b, s);
+}
+static void sb_xy(sbuf *b, double x, double y) {
+    sb_num(b, x);
+    sb_put(b, ",", 1);
+    sb_num(b, y);
+}
+
+/* ---- the plot ---- */
+enum { S_LINE, S_SCATTER, S_ERRBARS, S_BAND, S_HIST, S_PATH, S_HLINE, S_VLINE, S_POINT };
+
+typedef struct {
+    int kind;
+    char *label;       /* NULL: not in the legend */
+    int color;         /* palette index; -1: grey (reference lines) */
+    int shape;         /* marker shape */
+    int dash;          /* 0 solid, 1.. dash patterns */
+    int markers;
+    size_t n;
+    double *x, *y, *lo, *hi; /* one allocation: x then y, lo, hi (as the kind needs) */
+    double value, value2;
+} series;
+
+struct ol_plot {
+    char *title, *x_label, *y_label;
+    int width, height;
+    int log_x, log_y;
+    double x_lo, x_hi, y_lo, y_hi;   /* NaN: automatic */
+    int hist_bins;
+    int n_series, cap_series;
+    series *series;
+    int n_colored;
+    int has_grid;
+    ol_plot_grid grid;                /* z, levels, z_label point to our own copies */
+};
+
+/* Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour vision
+ * deficiency. Ordered so the first colours contrast most on white; yellow last. */
+static const char *const PALETTE[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                      "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+#define N_PALETTE 8
+#define N_SHAPES 5
+static const char *const DASHES[] = {"", "7 4", "2 3", "9 3 2 3"};
+#define GREY "#555555"
+
+static const char *color_of(int c) { return c < 0 ? GREY : PALETTE[c % N_PALETTE]; }
+
+static char *dupstr(const char *s) {
+    if (!s || !*s) return NULL;
+    return strdup(s);
+}
+
+ol_plot *ol_plot_new(const char *title, const char *x_label, const char *y_label) {
+    ol_plot *p = ol_calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->title = dupstr(title);
+    p->x_label = dupstr(x_label);
+    p->y_label = dupstr(y_label);
+    if ((title && *title && !p->title) || (x_label && *x_label && !p->x_label) ||
+        (y_label && *y_label && !p->y_label)) {
+        ol_plot_free(p);
+        ol_fail(OL_ENOMEM, "out of memory creating a plot");
+        return NULL;
+    }
+    p->width = 560;
+    p->height = 380;
+    p->x_lo = p->x_hi = p->y_lo = p->y_hi = NAN;
+    p->hist_bins = 24;
+    return p;
+}
+
+void ol_plot_free(ol_plot *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_series; i++) {
+        free(p->series[i].label);
+        free(p->series[i].x);
+    }
+    free(p->series);
+    free(p->title);
+    free(p->x_label);
+    free(p->y_label);
+    free((void *)p->grid.z);
+    free((void *)p->grid.levels);
+    free((void *)p->grid.z_label);
+    free(p);
+}
+
+void ol_plot_log_x(ol_plot *p, int on) { p->log_x = !!on; }
+void ol_plot_log_y(ol_plot *p, int on) { p->log_y = !!on; }
+void ol_plot_x_range(ol_plot *p, double lo, double hi) { p->x_lo = lo; p->x_hi = hi; }
+void ol_plot_y_range(ol_plot *p, double lo, double hi) { p->y_lo = lo; p->y_hi = hi; }
+void ol_plot_size(ol_plot *p, int width, int height) {
+    p->width = width < 240 ? 240 : width > 4000 ? 4000 : width;
+    p->height = height < 180 ? 180 : height > 4000 ? 4000 : height;
+}
+void ol_plot_hist_bins(ol_plot *p, int n_bins) {
+    p->hist_bins = n_bins < 1 ? 1 : n_bins > 1000 ? 1000 : n_bins;
+}
+
+/* Adds a series with n_arrays arrays of n values copied from src (NULL entries stay NULL). */
+static int add_series(ol_plot *p, int kind, const char *label, size_t n, int n_arrays,
+                      const double *const *src, int colored) {
+    if (n_arrays > 0 && n > 0) {
+        for (int a = 0; a < n_arrays; a++)
+            if (!src[a]) return -ol_fail(OL_EARG, "plot series '%s': data array %d is NULL",
+                                         label ? label : "", a);
+    }
+    if (n > ((size_t)1 << 26)) return -ol_fail(OL_EARG, "plot series '%s': %zu points are too many "
+                                               "for a figure (at most 2^26)", label ? label : "", n);
+    if (p->n_series == p->cap_series) {
+        int cap = p->cap_series ? 2 * p->cap_series : 8;
+        series *s = realloc(p->series, (size_t)cap * sizeof *s);
+        if (!s) return -ol_fail(OL_ENOMEM, "out of memory adding a plot series");
+        p->series = s;
+        p->cap_series = cap;
+    }
+    series *s = &p->series[p->n_series];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->n = n;
+    if (label && *label) {
+        s->label = strdup(label);
+        if (!s->label) return -ol_fail(OL_ENOMEM, "out of memory adding a plot series");
+    }
+    if (n_arrays > 0 && n > 0) {
+        double *data = ol_malloc_array(n * (size_t)n_arrays, sizeof *data);
+        if (!data) { free(s->label); return -OL_ENOMEM; }
+        double **dst[4] = {&s->x, &s->y, &s->lo, &s->hi};
+        for (int a = 0; a < n_arrays; a++) {
+            memcpy(data + (size_t)a * n, src[a], n * sizeof *data);
+            *dst[a] = data + (size_t)a * n;
+        }
+    }
+    if (colored) {
+        s->color = p->n_colored % N_PALETTE;
+        s->shape = p->n_colored % N_SHAPES;
+        p->n_colored++;
+    } else {
+        s->color = -1;
+    }
+    return p->n_series++;
+}
+
+int ol_plot_line(ol_plot *p, const char *label, const double *x, const double *y, size_t n) {
+    const double *src[2] = {x, y};
+    return add_series(p, S_LINE, label, n, 2, src, 1);
+}
+int ol_plot_scatter(ol_plot *p, const char *label, const double *x, const double *y, size_t n) {
+    const double *src[2] = {x, y};
+    return add_series(p, S_SCATTER, label, n, 2, src, 1);
+}
+int ol_plot_errorbars(ol_plot *p, const char *label, const double *x, const double *y,
+                      const double *lo, const double *hi, size_t n) {
+    const double *src[4] = {x, y, lo, hi};
+    return add_series(p, S_ERRBARS, label, n, 4, src, 1);
+}
+int ol_plot_band(ol_plot *p, const char *label, const double *x, const double *lo,
+                 const double *hi, size_t n) {
+    /* stored as x, y (unused copy of lo), lo, hi to keep one layout */
+    const double *src[4] = {x, lo, lo, hi};
+    return add_series(p, S_BAND, label, n, 4, src, 1);
+}
+int ol_plot_histogram(ol_plot *p, const char *label, const double *values, size_t n) {
+    const double *src[1] = {values};
+    return add_series(p, S_HIST, label, n, 1, src, 1);
+}
+int ol_plot_path(ol_plot *p, const char *label, const double *x, const double *y, size_t n) {
+    const double *src[2] = {x, y};
+    return add_series(p, S_PATH, label, n, 2, src, 1);
+}
+static int add_ref(ol_plot *p, int kind, double a, double b, const char *text) {
+    if (!isfinite(a) || !isfinite(b)) return -ol_fail(OL_ENUMERIC, "plot reference '%s' is not finite",
+                                                      text ? text : "");
+    int i = add_series(p, kind, text, 0, 0, NULL, 0);
+    if (i >= 0) {
+        p->series[i].value = a;
+        p->series[i].value2 = b;
+    }
+    return i;
+}
+int ol_plot_hline(ol_plot *p, double y, const char *text) { return add_ref(p, S_HLINE, y, 0, text); }
+int ol_plot_vline(ol_plot *p, double x, const char *text) { return add_ref(p, S_VLINE, x, 0, text); }
+int ol_plot_point(ol_plot *p, double x, double y, const char *text) { return add_ref(p, S_POINT, x, y, text); }
+
+static series *get_series(ol_plot *p, int i) {
+    if (i < 0 || i >= p->n_series) {
+        ol_fail(OL_EARG, "no plot series %d (the plot has %d)", i, p->n_series);
+        return NULL;
+    }
+    return &p->series[i];
+}
+int ol_plot_color(ol_plot *p, int i, int palette_index) {
+    series *s = get_series(p, i);
+    if (!s) return OL_EARG;
+    if (palette_index < 0) return ol_fail(OL_EARG, "palette index %d is negative", palette_index);
+    s->color = palette_index % N_PALETTE;
+    s->shape = palette_index % N_SHAPES;
+    return OL_OK;
+}
+int ol_plot_dashed(ol_plot *p, int i, int on) {
+    series *s = get_series(p, i);
+    if (!s) return OL_EARG;
+    s->dash = on <= 0 ? 0 : 1 + (on - 1) % 3;
+    return OL_OK;
+}
+int ol_plot_markers(ol_plot *p, int i, int on) {
+    series *s = get_series(p, i);
+    if (!s) return OL_EARG;
+    s->markers = !!on;
+    return OL_OK;
+}
+
+int ol_plot_heatmap(ol_plot *p, const ol_plot_grid *g) {
+    if (p->has_grid) return ol_fail(OL_ESTATE, "plot '%s' already has a heat map", p->title ? p->title : "");
+    if (!g || !g->z) return ol_fail(OL_EARG, "heat map without values");
+    if (g->nx < 2 || g->ny < 2 || g->nx > 2000 || g->ny > 2000)
+        return ol_fail(OL_EARG, "heat map grid %d x %d: each side needs 2 to 2000 samples", g->nx, g->ny);
+    if (!isfinite(g->x0) || !isfinite(g->x1) || !isfinite(g->y0) || !isfinite(g->y1) ||
+        !(g->x1 > g->x0) || !(g->y1 > g->y0))
+        return ol_fail(OL_EARG, "heat map extent [%g, %g] x [%g, %g] must be finite and increasing",
+                       g->x0, g->x1, g->y0, g->y1);
+    if (g->levels && (g->n_levels <= 0 || g->n_levels > 1000))
+        return ol_fail(OL_EARG, "heat map: %d explicit levels (1 to 1000)", g->n_levels);
+    if (!g->levels && g->n_levels > 100)
+        return ol_fail(OL_EARG, "heat map: %d iso-lines are too many (at most 100)", g->n_levels);
+    if (g->levels)
+        for (int i = 0; i < g->n_levels; i++)
+            if (!isfinite(g->levels[i]) || (i > 0 && !(g->levels[i] > g->levels[i - 1])))
+                return ol_fail(OL_EARG, "heat map levels must be finite and ascending (level %d)", i);
+    size_t n = (size_t)g->nx * (size_t)g->ny;
+    double *z = ol_malloc_array(n, sizeof *z);
+    double *levels = g->levels ? ol_malloc_array((size_t)g->n_levels, sizeof *levels) : NULL;
+    char *z_label = dupstr(g->z_label);
+    if (!z || (g->levels && !levels) || (g->z_label && *g->z_label && !z_label)) {
+        free(z);
+        free(levels);
+        free(z_label);
+        return ol_fail(OL_ENOMEM, "out of memory copying a heat map");
+    }
+    memcpy(z, g->z, n * sizeof *z);
+    if (levels) memcpy(levels, g->levels, (size_t)g->n_levels * sizeof *levels);
+    p->grid = *g;
+    p->grid.z = z;
+    p->grid.levels = levels;
+    p->grid.z_label = z_label;
+    p->has_grid = 1;
+    return OL_OK;
+}
+
+/* ==== rendering ==== */
+
+#define FONT_TITLE 16.0
+#define FONT_LABEL 14.0
+#define FONT_TICK 12.5
+#define FONT_LEGEND 12.5
+#define FONT_NOTE 11.5
+#define TICK_LEN 5.0
+
+/* Advance widths (em) of ASCII 32..126 in DejaVu Sans, the widest common sans-serif (the fallback
+ * of system-ui on Linux): estimates from it leave room in narrower fonts. */
+static const unsigned char ADVANCE[95] = {
+    32, 40, 46, 84, 64, 95, 78, 28, 39, 39, 50, 84, 32, 36, 32, 34,  /* space .. / */
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 34, 34, 84, 84, 84, 53,  /* 0 .. ? */
+    100, 68, 69, 70, 77, 63, 58, 78, 75, 30, 30, 66, 56, 86, 75, 79, /* @ .. O */
+    60, 79, 70, 64, 61, 73, 68, 99, 69, 61, 69, 39, 34, 39, 84, 50,  /* P .. _ */
+    50, 61, 64, 55, 64, 62, 35, 64, 63, 28, 28, 58, 28, 97, 63, 61,  /* ` .. o */
+    64, 64, 41, 52, 39, 63, 59, 82, 59, 59, 53, 64, 34, 64, 84};     /* p .. ~ */
+
+/* Width of UTF-8 text in font size fs. */
+static double text_width(const char *s, double fs) {
+    double w = 0;
+    for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
+        if (*c < 0x80) {
+            w += *c >= 32 && *c < 127 ? ADVANCE[*c - 32] / 100.0 : 0.6;
+        } else if ((*c & 0xC0) != 0x80) {
+            /* superscripts (c2 b2, c2 b3, c2 b9, e2 81 xx) are narrow; math signs (e2 88 xx,
+             * c3 97) wide; other letters (Greek, accents) about a lowercase letter */
+            if ((c[0] == 0xC2 && (c[1] == 0xB2 || c[1] == 0xB3 || c[1] == 0xB9)) ||
+                (c[0] == 0xE2 && c[1] == 0x81) || (c[0] == 0xE1 && c[1] == 0xB5))
+                w += 0.42;
+            else if ((c[0] == 0xE2 && (c[1] == 0x88 || c[1] == 0x89)) || (c[0] == 0xC3 && c[1] == 0x97))
+                w += 0.84;
+            else w += 0.66;
+        }
+    }
+    return w * fs;
+}
+
+/* ---- axes and ticks ---- */
+typedef struct {
+    double lo, hi;
+    int log;
+    double p0, p1;     /* pixel positions of lo and hi */
+} axis;
+
+static double ax_t(const axis *a, double v) {
+    if (a->log) return (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
+    return (v - a->lo) / (a->hi - a->lo);
+}
+/* Pixel of v, or NaN when v cannot be shown (non-finite, <= 0 on a log axis). Far values are
+ * clamped to +-1e7 px: off the figure in any direction, the visible part unchanged. */
+static double ax_map(const axis *a, double v) {
+    if (!isfinite(v) || (a->log && v <= 0)) return NAN;
+    double p = a->p0 + ax_t(a, v) * (a->p1 - a->p0);
+    if (!(p > -1e7)) p = -1e7;
+    if (!(p < 1e7)) p = 1e7;
+    return p;
+}
+
+#define MAX_TICKS 160
+typedef struct {
+    double v;
+    int major;         /* labelled */
+    char text[48];
+    double w;          /* label width */
+} tick;
+typedef struct {
+    int n;
+    tick t[MAX_TICKS];
+} ticks;
+
+static const char *const SUPERSCRIPT[10] = {"\xe2\x81\xb0", "\xc2\xb9", "\xc2\xb2", "\xc2\xb3",
+                                            "\xe2\x81\xb4", "\xe2\x81\xb5", "\xe2\x81\xb6",
+                                            "\xe2\x81\xb7", "\xe2\x81\xb8", "\xe2\x81\xb9"};
+#define MINUS "\xe2\x88\x92"
+
+/* Replaces a leading '-' by the typographic minus sign. */
+static void fix_minus(char *s, size_t cap) {
+    if (s[0] != '-' || strlen(s) + 3 > cap) return;
+    memmove(s + 3, s + 1, strlen(s)); /* includes the NUL */
+    memcpy(s, MINUS, 3);
+}
+
+/* "10" followed by the exponent k in superscript digits. */
+static void fmt_power(char *out, size_t cap, int k) {
+    char digits[16];
+    snprintf(digits, sizeof digits, "%d", k < 0 ? -k : k);
+    snprintf(out, cap, "10%s", k < 0 ? "\xe2\x81\xbb" : "");
+    for (char *d = digits; *d; d++) strncat(out, SUPERSCRIPT[*d - '0'], cap - strlen(out) - 1);
+}
+
+/* A tick value on a linear scale with spacing step: fixed decimals when short, else m e k. */
+static void fmt_value(char *out, size_t cap, double v, double step, double max_abs) {
+    if (fabs(v) < step * 1e-6) v = 0;
+    int decimals = (int)-floor(log10(step) + 1e-9);
+    if (decimals < 0) decimals = 0;
+    if (max_abs < 1e5 && decimals <= 4) {
+        snprintf(out, cap, "%.*f", decimals, v);
+    } else if (v == 0) {
+        snprintf(out, cap, "0");
+    } else {
+        int sig = (int)floor(log10(fabs(v)) + 1e-9) - (int)floor(log10(step) + 1e-9) + 1;
+        if (sig < 1) sig = 1;
+        if (sig > 9) sig = 9;
+        char tmp[48];
+        snprintf(tmp, sizeof tmp, "%.*e", sig - 1, v);
+        /* 1.50e+05 -> 1.5e5 */
+        char *e = strchr(tmp, 'e');
+        char mant[48];
+        size_t ml = (size_t)(e - tmp);
+        memcpy(mant, tmp, ml);
+        mant[ml] = 0;
+        if (strchr(mant, '.')) {
+            while (ml > 0 && mant[ml - 1] == '0') mant[--ml] = 0;
+            if (ml > 0 && mant[ml - 1] == '.') mant[--ml] = 0;
+        }
+        snprintf(out, cap, "%.20se%d", mant, atoi(e + 1) % 1000);
+    }
+    fix_minus(out, cap);
+}
+
+static double nice_step(double raw) {
+    double mag = pow(10, floor(log10(raw)));
+    double f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+}
+
+/* Position of v along an axis of length len (0 at lo). */
+static double tick_pos(double lo, double hi, int log, double len, double v) {
+    if (log) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo)) * len;
+    return (v - lo) / (hi - lo) * len;
+}
+
+/* 1 if the labelled ticks leave room between their labels. */
+static int ticks_fit(const ticks *t, double lo, double hi, int log, double len, int horizontal, double fs) {
+    double prev_pos = 0, prev_w = 0;
+    int have_prev = 0;
+    for (int i = 0; i < t->n; i++) {
+        if (!t->t[i].major) continue;
+        double pos = tick_pos(lo, hi, log, len, t->t[i].v);
+        if (have_prev) {
+            double need = horizontal ? (prev_w + t->t[i].w) / 2 + 0.8 * fs : 1.6 * fs;
+            if (pos - prev_pos < need) return 0;
+        }
+        prev_pos = pos;
+        prev_w = t->t[i].w;
+        have_prev = 1;
+    }
+    return 1;
+}
+
+static void tick_add(ticks *t, double v, int major, const char *text, double fs) {
+    if (t->n >= MAX_TICKS) return;
+    tick *k = &t->t[t->n++];
+    k->v = v;
+    k->major = major;
+    snprintf(k->text, sizeof k->text, "%s", major && text ? text : "");
+    k->w = text_width(k->text, fs);
+}
+
+static void linear_ticks(ticks *t, double lo, double hi, int log, double step, double fs) {
+    t->n = 0;
+    double max_abs = fmax(fabs(lo), fabs(hi));
+    double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
+    for (double k = k0; k <= k1 && t->n < MAX_TICKS && k - k0 < 4 * MAX_TICKS; k++) {
+        double v = k * step;
+        if (fabs(v) < step * 1e-9) v = 0;
+        if (log && v <= 0) continue;
+        char s[48];
+        fmt_value(s, sizeof s, v, step, max_abs);
+        tick_add(t, v, 1, s, fs);
+    }
+}
+
+/* Ticks for [lo, hi] over len pixels: 1-2-5 steps on linear axes, decades (with minor ticks at
+ * 2..9) on log axes, as many as fit without labels touching. */
+static void make_ticks(ticks *t, double lo, double hi, int log, double len, int horizontal, double fs) {
+    t->n = 0;
+    if (!log) {
+        int max_n = (int)(len / (horizontal ? 50.0 : 34.0));
+        if (max_n > 10) max_n = 10;
+        if (max_n < 2) max_n = 2;
+        for (int target = max_n; target >= 1; target--) {
+            linear_ticks(t, lo, hi, 0, nice_step((hi - lo) / target), fs);
+            if (ticks_fit(t, lo, hi, 0, len, horizontal, fs)) return;
+        }
+        return;
+    }
+    double l0 = log10(lo), l1 = log10(hi);
+    int klo = (int)ceil(l0 - 1e-9), khi = (int)floor(l1 + 1e-9);
+    int nd = khi - klo + 1;
+    if (nd >= 3) {
+        int plain = klo >= -2 && khi <= 4;
+        static const int strides[] = {1, 2, 3, 4, 5, 10, 20, 50, 100};
+        int max_n = (int)(len / (horizontal ? 40.0 : 28.0));
+        for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
+            int stride = strides[si];
+            t->n = 0;
+            int n_major = 0;
+            for (int k = klo; k <= khi; k++) {
+                int major = ((k % stride) + stride) % stride == 0;
+                if (!major && (stride > 10 || nd > 60)) continue;
+                char s[48];
+                if (plain) fmt_value(s, sizeof s, pow(10, k), pow(10, k < 0 ? k : 0), 1);
+                else fmt_power(s, sizeof s, k);
+                tick_add(t, pow(10, k), major, s, fs);
+                n_major += major;
+            }
+            if (n_major < 2 && si > 0) continue;
+            if ((n_major <= max_n || stride == 100) && ticks_fit(t, lo, hi, 1, len, horizontal, fs)) break;
+        }
+        /* minor ticks at 2..9 x 10^k when every decade is labelled and there is room */
+        int every_decade = 1;
+        for (int i = 0; i < t->n; i++) every_decade &= t->t[i].major;
+        if (every_decade && len / (l1 - l0) >= 40)
+            for (int k = klo - 1; k <= khi; k++)
+                for (int m = 2; m <= 9; m++) {
+                    double v = m * pow(10, k);
+                    if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) tick_add(t, v, 0, NULL, fs);
+                }
+        return;
+    }
+    /* less than three decades inside: label 1-2-5 (or every 1..9) multiples of a power of ten */
+    static const int sets[2][10] = {{1, 2, 5, 0}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 0}};
+    for (int si = 0; si < 2; si++) {
+        t->n = 0;
+        int n_major = 0;
+        for (int k = klo - 1; k <= khi; k++)
+            for (int m = 1; m <= 9; m++) {
+                double v = m * pow(10, k);
+                if (!(v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12))) continue;
+                int major = 0;
+                for (int j = 0; sets[si][j]; j++) major |= sets[si][j] == m;
+                char s[48];
+                int exp_form = k < -3 || k > 4;
+                if (exp_form && major) {
+                    char pw[32];
+                    fmt_power(pw, sizeof pw, k);
+                    if (m == 1) snprintf(s, sizeof s, "%s", pw);
+                    else snprintf(s, sizeof s, "%d\xc3\x97%s", m, pw);
+                } else {
+                    fmt_value(s, sizeof s, v, pow(10, k), 1);
+                }
+                tick_add(t, v, major, s, fs);
+                n_major += major;
+            }
+        if (n_major >= 2 + si && ticks_fit(t, lo, hi, 1, len, horizontal, fs)) return;
+    }
+    /* a narrow range: linear ticks placed on the log scale */
+    int max_n = (int)(len / (horizontal ? 60.0 : 34.0));
+    if (max_n < 2) max_n = 2;
+    for (int target = max_n; target >= 1; target--) {
+        linear_ticks(t, lo, hi, 1, nice_step((hi - lo) / target), fs);
+        if (ticks_fit(t, lo, hi, 1, len, horizontal, fs)) return;
+    }
+}
+
+/* ---- data ranges ---- */
+typedef struct {
+    double lo, hi;
+    int any;
+} span;
+
+/* Values beyond +-1e300 (a run on its way to overflow) do not stretch the axis either. */
+static void span_add(span *s, double v, int log) {
+    if (!isfinite(v) || fabs(v) > 1e300 || (log && v < 1e-300)) return;
+    if (!s->any) { s->lo = s->hi = v; s->any = 1; return; }
+    if (v < s->lo) s->lo = v;
+    if (v > s->hi) s->hi = v;
+}
+
+/* 1 if [lo, hi] is empty or too narrow to tell its ends apart in double precision. */
+static int too_narrow(double lo, double hi) {
+    return !(hi > lo) || !(hi - lo > 1e-9 * fmax(fabs(lo), fabs(hi))) || !(hi - lo > 1e-290);
+}
+
+/* A range around v when the data has one value: +-10% (+-1 around 0); on a log scale /10..x10. */
+static void widen(double v, int log, double *lo, double *hi) {
+    if (log) { *lo = v / 10; *hi = v * 10; return; }
+    double d = v == 0 ? 1 : fabs(v) * 0.1;
+    *lo = v - d;
+    *hi = v + d;
+}
+
+/* The axis range: the user's ends where given, the data's otherwise, automatic ends widened to a
+ * nice tick (a decade on log axes). */
+static int finish_range(span s, double user_lo, double user_hi, int log, int nice, const char *name,
+                        double *lo_out, double *hi_out) {
+    int auto_lo = isnan(user_lo), auto_hi = isnan(user_hi);
+    if ((!auto_lo && !isfinite(user_lo)) || (!auto_hi && !isfinite(user_hi)))
+        return ol_fail(OL_EARG, "%s axis range [%g, %g] is not finite", name, user_lo, user_hi);
+    if (log && ((!auto_lo && user_lo <= 0) || (!auto_hi && user_hi <= 0)))
+        return ol_fail(OL_EARG, "%s axis is logarithmic: its range [%g, %g] must be positive",
+                       name, user_lo, user_hi);
+    double lo, hi;
+    if (!s.any) {
+        lo = log ? 1 : 0;
+        hi = log ? 10 : 1;
+    } else {
+        lo = s.lo;
+        hi = s.hi;
+    }
+    if (!auto_lo) lo = user_lo;
+    if (!auto_hi) hi = user_hi;
+    if (too_narrow(lo, hi)) {
+        if (!auto_lo && !auto_hi)
+            return ol_fail(OL_EARG, "%s axis range [%g, %g] is empty or too narrow: the first end "
+                           "must be clearly smaller", name, user_lo, user_hi);
+        /* one value (or a user end beyond the data): open a range around it */
+        double v = auto_lo ? hi : lo, wlo, whi;
+        widen(v, log, &wlo, &whi);
+        if (auto_lo) lo = auto_hi ? wlo : fmin(wlo, hi - (whi - wlo) / 2);
+        if (auto_hi) hi = auto_lo ? whi : fmax(whi, lo + (whi - wlo) / 2);
+        if (log && auto_lo && !auto_hi) lo = hi / 10;
+        if (log && auto_hi && !auto_lo) hi = lo * 10;
+    }
+    if (nice) {
+        if (log && hi / lo >= 100) {
+            if (auto_lo) lo = pow(10, floor(log10(lo) + 1e-9));
+            if (auto_hi) hi = pow(10, ceil(log10(hi) - 1e-9));
+        } else if (log) { /* less than two decades: widen to 1, 2 or 5 times a power of ten */
+            static const double m[4] = {1, 2, 5, 10};
+            if (auto_lo) {
+                double d = pow(10, floor(log10(lo) + 1e-9)), best = d;
+                for (int k = 0; k < 3; k++) if (m[k] * d <= lo * (1 + 1e-9)) best = m[k] * d;
+                lo = best;
+            }
+            if (auto_hi) {
+                double d = pow(10, floor(log10(hi) - 1e-9));
+                for (int k = 0; k < 4; k++) if (m[k] * d >= hi * (1 - 1e-9)) { hi = m[k] * d; break; }
+            }
+        } else {
+            double step = nice_step((hi - lo) / 5);
+            if (auto_lo) lo = floor(lo / step + 1e-9) * step;
+            if (auto_hi) hi = ceil(hi / step - 1e-9) * step;
+        }
+    }
+    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo) || !isfinite(hi - lo) || (log && !(lo >= 1e-305)))
+        return ol_fail(OL_EARG, "%s axis range [%g, %g] cannot be drawn (too wide)", name, lo, hi);
+    *lo_out = lo;
+    *hi_out = hi;
+    return OL_OK;
+}
+
+/* ---- render state ---- */
+typedef struct {
+    const ol_plot *p;
+    sbuf *b;
+    char id[24];
+    axis ax, ay;
+    double L, T, R, B;          /* plot area: left, top, right, bottom (pixels) */
+    double H;                   /* figure height (the plot's, plus a legend below) */
+    double ylabel_x;
+    /* histograms: shared bins */
+    int bins;
+    double hist_lo, hist_hi;
+    double *counts;             /* (n_series, bins), rows of histogram series only */
+    /* heat map colour range */
+    double zlo, zhi;
+    int zlog;
+    /* layout */
+    char title_lines[4][256];
+    int n_title_lines;
+    ticks xt, yt, zt;
+    int legend_below;
+    double legend_x, legend_y, legend_w, legend_h;
+    int n_legend;
+    double notes[64][4];        /* boxes of the notes written so far */
+    int n_notes;
+} ctx;
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n) {
+    const unsigned char *c = data;
+    for (size_t i = 0; i < n; i++) { h ^= c[i]; h *= 1099511628211ULL; }
+    return h;
+}
+static uint64_t fnv_str(uint64_t h, const char *s) { return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1); }
+
+static uint64_t plot_hash(const ol_plot *p) {
+    uint64_t h = 14695981039346656037ULL;
+    h = fnv_str(h, p->title);
+    h = fnv_str(h, p->x_label);
+    h = fnv_str(h, p->y_label);
+    int ints[6] = {p->width, p->height, p->log_x, p->log_y, p->hist_bins, p->n_series};
+    h = fnv(h, ints, sizeof ints);
+    double r[4] = {p->x_lo, p->x_hi, p->y_lo, p->y_hi};
+    h = fnv(h, r, sizeof r);
+    for (int i = 0; i < p->n_series; i++) {
+        const series *s = &p->series[i];
+        h = fnv_str(h, s->label);
+        int k[5] = {s->kind, s->color, s->dash, s->markers, (int)s->n};
+        h = fnv(h, k, sizeof k);
+        h = fnv(h, &s->value, sizeof s->value);
+        h = fnv(h, &s->value2, sizeof s->value2);
+        if (s->x) h = fnv(h, s->x, s->n * sizeof(double) * (s->kind == S_HIST ? 1 : s->kind <= S_SCATTER || s->kind == S_PATH ? 2 : 4));
+    }
+    if (p->has_grid) {
+        const ol_plot_grid *g = &p->grid;
+        h = fnv(h, g->z, (size_t)g->nx * (size_t)g->ny * sizeof(double));
+        int k[6] = {g->nx, g->ny, g->n_levels, g->log_scale, g->lines_only, g->equal_aspect};
+        h = fnv(h, k, sizeof k);
+        double e[4] = {g->x0, g->x1, g->y0, g->y1};
+        h = fnv(h, e, sizeof e);
+        if (g->levels) h = fnv(h, g->levels, (size_t)g->n_levels * sizeof(double));
+        h = fnv_str(h, g->z_label);
+    }
+    return h;
+}
+
+/* Splits the title into lines that fit the width. */
+static void wrap_title(ctx *c, double max_w) {
+    c->n_title_lines = 0;
+    const char *s = c->p->title;
+    if (!s) return;
+    char line[256] = "";
+    while (*s && c->n_title_lines < 4) {
+        while (*s == ' ') s++;
+        const char *e = s;
+        while (*e && *e != ' ') e++;
+        if (e == s) break;
+        char word[256];
+        size_t wl = (size_t)(e - s) < sizeof word - 1 ? (size_t)(e - s) : sizeof word - 1;
+        memcpy(word, s, wl);
+        word[wl] = 0;
+        char trial[256];
+        size_t ll = strlen(line);
+        if (ll + 1 + wl >= sizeof trial) break; /* an absurd title: cut */
+        memcpy(trial, line, ll);
+        if (ll) trial[ll++] = ' ';
+        memcpy(trial + ll, word, wl + 1);
+        if (*line && 1.08 * text_width(trial, FONT_TITLE) > max_w) { /* bold: ~8% wider */
+            snprintf(c->title_lines[c->n_title_lines++], 256, "%s", line);
+            snprintf(line, sizeof line, "%s", word);
+        } else {
+            snprintf(line, sizeof line, "%s", trial);
+        }
+        s = e;
+    }
+    if (*line && c->n_title_lines < 4) snprintf(c->title_lines[c->n_title_lines++], 256, "%s", line);
+}
+
+static double max_label_width(const ticks *t) {
+    double w = 0;
+    for (int i = 0; i < t->n; i++) if (t->t[i].w > w) w = t->t[i].w;
+    return w;
+}
+
+/* Places the plot area and the ticks; legend_h > 0 adds a block of legend rows under the axis
+ * (the figure grows, the plot area keeps its size). */
+static void layout(ctx *c, double legend_h) {
+    const ol_plot *p = c->p;
+    double W = p->width, H = p->height + legend_h;
+    c->H = H;
+    wrap_title(c, W - 24);
+    c->T = c->n_title_lines ? 12 + c->n_title_lines * 20.0 + 6 : 14;
+    c->B = H - (TICK_LEN + 6 + FONT_TICK + (p->x_label ? 10 + FONT_LABEL : 0) + 10 + legend_h);
+    make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
+    c->L = 10 + (p->y_label ? FONT_LABEL + 10 : 0) + max_label_width(&c->yt) + 6 + TICK_LEN;
+    double right = 16;
+    if (p->has_grid) {
+        make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
+        right = 14 + 14 + TICK_LEN + 4 + max_label_width(&c->zt) + (p->grid.z_label ? 10 + FONT_LABEL : 0) + 10;
+    }
+    c->R = W - right;
+    make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+    /* the last x label must not run off the figure */
+    for (int i = c->xt.n - 1; i >= 0; i--) {
+        if (!c->xt.t[i].major) continue;
+        double pos = c->L + tick_pos(c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, c->xt.t[i].v);
+        double over = pos + c->xt.t[i].w / 2 + 4 - (W - (p->has_grid ? 0 : 2));
+        if (over > 0 && !p->has_grid) {
+            c->R -= over;
+            make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+        }
+        break;
+    }
+    c->ylabel_x = c->L - (TICK_LEN + 6 + max_label_width(&c->yt) + 10 + FONT_LABEL) + 0.8 * FONT_LABEL;
+    if (p->has_grid && p->grid.equal_aspect) {
+        /* one unit is as long on both axes: shrink the longer side (the figure shrinks in height,
+         * or the plot area is centred in width) */
+        double sx = (c->R - c->L) / (c->ax.hi - c->ax.lo), sy = (c->B - c->T) / (c->ay.hi - c->ay.lo);
+        if (sy > sx) {
+            double cut = (c->B - c->T) - sx * (c->ay.hi - c->ay.lo);
+            c->B -= cut;
+            c->H -= cut;
+            make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
+            make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
+        } else if (sx > sy) {
+            double cut = (c->R - c->L) - sy * (c->ax.hi - c->ax.lo);
+            c->L += cut / 2;
+            c->R -= cut / 2;
+            c->ylabel_x += cut / 2;
+            make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+        }
+    }
+    c->ax.p0 = c->L;
+    c->ax.p1 = c->R;
+    c->ay.p0 = c->B;
+    c->ay.p1 = c->T;
+}
+
+/* ---- drawing helpers ---- */
+
+/* One text element; rotate (degrees) about its anchor point. */
+static void text(ctx *c, double x, double y, const char *anchor, double fs, const char *extra,
+                 double rotate, const char *s) {
+    sbuf *b = c->b;
+    sb_puts(b, "<text x=\"");
+    sb_num(b, x);
+    sb_puts(b, "\" y=\"");
+    sb_num(b, y);
+    sb_puts(b, "\"");
+    if (anchor && strcmp(anchor, "start")) sb_printf(b, " text-anchor=\"%s\"", anchor);
+    sb_puts(b, " font-size=\"");
+    sb_num(b, fs);
+    sb_puts(b, "\"");
+    if (rotate != 0) {
+        sb_puts(b, " transform=\"rotate(");
+        sb_num(b, rotate);
+        sb_puts(b, " ");
+        sb_xy(b, x, y);
+        sb_puts(b, ")\"");
+    }
+    if (extra) sb_printf(b, " %s", extra);
+    sb_puts(b, ">");
+    sb_esc(b, s);
+    sb_puts(b, "</text>\n");
+}
+
+/* A marker as a subpath (appended to a d attribute). */
+static void marker_path(sbuf *b, int shape, double x, double y, double r) {
+    switch (shape % N_SHAPES) {
+    case 0: /* circle */
+        sb_puts(b, "M");
+        sb_xy(b, x - r, y);
+        sb_puts(b, "a");
+        sb_num(b, r);
+        sb_puts(b, ",");
+        sb_num(b, r);
+        sb_puts(b, " 0 1,0 ");
+        sb_num(b, 2 * r);
+        sb_puts(b, ",0a");
+        sb_num(b, r);
+        sb_puts(b, ",");
+        sb_num(b, r);
+        sb_puts(b, " 0 1,0 ");
+        sb_num(b, -2 * r);
+        sb_puts(b, ",0z");
+        break;
+    case 1: { /* square */
+        double h = r * 0.88;
+        sb_puts(b, "M");
+        sb_xy(b, x - h, y - h);
+        sb_puts(b, "h");
+        sb_num(b, 2 * h);
+        sb_puts(b, "v");
+        sb_num(b, 2 * h);
+        sb_puts(b, "h");
+        sb_num(b, -2 * h);
+        sb_puts(b, "z");
+        break;
+    }
+    case 2: { /* diamond */
+        double h = r * 1.25;
+        sb_puts(b, "M");
+        sb_xy(b, x, y - h);
+        sb_puts(b, "L");
+        sb_xy(b, x + h, y);
+        sb_puts(b, " ");
+        sb_xy(b, x, y + h);
+        sb_puts(b, " ");
+        sb_xy(b, x - h, y);
+        sb_puts(b, "z");
+        break;
+    }
+    case 3:   /* triangle up */
+    case 4: { /* triangle down */
+        double h = r * 1.3, s = shape % N_SHAPES == 3 ? 1 : -1;
+        sb_puts(b, "M");
+        sb_xy(b, x, y - s * h);
+        sb_puts(b, "L");
+        sb_xy(b, x + h * 0.95, y + s * h * 0.6);
+        sb_puts(b, " ");
+        sb_xy(b, x - h * 0.95, y + s * h * 0.6);
+        sb_puts(b, "z");
+        break;
+    }
+    }
+}
+
+static int inside(const ctx *c, double x, double y, double pad) {
+    return x >= c->L - pad && x <= c->R + pad && y >= c->T - pad && y <= c->B + pad;
+}
+
+/* Liang-Barsky: clips the segment to the plot area (grown by pad); 0 if nothing is left. */
+static int clip_segment(const ctx *c, double pad, double *x0, double *y0, double *x1, double *y1) {
+    double t0 = 0, t1 = 1, dx = *x1 - *x0, dy = *y1 - *y0;
+    double pp[4] = {-dx, dx, -dy, dy};
+    double qq[4] = {*x0 - (c->L - pad), (c->R + pad) - *x0, *y0 - (c->T - pad), (c->B + pad) - *y0};
+    for (int i = 0; i < 4; i++) {
+        if (pp[i] == 0) {
+            if (qq[i] < 0) return 0;
+        } else {
+            double r = qq[i] / pp[i];
+            if (pp[i] < 0) { if (r > t1) return 0; if (r > t0) t0 = r; }
+            else { if (r < t0) return 0; if (r < t1) t1 = r; }
+        }
+    }
+    double ax = *x0 + t0 * dx, ay = *y0 + t0 * dy, bx = *x0 + t1 * dx, by = *y0 + t1 * dy;
+    *x0 = ax; *y0 = ay; *x1 = bx; *y1 = by;
+    return 1;
+}
+
+/* The d attribute of a polyline through the mappable points, clipped to the plot area, with gaps
+ * at non-finite points. Returns the number of segments drawn. */
+static size_t polyline_d(ctx *c, sbuf *b, const double *x, const double *y, size_t n) {
+    size_t drawn = 0;
+    int pen = 0;             /* 1 when the last point written is where the next segment starts */
+    double px = NAN, py = NAN;
+    for (size_t i = 0; i < n; i++) {
+        double qx = ax_map(&c->ax, x[i]), qy = ax_map(&c->ay, y[i]);
+        if (isnan(qx) || isnan(qy)) { px = py = NAN; pen = 0; continue; }
+        if (isnan(px)) {
+            px = qx; py = qy;
+            if (n == 1 && inside(c, qx, qy, 0)) { /* a lone point: a dot */
+                sb_puts(b, "M"); sb_xy(b, qx, qy); sb_puts(b, "h0.01");
+            }
+            continue;
+        }
+        double x0 = px, y0 = py, x1 = qx, y1 = qy;
+        if (clip_segment(c, 2, &x0, &y0, &x1, &y1)) {
+            if (!pen || x0 != px || y0 != py) { sb_puts(b, "M"); sb_xy(b, x0, y0); }
+            sb_puts(b, "L");
+            sb_xy(b, x1, y1);
+            drawn++;
+            pen = x1 == qx && y1 == qy;
+        } else {
+            pen = 0;
+        }
+        px = qx; py = qy;
+    }
+    return drawn;
+}
+
+static void dash_attr(sbuf *b, int dash) {
+    if (dash > 0) sb_printf(b, " stroke-dasharray=\"%s\"", DASHES[dash]);
+}
+
+static void draw_markers(ctx *c, const series *s, const double *x, const double *y, double r,
+                         const char *stroke) {
+    sbuf *b = c->b;
+    size_t n_in = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        double px = ax_map(&c->ax, x[i]), py = ax_map(&c->ay, y[i]);
+        if (isnan(px) || isnan(py) || !inside(c, px, py, r)) continue;
+        if (!n_in++) {
+            sb_printf(b, "<path fill=\"%s\"", color_of(s->color));
+            if (stroke) sb_printf(b, " stroke=\"%s\" stroke-width=\"0.8\"", stroke);
+            sb_puts(b, " d=\"");
+        }
+        marker_path(b, s->shape, px, py, r);
+    }
+    if (n_in) sb_puts(b, "\"/>\n");
+}
+
+static void draw_line(ctx *c, const series *s, int is_path) {
+    sbuf *b = c->b;
+    sbuf d = {0};
+    polyline_d(c, &d, s->x, s->y, s->n);
+    if (d.oom) { b->oom = 1; free(d.p); return; }
+    if (d.len) {
+        if (is_path) {
+            sb_puts(b, "<path fill=\"none\" stroke=\"#fff\" stroke-opacity=\"0.85\" stroke-width=\"4.5\" "
+                       "stroke-linejoin=\"round\" stroke-linecap=\"round\" d=\"");
+            sb_put(b, d.p, d.len);
+            sb_puts(b, "\"/>\n");
+        }
+        sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+                     "stroke-linecap=\"round\"", color_of(s->color));
+        dash_attr(b, s->dash);
+        sb_puts(b, " d=\"");
+        sb_put(b, d.p, d.len);
+        sb_puts(b, "\"/>\n");
+    }
+    free(d.p);
+}
+
+/* Markers go over the clipped lines and unclipped, so a point on the frame shows whole. */
+static void draw_series_markers(ctx *c, const series *s) {
+    sbuf *b = c->b;
+    if (s->kind == S_SCATTER) draw_markers(c, s, s->x, s->y, 3.4, "#fff");
+    else if (s->kind == S_ERRBARS) draw_markers(c, s, s->x, s->y, 3.6, "#fff");
+    else if (s->kind == S_LINE && s->markers) draw_markers(c, s, s->x, s->y, 3.2, "#fff");
+    else if (s->kind == S_PATH) {
+        if (s->n <= 80) draw_markers(c, &(series){.color = s->color, .shape = 0, .n = s->n}, s->x, s->y, 1.9, NULL);
+        /* start: open circle, end: filled circle */
+        for (size_t i = 0; i < s->n; i++) {
+            double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
+            if (isnan(px) || isnan(py)) continue;
+            if (inside(c, px, py, 0)) {
+                sb_puts(b, "<circle cx=\"");
+                sb_num(b, px);
+                sb_puts(b, "\" cy=\"");
+                sb_num(b, py);
+                sb_printf(b, "\" r=\"5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>\n", color_of(s->color));
+            }
+            break;
+        }
+        for (size_t i = s->n; i-- > 0;) {
+            double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
+            if (isnan(px) || isnan(py)) continue;
+            if (inside(c, px, py, 0)) {
+                sb_puts(b, "<circle cx=\"");
+                sb_num(b, px);
+                sb_puts(b, "\" cy=\"");
+                sb_num(b, py);
+                sb_printf(b, "\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>\n", color_of(s->color));
+            }
+            break;
+        }
+    }
+}
+
+static void draw_errorbars(ctx *c, const series *s) {
+    sbuf *b = c->b;
+    size_t n_in = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        double px = ax_map(&c->ax, s->x[i]);
+        double plo = ax_map(&c->ay, s->lo[i]), phi = ax_map(&c->ay, s->hi[i]);
+        if (isnan(px) || px < c->L - 1 || px > c->R + 1) continue;
+        if (isnan(plo) && c->ay.log && isfinite(s->lo[i]) && isfinite(phi)) plo = c->B; /* lo <= 0 on log */
+        if (isnan(plo) || isnan(phi)) continue;
+        if (!n_in++) sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" d=\"", color_of(s->color));
+        sb_puts(b, "M");
+        sb_xy(b, px, plo);
+        sb_puts(b, "V");
+        sb_num(b, phi);
+        sb_puts(b, "M");
+        sb_xy(b, px - 4, plo);
+        sb_puts(b, "h8M");
+        sb_xy(b, px - 4, phi);
+        sb_puts(b, "h8");
+    }
+    if (n_in) sb_puts(b, "\"/>\n");
+}
+
+static void draw_band(ctx *c, const series *s) {
+    sbuf *b = c->b;
+    /* one polygon per run of points where x, lo and hi are all drawable */
+    size_t i = 0;
+    int any = 0;
+    while (i < s->n) {
+        size_t j = i;
+        while (j < s->n && !isnan(ax_map(&c->ax, s->x[j])) && !isnan(ax_map(&c->ay, s->lo[j])) &&
+               !isnan(ax_map(&c->ay, s->hi[j])))
+            j++;
+        if (j - i >= 2) {
+            if (!any++) sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.22\" stroke=\"none\" d=\"", color_of(s->color));
+            sb_puts(b, "M");
+            for (size_t k = i; k < j; k++) {
+                if (k > i) sb_puts(b, "L");
+                sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->hi[k]));
+            }
+            for (size_t k = j; k-- > i;) {
+                sb_puts(b, "L");
+                sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->lo[k]));
+            }
+            sb_puts(b, "Z");
+        }
+        i = j + 1;
+    }
+    if (any) sb_puts(b, "\"/>\n");
+}
+
+static double bin_edge(const ctx *c, int k) {
+    if (c->p->log_x)
+        return pow(10, log10(c->hist_lo) + (log10(c->hist_hi) - log10(c->hist_lo)) * k / c->bins);
+    return c->hist_lo + (c->hist_hi - c->hist_lo) * k / c->bins;
+}
+
+static void draw_hist(ctx *c, int si) {
+    const series *s = &c->p->series[si];
+    const double *cnt = c->counts + (size_t)si * (size_t)c->bins;
+    sbuf *b = c->b;
+    sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.38\" stroke=\"%s\" stroke-width=\"1.5\" "
+                 "stroke-linejoin=\"round\" d=\"M", color_of(s->color), color_of(s->color));
+    double base = c->B;
+    sb_xy(b, ax_map(&c->ax, bin_edge(c, 0)), base);
+    for (int k = 0; k < c->bins; k++) {
+        double top = cnt[k] > 0 ? ax_map(&c->ay, cnt[k]) : base;
+        if (isnan(top) || top > base) top = base;
+        sb_puts(b, "V");
+        sb_num(b, top);
+        sb_puts(b, "H");
+        sb_num(b, ax_map(&c->ax, bin_edge(c, k + 1)));
+    }
+    sb_puts(b, "V");
+    sb_num(b, base);
+    sb_puts(b, "Z\"/>\n");
+}
+
+/* ---- heat map: colours, PNG, marching squares ---- */
+
+/* Viridis (van der Walt & Smith, matplotlib): perceptually uniform, readable in grey and with
+ * colour vision deficiencies. 11 anchors, linear in between. */
+static const unsigned char VIRIDIS[11][3] = {
+    {0x44, 0x01, 0x54}, {0x48, 0x24, 0x75}, {0x41, 0x44, 0x87}, {0x35, 0x5f, 0x8d},
+    {0x2a, 0x78, 0x8e}, {0x21, 0x91, 0x8c}, {0x22, 0xa8, 0x84}, {0x44, 0xbf, 0x70},
+    {0x7a, 0xd1, 0x51}, {0xbd, 0xdf, 0x26}, {0xfd, 0xe7, 0x25}};
+
+static void viridis(double t, unsigned char rgb[3]) {
+    if (!(t >= 0)) t = 0;
+    if (t > 1) t = 1;
+    double f = t * 10;
+    int i = (int)f;
+    if (i > 9) i = 9;
+    double u = f - i;
+    for (int k = 0; k < 3; k++)
+        rgb[k] = (unsigned char)lround(VIRIDIS[i][k] + u * (VIRIDIS[i + 1][k] - VIRIDIS[i][k]));
+}
+
+/* The value that colours and iso-lines are computed on: z, or log10(z) on a log scale. */
+static double zval(const ctx *c, double z) {
+    if (!isfinite(z)) return NAN;
+    if (!c->zlog) return z;
+    return log10(z > c->zlo ? z : c->zlo);
+}
+static double z_t(const ctx *c, double z) {
+    double v = zval(c, z);
+    if (isnan(v)) return NAN;
+    double a = c->zlog ? log10(c->zlo) : c->zlo, e = c->zlog ? log10(c->zhi) : c->zhi;
+    return (v - a) / (e - a);
+}
+
+static void be32(unsigned char *o, uint32_t v) {
+    o[0] = (unsigned char)(v >> 24); o[1] = (unsigned char)(v >> 16);
+    o[2] = (unsigned char)(v >> 8); o[3] = (unsigned char)v;
+}
+
+static void png_chunk(sbuf *png, const char *type, const unsigned char *data, size_t len) {
+    unsigned char hdr[8];
+    be32(hdr, (uint32_t)len);
+    memcpy(hdr + 4, type, 4);
+    sb_put(png, (const char *)hdr, 8);
+    if (len) sb_put(png, (const char *)data, len);
+    uint32_t crc = ol_crc32(0, type, 4);
+    if (len) crc = ol_crc32(crc, data, len);
+    unsigned char tail[4];
+    be32(tail, crc);
+    sb_put(png, (const char *)tail, 4);
+}
+
+/* An RGB PNG of w x h pixels (rows top to bottom) with stored deflate blocks (RFC 1950/1951). */
+static int png_encode(const unsigned char *rgb, int w, int h, sbuf *png) {
+    size_t row = 1 + 3 * (size_t)w, raw_len = row * (size_t)h;
+    unsigned char *raw = malloc(raw_len);
+    if (!raw) return OL_ENOMEM;
+    for (int y = 0; y < h; y++) {
+        raw[(size_t)y * row] = 0; /* filter: none */
+        memcpy(raw + (size_t)y * row + 1, rgb + (size_t)y * 3 * (size_t)w, 3 * (size_t)w);
+    }
+    size_t n_blocks = raw_len / 65535 + 1;
+    size_t z_len = 2 + raw_len + 5 * n_blocks + 4;
+    unsigned char *z = malloc(z_len);
+    if (!z) { free(raw); return OL_ENOMEM; }
+    size_t o = 0;
+    z[o++] = 0x78;
+    z[o++] = 0x01;
+    uint32_t a = 1, bsum = 0;
+    for (size_t i = 0; i < raw_len; i++) { a = (a + raw[i]) % 65521; bsum = (bsum + a) % 65521; }
+    size_t pos = 0;
+    for (size_t k = 0; k < n_blocks; k++) {
+        size_t n = raw_len - pos < 65535 ? raw_len - pos : 65535;
+        z[o++] = k + 1 == n_blocks ? 1 : 0;
+        z[o++] = (unsigned char)(n & 0xff);
+        z[o++] = (unsigned char)(n >> 8);
+        z[o++] = (unsigned char)(~n & 0xff);
+        z[o++] = (unsigned char)((~n >> 8) & 0xff);
+        memcpy(z + o, raw + pos, n);
+        o += n;
+        pos += n;
+    }
+    be32(z + o, (bsum << 16) | a);
+    o += 4;
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    sb_put(png, (const char *)sig, 8);
+    unsigned char ihdr[13];
+    be32(ihdr, (uint32_t)w);
+    be32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+    png_chunk(png, "IHDR", ihdr, 13);
+    png_chunk(png, "IDAT", z, o);
+    png_chunk(png, "IEND", NULL, 0);
+    free(raw);
+    free(z);
+    return png->oom ? OL_ENOMEM : OL_OK;
+}
+
+static void sb_base64(sbuf *b, const unsigned char *d, size_t n) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char out[4];
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
+        out[0] = tab[v >> 18 & 63];
+        out[1] = tab[v >> 12 & 63];
+        out[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[3] = i + 2 < n ? tab[v & 63] : '=';
+        sb_put(b, out, 4);
+    }
+}
+
+static int draw_heatmap_image(ctx *c) {
+    const ol_plot_grid *g = &c->p->grid;
+    int nx = g->nx, ny = g->ny;
+    unsigned char *rgb = ol_malloc_array((size_t)nx * (size_t)ny, 3);
+    if (!rgb) return OL_ENOMEM;
+    for (int r = 0; r < ny; r++) {
+        int j = ny - 1 - r; /* image rows run top (y1) to bottom (y0) */
+        for (int i = 0; i < nx; i++) {
+            unsigned char *o = rgb + 3 * ((size_t)r * (size_t)nx + (size_t)i);
+            double t = z_t(c, g->z[(size_t)j * (size_t)nx + (size_t)i]);
+            if (isnan(t)) { o[0] = o[1] = o[2] = 0xd9; }
+            else viridis(t, o);
+        }
+    }
+    sbuf png = {0};
+    int rc = png_encode(rgb, nx, ny, &png);
+    free(rgb);
+    if (rc) { free(png.p); return rc; }
+    double dx = (ax_map(&c->ax, g->x1) - ax_map(&c->ax, g->x0)) / (nx - 1);
+    double dy = (ax_map(&c->ay, g->y0) - ax_map(&c->ay, g->y1)) / (ny - 1);
+    sbuf *b = c->b;
+    sb_printf(b, "<image clip-path=\"url(#%s-c)\" preserveAspectRatio=\"none\" x=\"", c->id);
+    sb_num(b, ax_map(&c->ax, g->x0) - dx / 2);
+    sb_puts(b, "\" y=\"");
+    sb_num(b, ax_map(&c->ay, g->y1) - dy / 2);
+    sb_puts(b, "\" width=\"");
+    sb_num(b, dx * nx);
+    sb_puts(b, "\" height=\"");
+    sb_num(b, dy * ny);
+    sb_puts(b, "\" href=\"data:image/png;base64,");
+    sb_base64(b, (const unsigned char *)png.p, png.len);
+    sb_puts(b, "\"/>\n");
+    free(png.p);
+    return OL_OK;
+}
+
+/* Iso-levels: the caller's, or nice values inside the colour range (1-2-5 steps; decades and
+ * their 2 and 5 multiples on a log scale). */
+static int grid_levels(const ctx *c, double *lv, int cap) {
+    const ol_plot_grid *g = &c->p->grid;
+    if (g->n_levels < 0) return 0;
+    if (g->levels) {
+        int n = 0;
+        for (int i = 0; i < g->n_levels && n < cap; i++) lv[n++] = g->levels[i];
+        return n;
+    }
+    int want = g->n_levels ? g->n_levels : 10;
+    int n = 0;
+    if (!c->zlog) {
+        double step = nice_step((c->zhi - c->zlo) / (want + 1));
+        double k0 = floor(c->zlo / step) + 1;
+        for (double k = k0; n < cap && k - k0 < 4 * cap; k++) {
+            double v = k * step;
+            if (fabs(v) < step * 1e-9) v = 0;
+            if (v >= c->zhi - step * 1e-9) break;
+            if (v > c->zlo + step * 1e-9) lv[n++] = v;
+        }
+        return n;
+    }
+    /* log: the set of multiples per decade that gives the count closest to want */
+    static const int sets[4][10] = {{1, 0}, {1, 3, 0}, {1, 2, 5, 0}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 0}};
+    int best = 0, best_n = -1;
+    int k0 = (int)floor(log10(c->zlo)), k1 = (int)ceil(log10(c->zhi));
+    for (int s = 0; s < 4; s++) {
+        int cnt = 0;
+        for (int k = k0; k <= k1; k++)
+            for (int j = 0; sets[s][j]; j++) {
+                double v = sets[s][j] * pow(10, k);
+                cnt += v > c->zlo * (1 + 1e-9) && v < c->zhi * (1 - 1e-9);
+            }
+        if (best_n < 0 || abs(cnt - want) < abs(best_n - want)) { best = s; best_n = cnt; }
+    }
+    for (int k = k0; k <= k1; k++)
+        for (int j = 0; sets[best][j] && n < cap; j++) {
+            double v = sets[best][j] * pow(10, k);
+            if (v > c->zlo * (1 + 1e-9) && v < c->zhi * (1 - 1e-9)) lv[n++] = v;
+        }
+    return n;
+}
+
+/* Marching squares. Edge ids: horizontal edges (i,j)-(i+1,j) first, then vertical (i,j)-(i,j+1). */
+typedef struct {
+    int nx, ny;
+    size_t n_h;
+} grid_edges;
+
+static size_t edge_h(const grid_edges *e, int i, int j) { return (size_t)j * (size_t)(e->nx - 1) + (size_t)i; }
+static size_t edge_v(const grid_edges *e, int i, int j) { return e->n_h + (size_t)j * (size_t)e->nx + (size_t)i; }
+
+/* The point where the level crosses edge id, in pixels. */
+static void edge_point(const ctx *c, const grid_edges *e, const double *zv, double level, size_t id,
+                       double *px, double *py) {
+    const ol_plot_grid *g = &c->p->grid;
+    int i, j, i2, j2;
+    if (id < e->n_h) {
+        j = (int)(id / (size_t)(e->nx - 1)); i = (int)(id % (size_t)(e->nx - 1)); i2 = i + 1; j2 = j;
+    } else {
+        size_t k = id - e->n_h;
+        j = (int)(k / (size_t)e->nx); i = (int)(k % (size_t)e->nx); i2 = i; j2 = j + 1;
+    }
+    double z0 = zv[(size_t)j * (size_t)e->nx + (size_t)i], z1 = zv[(size_t)j2 * (size_t)e->nx + (size_t)i2];
+    double t = z1 != z0 ? (level - z0) / (z1 - z0) : 0.5;
+    if (t < 0) t = 0;
+    if (t > 1) t = 1;
+    double gx = i + t * (i2 - i), gy = j + t * (j2 - j);
+    *px = ax_map(&c->ax, g->x0 + gx * (g->x1 - g->x0) / (g->nx - 1));
+    *py = ax_map(&c->ay, g->y0 + gy * (g->y1 - g->y0) / (g->ny - 1));
+}
+
+static int draw_isolines(ctx *c) {
+    const ol_plot_grid *g = &c->p->grid;
+    double lv[128];
+    int n_lv = grid_levels(c, lv, 128);
+    if (n_lv == 0) return OL_OK;
+    int nx = g->nx, ny = g->ny;
+    grid_edges e = {nx, ny, (size_t)(nx - 1) * (size_t)ny};
+    size_t n_edges = e.n_h + (size_t)nx * (size_t)(ny - 1);
+    size_t n_cells = (size_t)(nx - 1) * (size_t)(ny - 1);
+    double *zv = ol_malloc_array((size_t)nx * (size_t)ny, sizeof *zv);
+    int *edge_seg = ol_malloc_array(n_edges, 2 * sizeof(int));
+    size_t (*seg)[2] = ol_malloc_array(2 * n_cells + 1, sizeof *seg);
+    unsigned char *used = ol_malloc_array(2 * n_cells + 1, 1);
+    size_t *chain = ol_malloc_array(4 * n_cells + 4, sizeof *chain); /* a deque grown both ways from its middle */
+    if (!zv || !edge_seg || !seg || !used || !chain) {
+        free(zv); free(edge_seg); free(seg); free(used); free(chain);
+        return OL_ENOMEM;
+    }
+    for (size_t k = 0; k < (size_t)nx * (size_t)ny; k++) zv[k] = zval(c, g->z[k]);
+    sbuf *b = c->b;
+    sb_printf(b, "<g clip-path=\"url(#%s-c)\" fill=\"none\" stroke-linejoin=\"round\">\n", c->id);
+    for (int l = 0; l < n_lv; l++) {
+        double level = c->zlog ? log10(lv[l] > 0 ? lv[l] : c->zlo) : lv[l];
+        size_t n_seg = 0;
+        for (size_t k = 0; k < 2 * n_edges; k++) edge_seg[k] = -1;
+        for (int j = 0; j + 1 < ny; j++)
+            for (int i = 0; i + 1 < nx; i++) {
+                double za = zv[(size_t)j * nx + i], zb = zv[(size_t)j * nx + i + 1];
+                double zc = zv[(size_t)(j + 1) * nx + i + 1], zd = zv[(size_t)(j + 1) * nx + i];
+                if (isnan(za) || isnan(zb) || isnan(zc) || isnan(zd)) continue;
+                int idx = (za > level) | (zb > level) << 1 | (zc > level) << 2 | (zd > level) << 3;
+                if (idx == 0 || idx == 15) continue;
+                size_t ed[4] = {edge_h(&e, i, j), edge_v(&e, i + 1, j), edge_h(&e, i, j + 1), edge_v(&e, i, j)};
+                int pairs[4], np = 0;
+                int center_above = (za + zb + zc + zd) / 4 > level;
+                switch (idx) {
+                case 1: case 14: pairs[np++] = 0; pairs[np++] = 3; break;
+                case 2: case 13: pairs[np++] = 0; pairs[np++] = 1; break;
+                case 3: case 12: pairs[np++] = 3; pairs[np++] = 1; break;
+                case 4: case 11: pairs[np++] = 1; pairs[np++] = 2; break;
+                case 6: case 9: pairs[np++] = 0; pairs[np++] = 2; break;
+                case 7: case 8: pairs[np++] = 2; pairs[np++] = 3; break;
+                case 5: /* a, c above: saddle */
+                    if (center_above) { pairs[0] = 0; pairs[1] = 1; pairs[2] = 2; pairs[3] = 3; }
+                    else { pairs[0] = 0; pairs[1] = 3; pairs[2] = 1; pairs[3] = 2; }
+                    np = 4;
+                    break;
+                case 10: /* b, d above: saddle */
+                    if (center_above) { pairs[0] = 0; pairs[1] = 3; pairs[2] = 1; pairs[3] = 2; }
+                    else { pairs[0] = 0; pairs[1] = 1; pairs[2] = 2; pairs[3] = 3; }
+                    np = 4;
+                    break;
+                }
+                for (int q = 0; q < np; q += 2) {
+                    size_t a = ed[pairs[q]], bb = ed[pairs[q + 1]];
+                    seg[n_seg][0] = a;
+                    seg[n_seg][1] = bb;
+                    for (int w = 0; w < 2; w++) {
+                        size_t id = w ? bb : a;
+                        if (edge_seg[2 * id] < 0) edge_seg[2 * id] = (int)n_seg;
+                        else edge_seg[2 * id + 1] = (int)n_seg;
+                    }
+                    n_seg++;
+                }
+            }
+        if (!n_seg) continue;
+        memset(used, 0, n_seg);
+        unsigned char col[3];
+        viridis(c->zhi > c->zlo ? z_t(c, lv[l]) : 0.5, col);
+        if (g->lines_only)
+            sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#%02x%02x%02x\" stroke-width=\"1.3\" d=\"",
+                      lv[l], col[0], col[1], col[2]);
+        else
+            sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#fff\" stroke-opacity=\"0.7\" "
+                         "stroke-width=\"0.9\" d=\"", lv[l]);
+        for (size_t s0 = 0; s0 < n_seg; s0++) {
+            if (used[s0]) continue;
+            /* walk both ways from segment s0 through shared edges; chain holds edge ids */
+            size_t head = 2 * n_cells + 2, tail = head;
+            chain[tail++] = seg[s0][0];
+            chain[tail++] = seg[s0][1];
+            used[s0] = 1;
+            int closed = 0;
+            for (int dir = 0; dir < 2 && !closed; dir++) {
+                for (;;) {
+                    size_t end = dir == 0 ? chain[tail - 1] : chain[head];
+                    int next = -1;
+                    for (int w = 0; w < 2; w++) {
+                        int sidx = edge_seg[2 * end + w];
+                        if (sidx >= 0 && !used[sidx]) { next = sidx; break; }
+                    }
+                    if (next < 0) break;
+                    used[next] = 1;
+                    size_t other = seg[next][0] == end ? seg[next][1] : seg[next][0];
+                    if (dir == 0) {
+                        if (other == chain[head]) { closed = 1; break; }
+                        chain[tail++] = other;
+                    } else {
+                        if (head == 0) break;
+                        chain[--head] = other;
+                    }
+                }
+            }
+            for (size_t k = head; k < tail; k++) {
+                double px, py;
+                edge_point(c, &e, zv, level, chain[k], &px, &py);
+                sb_puts(b, k == head ? "M" : k == head + 1 ? "L" : " ");
+                sb_xy(b, px, py);
+            }
+            if (closed) sb_puts(b, "Z");
+        }
+        sb_puts(b, "\"/>\n");
+    }
+    sb_puts(b, "</g>\n");
+    free(zv); free(edge_seg); free(seg); free(used); free(chain);
+    return OL_OK;
+}
+
+static void draw_colorbar(ctx *c) {
+    const ol_plot_grid *g = &c->p->grid;
+    sbuf *b = c->b;
+    double x = c->R + 14, w = 14, top = c->T, bot = c->B;
+    sb_printf(b, "<defs><linearGradient id=\"%s-g\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">", c->id);
+    for (int k = 0; k <= 10; k++)
+        sb_printf(b, "<stop offset=\"%.1f\" stop-color=\"#%02x%02x%02x\"/>", k / 10.0, VIRIDIS[k][0],
+                  VIRIDIS[k][1], VIRIDIS[k][2]);
+    sb_puts(b, "</linearGradient></defs>\n<rect x=\"");
+    sb_num(b, x);
+    sb_puts(b, "\" y=\"");
+    sb_num(b, top);
+    sb_puts(b, "\" width=\"");
+    sb_num(b, w);
+    sb_puts(b, "\" height=\"");
+    sb_num(b, bot - top);
+    sb_printf(b, "\" fill=\"url(#%s-g)\" stroke=\"#444\" stroke-width=\"0.8\"/>\n", c->id);
+    axis za = {c->zlo, c->zhi, c->zlog, bot, top};
+    /* iso-levels as marks across the bar */
+    double lv[128];
+    int n_lv = grid_levels(c, lv, 128);
+    if (n_lv && n_lv <= 40) {
+        sb_puts(b, "<path stroke=\"#fff\" stroke-width=\"1\" d=\"");
+        for (int i = 0; i < n_lv; i++) {
+            double py = ax_map(&za, lv[i]);
+            if (isnan(py)) continue;
+            sb_puts(b, "M");
+            sb_xy(b, x, py);
+            sb_puts(b, "h");
+            sb_num(b, w);
+        }
+        sb_puts(b, "\"/>\n");
+    }
+    sb_puts(b, "<path stroke=\"#444\" d=\"");
+    for (int i = 0; i < c->zt.n; i++) {
+        double py = ax_map(&za, c->zt.t[i].v);
+        if (isnan(py)) continue;
+        sb_puts(b, "M");
+        sb_xy(b, x + w, py);
+        sb_puts(b, "h");
+        sb_num(b, c->zt.t[i].major ? TICK_LEN : 3);
+    }
+    sb_puts(b, "\"/>\n<g fill=\"#444\">\n");
+    for (int i = 0; i < c->zt.n; i++) {
+        if (!c->zt.t[i].major) continue;
+        double py = ax_map(&za, c->zt.t[i].v);
+        text(c, x + w + TICK_LEN + 3, py + FONT_TICK * 0.35, "start", FONT_TICK, NULL, 0, c->zt.t[i].text);
+    }
+    sb_puts(b, "</g>\n");
+    if (g->z_label) {
+        double lx = x + w + TICK_LEN + 4 + max_label_width(&c->zt) + 10 + FONT_LABEL;
+        text(c, lx, (top + bot) / 2, "middle", FONT_LABEL, "fill=\"#222\"", -90, g->z_label);
+    }
+}
+
+/* ---- legend ---- */
+typedef struct {
+    const series *s;       /* NULL: the start/end key of paths */
+    double w;
+} legend_entry;
+
+#define LEGEND_ROW 19.0
+#define LEGEND_SWATCH 26.0
+
+static int legend_entries(const ctx *c, legend_entry *out, int cap) {
+    int n = 0, has_path = 0;
+    for (int i = 0; i < c->p->n_series && n < cap; i++) {
+        const series *s = &c->p->series[i];
+        if (s->kind == S_PATH) has_path = 1;
+        if (!s->label || s->kind == S_HLINE || s->kind == S_VLINE || s->kind == S_POINT) continue;
+        out[n].s = s;
+        out[n].w = LEGEND_SWATCH + 6 + text_width(s->label, FONT_LEGEND);
+        n++;
+    }
+    if (has_path && n < cap) {
+        out[n].s = NULL;
+        out[n].w = 14 + text_width("start", FONT_LEGEND) + 12 + 14 + text_width("end", FONT_LEGEND);
+        n++;
+    }
+    if (n < 2 && !has_path) return 0;
+    return n;
+}
+
+static void legend_swatch(ctx *c, const series *s, double x, double y) {
+    sbuf *b = c->b;
+    const char *col = color_of(s->color);
+    double mx = x + LEGEND_SWATCH / 2;
+    switch (s->kind) {
+    case S_LINE:
+    case S_PATH:
+        sb_printf(b, "<path stroke=\"%s\" stroke-width=\"2.2\"", col);
+        dash_attr(b, s->dash);
+        sb_puts(b, " d=\"M");
+        sb_xy(b, x, y);
+        sb_puts(b, "h");
+        sb_num(b, LEGEND_SWATCH);
+        sb_puts(b, "\"/>\n");
+        if (s->kind == S_LINE && s->markers) {
+            sb_printf(b, "<path fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\" d=\"", col);
+            marker_path(b, s->shape, mx, y, 3.2);
+            sb_puts(b, "\"/>\n");
+        }
+        break;
+    case S_SCATTER:
+    case S_ERRBARS:
+        if (s->kind == S_ERRBARS) {
+            sb_printf(b, "<path stroke=\"%s\" stroke-width=\"1.5\" d=\"M", col);
+            sb_xy(b, mx, y - 6);
+            sb_puts(b, "V");
+            sb_num(b, y + 6);
+            sb_puts(b, "\"/>\n");
+        }
+        sb_printf(b, "<path fill=\"%s\" d=\"", col);
+        marker_path(b, s->shape, mx, y, 3.6);
+        sb_puts(b, "\"/>\n");
+        break;
+    case S_BAND:
+    case S_HIST:
+        sb_printf(b, "<rect fill=\"%s\" fill-opacity=\"%s\"", col, s->kind == S_BAND ? "0.3" : "0.38");
+        if (s->kind == S_HIST) sb_printf(b, " stroke=\"%s\" stroke-width=\"1.5\"", col);
+        sb_puts(b, " x=\"");
+        sb_num(b, x + 2);
+        sb_puts(b, "\" y=\"");
+        sb_num(b, y - 6);
+        sb_puts(b, "\" width=\"");
+        sb_num(b, LEGEND_SWATCH - 4);
+        sb_puts(b, "\" height=\"12\"/>\n");
+        break;
+    }
+}
+
+/* Counts how many drawn points fall into the box: the legend goes where this is least. */
+static double box_score(ctx *c, double x0, double y0, double x1, double y1, int skip) {
+    double score = 0;
+    for (int i = 0; i < c->p->n_series; i++) {
+        const series *s = &c->p->series[i];
+        if (i == skip) continue;
+        const double *ys[2] = {s->y, NULL};
+        if (s->kind == S_BAND || s->kind == S_ERRBARS) { ys[0] = s->lo; ys[1] = s->hi; }
+        if (s->kind == S_HIST) {
+            const double *cnt = c->counts + (size_t)i * (size_t)c->bins;
+            for (int k = 0; k < c->bins; k++) {
+                double xa = ax_map(&c->ax, bin_edge(c, k)), xb = ax_map(&c->ax, bin_edge(c, k + 1));
+                double top = cnt[k] > 0 ? ax_map(&c->ay, cnt[k]) : c->B;
+                if (xb >= x0 && xa <= x1 && top <= y1) score++;
+            }
+            continue;
+        }
+        if (s->kind == S_HLINE || s->kind == S_VLINE) {
+            double v = ax_map(s->kind == S_HLINE ? &c->ay : &c->ax, s->value);
+            if (!isnan(v) && (s->kind == S_HLINE ? (v >= y0 && v <= y1) : (v >= x0 && v <= x1))) score += 3;
+            continue;
+        }
+        if (s->kind == S_POINT) {
+            double px = ax_map(&c->ax, s->value), py = ax_map(&c->ay, s->value2);
+            if (!isnan(px) && !isnan(py) && px >= x0 - 6 && px <= x1 + 6 && py >= y0 - 6 && py <= y1 + 6) score += 3;
+            continue;
+        }
+        for (int a = 0; a < 2; a++) {
+            if (!ys[a]) continue;
+            double qx = NAN, qy = NAN;
+            for (size_t k = 0; k < s->n; k++) {
+                double px = ax_map(&c->ax, s->x[k]), py = ax_map(&c->ay, ys[a][k]);
+                if (isnan(px) || isnan(py)) { qx = NAN; continue; }
+                /* sample the segment from the previous point every ~6 px */
+                int steps = 1;
+                if (!isnan(qx) && (s->kind == S_LINE || s->kind == S_PATH || s->kind == S_BAND)) {
+                    double d = hypot(px - qx, py - qy);
+                    steps = d > 6 ? (int)fmin(d / 6, 200) : 1;
+                }
+                for (int t = 1; t <= steps; t++) {
+                    double u = (double)t / steps;
+                    double sx = isnan(qx) ? px : qx + u * (px - qx), sy = isnan(qx) ? py : qy + u * (py - qy);
+                    if (sx >= x0 && sx <= x1 && sy >= y0 && sy <= y1) score++;
+                }
+                qx = px;
+                qy = py;
+            }
+        }
+    }
+    return score;
+}
+
+/* Chooses a corner inside the plot area (the emptiest) or a block below the axis label. */
+static void place_legend(ctx *c, legend_entry *le, int n) {
+    c->legend_below = 0;
+    double w = 0;
+    for (int i = 0; i < n; i++) if (le[i].w > w) w = le[i].w;
+    w += 16;
+    double h = n * LEGEND_ROW + 10;
+    c->legend_w = w;
+    c->legend_h = h;
+    double pw = c->R - c->L, ph = c->B - c->T;
+    if (w <= 0.6 * pw && h <= 0.62 * ph) {
+        double inset = 8;
+        double xs[4] = {c->R - inset - w, c->L + inset, c->R - inset - w, c->L + inset};
+        double ys[4] = {c->T + inset, c->T + inset, c->B - inset - h, c->B - inset - h};
+        int best = -1;
+        double best_score = 0;
+        for (int k = 0; k < 4; k++) {
+            double sc = box_score(c, xs[k] - 4, ys[k] - 4, xs[k] + w + 4, ys[k] + h + 4, -1);
+            if (best < 0 || sc < best_score) { best = k; best_score = sc; }
+        }
+        if (best_score == 0) {
+            c->legend_x = xs[best];
+            c->legend_y = ys[best];
+            return;
+        }
+    }
+    c->legend_below = 1;
+}
+
+/* Rows of entries under the plot when no corner is free. Returns the height needed. */
+static double legend_below_height(const ctx *c, const legend_entry *le, int n, double avail) {
+    double x = 0;
+    int rows = 1;
+    for (int i = 0; i < n; i++) {
+        if (x > 0 && x + le[i].w > avail) { rows++; x = 0; }
+        x += le[i].w + 18;
+    }
+    (void)c;
+    return rows * LEGEND_ROW + 8;
+}
+
+static void legend_entry_draw(ctx *c, const legend_entry *e, double x, double y) {
+    if (e->s) {
+        legend_swatch(c, e->s, x, y);
+        text(c, x + LEGEND_SWATCH + 6, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, e->s->label);
+    } else {
+        sbuf *b = c->b;
+        sb_puts(b, "<circle cx=\"");
+        sb_num(b, x + 5);
+        sb_puts(b, "\" cy=\"");
+        sb_num(b, y);
+        sb_puts(b, "\" r=\"4.5\" fill=\"#fff\" stroke=\"" GREY "\" stroke-width=\"2\"/>\n");
+        text(c, x + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "start");
+        double x2 = x + 14 + text_width("start", FONT_LEGEND) + 12;
+        sb_puts(b, "<circle cx=\"");
+        sb_num(b, x2 + 5);
+        sb_puts(b, "\" cy=\"");
+        sb_num(b, y);
+        sb_puts(b, "\" r=\"4.5\" fill=\"" GREY "\"/>\n");
+        text(c, x2 + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "end");
+    }
+}
+
+static void draw_legend(ctx *c, const legend_entry *le, int n) {
+    sbuf *b = c->b;
+    sb_puts(b, "<g class=\"legend\" fill=\"#222\">\n");
+    if (!c->legend_below) {
+        sb_puts(b, "<rect x=\"");
+        sb_num(b, c->legend_x);
+        sb_puts(b, "\" y=\"");
+        sb_num(b, c->legend_y);
+        sb_puts(b, "\" width=\"");
+        sb_num(b, c->legend_w);
+        sb_puts(b, "\" height=\"");
+        sb_num(b, c->legend_h);
+        sb_puts(b, "\" rx=\"4\" fill=\"#fff\" fill-opacity=\"0.88\" stroke=\"#ccc\"/>\n");
+        for (int i = 0; i < n; i++)
+            legend_entry_draw(c, &le[i], c->legend_x + 8, c->legend_y + 5 + LEGEND_ROW * (i + 0.5));
+    } else {
+        double avail = c->p->width - c->L - 10;
+        double x = 0, y = c->H - c->legend_h + LEGEND_ROW / 2 - 2;
+        for (int i = 0; i < n; i++) {
+            if (x > 0 && x + le[i].w > avail) { x = 0; y += LEGEND_ROW; }
+            legend_entry_draw(c, &le[i], c->L + x, y);
+            x += le[i].w + 18;
+        }
+    }
+    sb_puts(b, "</g>\n");
+}
+
+/* ---- reference lines and points ---- */
+
+static double overlap(const double *a, const double *b) {
+    double w = fmin(a[2], b[2]) - fmax(a[0], b[0]), h = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+    return w > 0 && h > 0 ? w * h : 0;
+}
+
+/* Writes a note at the first of the candidate spots {x, baseline y, 1 = right-aligned} that hides
+ * the least: data of other series, the legend, notes placed before; it must fit the plot area. */
+static void place_label(ctx *c, int self, double cand[][3], int n, const char *label) {
+    double fs = FONT_NOTE, tw = text_width(label, fs);
+    int best = 0;
+    double best_score = INFINITY;
+    for (int k = 0; k < n; k++) {
+        double x0 = cand[k][2] ? cand[k][0] - tw : cand[k][0], y1 = cand[k][1] + 0.25 * fs;
+        double box[4] = {x0 - 2, cand[k][1] - 0.8 * fs - 2, x0 + tw + 2, y1 + 2};
+        double score = box_score(c, box[0], box[1], box[2], box[3], self);
+        if (box[0] < c->L || box[2] > c->R || box[1] < c->T || box[3] > c->B) score += 1000;
+        if (c->n_legend && !c->legend_below) {
+            double lg[4] = {c->legend_x, c->legend_y, c->legend_x + c->legend_w, c->legend_y + c->legend_h};
+            score += overlap(box, lg) > 0 ? 500 : 0;
+        }
+        for (int q = 0; q < c->n_notes; q++) score += overlap(box, c->notes[q]) > 0 ? 500 : 0;
+        if (score < best_score) { best_score = score; best = k; }
+    }
+    double x0 = cand[best][2] ? cand[best][0] - tw : cand[best][0];
+    if (c->n_notes < 64) {
+        double *nb = c->notes[c->n_notes++];
+        nb[0] = x0 - 2; nb[1] = cand[best][1] - 0.8 * fs - 2; nb[2] = x0 + tw + 2; nb[3] = cand[best][1] + 0.25 * fs + 2;
+    }
+    text(c, cand[best][0], cand[best][1], cand[best][2] ? "end" : "start", fs,
+         "fill=\"#222\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\"", 0, label);
+}
+
+static void draw_refs(ctx *c, int labels) {
+    sbuf *b = c->b;
+    for (int i = 0; i < c->p->n_series; i++) {
+        const series *s = &c->p->series[i];
+        if (s->kind == S_HLINE || s->kind == S_VLINE) {
+            int h = s->kind == S_HLINE;
+            double v = ax_map(h ? &c->ay : &c->ax, s->value);
+            if (isnan(v) || (h ? (v < c->T - 0.5 || v > c->B + 0.5) : (v < c->L - 0.5 || v > c->R + 0.5))) continue;
+            if (!labels) {
+                sb_puts(b, "<path stroke=\"" GREY "\" stroke-width=\"1.3\" stroke-dasharray=\"5 4\" d=\"M");
+                if (h) { sb_xy(b, c->L, v); sb_puts(b, "H"); sb_num(b, c->R); }
+                else { sb_xy(b, v, c->T); sb_puts(b, "V"); sb_num(b, c->B); }
+                sb_puts(b, "\"/>\n");
+            } else if (s->label) {
+                double fs = FONT_NOTE, t = c->T + fs + 4, bo = c->B - 6;
+                if (h) {
+                    double cand[4][3] = {{c->R - 6, v - 5, 1}, {c->L + 6, v - 5, 0},
+                                         {c->R - 6, v + fs + 3, 1}, {c->L + 6, v + fs + 3, 0}};
+                    place_label(c, i, cand, 4, s->label);
+                } else {
+                    double cand[4][3] = {{v + 5, t, 0}, {v - 5, t, 1}, {v + 5, bo, 0}, {v - 5, bo, 1}};
+                    place_label(c, i, cand, 4, s->label);
+                }
+            }
+        } else if (s->kind == S_POINT) {
+            double px = ax_map(&c->ax, s->value), py = ax_map(&c->ay, s->value2);
+            if (isnan(px) || isnan(py) || !inside(c, px, py, 0)) continue;
+            if (!labels) {
+                sb_puts(b, "<circle cx=\"");
+                sb_num(b, px);
+                sb_puts(b, "\" cy=\"");
+                sb_num(b, py);
+                sb_puts(b, "\" r=\"5\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.8\"/>\n<circle cx=\"");
+                sb_num(b, px);
+                sb_puts(b, "\" cy=\"");
+                sb_num(b, py);
+                sb_puts(b, "\" r=\"1.8\" fill=\"#222\"/>\n");
+            } else if (s->label) {
+                double fs = FONT_NOTE;
+                double cand[4][3] = {{px + 8, py - 8, 0}, {px - 8, py - 8, 1},
+                                     {px + 8, py + fs + 6, 0}, {px - 8, py + fs + 6, 1}};
+                place_label(c, i, cand, 4, s->label);
+            }
+        }
+    }
+}
+
+/* ---- the whole figure ---- */
+
+static int compute_ranges(ctx *c) {
+    const ol_plot *p = c->p;
+    span sx = {0}, sy = {0};
+    int has_hist = 0;
+    /* histogram bins first: they give the x extent and the counts */
+    for (int i = 0; i < p->n_series; i++) {
+        const series *s = &p->series[i];
+        if (s->kind != S_HIST) continue;
+        has_hist = 1;
+        for (size_t k = 0; k < s->n; k++) span_add(&sx, s->x[k], p->log_x);
+    }
+    if (has_hist) {
+        c->bins = p->hist_bins;
+        double lo = sx.any ? sx.lo : (p->log_x ? 1 : 0), hi = sx.any ? sx.hi : (p->log_x ? 10 : 1);
+        /* the user's x range gives the bins (a bad range fails later, in finish_range) */
+        if (isfinite(p->x_lo) && (!p->log_x || p->x_lo > 0)) lo = p->x_lo;
+        if (isfinite(p->x_hi) && (!p->log_x || p->x_hi > 0)) hi = p->x_hi;
+        if (too_narrow(lo, hi)) widen(lo, p->log_x, &lo, &hi);
+        c->hist_lo = lo;
+        c->hist_hi = hi;
+        c->counts = ol_calloc((size_t)p->n_series * (size_t)c->bins, sizeof *c->counts);
+        if (!c->counts) return OL_ENOMEM;
+        double maxc = 0;
+        for (int i = 0; i < p->n_series; i++) {
+            const series *s = &p->series[i];
+            if (s->kind != S_HIST) continue;
+            double *cnt = c->counts + (size_t)i * (size_t)c->bins;
+            for (size_t k = 0; k < s->n; k++) {
+                double v = s->x[k];
+                if (!isfinite(v) || (p->log_x && v <= 0) || v < lo || v > hi) continue;
+                double t = p->log_x ? (log10(v) - log10(lo)) / (log10(hi) - log10(lo)) : (v - lo) / (hi - lo);
+                if (!(t >= 0 && t <= 1)) continue;
+                int bin = (int)(t * c->bins);
+                if (bin >= c->bins) bin = c->bins - 1;
+                if (bin < 0) bin = 0;
+                cnt[bin]++;
+            }
+            for (int k = 0; k < c->bins; k++) if (cnt[k] > maxc) maxc = cnt[k];
+        }
+        sx.any = 0;
+        span_add(&sx, lo, p->log_x);
+        span_add(&sx, hi, p->log_x);
+        span_add(&sy, p->log_y ? 1 : 0, p->log_y);
+        span_add(&sy, maxc > 0 ? maxc : 1, p->log_y);
+    }
+    for (int i = 0; i < p->n_series; i++) {
+        const series *s = &p->series[i];
+        switch (s->kind) {
+        case S_LINE: case S_SCATTER: case S_PATH:
+            for (size_t k = 0; k < s->n; k++) {
+                /* a point counts only if both coordinates can be drawn */
+                if (!isfinite(s->x[k]) || !isfinite(s->y[k]) || (p->log_x && s->x[k] <= 0) ||
+                    (p->log_y && s->y[k] <= 0)) continue;
+                span_add(&sx, s->x[k], p->log_x);
+                span_add(&sy, s->y[k], p->log_y);
+            }
+            break;
+        case S_ERRBARS: case S_BAND:
+            for (size_t k = 0; k < s->n; k++) {
+                if (!isfinite(s->x[k]) || (p->log_x && s->x[k] <= 0)) continue;
+                span_add(&sx, s->x[k], p->log_x);
+                span_add(&sy, s->lo[k], p->log_y);
+                span_add(&sy, s->hi[k], p->log_y);
+                if (s->kind == S_ERRBARS) span_add(&sy, s->y[k], p->log_y);
+            }
+            break;
+        case S_HLINE: span_add(&sy, s->value, p->log_y); break;
+        case S_VLINE: span_add(&sx, s->value, p->log_x); break;
+        case S_POINT:
+            span_add(&sx, s->value, p->log_x);
+            span_add(&sy, s->value2, p->log_y);
+            break;
+        }
+    }
+    int nice_x = 1, nice_y = 1;
+    if (p->has_grid) {
+        const ol_plot_grid *g = &p->grid;
+        if (p->log_x || p->log_y)
+            return ol_fail(OL_EARG, "plot '%s': a heat map needs linear axes", p->title ? p->title : "(untitled)");
+        sx = (span){g->x0, g->x1, 1};
+        sy = (span){g->y0, g->y1, 1};
+        nice_x = nice_y = 0;
+        /* colour range */
+        span sz = {0};
+        size_t n = (size_t)g->nx * (size_t)g->ny;
+        c->zlog = g->log_scale;
+        for (size_t k = 0; k < n; k++) span_add(&sz, g->z[k], c->zlog);
+        if (g->levels) /* explicit levels widen the colour range so each has a colour */
+            for (int k = 0; k < g->n_levels; k++) span_add(&sz, g->levels[k], c->zlog);
+        if (!sz.any) { sz.lo = c->zlog ? 1 : 0; sz.hi = c->zlog ? 10 : 1; }
+        if (c->zlog && sz.lo < sz.hi * 1e-8) sz.lo = sz.hi * 1e-8; /* at most 8 decades of colour */
+        if (too_narrow(sz.lo, sz.hi)) widen(sz.lo, c->zlog, &sz.lo, &sz.hi);
+        c->zlo = sz.lo;
+        c->zhi = sz.hi;
+    } else if (has_hist) {
+        nice_x = 1;
+    }
+    int rc = finish_range(sx, p->x_lo, p->x_hi, p->log_x, nice_x, "x", &c->ax.lo, &c->ax.hi);
+    if (!rc) rc = finish_range(sy, p->y_lo, p->y_hi, p->log_y, nice_y, "y", &c->ay.lo, &c->ay.hi);
+    c->ax.log = p->log_x;
+    c->ay.log = p->log_y;
+    return rc;
+}
+
+static void draw_axes(ctx *c) {
+    sbuf *b = c->b;
+    const ol_plot *p = c->p;
+    /* grid lines (under the data) */
+    sb_puts(b, "<path stroke=\"#e6e6e6\" stroke-width=\"1\" d=\"");
+    for (int i = 0; i < c->xt.n; i++) {
+        if (!c->xt.t[i].major) continue;
+        double x = ax_map(&c->ax, c->xt.t[i].v);
+        sb_puts(b, "M");
+        sb_xy(b, x, c->T);
+        sb_puts(b, "V");
+        sb_num(b, c->B);
+    }
+    for (int i = 0; i < c->yt.n; i++) {
+        if (!c->yt.t[i].major) continue;
+        double y = ax_map(&c->ay, c->yt.t[i].v);
+        sb_puts(b, "M");
+        sb_xy(b, c->L, y);
+        sb_puts(b, "H");
+        sb_num(b, c->R);
+    }
+    sb_puts(b, "\"/>\n");
+    /* minor grid lines only where a decade is wide enough for them not to crowd */
+    int minor_x = c->ax.log && (c->R - c->L) / (log10(c->ax.hi) - log10(c->ax.lo)) >= 90;
+    int minor_y = c->ay.log && (c->B - c->T) / (log10(c->ay.hi) - log10(c->ay.lo)) >= 90;
+    int minor = 0;
+    for (int i = 0; i < c->xt.n; i++) minor |= minor_x && !c->xt.t[i].major;
+    for (int i = 0; i < c->yt.n; i++) minor |= minor_y && !c->yt.t[i].major;
+    if (minor) {
+        sb_puts(b, "<path stroke=\"#f0f0f0\" stroke-width=\"1\" d=\"");
+        for (int i = 0; i < c->xt.n && minor_x; i++) {
+            if (c->xt.t[i].major) continue;
+            sb_puts(b, "M");
+            sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->T);
+            sb_puts(b, "V");
+            sb_num(b, c->B);
+        }
+        for (int i = 0; i < c->yt.n && minor_y; i++) {
+            if (c->yt.t[i].major) continue;
+            sb_puts(b, "M");
+            sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
+            sb_puts(b, "H");
+            sb_num(b, c->R);
+        }
+        sb_puts(b, "\"/>\n");
+    }
+    (void)p;
+}
+
+static void draw_frame_and_labels(ctx *c) {
+    sbuf *b = c->b;
+    const ol_plot *p = c->p;
+    /* frame */
+    sb_puts(b, "<rect fill=\"none\" stroke=\"#444\" stroke-width=\"1\" x=\"");
+    sb_num(b, c->L);
+    sb_puts(b, "\" y=\"");
+    sb_num(b, c->T);
+    sb_puts(b, "\" width=\"");
+    sb_num(b, c->R - c->L);
+    sb_puts(b, "\" height=\"");
+    sb_num(b, c->B - c->T);
+    sb_puts(b, "\"/>\n");
+    /* tick marks */
+    sb_puts(b, "<path stroke=\"#444\" stroke-width=\"1\" d=\"");
+    for (int i = 0; i < c->xt.n; i++) {
+        sb_puts(b, "M");
+        sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->B);
+        sb_puts(b, "v");
+        sb_num(b, c->xt.t[i].major ? TICK_LEN : 3);
+    }
+    for (int i = 0; i < c->yt.n; i++) {
+        sb_puts(b, "M");
+        sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
+        sb_puts(b, "h");
+        sb_num(b, -(c->yt.t[i].major ? TICK_LEN : 3));
+    }
+    sb_puts(b, "\"/>\n");
+    /* tick labels */
+    sb_puts(b, "<g class=\"tick-x\" fill=\"#444\">\n");
+    for (int i = 0; i < c->xt.n; i++)
+        if (c->xt.t[i].major)
+            text(c, ax_map(&c->ax, c->xt.t[i].v), c->B + TICK_LEN + 3 + FONT_TICK * 0.8, "middle", FONT_TICK, NULL, 0, c->xt.t[i].text);
+    sb_puts(b, "</g>\n<g class=\"tick-y\" fill=\"#444\">\n");
+    for (int i = 0; i < c->yt.n; i++)
+        if (c->yt.t[i].major)
+            text(c, c->L - TICK_LEN - 4, ax_map(&c->ay, c->yt.t[i].v) + FONT_TICK * 0.35, "end", FONT_TICK, NULL, 0, c->yt.t[i].text);
+    sb_puts(b, "</g>\n");
+    /* axis labels and title */
+    if (p->x_label)
+        text(c, (c->L + c->R) / 2, c->B + TICK_LEN + 6 + FONT_TICK + 8 + FONT_LABEL * 0.8, "middle",
+             FONT_LABEL, "class=\"x-label\" fill=\"#222\"", 0, p->x_label);
+    if (p->y_label)
+        text(c, c->ylabel_x, (c->T + c->B) / 2, "middle", FONT_LABEL,
+             "class=\"y-label\" fill=\"#222\"", -90, p->y_label);
+    for (int i = 0; i < c->n_title_lines; i++)
+        text(c, p->width / 2.0, 12 + FONT_TITLE * 0.85 + i * 20.0, "middle", FONT_TITLE,
+             "class=\"title\" font-weight=\"600\" fill=\"#111\"", 0, c->title_lines[i]);
+}
+
+static int render(const ol_plot *p, sbuf *b) {
+    ctx *c = ol_calloc(1, sizeof *c); /* ~40 KB of ticks: not on the stack */
+    if (!c) return OL_ENOMEM;
+    c->p = p;
+    c->b = b;
+    snprintf(c->id, sizeof c->id, "olp%012llx", (unsigned long long)(plot_hash(p) & 0xffffffffffffULL));
+    int rc = compute_ranges(c);
+    if (rc) goto done;
+    legend_entry le[64];
+    int n_le = legend_entries(c, le, 64);
+    c->n_legend = n_le;
+    layout(c, 0);
+    if (n_le) {
+        place_legend(c, le, n_le);
+        if (c->legend_below) {
+            double h = legend_below_height(c, le, n_le, p->width - 10 - 80);
+            layout(c, h);
+            c->legend_h = legend_below_height(c, le, n_le, p->width - c->L - 10);
+            if (c->legend_h != h) layout(c, c->legend_h);
+        }
+    }
+    int H = (int)ceil(c->H - 1e-9);
+    double W = p->width;
+    sb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                 "role=\"img\" aria-labelledby=\"%s-t\" font-family=\"system-ui,-apple-system,Segoe UI,"
+                 "Roboto,Helvetica Neue,Arial,sans-serif\">\n", p->width, H, p->width, H, c->id);
+    sb_printf(b, "<title id=\"%s-t\">", c->id);
+    sb_esc(b, p->title ? p->title : "figure");
+    sb_puts(b, "</title>\n");
+    sb_printf(b, "<defs><clipPath id=\"%s-c\"><rect x=\"", c->id);
+    sb_num(b, c->L);
+    sb_puts(b, "\" y=\"");
+    sb_num(b, c->T);
+    sb_puts(b, "\" width=\"");
+    sb_num(b, c->R - c->L);
+    sb_puts(b, "\" height=\"");
+    sb_num(b, c->B - c->T);
+    sb_puts(b, "\"/></clipPath></defs>\n");
+    sb_puts(b, "<rect width=\"");
+    sb_num(b, W);
+    sb_puts(b, "\" height=\"");
+    sb_num(b, H);
+    sb_puts(b, "\" fill=\"#fff\"/>\n");
+    if (p->has_grid && !p->grid.lines_only) {
+        rc = draw_heatmap_image(c);
+        if (rc) goto done;
+    } else {
+        draw_axes(c);
+    }
+    if (p->has_grid) {
+        rc = draw_isolines(c);
+        if (rc) goto done;
+    }
+    sb_printf(b, "<g clip-path=\"url(#%s-c)\">\n", c->id);
+    for (int pass = 0; pass < 2; pass++) /* bands and histograms under everything else */
+        for (int i = 0; i < p->n_series; i++) {
+            const series *s = &p->series[i];
+            int under = s->kind == S_BAND || s->kind == S_HIST;
+            if (under != (pass == 0)) continue;
+            switch (s->kind) {
+            case S_LINE: draw_line(c, s, 0); break;
+            case S_PATH: draw_line(c, s, 1); break;
+            case S_ERRBARS: draw_errorbars(c, s); break;
+            case S_BAND: draw_band(c, s); break;
+            case S_HIST: draw_hist(c, i); break;
+            }
+        }
+    draw_refs(c, 0);
+    sb_puts(b, "</g>\n");
+    for (int i = 0; i < p->n_series; i++) draw_series_markers(c, &p->series[i]);
+    draw_refs(c, 1);
+    draw_frame_and_labels(c);
+    if (p->has_grid) draw_colorbar(c);
+    if (n_le) draw_legend(c, le, n_le);
+    sb_puts(b, "</svg>\n");
+    if (b->oom) rc = ol_fail(OL_ENOMEM, "out of memory drawing plot '%s'", p->title ? p->title : "");
+done:
+    free(c->counts);
+    free(c);
+    return rc;
+}
+
+int ol_plot_svg(const ol_plot *p, char **svg, size_t *len) {
+    *svg = NULL;
+    if (len) *len = 0;
+    if (!p) return ol_fail(OL_EARG, "ol_plot_svg: no plot");
+    sbuf b = {0};
+    int rc = render(p, &b);
+    if (rc) { free(b.p); return rc; }
+    *svg = b.p;
+    if (len) *len = b.len;
+    return OL_OK;
+}
+
+int ol_plot_svg_size(const ol_plot *p, int width, int height, char **svg, size_t *len) {
+    *svg = NULL;
+    if (len) *len = 0;
+    if (!p) return ol_fail(OL_EARG, "ol_plot_svg_size: no plot");
+    ol_plot copy = *p; /* shares the data; render only reads it */
+    if (height <= 0) height = (int)lround(1.2 * p->height * width / p->width);
+    ol_plot_size(&copy, width, height < 260 ? 260 : height);
+    return ol_plot_svg(&copy, svg, len);
+}
+
+int ol_plot_write(const ol_plot *p, const char *path) {
+    char *svg;
+    size_t len;
+    int rc = ol_plot_svg(p, &svg, &len);
+    if (rc) return rc;
+    rc = ol_write_file_atomic(path, svg, len);
+    free(svg);
+    return rc;
+}
