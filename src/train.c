@@ -86,10 +86,11 @@ int ol_train_settings(const ol_train_config *c, const char *model_spec, char *bu
     else snprintf(batch, sizeof batch, "%ld", c->batch);
     int n = snprintf(buf, cap,
                      "data=%s\nmodel=%s\nopt=%s\nlr=%.17g\nbatch=%s\nschedule=%s\nwarmup=%ld\nclip-norm=%.17g\n"
-                     "clip-value=%.17g\nseed=%llu\nsampler=%s\nval-split=%.17g\nnormalize=%d\nno-decay-bias=%d\nsubset=%ld\n",
+                     "clip-value=%.17g\nseed=%llu\nsampler=%s\nval-split=%.17g\nnormalize=%d\nno-decay-bias=%d\nsubset=%ld\n"
+                     "epochs=%ld\n",
                      c->data ? c->data : "", model_spec, c->opt, c->lr, batch, c->schedule ? c->schedule : "constant",
                      c->warmup, c->clip_norm, c->clip_value, (unsigned long long)c->seed, ol_sampler_kind_name(c->sampler),
-                     c->val_split, c->normalize != 0, c->no_decay_bias != 0, c->train_subset);
+                     c->val_split, c->normalize != 0, c->no_decay_bias != 0, c->train_subset, c->epochs);
     if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", cap);
     return OL_OK;
 }
@@ -292,20 +293,23 @@ static int save_state(run_state *s, const ol_train_config *c, int to_file) {
     return OL_OK;
 }
 
-/* First differing line of two settings texts, for the conflict message. */
-static void first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
+/* First differing line of two settings texts, for the conflict message; 0 when they agree.
+ * "epochs=" lines may differ: a resumed run may train for longer or shorter. */
+static int first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
     while (*a || *b) {
         const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
         size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-        if (la != lb || memcmp(a, b, la)) {
+        int free_key = !strncmp(a, "epochs=", 7) && !strncmp(b, "epochs=", 7);
+        if (!free_key && (la != lb || memcmp(a, b, la))) {
             snprintf(ours, cap, "%.*s", (int)la, a);
             snprintf(theirs, cap, "%.*s", (int)lb, b);
-            return;
+            return 1;
         }
         a += la + (ea != NULL);
         b += lb + (eb != NULL);
     }
     ours[0] = theirs[0] = 0;
+    return 0;
 }
 
 /* Restores s from a checkpoint; what names it in messages. Checks settings and data first. */
@@ -317,9 +321,8 @@ static int restore(run_state *s, const ol_ckpt *ck, const char *what) {
     if (len >= sizeof saved) return ol_fail(OL_EFORMAT, "%s: corrupt settings section", what);
     memcpy(saved, conf, len);
     saved[len] = 0;
-    if (strcmp(saved, s->settings)) {
-        char ours[512], theirs[512];
-        first_difference(s->settings, saved, ours, theirs, sizeof ours);
+    char ours[512], theirs[512];
+    if (first_difference(s->settings, saved, ours, theirs, sizeof ours)) {
         return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
                        what, ours, theirs);
     }
@@ -442,6 +445,7 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
  * good one, the lr halved), or the divergence error. */
 static int diverged(run_state *s, const ol_train_config *c, const char *what, double value) {
     double lr = ol_optim_get_lr(s->opt, 0);
+    const char *shown = isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf";
     if (c->on_divergence == OL_DIVERGE_ROLLBACK && s->snapshot && s->rollbacks < c->max_rollbacks) {
         int rollbacks = s->rollbacks + 1;
         double scale = s->lr_scale * 0.5;
@@ -452,12 +456,12 @@ static int diverged(run_state *s, const ol_train_config *c, const char *what, do
         s->lr_scale = scale;
         ol_optim_set_lr_scale(s->opt, scale);
         if (!c->quiet)
-            fprintf(stderr, "optlab: %s became %g at step %ld (lr %g): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
-                    what, value, at, lr, s->steps, scale, rollbacks, c->max_rollbacks);
+            fprintf(stderr, "optlab: the %s became %s at step %ld (lr %g): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
+                    what, shown, at, lr, s->steps, scale, rollbacks, c->max_rollbacks);
         return OL_OK;
     }
-    return ol_fail(OL_ENUMERIC, "the %s became %g at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback%s",
-                   what, value, s->steps + 1, s->epoch, lr,
+    return ol_fail(OL_ENUMERIC, "the %s became %s at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback%s",
+                   what, shown, s->steps + 1, s->epoch, lr,
                    c->checkpoint_path ? "; the last good checkpoint is kept" : "");
 }
 

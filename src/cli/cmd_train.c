@@ -46,7 +46,7 @@ static void on_signal(int signo) { stop_signal = signo; }
 
 /* --resume: every run-defining flag not given on the command line is taken from the checkpoint;
  * the ones given are compared with it by the training loop (a conflict is refused). */
-static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path) {
+static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path, char **settings_out) {
     char *settings;
     int rc = ol_train_checkpoint_settings(path, &settings);
     if (rc) return rc;
@@ -64,7 +64,7 @@ static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path) 
         if (!strcmp(key, "subset") && !strcmp(value, "0")) continue; /* 0: the whole set */
         rc = cli_set(flags, n_flags, name, value, "train");
     }
-    free(settings);
+    *settings_out = settings; /* string flags point into it: the caller frees it after the run */
     return rc;
 }
 
@@ -102,7 +102,11 @@ int cmd_train(int argc, char **argv) {
     int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
     if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
-    if (c.resume_path && (rc = fill_from_checkpoint(flags, n_flags, c.resume_path))) return cli_report_error(rc);
+    char *settings = NULL;
+    if (c.resume_path && (rc = fill_from_checkpoint(flags, n_flags, c.resume_path, &settings))) {
+        free(settings);
+        return cli_report_error(rc);
+    }
     if (every == -1) c.checkpoint_epoch = 1;
     else c.checkpoint_every = every;
     if (c.checkpoint_path && !c.checkpoint_every && !c.checkpoint_epoch) c.checkpoint_epoch = 1;
@@ -115,6 +119,7 @@ int cmd_train(int argc, char **argv) {
     c.stop = &stop_signal;
     ol_train_result r;
     rc = ol_train_run(&c, &r);
+    free(settings);
     if (rc == OL_ESTOPPED) {
         fprintf(stderr, "optlab: %s\n", ol_error());
         return 128 + (int)stop_signal;
