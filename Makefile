@@ -29,8 +29,8 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all setup test run clean check-warnings
-all: $(BUILD)/optlab $(BUILD)/liboptlab.a $(BUILD)/tests/runner $(EX_BIN)
+.PHONY: all setup test test-san valgrind run clean
+all: $(BUILD)/optlab $(BUILD)/liboptlab.a $(BUILD)/tests/runner $(BUILD)/tests/make_fixture $(EX_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard include/optlab/*.h) $(wildcard src/*.h) $(wildcard src/cli/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
@@ -46,6 +46,9 @@ $(BUILD)/optlab: $(CLI_OBJ) $(BUILD)/liboptlab.a
 $(BUILD)/tests/runner: $(TEST_OBJ) $(BUILD)/liboptlab.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/liboptlab.a $(LDLIBS)
 
+$(BUILD)/tests/make_fixture: $(BUILD)/tests/make_fixture.o $(BUILD)/tests/fixtures.o $(BUILD)/liboptlab.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/examples/%: examples/%.c $(BUILD)/liboptlab.a include/optlab/optim.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liboptlab.a $(LDLIBS)
@@ -57,6 +60,16 @@ setup:
 test: setup
 	@$(MAKE) --no-print-directory all
 	OPTLAB_BIN=$(BUILD)/optlab $(BUILD)/tests/runner $(TESTS)
+
+# The same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (CLI included).
+test-san: setup
+	@$(MAKE) --no-print-directory SAN=1 all
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  OPTLAB_BIN=build-san/optlab build-san/tests/runner $(TESTS)
+
+# The quick training path under valgrind memcheck: zero errors, zero leaks.
+valgrind: all
+	bash scripts/valgrind.sh
 
 run: setup
 	@$(MAKE) --no-print-directory all

@@ -259,7 +259,9 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
     char spec[256];
     memcpy(spec, buf + 16, spec_len);
     spec[spec_len] = 0;
-    if (ol_mlp_create(m, spec, 0)) {
+    /* the header's parameter count is bounded by the file's length: a spec that needs more is
+     * refused before anything is allocated */
+    if (ol_mlp_create(m, spec, (size_t)n_params * 2 * sizeof(float) + 64)) {
         char why[512];
         snprintf(why, sizeof why, "%s", ol_error());
         return ol_fail(rc, "%s: bad model spec inside: %s", what, why);

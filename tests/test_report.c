@@ -726,9 +726,9 @@ TEST(plot_write_puts_the_svg_in_a_file_and_fails_cleanly_in_a_missing_directory)
     CHECK(svg && len == strlen(svg) && !memcmp(data, svg, len));
     free(data);
     free(svg);
-    snprintf(path, sizeof path, "%s/missing/fig.svg", ol_test_tmpdir());
+    snprintf(path, sizeof path, "%s/report-no-such-dir/fig.svg", ol_test_tmpdir());
     CHECK_EQ_INT(ol_plot_write(p, path), OL_EIO);
-    CHECK(strstr(ol_error(), "missing/fig.svg"));
+    CHECK(strstr(ol_error(), "report-no-such-dir/fig.svg"));
     CHECK(!file_exists(path));
     ol_plot_free(p);
 }
