@@ -18,13 +18,41 @@ const char *lab_fixture_data(void) {
     return dir;
 }
 
+/* Runs are cached per (name, extra) for the whole test run: several tests look at one lab run. */
+#define MAX_RUNS 16
+static struct {
+    char key[256];
+    char dir[512];
+    char *out;
+    int rc;
+} runs[MAX_RUNS];
+static int n_runs;
+
 int lab_fixture_run(const char *name, const char *extra, const char **out_dir, const char **output) {
-    static char dir[512], out[1 << 16];
+    char key[256];
+    snprintf(key, sizeof key, "%s|%s", name, extra ? extra : "");
+    for (int i = 0; i < n_runs; i++)
+        if (!strcmp(runs[i].key, key)) {
+            *out_dir = runs[i].dir;
+            *output = runs[i].out;
+            return runs[i].rc;
+        }
+    static char fallback_dir[512], fallback_out[1 << 16];
+    int slot = n_runs < MAX_RUNS ? n_runs++ : -1;
+    char *dir = slot >= 0 ? runs[slot].dir : fallback_dir;
+    char *out = fallback_out;
+    size_t cap = sizeof fallback_out;
+    if (slot >= 0) {
+        runs[slot].out = calloc(1, 1 << 16);
+        if (runs[slot].out) out = runs[slot].out, cap = 1 << 16;
+        snprintf(runs[slot].key, sizeof runs[slot].key, "%s", key);
+    }
     char cmd[2048];
-    snprintf(dir, sizeof dir, "%s/lab-%s", ol_test_tmpdir(), name);
+    snprintf(dir, 512, "%s/lab-%s-%d", ol_test_tmpdir(), name, slot);
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && %s lab %s --quick --data '%s' --out '%s' %s", dir, ol_test_bin(), name,
              lab_fixture_data(), dir, extra ? extra : "");
-    int rc = ol_test_run(cmd, out, sizeof out);
+    int rc = ol_test_run(cmd, out, cap);
+    if (slot >= 0) runs[slot].rc = rc;
     *out_dir = dir;
     *output = out;
     return rc;

@@ -5,8 +5,10 @@
 
 /* Directory of the generated data set (made once per test run). */
 const char *lab_fixture_data(void);
-/* Runs `optlab lab NAME --quick --data <fixture> --out <tmp>/lab-NAME [extra]`; returns the exit
- * status, sets *out_dir to the output directory, and the command's output to *output (static). */
+/* Runs `optlab lab NAME --quick --data <fixture> --out <tmp>/lab-NAME-K [extra]`; returns the exit
+ * status, sets *out_dir to the output directory, and the command's output to *output. The run is
+ * made once per (NAME, extra) and test run: later calls return the same directory and output, so
+ * tests must not modify the directory. */
 int lab_fixture_run(const char *name, const char *extra, const char **out_dir, const char **output);
 /* 1 if the file parses as well-formed XML (a small checker: balanced tags, quoted attributes,
  * known entities). */
