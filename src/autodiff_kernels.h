@@ -8,6 +8,16 @@
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SUF)
 #define PAR_MIN 32768 /* below this many elements, threads cost more than they save */
+/* for (T i = 0; i < n; i++) body, in parallel when cond holds. A plain branch, not OpenMP's if
+ * clause: that one still opens a one-thread team (a futex round trip) on every call. */
+#define PAR_FOR(cond, T, i, n, ...)                                                      \
+    do {                                                                                 \
+        if (cond) {                                                                      \
+            _Pragma("omp parallel for schedule(static)") for (T i = 0; i < (n); i++) __VA_ARGS__ \
+        } else {                                                                         \
+            for (T i = 0; i < (n); i++) __VA_ARGS__                                      \
+        }                                                                                \
+    } while (0)
 
 static void FN(gemm)(int ta, int tb, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,
                      REAL beta, REAL *c) {
@@ -62,51 +72,42 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
     case OP_SUB:
     case OP_MUL: {
         int op = n->op;
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) {
+        PAR_FOR(size > PAR_MIN, long, i, size, {
             REAL bv = b[n->bcast ? i % cols : i];
             y[i] = op == OP_ADD ? a[i] + bv : op == OP_SUB ? a[i] - bv : a[i] * bv;
-        }
+        });
         return 0;
     }
     case OP_SCALE: {
         REAL s = (REAL)n->s;
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = s * a[i];
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = s * a[i]; });
         return 0;
     }
     case OP_SHIFT: {
         REAL s = (REAL)n->s;
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = a[i] + s;
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = a[i] + s; });
         return 0;
     }
     case OP_RELU:
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = a[i] > 0 ? a[i] : 0;
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = a[i] > 0 ? a[i] : 0; });
         return 0;
     case OP_TANH:
     case OP_SIGMOID: {
         int act = n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = FN(act_fwd)(act, a[i]);
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = FN(act_fwd)(act, a[i]); });
         return 0;
     }
     case OP_EXP:
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = R_EXP(a[i]);
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_EXP(a[i]); });
         return 0;
     case OP_LOG:
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = R_LOG(a[i]);
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_LOG(a[i]); });
         return 0;
     case OP_SQUARE:
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = a[i] * a[i];
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = a[i] * a[i]; });
         return 0;
     case OP_COS:
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-        for (long i = 0; i < size; i++) y[i] = R_COS(a[i]);
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_COS(a[i]); });
         return 0;
     case OP_SUM:
     case OP_MEAN: {
@@ -131,8 +132,7 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
             if (n->labels[i] < 0 || n->labels[i] >= k)
                 return ol_fail(OL_EARG, "label %d of example %d is outside the model's %d classes",
                                (int)n->labels[i], i, k);
-#pragma omp parallel for if ((long)rows * k > PAR_MIN) schedule(static)
-        for (int i = 0; i < rows; i++) {
+        PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
             const REAL *z = a + (size_t)i * k;
             REAL *pi = p + (size_t)i * k;
             REAL m = z[0];
@@ -141,7 +141,7 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
             for (int j = 0; j < k; j++) sum += (pi[j] = R_EXP(z[j] - m));
             REAL inv = 1 / sum;
             for (int j = 0; j < k; j++) pi[j] *= inv;
-        }
+        });
         /* loss_i = log sum exp(z - m) - (z_y - m), summed in row order */
         double acc = 0;
         for (int i = 0; i < rows; i++) {
@@ -160,11 +160,10 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
         int act = n->act;
         FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
         if (bias || act != ACT_NONE) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (int i = 0; i < n->rows; i++) {
+            PAR_FOR(size > PAR_MIN, int, i, n->rows, {
                 REAL *row = y + (size_t)i * cols;
                 for (int j = 0; j < cols; j++) row[j] = FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]);
-            }
+            });
         }
         return 0;
     }
@@ -191,8 +190,7 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
     case OP_SUB: { /* y = a +- b: da += dy, db +-= dy (column sums when b is broadcast) */
         REAL sign = n->op == OP_ADD ? 1 : -1;
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
         }
         if (db) {
             if (n->bcast) {
@@ -201,39 +199,34 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
                     for (int i = 0; i < n->rows; i++)
                         for (int j = 0; j < cols; j++) db[j] -= dy[(size_t)i * cols + j];
             } else {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-                for (long i = 0; i < size; i++) db[i] += sign * dy[i];
+                PAR_FOR(size > PAR_MIN, long, i, size, { db[i] += sign * dy[i]; });
             }
         }
         return;
     }
     case OP_MUL: /* y = a b: da += dy b, db += dy a */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i] * b[n->bcast ? i % cols : i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * b[n->bcast ? i % cols : i]; });
         }
         if (db) {
             if (n->bcast)
                 for (int i = 0; i < n->rows; i++)
                     for (int j = 0; j < cols; j++) db[j] += dy[(size_t)i * cols + j] * a[(size_t)i * cols + j];
             else {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-                for (long i = 0; i < size; i++) db[i] += dy[i] * a[i];
+                PAR_FOR(size > PAR_MIN, long, i, size, { db[i] += dy[i] * a[i]; });
             }
         }
         return;
     case OP_SCALE: { /* y = s a: da += s dy */
         REAL s = (REAL)n->s;
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += s * dy[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += s * dy[i]; });
         }
         return;
     }
     case OP_SHIFT: /* y = a + s: da += dy */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
         }
         return;
     case OP_RELU:
@@ -241,41 +234,35 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
     case OP_SIGMOID: { /* da += dy f'(a), f' written through y */
         int act = n->op == OP_RELU ? ACT_RELU : n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i] * FN(act_dfdy)(act, y[i]);
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * FN(act_dfdy)(act, y[i]); });
         }
         return;
     }
     case OP_EXP: /* y = exp a: da += dy y */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i] * y[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * y[i]; });
         }
         return;
     case OP_LOG: /* y = log a: da += dy / a */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += dy[i] / a[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] / a[i]; });
         }
         return;
     case OP_SQUARE: /* y = a^2: da += 2 a dy */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] += 2 * a[i] * dy[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += 2 * a[i] * dy[i]; });
         }
         return;
     case OP_COS: /* y = cos a: da -= sin(a) dy */
         if (da) {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) da[i] -= R_SIN(a[i]) * dy[i];
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] -= R_SIN(a[i]) * dy[i]; });
         }
         return;
     case OP_SUM:
     case OP_MEAN: { /* da += dy (/ n for the mean) */
         REAL d = n->op == OP_MEAN ? (REAL)(dy[0] / (double)na) : dy[0];
         if (da) {
-#pragma omp parallel for if (na > PAR_MIN) schedule(static)
-            for (long i = 0; i < na; i++) da[i] += d;
+            PAR_FOR(na > PAR_MIN, long, i, na, { da[i] += d; });
         }
         return;
     }
@@ -293,13 +280,12 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
         int rows = A->rows, k = A->cols;
         const REAL *p = n->aux;
         REAL c = (REAL)(dy[0] / rows);
-#pragma omp parallel for if ((long)rows * k > PAR_MIN) schedule(static)
-        for (int i = 0; i < rows; i++) {
+        PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
             REAL *dz = da + (size_t)i * k;
             const REAL *pi = p + (size_t)i * k;
             for (int j = 0; j < k; j++) dz[j] += c * pi[j];
             dz[n->labels[i]] -= c;
-        }
+        });
         return;
     }
     case OP_LINEAR: { /* y = f(x w + bias): d = dy f'(.), dx += d w^T, dw += x^T d, dbias += colsum d */
@@ -309,8 +295,7 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
         int act = n->act;
         if (act == ACT_NONE) d = (REAL *)dy;
         else {
-#pragma omp parallel for if (size > PAR_MIN) schedule(static)
-            for (long i = 0; i < size; i++) d[i] = dy[i] * FN(act_dfdy)(act, y[i]);
+            PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = dy[i] * FN(act_dfdy)(act, y[i]); });
         }
         if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, 1, da);
         if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, 1, db);
@@ -324,3 +309,4 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
 #undef CAT
 #undef FN
 #undef PAR_MIN
+#undef PAR_FOR
