@@ -9,7 +9,7 @@ CC      ?= cc
 OPT     ?= -O2
 BUILD   ?= build
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -Iinclude
+CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fno-math-errno -Iinclude
 LDLIBS  += -lopenblas -lz -lm
 LDFLAGS += -fopenmp
 

@@ -59,7 +59,7 @@ int cmd_optimize(int argc, char **argv) {
     const char *fn = NULL, *x0_text = NULL, *opt_spec = NULL, *schedule = NULL, *trace = NULL;
     double lr = NAN, clip_norm = 0, clip_value = 0;
     long steps = -1, warmup = 0;
-    uint64_t seed = 1;
+    uint64_t seed = 0;
     int quiet = 0;
     cli_flag flags[] = {
         {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin or himmelblau", 0, 0, NULL, 1, 0},
@@ -71,7 +71,7 @@ int cmd_optimize(int argc, char **argv) {
         {"--warmup", ARG_LONG, &warmup, "N", "linear warm-up over the first N steps", 0, 1L << 40, NULL, 0, 0},
         {"--clip-norm", ARG_DOUBLE, &clip_norm, "C", "clip the gradient's L2 norm to C", 0, 0, NULL, 0, 0},
         {"--clip-value", ARG_DOUBLE, &clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
-        {"--seed", ARG_U64, &seed, "S", "seed (random search)", 0, 0, NULL, 0, 0},
+        {"--seed", ARG_U64, &seed, "S", "seed of random search (default 0)", 0, 0, NULL, 0, 0},
         {"--trace", ARG_STR, &trace, "F.csv", "write the trace: step,lr,f,x0,...", 0, 0, NULL, 0, 0},
         {"--quiet", ARG_BOOL, &quiet, NULL, "print only the final point and value", 0, 0, NULL, 0, 0},
     };
@@ -109,6 +109,8 @@ int cmd_optimize(int argc, char **argv) {
     for (long k = 1; k <= steps; k++) {
         if ((rc = ol_optim_step(o))) goto out;
         fx = ol_fn_eval(&obj, 1);
+        /* plateau watches f after every step (no-op for other schedules) */
+        if (isfinite(fx) && (rc = ol_optim_report_metric(o, fx))) goto out;
         if (!isfinite(fx)) {
             rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
                          fx, k, ol_optim_get_lr(o, 0));

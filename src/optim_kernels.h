@@ -1,0 +1,305 @@
+/* optim_kernels.h: the per-element update loops of every gradient optimizer, private to optim.c.
+ *
+ * Included twice by optim.c, with REAL = float, SUFFIX = f32 and REAL = double, SUFFIX = f64, so
+ * float and double groups run the same code; state lives in the group's precision and every
+ * scalar (lr, bias corrections, clip coefficient) arrives precomputed in `kargs` (double, once per
+ * step) and is rounded to REAL once per call. Each loop is one pass over the group's memory: it
+ * clamps g (clip-value), accumulates sum g^2 in double for the gradient norm, scales g (clip-norm),
+ * adds coupled weight decay and updates state and x, all in the same iteration. The expressions
+ * follow torch's order of operations (torch/optim/_functional) so double groups agree with torch
+ * float64 to a few ulps per step. Loops are plain and branch-free so they vectorize (omp simd
+ * under -fopenmp). */
+
+#ifndef OL_OPTIM_KERNELS_COMMON
+#define OL_OPTIM_KERNELS_COMMON
+#define OL_CAT_(a, b) a##_##b
+#define OL_CAT(a, b) OL_CAT_(a, b)
+#ifdef _OPENMP
+#define OL_SIMD_SUM _Pragma("omp simd reduction(+:sumsq)")
+#else
+#define OL_SIMD_SUM
+#endif
+/* Loops with a sqrt: with errno semantics sqrt may write memory and cannot be vectorized, and an
+ * omp simd loop that fails to vectorize runs about 2x slower than a plain one; so the pragma only
+ * where the compiler was told -fno-math-errno. */
+#if defined(_OPENMP) && defined(__NO_MATH_ERRNO__)
+#define OL_SIMD_SUM_SQRT OL_SIMD_SUM
+#else
+#define OL_SIMD_SUM_SQRT
+#endif
+#endif
+
+#define K(name) OL_CAT(name, SUFFIX)
+
+/* g_i as the update sees it: clamped to [-clip, clip] (NaN passes), counted in sumsq, scaled by
+ * the clip-norm coefficient, plus coupled weight decay. */
+#define OL_GRAD(gi, i, xi)                                             \
+    REAL gi = g[i];                                                    \
+    gi = gi < -clip ? -clip : (gi > clip ? clip : gi);                 \
+    sumsq += (double)gi * (double)gi;                                  \
+    gi = gi * gscale + wd * (xi)
+
+#define OL_COMMON_SCALARS                                              \
+    const REAL clip = (REAL)a->clip, gscale = (REAL)a->gscale;         \
+    const REAL wd = (REAL)a->wd, lr = (REAL)a->lr;                     \
+    double sumsq = 0;                                                  \
+    (void)lr
+
+/* x -= lr g */
+static double K(kernel_gd)(REAL *restrict x, const REAL *restrict g, size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        x[i] = xi - lr * gi;
+    }
+    return sumsq;
+}
+
+/* b = cb b + cg g (cb = 0, cg = 1 on the first step: b = g); d = kg g + kb b; x -= lr d */
+static double K(kernel_sgd)(REAL *restrict x, const REAL *restrict g, REAL *restrict b, size_t n,
+                            const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL cb = (REAL)a->cb, cg = (REAL)a->cg, kg = (REAL)a->kg, kb = (REAL)a->kb;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL bi = b[i] * cb + cg * gi;
+        b[i] = bi;
+        x[i] = xi - lr * (kg * gi + kb * bi);
+    }
+    return sumsq;
+}
+
+/* w+ = w - lr g + beta (w - w_prev); w_prev = w */
+static double K(kernel_heavyball)(REAL *restrict x, const REAL *restrict g, REAL *restrict prev, size_t n,
+                                  const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL beta = (REAL)a->momentum;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        x[i] = xi - lr * gi + beta * (xi - prev[i]);
+        prev[i] = xi;
+    }
+    return sumsq;
+}
+
+/* s += g^2; x -= clr g / (sqrt(s) + eps) */
+static double K(kernel_adagrad)(REAL *restrict x, const REAL *restrict g, REAL *restrict s, size_t n,
+                                const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL clr = (REAL)a->step_size, eps = (REAL)a->eps;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL si = s[i] + gi * gi;
+        s[i] = si;
+        x[i] = xi - clr * (gi / (SQRT(si) + eps));
+    }
+    return sumsq;
+}
+
+/* RMSprop: v = a v + (1-a) g^2; d = sqrt(v [- ga^2] + eps_in) + eps_out (eps_in = eps only with
+ * eps_inside); x -= lr g / d, or with momentum b = mom b + g / d, x -= lr b. */
+static double K(kernel_rmsprop)(REAL *restrict x, const REAL *restrict g, REAL *restrict v, size_t n,
+                                const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL al = (REAL)a->alpha, omal = (REAL)a->oma, ein = (REAL)a->eps_in, eout = (REAL)a->eps;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL vi = v[i] * al + omal * gi * gi;
+        v[i] = vi;
+        x[i] = xi - lr * (gi / (SQRT(vi + ein) + eout));
+    }
+    return sumsq;
+}
+
+static double K(kernel_rmsprop_centered)(REAL *restrict x, const REAL *restrict g, REAL *restrict v,
+                                         REAL *restrict ga, size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL al = (REAL)a->alpha, omal = (REAL)a->oma, ein = (REAL)a->eps_in, eout = (REAL)a->eps;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL vi = v[i] * al + omal * gi * gi, gai = ga[i] * al + omal * gi;
+        v[i] = vi;
+        ga[i] = gai;
+        x[i] = xi - lr * (gi / (SQRT(vi - gai * gai + ein) + eout));
+    }
+    return sumsq;
+}
+
+static double K(kernel_rmsprop_momentum)(REAL *restrict x, const REAL *restrict g, REAL *restrict v,
+                                         REAL *restrict b, size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL al = (REAL)a->alpha, omal = (REAL)a->oma, ein = (REAL)a->eps_in, eout = (REAL)a->eps;
+    const REAL mom = (REAL)a->momentum;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL vi = v[i] * al + omal * gi * gi;
+        v[i] = vi;
+        REAL bi = b[i] * mom + gi / (SQRT(vi + ein) + eout);
+        b[i] = bi;
+        x[i] = xi - lr * bi;
+    }
+    return sumsq;
+}
+
+static double K(kernel_rmsprop_centered_momentum)(REAL *restrict x, const REAL *restrict g, REAL *restrict v,
+                                                  REAL *restrict ga, REAL *restrict b, size_t n,
+                                                  const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL al = (REAL)a->alpha, omal = (REAL)a->oma, ein = (REAL)a->eps_in, eout = (REAL)a->eps;
+    const REAL mom = (REAL)a->momentum;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL vi = v[i] * al + omal * gi * gi, gai = ga[i] * al + omal * gi;
+        v[i] = vi;
+        ga[i] = gai;
+        REAL bi = b[i] * mom + gi / (SQRT(vi - gai * gai + ein) + eout);
+        b[i] = bi;
+        x[i] = xi - lr * bi;
+    }
+    return sumsq;
+}
+
+/* Adam / AdamW: x *= decay (1 - lr wd for adamw, else 1); m = b1 m + (1-b1) g;
+ * v = b2 v + (1-b2) g^2; x -= step_size m / (sqrt(v) / sqrt(bc2) + eps), step_size = lr / bc1 */
+static double K(kernel_adam)(REAL *restrict x, const REAL *restrict g, REAL *restrict m, REAL *restrict v,
+                             size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
+    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps, decay = (REAL)a->decay;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        x[i] = xi * decay - ss * (mi / (SQRT(vi) / bc2s + eps));
+    }
+    return sumsq;
+}
+
+/* AMSGrad: as Adam with vmax = max(vmax, v) in the denominator */
+static double K(kernel_adam_amsgrad)(REAL *restrict x, const REAL *restrict g, REAL *restrict m,
+                                     REAL *restrict v, REAL *restrict vmax, size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
+    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps, decay = (REAL)a->decay;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        REAL vm = vmax[i] > vi ? vmax[i] : vi;
+        m[i] = mi;
+        v[i] = vi;
+        vmax[i] = vm;
+        x[i] = xi * decay - ss * (mi / (SQRT(vm) / bc2s + eps));
+    }
+    return sumsq;
+}
+
+/* NAdam (torch >= 2.0): m, v as Adam; d = sqrt(v / bc2) + eps; x -= cg g / d + cm m / d with
+ * cg = lr (1 - mu_t) / (1 - P_t), cm = lr mu_{t+1} / (1 - P_t mu_{t+1}) */
+static double K(kernel_nadam)(REAL *restrict x, const REAL *restrict g, REAL *restrict m, REAL *restrict v,
+                              size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
+    const REAL bc2 = (REAL)a->bc2, eps = (REAL)a->eps, cg = (REAL)a->nadam_cg, cm = (REAL)a->nadam_cm;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        REAL d = SQRT(vi / bc2) + eps;
+        x[i] = xi - cg * (gi / d) - cm * (mi / d);
+    }
+    return sumsq;
+}
+
+/* RAdam, rectified branch (r_t > 5): x -= (m / bc1) lr (sqrt(bc2) / (sqrt(v) + eps)) rect;
+ * plain branch (rect = 0 marks it): x -= (m / bc1) lr */
+static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *restrict m, REAL *restrict v,
+                              size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
+    const REAL bc1 = (REAL)a->bc1, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps, rect = (REAL)a->rect;
+    if (a->rect > 0) {
+        OL_SIMD_SUM_SQRT
+        for (size_t i = 0; i < n; i++) {
+            REAL xi = x[i];
+            OL_GRAD(gi, i, xi);
+            REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            x[i] = xi - mi / bc1 * lr * (bc2s / (SQRT(vi) + eps)) * rect;
+        }
+    } else {
+        OL_SIMD_SUM
+        for (size_t i = 0; i < n; i++) {
+            REAL xi = x[i];
+            OL_GRAD(gi, i, xi);
+            REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            x[i] = xi - mi / bc1 * lr;
+        }
+    }
+    return sumsq;
+}
+
+/* One group's update; returns its sum of squared (value-clipped) gradients. */
+static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const REAL *g, REAL *st, size_t n,
+                              const kargs *a) {
+    switch (kind) {
+    case OL_OPTIM_GD: return K(kernel_gd)(x, g, n, a);
+    case OL_OPTIM_SGD: return p->momentum != 0 ? K(kernel_sgd)(x, g, st, n, a) : K(kernel_gd)(x, g, n, a);
+    case OL_OPTIM_HEAVYBALL: return K(kernel_heavyball)(x, g, st, n, a);
+    case OL_OPTIM_ADAGRAD: return K(kernel_adagrad)(x, g, st, n, a);
+    case OL_OPTIM_RMSPROP:
+        if (p->centered && p->momentum > 0)
+            return K(kernel_rmsprop_centered_momentum)(x, g, st, st + n, st + 2 * n, n, a);
+        if (p->centered) return K(kernel_rmsprop_centered)(x, g, st, st + n, n, a);
+        if (p->momentum > 0) return K(kernel_rmsprop_momentum)(x, g, st, st + n, n, a);
+        return K(kernel_rmsprop)(x, g, st, n, a);
+    case OL_OPTIM_ADAM:
+    case OL_OPTIM_ADAMW:
+        if (p->amsgrad) return K(kernel_adam_amsgrad)(x, g, st, st + n, st + 2 * n, n, a);
+        return K(kernel_adam)(x, g, st, st + n, n, a);
+    case OL_OPTIM_NADAM: return K(kernel_nadam)(x, g, st, st + n, n, a);
+    case OL_OPTIM_RADAM: return K(kernel_radam)(x, g, st, st + n, n, a);
+    default: return 0;
+    }
+}
+
+/* sum of squared gradients after clamping to [-clip, clip] (the clip-norm pre-pass) */
+static double K(grad_sumsq)(const REAL *restrict g, size_t n, double clip_d) {
+    const REAL clip = (REAL)clip_d;
+    double sumsq = 0;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL gi = g[i];
+        gi = gi < -clip ? -clip : (gi > clip ? clip : gi);
+        sumsq += (double)gi * (double)gi;
+    }
+    return sumsq;
+}
+
+#undef K
