@@ -547,10 +547,14 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
     if (t < 0 || epoch < 0 || (t >= s->warmup && epoch != t - s->warmup) ||
         (s->kind == SCHED_COSINE_RESTARTS && (t_i < 1 || t_cur < 0 || t_cur >= t_i)))
         return ol_fail(OL_EFORMAT, "schedule state: inconsistent counters (corrupt)");
-    for (size_t g = 0; g < s->n_groups; g++)
-        for (int k = 0; k < 3; k++)
-            if (!(get_f64(p + SCHED_HEADER + 24 * g + 8 * (size_t)k) >= 0))
-                return ol_fail(OL_EFORMAT, "schedule state: negative or NaN lr (corrupt)");
+    /* base and step-0 lrs are >= 0 and finite; the current lr only finite: onecycle with linear
+     * annealing is, as in torch, negative once stepped to total_steps (its next step is refused) */
+    for (size_t g = 0; g < s->n_groups; g++) {
+        const unsigned char *q = p + SCHED_HEADER + 24 * g;
+        double base = get_f64(q), l0 = get_f64(q + 8), lr = get_f64(q + 16);
+        if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0) || !isfinite(lr))
+            return ol_fail(OL_EFORMAT, "schedule state: negative, infinite or NaN lr (corrupt)");
+    }
     /* all checked: now write */
     s->t = t;
     s->epoch = epoch;
