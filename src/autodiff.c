@@ -293,7 +293,9 @@ int ol_ad_forward(ol_graph *g) {
     return OL_OK;
 }
 
-int ol_ad_backward(ol_graph *g, int loss) {
+int ol_ad_backward(ol_graph *g, int loss) { return ol_ad_backward_seed(g, loss, 1.0); }
+
+int ol_ad_backward_seed(ol_graph *g, int loss, double seed) {
     if (!g->compiled) return ol_fail(OL_ESTATE, "graph not compiled");
     if (!g->with_grad) return ol_fail(OL_ESTATE, "graph was compiled without gradients");
     if (loss < 0 || loss >= g->n_nodes) return ol_fail(OL_EARG, "bad loss node %d", loss);
@@ -305,8 +307,8 @@ int ol_ad_backward(ol_graph *g, int loss) {
         ol_node *n = &g->nodes[i];
         if (!n->external && n->grad) memset(n->grad, 0, (size_t)n->rows * (size_t)n->cols * elem);
     }
-    if (g->dtype == OL_F32) *(float *)L->grad = 1;
-    else *(double *)L->grad = 1;
+    if (g->dtype == OL_F32) *(float *)L->grad = (float)seed;
+    else *(double *)L->grad = seed;
     for (int i = loss; i >= 0; i--) {
         ol_node *n = &g->nodes[i];
         if (!n->needs_grad || n->external) continue;

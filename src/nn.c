@@ -110,7 +110,7 @@ int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes) {
                        spec, n, bytes, max_bytes);
     canonical_spec(m);
     m->params = ol_aligned_calloc(n, sizeof(float));
-    m->grads = ol_aligned_calloc(n, sizeof(float));
+    m->grads = ol_aligned_calloc(n + 1, sizeof(float)); /* + 1: room for the loss in an all-reduce */
     if (!m->params || !m->grads) {
         ol_mlp_free(m);
         return ol_fail(OL_ENOMEM, "model %s: out of memory for %zu parameters (%.0f bytes)", spec, n, bytes);

@@ -169,6 +169,8 @@ static int check_config(const ol_train_config *c) {
     if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
         return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
     if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
+    if (c->dist_size > 1 && (!c->allreduce || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
+        return ol_fail(OL_EARG, "data-parallel training needs an all-reduce and a rank in [0, %d)", c->dist_size);
     return OL_OK;
 }
 
@@ -455,7 +457,7 @@ static int diverged(run_state *s, const ol_train_config *c, const char *what, do
         s->rollbacks = rollbacks;
         s->lr_scale = scale;
         ol_optim_set_lr_scale(s->opt, scale);
-        if (!c->quiet)
+        if (!c->quiet && (c->dist_size <= 1 || c->dist_rank == 0))
             fprintf(stderr, "optlab: the %s became %s at step %ld (lr %g): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
                     what, shown, at, lr, s->steps, scale, rollbacks, c->max_rollbacks);
         return OL_OK;
@@ -463,6 +465,33 @@ static int diverged(run_state *s, const ol_train_config *c, const char *what, do
     return ol_fail(OL_ENUMERIC, "the %s became %s at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback%s",
                    what, shown, s->steps + 1, s->epoch, lr,
                    c->checkpoint_path ? "; the last good checkpoint is kept" : "");
+}
+
+/* Loss and parameter gradients (of the mean loss) of one global batch of n examples. Data-parallel:
+ * this process's share of the rows, its gradient weighted by share/n, then one all-reduce of the
+ * flat gradient block with the weighted loss in its last slot. */
+static int batch_gradient(run_state *s, const ol_train_config *c, const ol_dataset *train, const uint32_t *idx,
+                          uint32_t n, double *loss) {
+    ol_mlp *m = s->m;
+    int procs = c->dist_size > 1 ? c->dist_size : 1, rank = procs > 1 ? c->dist_rank : 0;
+    uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)rank / (uint64_t)procs);
+    uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(rank + 1) / (uint64_t)procs), local = hi - lo;
+    double weight = procs > 1 ? (double)local / n : 1.0;
+    int rc;
+    *loss = 0;
+    memset(m->grads, 0, (m->n_params + 1) * sizeof(float));
+    if (local > 0) {
+        ol_ad_set_batch(s->graph.g, (int)local);
+        ol_data_batch(train, idx + lo, local, ol_ad_value(s->graph.g, s->graph.x), ol_ad_labels(s->graph.g, s->graph.loss),
+                      m->input_mean, m->input_inv_std);
+        if ((rc = ol_ad_forward(s->graph.g)) || (rc = ol_ad_backward_seed(s->graph.g, s->graph.loss, weight))) return rc;
+        *loss = ol_ad_scalar(s->graph.g, s->graph.loss);
+    }
+    if (procs == 1) return OL_OK;
+    m->grads[m->n_params] = (float)(*loss * weight);
+    if ((rc = c->allreduce(c->dist_userdata, m->grads, m->n_params + 1))) return rc;
+    *loss = m->grads[m->n_params];
+    return OL_OK;
 }
 
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
@@ -474,7 +503,13 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     int rc = check_config(c);
     if (rc) return rc;
     if (c->threads) ol_set_threads(c->threads);
+    const int leader = c->dist_size <= 1 || c->dist_rank == 0; /* prints, logs and writes files */
+    const int quiet = c->quiet || !leader;
     if ((rc = prepare(c, &s))) goto out;
+    if (c->dist_size > 1 && ol_optim_kind(s.opt) == OL_OPTIM_RANDOM) {
+        rc = ol_fail(OL_EARG, "random search is not data-parallel: run it in one process");
+        goto out;
+    }
     ol_mlp *m = s.m;
     if ((rc = check_data_fits(m, train))) goto out;
     if (test && test->n && (rc = check_data_fits(m, test))) goto out;
@@ -525,14 +560,12 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
             s.loss_sum = 0;
             s.seen = 0;
         }
-        if (!c->quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
+        if (!quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
     }
     /* the state at the start is the first good one */
     if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = save_state(&s, c, 0))) goto out;
 
-    int show_progress = !c->quiet && isatty(2);
-    float *x = ol_ad_value(s.graph.g, s.graph.x);
-    int32_t *y = ol_ad_labels(s.graph.g, s.graph.loss);
+    int show_progress = !quiet && isatty(2);
     int stop = 0;
     while (s.epoch <= c->epochs && !stop) {
         double t0 = now_seconds(), t_before = s.seconds;
@@ -541,11 +574,8 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         uint32_t n;
         int rolled_back = 0;
         while ((n = ol_sampler_next(&s.sampler, &idx)) > 0) {
-            ol_ad_set_batch(s.graph.g, (int)n);
-            ol_data_batch(train, idx, n, x, y, m->input_mean, m->input_inv_std);
-            memset(m->grads, 0, m->n_params * sizeof(float));
-            if ((rc = ol_ad_forward(s.graph.g)) || (rc = ol_ad_backward(s.graph.g, s.graph.loss))) goto out;
-            double loss = ol_ad_scalar(s.graph.g, s.graph.loss);
+            double loss;
+            if ((rc = batch_gradient(&s, c, train, idx, n, &loss))) goto out;
             double lr_now = ol_optim_get_lr(s.opt, 0);
             if (!isfinite(loss)) {
                 if ((rc = diverged(&s, c, "loss", loss))) goto out;
@@ -568,7 +598,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
                          s.steps > 0 ? s.seconds / ((double)s.steps / s.sampler.n_batches) : 0);
             int stop_now = c->stop && *c->stop;
             if ((c->checkpoint_every > 0 && s.steps % c->checkpoint_every == 0) || stop_now)
-                if ((rc = save_state(&s, c, 1))) goto out;
+                if ((rc = save_state(&s, c, leader))) goto out;
             if (stop_now) {
                 if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
                 rc = ol_fail(OL_ESTOPPED, "stopped at step %ld (epoch %ld)%s%s%s", s.steps, epoch,
@@ -602,7 +632,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         if ((rc = ol_optim_report_metric(s.opt, s.val.n ? r->val_loss : r->train_loss))) goto out;
         double dt = s.seconds - t_before;
         if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
-        if (!c->quiet) {
+        if (!quiet) {
             printf("epoch %ld/%ld  train_loss %.4f", epoch, c->epochs, r->train_loss);
             if (s.val.n) printf("  val_loss %.4f  val_acc %.2f%%", r->val_loss, 100 * r->val_acc);
             if (s.test) printf("  test_loss %.4f  test_acc %.2f%%", r->test_loss, 100 * r->test_acc);
@@ -616,7 +646,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
             goto out;
         s.epoch_done = 1;
         if (c->checkpoint_epoch || (c->on_divergence == OL_DIVERGE_ROLLBACK && !c->checkpoint_every))
-            if ((rc = save_state(&s, c, c->checkpoint_epoch))) goto out;
+            if ((rc = save_state(&s, c, c->checkpoint_epoch && leader))) goto out;
         s.epoch++;
         s.epoch_done = 0;
         s.loss_sum = 0;
@@ -626,8 +656,8 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     r->seconds = s.seconds;
     r->seconds_per_epoch = r->epochs_done ? s.seconds / (double)r->epochs_done : s.seconds;
     r->rollbacks = s.rollbacks;
-    if (c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
-    if (c->save_path && (rc = ol_mlp_save(m, c->save_path))) goto out;
+    if (leader && c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
+    if (leader && c->save_path && (rc = ol_mlp_save(m, c->save_path))) goto out;
     rc = OL_OK;
 out:
     r->steps = s.steps;

@@ -67,6 +67,9 @@ int ol_ad_set_batch(ol_graph *g, int batch);    /* 1 <= batch <= max_batch */
 int ol_ad_forward(ol_graph *g);
 /* Gradient of scalar node `loss`, accumulated into every parameter gradient. */
 int ol_ad_backward(ol_graph *g, int loss);
+/* The same with d(output)/d(loss) = seed instead of 1: the gradient of seed * loss (data-parallel
+ * training weights each rank's mean loss by its share of the global batch this way). */
+int ol_ad_backward_seed(ol_graph *g, int loss, double seed);
 void ol_ad_zero_grad(ol_graph *g);              /* clears every parameter gradient */
 
 /* ---- access ---- */

@@ -34,7 +34,7 @@ typedef struct {
     size_t w_off[OL_MLP_MAX_LAYERS];    /* offset of layer l's weight (sizes[l], sizes[l+1]) */
     size_t b_off[OL_MLP_MAX_LAYERS];    /* offset of layer l's bias (sizes[l+1]) */
     float *params;                      /* (n_params), 64-byte aligned */
-    float *grads;                       /* (n_params) */
+    float *grads;                       /* (n_params + 1): the last slot carries the loss in all-reduces */
     float input_mean, input_inv_std;    /* input normalization the model was trained with (0, 1: none) */
 } ol_mlp;
 

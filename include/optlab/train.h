@@ -52,6 +52,14 @@ typedef struct {
                                      checkpoint (if any), return OL_ESTOPPED */
     int on_divergence;            /* OL_DIVERGE_STOP or OL_DIVERGE_ROLLBACK */
     int max_rollbacks;            /* rollbacks allowed before giving up (default 3) */
+    /* data-parallel training (MPI): dist_size processes run the same loop on the same global
+     * batches; each computes the gradient of its share of every batch (rows [n r/P, n (r+1)/P)),
+     * weighted by share/n, and allreduce sums buf[0..count) over all processes in place: the
+     * parameter gradients followed by one float, the weighted loss. Every process then takes the
+     * same optimizer step. Only rank 0 prints, logs, saves and writes checkpoints. */
+    int dist_rank, dist_size;     /* 0, 1 (or 0, 0) for a single process */
+    int (*allreduce)(void *userdata, float *buf, size_t count);
+    void *dist_userdata;
 } ol_train_config;
 
 enum { OL_DIVERGE_STOP = 0, OL_DIVERGE_ROLLBACK = 1 };
