@@ -91,8 +91,8 @@ int ol_parse_long(const char *text, const char *what, long lo, long hi, long *ou
     if (!text || !*text) return ol_fail(OL_EARG, "%s: expected a whole number, got nothing", what);
     errno = 0;
     long v = strtol(text, &end, 10);
-    if (*end || end == text || errno == ERANGE)
-        return ol_fail(OL_EARG, "%s: '%s' is not a whole number", what, text);
+    if (*end || end == text) return ol_fail(OL_EARG, "%s: '%s' is not a whole number", what, text);
+    if (errno == ERANGE) return ol_fail(OL_EARG, "%s: %s is out of range [%ld, %ld]", what, text, lo, hi);
     if (v < lo || v > hi) return ol_fail(OL_EARG, "%s: %ld is out of range [%ld, %ld]", what, v, lo, hi);
     *out = v;
     return OL_OK;
@@ -227,9 +227,9 @@ int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
         n += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
+    int err = ferror(f) ? errno : 0;
     fclose(f);
-    if (err) { free(buf); return ol_fail(OL_EIO, "cannot read %s", path); }
+    if (err) { free(buf); return ol_fail(OL_EIO, "cannot read %s: %s", path, strerror(err)); }
     *data = buf;
     *len = n;
     return OL_OK;

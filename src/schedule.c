@@ -5,7 +5,9 @@
  * step, multistep, exponential, cosine, linear, poly) we do the same, with the same expressions
  * in the same order, so values agree with torch to the last bit or nearly; where torch uses a
  * closed form (cosine-restarts, cyclic, onecycle) we use that. Not here: per-group
- * hyper-parameters other than the lr, momentum cycling, ReduceLROnPlateau's mode max / abs. */
+ * hyper-parameters other than the lr, momentum cycling, ReduceLROnPlateau's mode max / abs.
+ * `bold` is not torch's: the "bold driver" (Vogl et al. 1988, Battiti 1989), the lecture's rule
+ * "decrease the rate if the loss varies wildly, otherwise increase it", driven by report_loss(). */
 #include "optlab/common.h"
 #include "optlab/optim.h"
 
@@ -17,7 +19,7 @@
 enum {
     SCHED_CONSTANT, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_COSINE,
     SCHED_COSINE_RESTARTS, SCHED_CYCLIC, SCHED_ONECYCLE, SCHED_LINEAR, SCHED_POLY,
-    SCHED_INVERSE, SCHED_INVERSE_SQRT, SCHED_PLATEAU, SCHED_N_KINDS
+    SCHED_INVERSE, SCHED_INVERSE_SQRT, SCHED_PLATEAU, SCHED_BOLD, SCHED_N_KINDS
 };
 
 static const struct { const char *name, *keys; } sched_table[SCHED_N_KINDS] = {
@@ -34,6 +36,7 @@ static const struct { const char *name, *keys; } sched_table[SCHED_N_KINDS] = {
     {"inverse", "alpha, c"},
     {"inverse-sqrt", "alpha, c"},
     {"plateau", "factor, patience, threshold, cooldown, min_lr"},
+    {"bold", "up, down, window, tol, min_lr, max_lr"},
 };
 
 #define MAX_MILESTONES 64
@@ -51,7 +54,8 @@ struct ol_sched {
     double eta_min;              /* cosine, cosine-restarts */
     long t_max, t_0, t_mult;     /* cosine; cosine-restarts */
     double cyc_base_lr;          /* cyclic; NaN = each group's base lr */
-    double max_lr;               /* cyclic (required), onecycle (NaN = each group's base lr) */
+    double max_lr;               /* cyclic (required), onecycle (NaN = each group's base lr),
+                                    bold (NaN = 10 x each group's base lr) */
     double step_size_up, step_size_down;
     int cyclic_mode;
     long total_steps;            /* onecycle */
@@ -60,14 +64,19 @@ struct ol_sched {
     double start_factor, end_factor, power; /* linear, poly */
     long total_iters;            /* linear, poly */
     double alpha, c;             /* inverse, inverse-sqrt; alpha NaN = c * base lr */
-    double factor, threshold, min_lr;       /* plateau */
+    double factor, threshold, min_lr;       /* plateau; min_lr also bold */
     long patience, cooldown;
+    double up, down, tol;        /* bold: lr factors after a calm / a rising window, relative tol */
+    long window;                 /* bold: losses averaged per comparison */
     /* state */
     long t;                      /* optimizer steps since creation */
     long epoch;                  /* torch's last_epoch: t - warmup once t >= warmup */
     long t_cur, t_i;             /* cosine-restarts */
-    double best;                 /* plateau: best metric so far (inf at start) */
-    long num_bad, cooldown_counter, metric_epoch;
+    double best;                 /* plateau: best metric so far (inf at start);
+                                    bold: the previous window's mean loss (the reference) */
+    long num_bad, cooldown_counter, metric_epoch; /* plateau; bold: num_bad = losses in the
+                                    current window, metric_epoch = windows completed */
+    double loss_sum;             /* bold: sum of the current window's losses */
     double *base;                /* per group: base lr (torch's initial_lr) */
     double *l0;                  /* per group: the schedule's lr at its step 0 */
     double *lr;                  /* per group: lr of the next step (torch's group['lr']) */
@@ -164,7 +173,7 @@ static int parse_spec(ol_sched *s, const char *text) {
         RANGE(s->gamma >= 0, "exponential: gamma must be >= 0, got %g", s->gamma);
         break;
     case SCHED_COSINE:
-        TRY(get_long(&sp, "t_max", 0, 1, LONG_MAX, &s->t_max, &has));
+        TRY(get_long(&sp, "t_max", 0, 1, LONG_MAX / 2, &s->t_max, &has));
         TRY(need(has, name, "t_max", "cosine:t_max=100"));
         TRY(get_double(&sp, "eta_min", 0, &s->eta_min, NULL));
         RANGE(s->eta_min >= 0, "cosine: eta_min must be >= 0, got %g", s->eta_min);
@@ -248,6 +257,21 @@ static int parse_spec(ol_sched *s, const char *text) {
         TRY(get_long(&sp, "cooldown", 0, 0, LONG_MAX, &s->cooldown, NULL));
         TRY(get_double(&sp, "min_lr", 0, &s->min_lr, NULL));
         RANGE(s->min_lr >= 0, "plateau: min_lr must be >= 0, got %g", s->min_lr);
+        break;
+    case SCHED_BOLD:
+        TRY(get_double(&sp, "up", 1.05, &s->up, NULL));
+        RANGE(s->up >= 1 && isfinite(s->up), "bold: up must be a finite number >= 1, got %g", s->up);
+        TRY(get_double(&sp, "down", 0.5, &s->down, NULL));
+        RANGE(s->down > 0 && s->down <= 1, "bold: down must be in (0, 1], got %g", s->down);
+        TRY(get_long(&sp, "window", 1, 1, 1L << 30, &s->window, NULL));
+        TRY(get_double(&sp, "tol", 0, &s->tol, NULL));
+        RANGE(s->tol >= 0 && isfinite(s->tol), "bold: tol must be a finite number >= 0, got %g", s->tol);
+        TRY(get_double(&sp, "min_lr", 0, &s->min_lr, NULL));
+        RANGE(s->min_lr >= 0 && isfinite(s->min_lr), "bold: min_lr must be a finite number >= 0, got %g", s->min_lr);
+        TRY(get_double(&sp, "max_lr", NAN, &s->max_lr, &has));
+        RANGE(!has || (s->max_lr > 0 && isfinite(s->max_lr)), "bold: max_lr must be a finite number > 0, got %g",
+              s->max_lr);
+        RANGE(!has || s->min_lr <= s->max_lr, "bold: min_lr (%g) must not exceed max_lr (%g)", s->min_lr, s->max_lr);
         break;
     }
     return ol_spec_check_unused(&sp, *sched_table[kind].keys ? sched_table[kind].keys : NULL);
@@ -338,7 +362,7 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
         double denom = s->kind == SCHED_INVERSE ? s->c + (double)e : s->c + sqrt((double)e);
         return alpha / denom;
     }
-    default: return lr;   /* constant, plateau: only report_metric changes it */
+    default: return lr;   /* constant, plateau, bold: only report_metric / report_loss change it */
     }
 }
 
@@ -347,8 +371,9 @@ static void start_schedule(ol_sched *s) {
     s->epoch = 0;
     s->t_cur = 0;
     s->t_i = s->t_0;
-    s->best = INFINITY;
+    s->best = s->kind == SCHED_BOLD ? 0 : INFINITY;
     s->num_bad = s->cooldown_counter = s->metric_epoch = 0;
+    s->loss_sum = 0;
     for (size_t g = 0; g < s->n_groups; g++) s->lr[g] = s->l0[g];
 }
 
@@ -456,11 +481,43 @@ int ol_sched_report_metric(ol_sched *s, double value) {
     return OL_OK;
 }
 
+/* The bold driver: losses are averaged over windows of `window` reports; after each window but the
+ * first, every group's lr is multiplied by `down` if the window's mean rose above the previous
+ * window's mean by more than tol * |previous mean| (the loss "varies wildly"), else by `up`, then
+ * kept in [min_lr, max_lr]. A non-finite loss multiplies by `down` at once and restarts the
+ * window. window 1, tol 0 is the classic rule for full-batch GD; with mini-batches the loss of one
+ * batch is too noisy to compare, so a window of tens of steps compares averages instead. */
+int ol_sched_report_loss(ol_sched *s, double loss) {
+    if (s->kind != SCHED_BOLD || s->t < s->warmup) return OL_OK;
+    int rise = !isfinite(loss);
+    if (!rise) {
+        s->loss_sum += loss;
+        if (++s->num_bad < s->window) return OL_OK;
+        double mean = s->loss_sum / (double)s->window, ref = s->best;
+        s->loss_sum = 0;
+        s->num_bad = 0;
+        int first = s->metric_epoch == 0;
+        s->metric_epoch++;
+        s->best = mean;
+        if (first) return OL_OK;          /* nothing to compare with yet */
+        rise = mean - ref > s->tol * fabs(ref);
+    } else {
+        s->loss_sum = 0;
+        s->num_bad = 0;
+    }
+    for (size_t g = 0; g < s->n_groups; g++) {
+        double max_lr = isnan(s->max_lr) ? 10 * s->base[g] : s->max_lr;
+        double lr = s->lr[g] * (rise ? s->down : s->up);
+        s->lr[g] = fmax(fmin(lr, max_lr), s->min_lr);
+    }
+    return OL_OK;
+}
+
 /* ---- state: little-endian, versioned, CRC-checked ---- */
 
 #define SCHED_MAGIC 0x43534c4fu   /* "OLSC" */
 #define SCHED_VERSION 1u
-#define SCHED_HEADER 96           /* bytes before the per-group lrs */
+#define SCHED_HEADER 96           /* bytes before the per-group lrs (88..95: bold's loss_sum, 0 for others) */
 
 static void put_u32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -510,6 +567,7 @@ int ol_sched_state_save(const ol_sched *s, void *buf, size_t cap) {
     put_u64(p + 64, (uint64_t)s->num_bad);
     put_u64(p + 72, (uint64_t)s->cooldown_counter);
     put_u64(p + 80, (uint64_t)s->metric_epoch);
+    put_f64(p + 88, s->loss_sum);
     unsigned char *q = p + SCHED_HEADER;
     for (size_t g = 0; g < s->n_groups; g++, q += 24) {
         put_f64(q, s->base[g]);
@@ -547,6 +605,12 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
     if (t < 0 || epoch < 0 || (t >= s->warmup && epoch != t - s->warmup) ||
         (s->kind == SCHED_COSINE_RESTARTS && (t_i < 1 || t_cur < 0 || t_cur >= t_i)))
         return ol_fail(OL_EFORMAT, "schedule state: inconsistent counters (corrupt)");
+    if (s->kind == SCHED_BOLD) {
+        long in_window = (long)get_u64(p + 64), windows = (long)get_u64(p + 80);
+        double ref = get_f64(p + 56), sum = get_f64(p + 88);
+        if (in_window < 0 || in_window >= s->window || windows < 0 || !isfinite(ref) || !isfinite(sum))
+            return ol_fail(OL_EFORMAT, "schedule state: inconsistent bold counters or losses (corrupt)");
+    }
     /* base and step-0 lrs are >= 0 and finite; the current lr only finite: onecycle with linear
      * annealing is, as in torch, negative once stepped to total_steps (its next step is refused) */
     for (size_t g = 0; g < s->n_groups; g++) {
@@ -564,6 +628,7 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
     s->num_bad = (long)get_u64(p + 64);
     s->cooldown_counter = (long)get_u64(p + 72);
     s->metric_epoch = (long)get_u64(p + 80);
+    s->loss_sum = get_f64(p + 88);
     for (size_t g = 0; g < s->n_groups; g++) {
         const unsigned char *q = p + SCHED_HEADER + 24 * g;
         s->base[g] = get_f64(q);

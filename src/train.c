@@ -431,6 +431,13 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     rc = prepare(c, &probe);
     run_free(&probe);
     if (rc) return rc;
+    /* every output's directory is checked now: a typo must not cost the whole run */
+    const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
+    for (int i = 0; i < 3; i++) {
+        ol_afile probe_file;
+        if (outputs[i] && (rc = ol_afile_open(&probe_file, outputs[i]))) return rc;
+        if (outputs[i]) ol_afile_abort(&probe_file);
+    }
     if (c->resume_path) { /* a missing or corrupt checkpoint is reported before the data is read */
         ol_ckpt ck;
         if ((rc = ol_ckpt_read(&ck, c->resume_path))) return rc;
@@ -588,6 +595,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
                 rolled_back = 1;
                 break;
             }
+            ol_optim_report_loss(s.opt, loss);
             s.steps++;
             s.loss_sum += loss * n;
             s.seen += n;
@@ -651,6 +659,14 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         s.epoch_done = 0;
         s.loss_sum = 0;
         s.seen = 0;
+    }
+    if (r->epochs_done == 0 && s.epoch > 1) { /* resumed a run already complete: evaluate it */
+        r->epochs_done = s.epoch - 1;
+        r->train_loss = NAN;
+        if (s.val.n && (rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
+        if (s.test && (rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc))) goto out;
+        if (!quiet) printf("the run was already complete after %ld epochs; give --epochs N > %ld to train further\n",
+                           r->epochs_done, r->epochs_done);
     }
     r->steps = s.steps;
     r->seconds = s.seconds;

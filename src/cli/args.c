@@ -41,6 +41,8 @@ static int set_value(cli_flag *f, const char *value, const char *command) {
         if (rc) {
             char why[900];
             snprintf(why, sizeof why, "%s", ol_error());
+            if (!strncmp(why, f->name, strlen(f->name))) /* the parser named the flag already */
+                return ol_fail(rc, "optlab %s %s", command, why);
             return ol_fail(rc, "%s: %s", what, why);
         }
         return OL_OK;
