@@ -311,12 +311,15 @@ static double cyclic_lr(const ol_sched *s, double base, long e) {
     double cycle = floor(1 + (double)e / total);
     double x = 1. + (double)e / total - cycle;
     double scale = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
-    double height = (s->max_lr - base_lr) * scale;
+    double height = (s->max_lr - base_lr) * scale, lr;
     switch (s->cyclic_mode) {
-    case CYCLIC_TRIANGULAR2: return base_lr + height * (1 / pow(2., cycle - 1));
-    case CYCLIC_EXP_RANGE: return base_lr + height * pow(s->gamma, (double)e);
-    default: return base_lr + height * 1.;
+    case CYCLIC_TRIANGULAR2: lr = base_lr + height * (1 / pow(2., cycle - 1)); break;
+    case CYCLIC_EXP_RANGE: lr = base_lr + height * pow(s->gamma, (double)e); break;
+    default: lr = base_lr + height * 1.; break;
     }
+    /* exp_range with gamma > 1 and max_lr < base_lr goes below zero (torch's too): a negative lr
+     * would climb the loss, so it stops at 0 (a deliberate difference, in the README) */
+    return lr > 0 ? lr : 0;
 }
 
 /* The lr after the schedule's e-th step, from the group's current lr (torch's get_lr). */
