@@ -4,6 +4,8 @@
 #   make run        setup + build + the main job
 #   make CC=clang   the same with clang
 #   make SAN=1      build under AddressSanitizer + UndefinedBehaviorSanitizer (into build-san/)
+#   make MPI=1      build with MPI (mpicc): `mpirun -np P build/optlab train ...` trains data-parallel;
+#                   automatic where mpicc exists (MPI=0 turns it off); see docs/scaling.md
 
 CC      ?= cc
 OPT     ?= -O2
@@ -12,6 +14,22 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fno-math-errno -Iinclude
 LDLIBS  += -lopenblas -lz -lm
 LDFLAGS += -fopenmp
+
+# ---- MPI (optional; docs/scaling.md). Default: on when mpicc exists, unless CC was chosen by hand
+# or this is a sanitizer build (Open MPI's own allocations would read as leaks). MPI=1 wraps the
+# chosen CC in mpicc (OMPI_CC), MPI=0 builds the single-process optlab (src/dist.c becomes no-ops).
+ifeq ($(origin MPI),undefined)
+MPI := $(if $(and $(filter default,$(origin CC)),$(if $(filter 1,$(SAN)),,no-san),$(shell sh -c 'command -v mpicc' 2>/dev/null)),1,0)
+endif
+ifeq ($(MPI),1)
+ifneq ($(origin CC),default)
+export OMPI_CC := $(CC)
+endif
+CC      := mpicc
+CFLAGS  += -DOL_HAVE_MPI
+# make test: the MPI tests (tests/test_mpi.c, tests/test_sweep.c) launch optlab with this
+MPIRUN  ?= mpirun --allow-run-as-root --oversubscribe
+endif
 
 ifeq ($(SAN),1)
 BUILD   = build-san
@@ -29,10 +47,14 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
+# A change of compiler or flags (MPI=0 after an MPI build) rebuilds every object.
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && (echo '$(CC) $(CFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS)' > $(FLAGS_STAMP)))
+
 .PHONY: all setup test test-san valgrind run clean
 all: $(BUILD)/optlab $(BUILD)/liboptlab.a $(BUILD)/tests/runner $(BUILD)/tests/make_fixture $(EX_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard include/optlab/*.h) $(wildcard src/*.h) $(wildcard src/cli/*.h) $(wildcard tests/*.h)
+$(BUILD)/%.o: %.c $(FLAGS_STAMP) $(wildcard include/optlab/*.h) $(wildcard src/*.h) $(wildcard src/cli/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -56,10 +78,11 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/liboptlab.a include/optlab/optim.h
 setup:
 	@bash scripts/setup.sh
 
-# The test runner runs every registered C test; tests that drive the CLI find it through OPTLAB_BIN.
+# The test runner runs every registered C test; tests that drive the CLI find it through OPTLAB_BIN,
+# and the MPI tests launch it with OPTLAB_MPIRUN -np 2 (and 4) when MPI is built (else they say so).
 test: setup
 	@$(MAKE) --no-print-directory all
-	OPTLAB_BIN=$(BUILD)/optlab $(BUILD)/tests/runner $(TESTS)
+	OPTLAB_BIN=$(BUILD)/optlab OPTLAB_MPIRUN='$(MPIRUN)' $(BUILD)/tests/runner $(TESTS)
 
 # The same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (CLI included).
 test-san: setup
@@ -80,3 +103,6 @@ clean:
 
 # Fuzzing (libFuzzer, clang): the rules live in fuzz/fuzz.mk.
 -include fuzz/fuzz.mk
+
+# The benchmark against PyTorch and numpy (make bench): the rules live in bench/bench.mk.
+-include bench/bench.mk
