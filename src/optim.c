@@ -407,6 +407,7 @@ int ol_optim_set_clip(ol_optim *o, double clip_norm, double clip_value) {
 }
 
 int ol_optim_report_metric(ol_optim *o, double value) { return ol_sched_report_metric(o->sched, value); }
+int ol_optim_report_loss(ol_optim *o, double loss) { return ol_sched_report_loss(o->sched, loss); }
 
 double ol_optim_get_lr(const ol_optim *o, int group) {
     return group >= 0 && group < o->n_groups ? o->lr_scale * ol_sched_lr(o->sched, (size_t)group) : NAN;
@@ -505,10 +506,33 @@ static void group_scalars(const ol_optim *o, const group *gr, long t, double lr,
     }
 }
 
+/* A group is updated in chunks of UPDATE_CHUNK elements, in parallel over OpenMP threads; the
+ * chunking depends only on the group's size, and the chunks' gradient sums are added in chunk
+ * order, so the result is the same whatever the thread count. */
+#define UPDATE_CHUNK 65536
+#define MAX_CHUNKS 1024
+
+static double run_chunk(const ol_optim *o, group *gr, size_t lo, size_t len, const kargs *a) {
+    if (gr->is_f64)
+        return update_group_f64(o->p.kind, &o->p, (double *)gr->x + lo, (const double *)gr->g + lo,
+                                gr->state ? (double *)gr->state + lo : NULL, len, gr->n, a);
+    return update_group_f32(o->p.kind, &o->p, (float *)gr->x + lo, (const float *)gr->g + lo,
+                            gr->state ? (float *)gr->state + lo : NULL, len, gr->n, a);
+}
+
 static double run_group(const ol_optim *o, group *gr, const kargs *a) {
     if (gr->n == 0) return 0;
-    if (gr->is_f64) return update_group_f64(o->p.kind, &o->p, gr->x, gr->g, gr->state, gr->n, a);
-    return update_group_f32(o->p.kind, &o->p, gr->x, gr->g, gr->state, gr->n, a);
+    size_t n_chunks = (gr->n + UPDATE_CHUNK - 1) / UPDATE_CHUNK;
+    if (n_chunks == 1 || n_chunks > MAX_CHUNKS) return run_chunk(o, gr, 0, gr->n, a);
+    double partial[MAX_CHUNKS];
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < n_chunks; c++) {
+        size_t lo = c * UPDATE_CHUNK, len = gr->n - lo < UPDATE_CHUNK ? gr->n - lo : UPDATE_CHUNK;
+        partial[c] = run_chunk(o, gr, lo, len, a);
+    }
+    double sumsq = 0;
+    for (size_t c = 0; c < n_chunks; c++) sumsq += partial[c];
+    return sumsq;
 }
 
 static double nan_to_inf(double v) { return isnan(v) ? INFINITY : v; }

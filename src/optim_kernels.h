@@ -265,9 +265,11 @@ static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *re
     return sumsq;
 }
 
-/* One group's update; returns its sum of squared (value-clipped) gradients. */
+/* The update of n elements of a group; returns their sum of squared (value-clipped) gradients.
+ * The group's state buffers lie `stride` elements apart (st, st + stride, ...): a chunk of a group
+ * passes pointers offset into each and its own n. */
 static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const REAL *g, REAL *st, size_t n,
-                              const kargs *a) {
+                              size_t stride, const kargs *a) {
     switch (kind) {
     case OL_OPTIM_GD: return K(kernel_gd)(x, g, n, a);
     case OL_OPTIM_SGD: return p->momentum != 0 ? K(kernel_sgd)(x, g, st, n, a) : K(kernel_gd)(x, g, n, a);
@@ -275,16 +277,16 @@ static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const
     case OL_OPTIM_ADAGRAD: return K(kernel_adagrad)(x, g, st, n, a);
     case OL_OPTIM_RMSPROP:
         if (p->centered && p->momentum > 0)
-            return K(kernel_rmsprop_centered_momentum)(x, g, st, st + n, st + 2 * n, n, a);
-        if (p->centered) return K(kernel_rmsprop_centered)(x, g, st, st + n, n, a);
-        if (p->momentum > 0) return K(kernel_rmsprop_momentum)(x, g, st, st + n, n, a);
+            return K(kernel_rmsprop_centered_momentum)(x, g, st, st + stride, st + 2 * stride, n, a);
+        if (p->centered) return K(kernel_rmsprop_centered)(x, g, st, st + stride, n, a);
+        if (p->momentum > 0) return K(kernel_rmsprop_momentum)(x, g, st, st + stride, n, a);
         return K(kernel_rmsprop)(x, g, st, n, a);
     case OL_OPTIM_ADAM:
     case OL_OPTIM_ADAMW:
-        if (p->amsgrad) return K(kernel_adam_amsgrad)(x, g, st, st + n, st + 2 * n, n, a);
-        return K(kernel_adam)(x, g, st, st + n, n, a);
-    case OL_OPTIM_NADAM: return K(kernel_nadam)(x, g, st, st + n, n, a);
-    case OL_OPTIM_RADAM: return K(kernel_radam)(x, g, st, st + n, n, a);
+        if (p->amsgrad) return K(kernel_adam_amsgrad)(x, g, st, st + stride, st + 2 * stride, n, a);
+        return K(kernel_adam)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_NADAM: return K(kernel_nadam)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_RADAM: return K(kernel_radam)(x, g, st, st + stride, n, a);
     default: return 0;
     }
 }
