@@ -344,6 +344,139 @@ TEST(sched_state_round_trip_keeps_plateau_counters) {
     ol_sched_free(b);
 }
 
+/* ---- bold: the lecture's "decrease the rate if the loss varies wildly, otherwise increase it" ---- */
+
+/* Feeds losses[] to spec's schedule (one group, base lr `base`, warm-up 0) and checks the lr after
+ * each report against want[]; a step before each report, as the training loop does. */
+static int bold_lrs_match(const char *spec, double base, const double *losses, const double *want, int n) {
+    ol_sched *s;
+    if (ol_sched_create(&s, spec, 0, 1, &base)) {
+        fprintf(stderr, "    %s: %s\n", spec, ol_error());
+        return 0;
+    }
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        ok = ol_sched_step(s) == 0 && ol_sched_report_loss(s, losses[i]) == 0;
+        double lr = ol_sched_lr(s, 0);
+        if (ok && !(fabs(lr - want[i]) <= TOL * fmax(1, fabs(want[i])))) {
+            fprintf(stderr, "    %s: lr after loss %d (%g) = %.17g, expected %.17g\n", spec, i, losses[i], lr, want[i]);
+            ok = 0;
+        }
+    }
+    ol_sched_free(s);
+    return ok;
+}
+
+TEST(sched_bold_classic_doubles_on_a_fall_halves_on_a_rise) {
+    /* up 2, down 0.5, window 1, tol 0, base 1, so max_lr = 10 x base = 10:
+     * 5: first loss, nothing to compare with: 1 (reference 5)
+     * 4 < 5: x2 -> 2;   6 > 4: x0.5 -> 1;   3 < 6: x2 -> 2;   3 = 3 is not a rise: x2 -> 4
+     * inf: x0.5 at once -> 2 (the reference stays 3);   2 < 3: x2 -> 4;   1 < 2: x2 -> 8
+     * 0.5 < 1: x2 -> 16, capped at max_lr 10;   0.7 > 0.5: x0.5 -> 5 */
+    const double losses[] = {5, 4, 6, 3, 3, INFINITY, 2, 1, 0.5, 0.7};
+    const double want[] = {1, 2, 1, 2, 4, 2, 4, 8, 10, 5};
+    CHECK(bold_lrs_match("bold:up=2,down=0.5", 1, losses, want, 10));
+}
+
+TEST(sched_bold_defaults_are_up_1_05_down_0_5) {
+    /* 3, 2 (fall): 1.05;  2.5 (rise): 0.525 */
+    const double losses[] = {3, 2, 2.5};
+    const double want[] = {1, 1.05, 0.525};
+    CHECK(bold_lrs_match("bold", 1, losses, want, 3));
+}
+
+TEST(sched_bold_compares_window_means_with_a_tolerance) {
+    /* window 2, tol 0.1, up 1.5, down 0.5, base 0.2, min_lr 0.05, max_lr 1:
+     * window 1: 10, 8 -> mean 9: the first, no change: 0.2
+     * window 2: 9.5, 10.2 -> 9.85; 9.85 - 9 = 0.85 <= 0.1 x 9: calm, x1.5 -> 0.3
+     * window 3: 11, 12 -> 11.5; 11.5 - 9.85 = 1.65 > 0.985: a rise, x0.5 -> 0.15
+     * window 4: 12, 12 -> 12; 0.5 <= 1.15: x1.5 -> 0.225
+     * window 5: 20, 20 -> rise: 0.1125;  window 6: 30, 30 -> rise: 0.05625
+     * window 7: 40, 40 -> rise: 0.028125, raised to min_lr 0.05
+     * The lr changes only at the end of a window. */
+    const double losses[] = {10, 8, 9.5, 10.2, 11, 12, 12, 12, 20, 20, 30, 30, 40, 40};
+    const double want[] = {0.2, 0.2, 0.2, 0.3, 0.3, 0.15, 0.15, 0.225, 0.225, 0.1125, 0.1125, 0.05625, 0.05625, 0.05};
+    CHECK(bold_lrs_match("bold:up=1.5,down=0.5,window=2,tol=0.1,min_lr=0.05,max_lr=1", 0.2, losses, want, 14));
+}
+
+TEST(sched_bold_ignores_losses_during_warmup) {
+    ol_sched *s;
+    double base = 1;
+    CHECK_EQ_INT(ol_sched_create(&s, "bold:up=2", 2, 1, &base), 0);
+    CHECK(ol_sched_lr(s, 0) == 0.5);               /* warm-up: base (t+1)/2 */
+    CHECK_EQ_INT(ol_sched_report_loss(s, 100), 0);  /* ignored */
+    ol_sched_step(s);
+    CHECK_EQ_INT(ol_sched_report_loss(s, 1), 0);    /* ignored: would be a fall */
+    CHECK(ol_sched_lr(s, 0) == 1);
+    ol_sched_step(s);                               /* warm-up over: bold starts from scratch */
+    ol_sched_report_loss(s, 5);
+    CHECK(ol_sched_lr(s, 0) == 1);
+    ol_sched_report_loss(s, 4);
+    CHECK(ol_sched_lr(s, 0) == 2);
+    ol_sched_free(s);
+}
+
+TEST(sched_report_loss_is_a_noop_for_other_schedules) {
+    ol_sched *s;
+    double base = 1;
+    CHECK_EQ_INT(ol_sched_create(&s, "plateau:patience=0", 0, 1, &base), 0);
+    for (int i = 0; i < 30; i++) CHECK_EQ_INT(ol_sched_report_loss(s, 5 + i), 0);
+    CHECK(ol_sched_lr(s, 0) == 1);
+    ol_sched_free(s);
+}
+
+TEST(sched_bold_through_the_optimizer) {
+    /* g fixed at 1: the lr follows the reported losses only, and each step uses the lr before it */
+    double x[1] = {0}, g[1] = {1};
+    ol_optim *o;
+    CHECK_EQ_INT(ol_optim_create(&o, "gd", 0.1), 0);
+    ol_optim_add_group_f64(o, x, g, 1, -1, -1);
+    CHECK_EQ_INT(ol_optim_set_schedule(o, "bold:up=1.5,down=0.5", 0), 0);
+    const double losses[] = {3, 2, 4};
+    const double want[] = {0.1, 0.15, 0.075};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(ol_optim_step(o), 0);
+        CHECK_EQ_INT(ol_optim_report_loss(o, losses[i]), 0);
+        CHECK_NEAR(ol_optim_get_lr(o, 0), want[i], TOL);
+    }
+    /* x moved by -0.1 (step 1), -0.1 (step 2, lr still 0.1 then), -0.15 (step 3) */
+    CHECK_NEAR(x[0], -0.35, TOL);
+    ol_optim_free(o);
+}
+
+TEST(sched_state_round_trip_keeps_bold_window_and_reference) {
+    ol_sched *a, *b;
+    double base = 1;
+    const char *spec = "bold:up=1.25,down=0.5,window=3";
+    CHECK_EQ_INT(ol_sched_create(&a, spec, 0, 1, &base), 0);
+    CHECK_EQ_INT(ol_sched_create(&b, spec, 0, 1, &base), 0);
+    /* saved mid-window: two windows done (reference 5), two losses of the third summed */
+    const double l[] = {6, 6, 6, 5, 5, 5, 4, 9, 2, 1, 1, 1, 7, 7, 7};
+    for (int i = 0; i < 8; i++) ol_sched_step(a), ol_sched_report_loss(a, l[i]);
+    size_t size = ol_sched_state_size(a);
+    unsigned char *blob = malloc(size);
+    CHECK_EQ_INT(ol_sched_state_save(a, blob, size), 0);
+    CHECK_EQ_INT(ol_sched_state_load(b, blob, size), 0);
+    CHECK(ol_sched_lr(b, 0) == 1.25 && ol_sched_steps(b) == 8);
+    for (int i = 8; i < 15; i++) {
+        ol_sched_step(a), ol_sched_report_loss(a, l[i]);
+        ol_sched_step(b), ol_sched_report_loss(b, l[i]);
+        CHECK(ol_sched_lr(a, 0) == ol_sched_lr(b, 0));
+    }
+    /* window 3 (4, 9, 2: mean 5 = 5) calm -> 1.5625; window 4 (mean 1) -> 1.953125; window 5 (7) -> half */
+    CHECK_NEAR(ol_sched_lr(b, 0), 0.9765625, TOL);
+    /* a state from another schedule kind is refused; a corrupt one too */
+    ol_sched *c;
+    CHECK_EQ_INT(ol_sched_create(&c, "plateau", 0, 1, &base), 0);
+    CHECK_EQ_INT(ol_sched_state_load(c, blob, size), OL_EFORMAT);
+    ol_sched_free(c);
+    blob[90] ^= 1;
+    CHECK_EQ_INT(ol_sched_state_load(b, blob, size), OL_EFORMAT);
+    free(blob);
+    ol_sched_free(a);
+    ol_sched_free(b);
+}
+
 /* ---- invalid schedules: one each ---- */
 
 static int sched_fails(const char *spec, long warmup, const char *needle) {
@@ -376,6 +509,10 @@ TEST(sched_invalid_linear_start_factor_zero_is_rejected) { CHECK(sched_fails("li
 TEST(sched_invalid_inverse_c_zero_is_rejected) { CHECK(sched_fails("inverse:c=0", 0, "c must be")); }
 TEST(sched_invalid_negative_warmup_is_rejected) { CHECK(sched_fails("constant", -1, "warm-up")); }
 TEST(sched_invalid_negative_gamma_is_rejected) { CHECK(sched_fails("exponential:gamma=-0.5", 0, "gamma")); }
+TEST(sched_invalid_bold_up_below_one_is_rejected) { CHECK(sched_fails("bold:up=0.9", 0, "up must be")); }
+TEST(sched_invalid_bold_down_zero_is_rejected) { CHECK(sched_fails("bold:down=0", 0, "down must be")); }
+TEST(sched_invalid_bold_window_zero_is_rejected) { CHECK(sched_fails("bold:window=0", 0, "window")); }
+TEST(sched_invalid_bold_min_above_max_is_rejected) { CHECK(sched_fails("bold:min_lr=2,max_lr=1", 0, "must not exceed")); }
 
 TEST(sched_invalid_spec_leaves_the_optimizer_schedule_alone) {
     double x[1] = {0}, g[1] = {0};

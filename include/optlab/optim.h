@@ -38,6 +38,15 @@
  *   plateau:factor=0.1,patience=10,threshold=1e-4,cooldown=0,min_lr=0
  *          ReduceLROnPlateau(mode min, rel threshold, eps 1e-8), driven by report_metric();
  *          metrics reported during warm-up are ignored.
+ *   bold:up=1.05,down=0.5,window=1,tol=0,min_lr=0,max_lr=10*<group lr>
+ *          the "bold driver", the lecture's "decrease the rate if the loss varies wildly, otherwise
+ *          increase it", driven by report_loss(): the losses are averaged over windows of `window`
+ *          reports; after each window but the first, lr *= down if the window's mean loss exceeds
+ *          the previous window's by more than tol * |previous|, else lr *= up, then clamped to
+ *          [min_lr, max_lr]; a non-finite loss gives lr *= down at once. window=1 is the classic
+ *          rule for full-batch GD; with mini-batches compare means over several steps with a
+ *          tolerance (one batch's loss is too noisy: e.g. window = 1/16 epoch, tol=0.1, as the
+ *          tuning lab). Losses reported during warm-up are ignored.
  *
  * Random search ("random:sigma=0.1,samples=1") needs an objective: each step draws `samples`
  * candidates x + sigma N(0, I) (written into the groups' x buffers while f is called; f gets
@@ -121,6 +130,10 @@ long ol_optim_step_count(const ol_optim *o);
 /* Feeds the plateau schedule one metric (e.g. the validation loss, once per epoch); no-op for
  * other schedules. */
 int ol_optim_report_metric(ol_optim *o, double value);
+/* Feeds the bold schedule the loss of the step just taken (call it after every successful
+ * ol_optim_step with the loss computed before that step, e.g. the mini-batch loss); no-op for
+ * other schedules. */
+int ol_optim_report_loss(ol_optim *o, double loss);
 /* The lr the next step of group uses (NaN for a bad group). */
 double ol_optim_get_lr(const ol_optim *o, int group);
 /* Assigns the group's current lr (group -1: all), as writing group['lr'] in torch. */
@@ -152,6 +165,7 @@ int ol_sched_set_lr(ol_sched *s, size_t group, double lr);
 int ol_sched_check_step(const ol_sched *s);  /* OL_ESTATE (with message) if step() would fail */
 int ol_sched_step(ol_sched *s);              /* after each optimizer step */
 int ol_sched_report_metric(ol_sched *s, double value);
+int ol_sched_report_loss(ol_sched *s, double loss);   /* bold; no-op for the others */
 long ol_sched_steps(const ol_sched *s);       /* steps since creation */
 const char *ol_sched_name(const ol_sched *s);
 size_t ol_sched_state_size(const ol_sched *s);

@@ -111,6 +111,7 @@ int cmd_optimize(int argc, char **argv) {
         fx = ol_fn_eval(&obj, 1);
         /* plateau watches f after every step (no-op for other schedules) */
         if (isfinite(fx) && (rc = ol_optim_report_metric(o, fx))) goto out;
+        if (isfinite(fx) && (rc = ol_optim_report_loss(o, fx))) goto out;   /* bold: the same */
         if (!isfinite(fx)) {
             rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
                          fx, k, ol_optim_get_lr(o, 0));

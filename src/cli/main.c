@@ -16,6 +16,7 @@ static void usage(FILE *out) {
             "  train      train an MLP on MNIST-format data (Fashion-MNIST by default)\n"
             "  eval       loss and accuracy of a saved model on a data set's test images\n"
             "  optimize   run an optimizer on an analytic function (quadratic, rosenbrock, ...) with a trace\n"
+            "  lr-find    the learning-rate range test: an exponential lr sweep, its loss curve, a suggested lr\n"
             "  version    print the version\n\n"
             "example:\n"
             "  optlab train --data fashion-mnist --model mlp:784-256-10 --opt sgd:momentum=0.9 --lr 0.1 --batch 128 --epochs 5\n",
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
     if (!strcmp(cmd, "optimize")) return cmd_optimize(argc, argv);
     if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);
+    if (!strcmp(cmd, "lr-find")) return cmd_lrfind(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("optlab %s\n", OPTLAB_VERSION);
         return 0;
