@@ -1,7 +1,7 @@
 # optlab: build, test, run.
 #   make            build/optlab (CLI), build/liboptlab.a, examples
 #   make test       setup + build + every test (closing line "N passed, N failed")
-#   make run        setup + build + the main job
+#   make run        setup + build + the main job: the five labs into report/index.html
 #   make CC=clang   the same with clang
 #   make SAN=1      build under AddressSanitizer + UndefinedBehaviorSanitizer (into build-san/)
 #   make MPI=1      build with MPI (mpicc): `mpirun -np P build/optlab train ...` trains data-parallel;
@@ -96,7 +96,7 @@ valgrind: all
 
 run: setup
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/optlab train --data fashion-mnist --model mlp:784-256-10 --opt sgd:momentum=0.9 --lr 0.1 --batch 128 --epochs 5
+	$(BUILD)/optlab lab all --out report
 
 clean:
 	rm -rf build build-san build-clang

@@ -416,7 +416,6 @@ static const char CSS[] =
     "nav.toc li{counter-increment:toc}\n"
     "nav.toc a{display:block;padding:.35em .8em;border:1px solid var(--line);border-radius:999px;"
     "text-decoration:none;color:var(--ink);font-size:.92rem;background:#fafbfc}\n"
-    "nav.toc a::before{content:counter(toc) \". \";color:var(--muted)}\n"
     "nav.toc a:hover{border-color:var(--accent);color:var(--accent)}\n"
     ".summary{background:var(--soft);border-radius:12px;padding:1em 1.3em 1em;margin:1.2em 0}\n"
     ".summary h2{margin:0 0 .4em;border:0;padding:0;font-size:1.2rem}\n"
