@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+export OMP_WAIT_POLICY=passive   # optlab would otherwise re-execute itself to set it, out of valgrind's sight
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$BUILD/tests/make_fixture" "$work/data" 400 100 28 10
