@@ -25,7 +25,7 @@ ifeq ($(MPI),1)
 ifneq ($(origin CC),default)
 export OMPI_CC := $(CC)
 endif
-CC      := mpicc
+override CC := mpicc
 CFLAGS  += -DOL_HAVE_MPI
 # make test: the MPI tests (tests/test_mpi.c, tests/test_sweep.c) launch optlab with this
 MPIRUN  ?= mpirun --allow-run-as-root --oversubscribe
@@ -49,7 +49,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
 # A change of compiler or flags (MPI=0 after an MPI build) rebuilds every object.
 FLAGS_STAMP := $(BUILD)/.flags
-$(shell mkdir -p $(BUILD) && (echo '$(CC) $(CFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS)' > $(FLAGS_STAMP)))
+$(shell mkdir -p $(BUILD) && (echo '$(CC) $(OMPI_CC) $(CFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(OMPI_CC) $(CFLAGS)' > $(FLAGS_STAMP)))
 
 .PHONY: all setup test test-san valgrind run clean
 all: $(BUILD)/optlab $(BUILD)/liboptlab.a $(BUILD)/tests/runner $(BUILD)/tests/make_fixture $(EX_BIN)

@@ -6,7 +6,9 @@
 #   scripts/setup.sh --ci     also the tools CI uses: clang + its OpenMP/sanitizer runtimes, valgrind
 set -euo pipefail
 
-packages=(gcc make libc6-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
+# libopenmpi-dev + openmpi-bin: the MPI build (data-parallel training, sweeps over ranks) and its
+# tests; the Makefile builds with MPI when mpicc is there and without it otherwise
+packages=(gcc make libc6-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--ci" ]; then
     packages+=(clang libomp-14-dev libclang-rt-14-dev valgrind)
 fi

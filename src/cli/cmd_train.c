@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/dist.h"
 #include "optlab/nn.h"
 #include "optlab/tensor.h"
 #include "optlab/train.h"
@@ -68,7 +70,30 @@ static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path, 
     return rc;
 }
 
+/* Under mpirun (data-parallel), how a failure ends the job. collective: every rank fails the same
+ * way at the same point (bad flags, divergence: the loss is all-reduced), so every rank returns and
+ * rank 0 alone prints. Otherwise the other ranks may be waiting in an all-reduce for this one:
+ * MPI_Abort ends the whole job now, never a hang. */
+static int train_error(int rc, int collective) {
+    if (ol_dist_size() <= 1) return cli_report_error(rc);
+    if (collective) return ol_dist_rank() == 0 ? cli_report_error(rc) : ol_exit_status(rc);
+    fprintf(stderr, "optlab: rank %d of %d failed: %s; ending the whole job\n", ol_dist_rank(), ol_dist_size(),
+            *ol_error() ? ol_error() : "unknown error");
+    ol_dist_abort(ol_exit_status(rc));
+}
+
+static int train_command(int argc, char **argv);
+
+/* optlab train, also as `mpirun -np P optlab train ...`: P processes train one model data-parallel. */
 int cmd_train(int argc, char **argv) {
+    int rc = ol_dist_init(&argc, &argv);
+    if (rc) return cli_report_error(rc);
+    int status = train_command(argc, argv);
+    ol_dist_finalize();
+    return status;
+}
+
+static int train_command(int argc, char **argv) {
     ol_train_config c = ol_train_default_config();
     long every = 0;
     cli_flag flags[] = {
@@ -101,11 +126,11 @@ int cmd_train(int argc, char **argv) {
     int n_flags = (int)(sizeof flags / sizeof flags[0]);
     int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
     if (rc == CLI_HELP) return 0;
-    if (rc) return cli_report_error(rc);
+    if (rc) return train_error(rc, 1);
     char *settings = NULL;
     if (c.resume_path && (rc = fill_from_checkpoint(flags, n_flags, c.resume_path, &settings))) {
         free(settings);
-        return cli_report_error(rc);
+        return train_error(rc, 0);
     }
     if (every == -1) c.checkpoint_epoch = 1;
     else c.checkpoint_every = every;
@@ -117,14 +142,23 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     c.stop = &stop_signal;
+    if (ol_dist_size() > 1) { /* data-parallel: each rank its share of every batch, one all-reduce per step */
+        c.dist_rank = ol_dist_rank();
+        c.dist_size = ol_dist_size();
+        c.allreduce = ol_dist_allreduce;
+        c.stop = ol_dist_watch_stop(&stop_signal); /* all ranks stop after the same step */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        if (!c.threads) c.threads = cores / ol_dist_local_size() > 1 ? (int)(cores / ol_dist_local_size()) : 1;
+    }
     ol_train_result r;
     rc = ol_train_run(&c, &r);
     free(settings);
     if (rc == OL_ESTOPPED) {
-        fprintf(stderr, "optlab: %s\n", ol_error());
-        return 128 + (int)stop_signal;
+        if (ol_dist_rank() == 0) fprintf(stderr, "optlab: %s\n", ol_error());
+        return 128 + (int)*c.stop;
     }
-    if (rc) return cli_report_error(rc);
+    if (rc) return train_error(rc, rc == OL_ENUMERIC);
+    if (ol_dist_rank() != 0) return 0;
     if (r.rollbacks) printf("(%d divergence rollback%s)\n", r.rollbacks, r.rollbacks > 1 ? "s" : "");
     printf("test accuracy %.2f%%  test loss %.4f  (%ld epochs, %ld steps, %.2f s/epoch)\n", 100 * r.test_acc, r.test_loss,
            r.epochs_done, r.steps, r.seconds_per_epoch);

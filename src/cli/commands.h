@@ -6,6 +6,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_lrfind(int argc, char **argv);
 
 /* Prints "optlab: <message>" for code to stderr and returns the exit status (2 usage, 1 failure). */

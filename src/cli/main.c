@@ -17,6 +17,7 @@ static void usage(FILE *out) {
             "  lab        the lecture's five experiments as one report (optlab lab all --out report/)\n"
             "  train      train an MLP on MNIST-format data (Fashion-MNIST by default)\n"
             "  eval       loss and accuracy of a saved model on a data set's test images\n"
+            "  sweep      train every setting of a hyperparameter grid, J at a time or over MPI ranks\n"
             "  optimize   run an optimizer on an analytic function (quadratic, rosenbrock, ...) with a trace\n"
             "  lr-find    the learning-rate range test: an exponential lr sweep, its loss curve, a suggested lr\n"
             "  version    print the version\n\n"
@@ -51,6 +52,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
     if (!strcmp(cmd, "optimize")) return cmd_optimize(argc, argv);
     if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc, argv);
     if (!strcmp(cmd, "lr-find")) return cmd_lrfind(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("optlab %s\n", OPTLAB_VERSION);

@@ -1,0 +1,1355 @@
+/* sweep.c: hyperparameter sweeps; see include/optlab/sweep.h.
+ * Each trial is an `optlab train` child process (fork/exec) writing its own directory; this file
+ * only schedules them, reads their logs, decides what to prune, and assembles the results.
+ * Everything a restart needs lives in files written atomically (trials/<id>.txt, the trial's
+ * checkpoint and log), so a sweep killed at any moment continues where it stopped. */
+#include "optlab/sweep.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "optlab/common.h"
+#include "optlab/dist.h"
+#include "optlab/nn.h"
+#include "optlab/optim.h"
+#include "optlab/report.h"
+#include "optlab/rng.h"
+
+extern char **environ;
+
+/* ---- the parameters a grid may vary ---- */
+
+enum { KIND_SPEC, KIND_NUMBER, KIND_WHOLE, KIND_BATCH, KIND_BOOL, KIND_SAMPLER };
+static const struct {
+    const char *name;
+    int kind;
+} params[] = {
+    {"opt", KIND_SPEC},       {"lr", KIND_NUMBER},         {"batch", KIND_BATCH},      {"schedule", KIND_SPEC},
+    {"warmup", KIND_WHOLE},   {"clip-norm", KIND_NUMBER},  {"clip-value", KIND_NUMBER}, {"model", KIND_SPEC},
+    {"sampler", KIND_SAMPLER}, {"normalize", KIND_BOOL}, {"no-decay-bias", KIND_BOOL}, {"subset", KIND_WHOLE},
+};
+#define N_KNOWN ((int)(sizeof params / sizeof params[0]))
+#define KNOWN_LIST "opt, lr, batch, schedule, warmup, clip-norm, clip-value, model, sampler, normalize, no-decay-bias, subset"
+
+/* The known parameter whose "NAME=" starts at s, or -1. */
+static int param_at(const char *s) {
+    for (int k = 0; k < N_KNOWN; k++) {
+        size_t len = strlen(params[k].name);
+        if (!strncmp(s, params[k].name, len) && s[len] == '=') return k;
+    }
+    return -1;
+}
+
+static int param_kind(const char *name) {
+    for (int k = 0; k < N_KNOWN; k++)
+        if (!strcmp(params[k].name, name)) return params[k].kind;
+    return -1;
+}
+
+/* Checks one value of a parameter (a spec is checked by creating it). */
+static int check_value(const char *name, int kind, const char *v) {
+    char what[64];
+    snprintf(what, sizeof what, "--grid %s", name);
+    long l;
+    double d;
+    switch (kind) {
+    case KIND_NUMBER:
+        if (ol_parse_double(v, what, &d)) return OL_EARG;
+        if (d < 0) return ol_fail(OL_EARG, "--grid %s: %s is negative", name, v);
+        return OL_OK;
+    case KIND_WHOLE: return ol_parse_long(v, what, 0, 1L << 40, &l);
+    case KIND_BATCH: return strcmp(v, "full") ? ol_parse_long(v, what, 1, 1L << 24, &l) : OL_OK;
+    case KIND_BOOL:
+        if (strcmp(v, "0") && strcmp(v, "1")) return ol_fail(OL_EARG, "--grid %s: values are 0 or 1, not '%s'", name, v);
+        return OL_OK;
+    case KIND_SAMPLER:
+        if (strcmp(v, "shuffle") && strcmp(v, "iid"))
+            return ol_fail(OL_EARG, "--grid sampler: values are shuffle or iid, not '%s'", v);
+        return OL_OK;
+    }
+    /* a spec: let its own parser judge it */
+    int rc;
+    char why[900];
+    if (!strcmp(name, "model")) {
+        ol_mlp m;
+        rc = ol_mlp_create(&m, v, (size_t)8 << 30);
+        if (!rc) ol_mlp_free(&m);
+    } else {
+        ol_optim *o = NULL;
+        rc = ol_optim_create(&o, !strcmp(name, "opt") ? v : "sgd", 0.1);
+        if (!rc && !strcmp(name, "schedule")) rc = ol_optim_set_schedule(o, v, 0);
+        ol_optim_free(o);
+    }
+    if (rc) {
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(OL_EARG, "--grid %s: '%s': %s", name, v, why);
+    }
+    return OL_OK;
+}
+
+int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
+    memset(g, 0, sizeof *g);
+    if (!text || !*text) return ol_fail(OL_EARG, "--grid is empty; e.g. --grid 'opt=sgd/adam,lr=0.01/0.1'");
+    size_t len = strlen(text);
+    if (len >= sizeof g->text) return ol_fail(OL_EARG, "--grid is longer than %zu characters", sizeof g->text - 1);
+    memcpy(g->text, text, len + 1);
+    char *s = g->text;
+    if (param_at(s) < 0) {
+        const char *eq = strchr(s, '=');
+        return ol_fail(OL_EARG, "--grid must start with a parameter NAME=values; '%.*s' is not one of: " KNOWN_LIST,
+                       eq ? (int)(eq - s) : (int)strlen(s), s);
+    }
+    while (*s) {
+        int k = param_at(s);
+        if (g->n_params == OL_SWEEP_MAX_PARAMS) return ol_fail(OL_EARG, "--grid: more than %d parameters", OL_SWEEP_MAX_PARAMS);
+        for (int p = 0; p < g->n_params; p++)
+            if (!strcmp(g->name[p], params[k].name)) return ol_fail(OL_EARG, "--grid: parameter %s given twice", params[k].name);
+        int p = g->n_params++;
+        g->name[p] = params[k].name;
+        char *v = s + strlen(params[k].name) + 1, *end = v;
+        /* the values run to the next ",NAME=" of a known parameter */
+        while (*end && !(*end == ',' && param_at(end + 1) >= 0)) end++;
+        char *next = *end ? end + 1 : end;
+        *end = 0;
+        /* split at '/': before a letter for specs, everywhere otherwise */
+        int spec = params[k].kind == KIND_SPEC;
+        char *start = v;
+        for (char *c = v;; c++) {
+            int split = *c == 0 || (*c == '/' && (!spec || isalpha((unsigned char)c[1])));
+            if (!split) continue;
+            int last = *c == 0;
+            *c = 0;
+            if (!*start) return ol_fail(OL_EARG, "--grid %s: an empty value (check the '/' and ',')", g->name[p]);
+            if (g->n_values[p] == OL_SWEEP_MAX_VALUES)
+                return ol_fail(OL_EARG, "--grid %s: more than %d values", g->name[p], OL_SWEEP_MAX_VALUES);
+            for (int j = 0; j < g->n_values[p]; j++)
+                if (!strcmp(g->value[p][j], start)) return ol_fail(OL_EARG, "--grid %s: value %s given twice", g->name[p], start);
+            g->value[p][g->n_values[p]++] = start;
+            if (last) break;
+            start = c + 1;
+        }
+        for (int j = 0; j < g->n_values[p]; j++) {
+            int rc = check_value(g->name[p], params[k].kind, g->value[p][j]);
+            if (rc) return rc;
+        }
+        s = next;
+    }
+    size_t count = 1;
+    for (int p = 0; p < g->n_params; p++) {
+        count *= (size_t)g->n_values[p];
+        if (count > OL_SWEEP_MAX_TRIALS) return ol_fail(OL_EARG, "--grid has over %d settings; use --random N", OL_SWEEP_MAX_TRIALS);
+    }
+    return OL_OK;
+}
+
+size_t ol_sweep_grid_count(const ol_sweep_grid *g) {
+    size_t count = 1;
+    for (int p = 0; p < g->n_params; p++) count *= (size_t)g->n_values[p];
+    return count;
+}
+
+void ol_sweep_grid_setting(const ol_sweep_grid *g, size_t combo, int *value_index) {
+    for (int p = g->n_params - 1; p >= 0; p--) {
+        value_index[p] = (int)(combo % (size_t)g->n_values[p]);
+        combo /= (size_t)g->n_values[p];
+    }
+}
+
+/* ---- pruning rules ---- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int ol_sweep_median_prune(double best_so_far, const double *completed, size_t n, size_t min_completed) {
+    double v[512];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < sizeof v / sizeof v[0]; i++)
+        if (isfinite(completed[i])) v[m++] = completed[i];
+    if (m == 0 || m < min_completed) return 0;
+    qsort(v, m, sizeof v[0], cmp_double);
+    double median = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+    return !(best_so_far <= median); /* NaN (a diverged loss) is worse than anything */
+}
+
+int ol_sweep_halving_rungs(long epochs, long n_trials, int eta, long *rungs, int cap) {
+    if (epochs < 1 || cap < 1) return 0;
+    if (eta < 2) eta = 2;
+    int k_epochs = 0, k_trials = 0;
+    for (long e = 1; e < epochs; e *= eta) k_epochs++;            /* ceil(log_eta epochs) */
+    for (long t = eta; t <= n_trials; t *= eta) k_trials++;        /* floor(log_eta n) */
+    int K = k_epochs < k_trials ? k_epochs : k_trials, n = 0;
+    for (int k = 0; k <= K && n < cap; k++) {
+        double scale = 1;
+        for (int j = k; j < K; j++) scale *= eta;
+        long r = k == K ? epochs : lround((double)epochs / scale);
+        if (r < 1) r = 1;
+        if (n > 0 && r <= rungs[n - 1]) continue;
+        rungs[n++] = r;
+    }
+    return n;
+}
+
+/* ---- the run ---- */
+
+ol_sweep_config ol_sweep_default_config(void) {
+    ol_sweep_config c;
+    memset(&c, 0, sizeof c);
+    c.draw_seed = 1;
+    c.seeds = 1;
+    c.epochs = 5;
+    c.jobs = 1;
+    c.eta = 3;
+    c.min_completed = 3;
+    c.data = "fashion-mnist";
+    c.model = "mlp:784-256-10";
+    c.val_split = 0.1;
+    c.trainer = "optlab";
+    c.size = 1;
+    return c;
+}
+
+enum { ST_NONE = 0, ST_OK, ST_DIVERGED, ST_FAILED, ST_PRUNED };
+static const char *status_names[] = {"", "ok", "diverged", "failed", "pruned"};
+
+typedef struct {
+    size_t combo;
+    int seed;
+    char id[16];
+    char setting[1024];   /* "opt=adam lr=0.1 batch=32 seed=1" */
+    /* the result (trials/<id>.txt), once finished */
+    int status;
+    long epochs;
+    double final_val_loss, final_val_acc, best_val_loss, best_val_acc, test_loss, test_acc, seconds;
+    long best_epoch;
+    double *val_losses;   /* per epoch (epochs of them) */
+    char message[512];
+} trial_t;
+
+/* A trial's training log (log.csv, rewritten whole by each child). */
+typedef struct {
+    long n;
+    double *val_loss, *val_acc, *test_loss, *test_acc, *seconds;
+} trial_log;
+
+typedef struct {
+    const ol_sweep_config *c;
+    ol_sweep_grid grid;
+    trial_t *trials;
+    size_t n_trials;
+    long rungs[64];
+    int n_rungs;
+    int threads;
+    char **envp;          /* the environment of the children: ours + OPTLAB_DIST=0 */
+    long done_here;       /* trials finished by this process in this run */
+    long to_run;          /* this rank's unfinished trials at the start */
+} sweep_t;
+
+static void log_free(trial_log *L) {
+    free(L->val_loss);
+    memset(L, 0, sizeof *L);
+}
+
+static void path_of(char *buf, size_t cap, const sweep_t *S, const trial_t *t, const char *leaf) {
+    if (leaf) snprintf(buf, cap, "%s/trials/%s/%s", S->c->out_dir, t->id, leaf);
+    else snprintf(buf, cap, "%s/trials/%s.txt", S->c->out_dir, t->id);
+}
+
+static int mkdir_p(const char *path) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof buf) return ol_fail(OL_EARG, "path too long: %s", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char saved = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST) return ol_fail(OL_EIO, "cannot create %s: %s", buf, strerror(errno));
+            *p = saved;
+            if (!saved) break;
+        }
+    }
+    return OL_OK;
+}
+
+static int read_log(const char *path, trial_log *L) {
+    memset(L, 0, sizeof *L);
+    if (access(path, F_OK)) return OL_OK; /* no epoch finished yet */
+    ol_csv_table t;
+    int rc = ol_csv_read(path, &t);
+    if (rc) return rc;
+    int cols[5] = {ol_csv_column(&t, "val_loss"), ol_csv_column(&t, "val_acc"), ol_csv_column(&t, "test_loss"),
+                   ol_csv_column(&t, "test_acc"), ol_csv_column(&t, "seconds")};
+    for (int i = 0; i < 5; i++)
+        if (cols[i] < 0) {
+            ol_csv_table_free(&t);
+            return ol_fail(OL_EFORMAT, "%s: not a training log (no column %d)", path, i);
+        }
+    double *all = ol_malloc_array(5 * (t.n_rows ? t.n_rows : 1), sizeof(double));
+    if (!all) {
+        ol_csv_table_free(&t);
+        return OL_ENOMEM;
+    }
+    L->n = (long)t.n_rows;
+    L->val_loss = all, L->val_acc = all + t.n_rows, L->test_loss = all + 2 * t.n_rows;
+    L->test_acc = all + 3 * t.n_rows, L->seconds = all + 4 * t.n_rows;
+    double *dst[5] = {L->val_loss, L->val_acc, L->test_loss, L->test_acc, L->seconds};
+    for (size_t r = 0; r < t.n_rows; r++)
+        for (int i = 0; i < 5; i++) dst[i][r] = t.values[r * (size_t)t.n_cols + (size_t)cols[i]];
+    ol_csv_table_free(&t);
+    return OL_OK;
+}
+
+/* The trial's metrics from its log (its first `epochs` rows). */
+static int fill_metrics(trial_t *t, const trial_log *L, long epochs) {
+    if (epochs > L->n) epochs = L->n;
+    free(t->val_losses);
+    t->val_losses = NULL;
+    t->epochs = epochs;
+    t->final_val_loss = t->final_val_acc = t->best_val_loss = t->best_val_acc = t->test_loss = t->test_acc = NAN;
+    t->best_epoch = 0;
+    t->seconds = 0;
+    if (epochs == 0) return OL_OK;
+    if (!(t->val_losses = ol_malloc_array((size_t)epochs, sizeof(double)))) return OL_ENOMEM;
+    for (long e = 0; e < epochs; e++) {
+        t->val_losses[e] = L->val_loss[e];
+        t->seconds += isfinite(L->seconds[e]) ? L->seconds[e] : 0;
+        if (isfinite(L->val_loss[e]) && !(L->val_loss[e] >= t->best_val_loss)) {
+            t->best_val_loss = L->val_loss[e];
+            t->best_epoch = e + 1;
+        }
+        if (isfinite(L->val_acc[e]) && !(L->val_acc[e] <= t->best_val_acc)) t->best_val_acc = L->val_acc[e];
+    }
+    t->final_val_loss = L->val_loss[epochs - 1];
+    t->final_val_acc = L->val_acc[epochs - 1];
+    t->test_loss = L->test_loss[epochs - 1];
+    t->test_acc = L->test_acc[epochs - 1];
+    return OL_OK;
+}
+
+/* ---- trials/<id>.txt: key=value lines ---- */
+
+static int write_result(const sweep_t *S, trial_t *t) {
+    size_t cap = 4096 + 24 * (size_t)(t->epochs + 1);
+    char *buf = ol_malloc_array(cap, 1);
+    if (!buf) return OL_ENOMEM;
+    size_t n = 0;
+#define PUT(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
+    PUT("id=%s\nsetting=%s\nseed=%d\nstatus=%s\nepochs=%ld\n", t->id, t->setting, t->seed, status_names[t->status], t->epochs);
+    PUT("final_val_loss=%.9g\nfinal_val_acc=%.9g\nbest_val_loss=%.9g\nbest_val_acc=%.9g\nbest_epoch=%ld\n", t->final_val_loss,
+        t->final_val_acc, t->best_val_loss, t->best_val_acc, t->best_epoch);
+    PUT("test_loss=%.9g\ntest_acc=%.9g\nseconds=%.9g\nval_losses=", t->test_loss, t->test_acc, t->seconds);
+    for (long e = 0; e < t->epochs; e++) PUT("%s%.9g", e ? "/" : "", t->val_losses[e]);
+    PUT("\nmessage=%s\n", t->message);
+#undef PUT
+    int rc;
+    if (n >= cap) rc = ol_fail(OL_EARG, "trial %s: result too long", t->id);
+    else {
+        char path[4200];
+        path_of(path, sizeof path, S, t, NULL);
+        rc = ol_write_file_atomic(path, buf, n);
+    }
+    free(buf);
+    return rc;
+}
+
+static double num_or_nan(const char *v) {
+    char *end;
+    double d = strtod(v, &end);
+    return end != v ? d : NAN;
+}
+
+/* Reads trials/<id>.txt into t; 0 with t->status ST_NONE when there is none. */
+static int read_result(const sweep_t *S, trial_t *t) {
+    char path[4200];
+    path_of(path, sizeof path, S, t, NULL);
+    t->status = ST_NONE;
+    if (access(path, F_OK)) return OL_OK;
+    unsigned char *data;
+    size_t len;
+    int rc = ol_read_file(path, (size_t)64 << 20, &data, &len);
+    if (rc) return rc;
+    char *text = ol_malloc_array(len + 1, 1);
+    if (!text) {
+        free(data);
+        return OL_ENOMEM;
+    }
+    memcpy(text, data, len);
+    text[len] = 0;
+    free(data);
+    int status = ST_NONE;
+    for (char *line = text, *nl; line && *line; line = nl) {
+        nl = strchr(line, '\n');
+        if (nl) *nl++ = 0;
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = 0;
+        const char *k = line, *v = eq + 1;
+        if (!strcmp(k, "status")) {
+            for (int s = ST_OK; s <= ST_PRUNED; s++)
+                if (!strcmp(v, status_names[s])) status = s;
+        } else if (!strcmp(k, "setting") && strcmp(v, t->setting)) {
+            free(text);
+            return ol_fail(OL_EFORMAT, "%s: trial of another setting (%s, expected %s); use a new --out", path, v, t->setting);
+        } else if (!strcmp(k, "epochs")) t->epochs = atol(v);
+        else if (!strcmp(k, "final_val_loss")) t->final_val_loss = num_or_nan(v);
+        else if (!strcmp(k, "final_val_acc")) t->final_val_acc = num_or_nan(v);
+        else if (!strcmp(k, "best_val_loss")) t->best_val_loss = num_or_nan(v);
+        else if (!strcmp(k, "best_val_acc")) t->best_val_acc = num_or_nan(v);
+        else if (!strcmp(k, "best_epoch")) t->best_epoch = atol(v);
+        else if (!strcmp(k, "test_loss")) t->test_loss = num_or_nan(v);
+        else if (!strcmp(k, "test_acc")) t->test_acc = num_or_nan(v);
+        else if (!strcmp(k, "seconds")) t->seconds = num_or_nan(v);
+        else if (!strcmp(k, "message")) snprintf(t->message, sizeof t->message, "%s", v);
+        else if (!strcmp(k, "val_losses")) {
+            free(t->val_losses);
+            t->val_losses = NULL;
+            long n = 0;
+            for (const char *c = v; *c; c++) n += *c == '/';
+            n += *v != 0;
+            if (n > 0 && !(t->val_losses = ol_malloc_array((size_t)n, sizeof(double)))) {
+                free(text);
+                return OL_ENOMEM;
+            }
+            const char *c = v;
+            for (long e = 0; e < n; e++) {
+                t->val_losses[e] = num_or_nan(c);
+                c = strchr(c, '/');
+                c = c ? c + 1 : "";
+            }
+        }
+    }
+    free(text);
+    if (status == ST_NONE) return ol_fail(OL_EFORMAT, "%s: no status; delete it to run the trial again", path);
+    if (!t->val_losses) t->epochs = 0;
+    t->status = status;
+    return OL_OK;
+}
+
+/* ---- child processes ---- */
+
+typedef struct {
+    pid_t pid;
+    trial_t *t;
+    long target;          /* epochs the child trains to */
+} slot_t;
+
+/* Starts `optlab train` for t up to target epochs (resuming its checkpoint when there is one). */
+static int spawn(sweep_t *S, trial_t *t, long target, pid_t *pid_out) {
+    const ol_sweep_config *c = S->c;
+    char dir[4200], ckpt[4200], log[4200], out[4200], epochs[32], seed[32], threads[32], subset[32], val[64];
+    path_of(dir, sizeof dir, S, t, "");
+    int rc = mkdir_p(dir);
+    if (rc) return rc;
+    path_of(ckpt, sizeof ckpt, S, t, "ckpt");
+    path_of(log, sizeof log, S, t, "log.csv");
+    path_of(out, sizeof out, S, t, "out.txt");
+    snprintf(epochs, sizeof epochs, "%ld", target);
+    snprintf(seed, sizeof seed, "%d", t->seed);
+    snprintf(threads, sizeof threads, "%d", S->threads);
+    snprintf(subset, sizeof subset, "%ld", c->subset);
+    snprintf(val, sizeof val, "%.17g", c->val_split);
+    const char *argv[80];
+    int n = 0;
+    argv[n++] = c->trainer;
+    argv[n++] = "train";
+    argv[n++] = "--data", argv[n++] = c->data;
+    int has_model = 0, idx[OL_SWEEP_MAX_PARAMS];
+    ol_sweep_grid_setting(&S->grid, t->combo, idx);
+    char flags[OL_SWEEP_MAX_PARAMS][32];
+    for (int p = 0; p < S->grid.n_params; p++) {
+        const char *name = S->grid.name[p], *v = S->grid.value[p][idx[p]];
+        snprintf(flags[p], sizeof flags[p], "--%s", name);
+        has_model |= !strcmp(name, "model");
+        if (param_kind(name) == KIND_BOOL) {
+            if (!strcmp(v, "1")) argv[n++] = flags[p];
+        } else {
+            argv[n++] = flags[p];
+            argv[n++] = v;
+        }
+    }
+    if (!has_model) argv[n++] = "--model", argv[n++] = c->model;
+    if (c->subset > 0) argv[n++] = "--subset", argv[n++] = subset;
+    argv[n++] = "--seed", argv[n++] = seed;
+    argv[n++] = "--val-split", argv[n++] = val;
+    argv[n++] = "--epochs", argv[n++] = epochs;
+    argv[n++] = "--threads", argv[n++] = threads;
+    argv[n++] = "--quiet";
+    argv[n++] = "--log", argv[n++] = log;
+    argv[n++] = "--checkpoint", argv[n++] = ckpt;
+    argv[n++] = "--checkpoint-every", argv[n++] = "epoch";
+    if (!access(ckpt, F_OK)) argv[n++] = "--resume", argv[n++] = ckpt;
+    argv[n] = NULL;
+
+    int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return ol_fail(OL_EIO, "cannot open %s: %s", out, strerror(errno));
+    dprintf(fd, "== epochs to %ld:", target);
+    for (int i = 0; i < n; i++) dprintf(fd, " %s", argv[i]);
+    dprintf(fd, "\n");
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return ol_fail(OL_ESTATE, "cannot start a trial: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        /* the child: async-signal-safe calls only; the trial stops (and checkpoints) when we die */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(143);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execve(c->trainer, (char *const *)argv, S->envp);
+        static const char msg[] = "optlab: cannot run the trainer (execve failed)\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(127);
+    }
+    close(fd);
+    *pid_out = pid;
+    return OL_OK;
+}
+
+/* The child's last "optlab: " line (its error), from out.txt. */
+static void child_message(const sweep_t *S, const trial_t *t, char *msg, size_t cap) {
+    char path[4200];
+    path_of(path, sizeof path, S, t, "out.txt");
+    msg[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!strncmp(line, "optlab: ", 8)) snprintf(msg, cap, "%.*s", (int)(cap - 1), line + 8);
+    }
+    fclose(f);
+}
+
+static void print_trial(sweep_t *S, const trial_t *t) {
+    if (S->c->quiet) return;
+    S->done_here++;
+    char where[32] = "";
+    if (S->c->size > 1) snprintf(where, sizeof where, "rank %d #", S->c->rank);
+    if (S->c->prune == OL_PRUNE_HALVING) printf("[%s%ld] ", where, S->done_here); /* the shares change per rung */
+    else printf("[%s%ld/%ld] ", where, S->done_here, S->to_run);
+    printf("%s %s: %s", t->id, t->setting, status_names[t->status]);
+    if (t->epochs) printf("  val_loss %.4f (best %.4f)  val_acc %.2f%%  %ld epoch%s  %.2fs", t->final_val_loss,
+                          t->best_val_loss, 100 * t->final_val_acc, t->epochs, t->epochs > 1 ? "s" : "", t->seconds);
+    if (t->status == ST_FAILED || t->status == ST_DIVERGED) printf("  (%s)", t->message);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Records a finished trial: metrics from the log, the result file, a line. */
+static int finish(sweep_t *S, trial_t *t, int status, long epochs, const char *message) {
+    char path[4200];
+    trial_log L;
+    path_of(path, sizeof path, S, t, "log.csv");
+    int rc = read_log(path, &L);
+    if (rc) return rc;
+    rc = fill_metrics(t, &L, epochs);
+    log_free(&L);
+    if (rc) return rc;
+    t->status = status;
+    snprintf(t->message, sizeof t->message, "%s", message ? message : "");
+    for (char *p = t->message; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    if ((rc = write_result(S, t))) return rc;
+    print_trial(S, t);
+    return OL_OK;
+}
+
+/* ---- scheduling: a queue of (trial, target epochs), `jobs` children at a time ---- */
+
+typedef struct {
+    trial_t **t;
+    long *target;
+    size_t head, n, cap;
+} queue_t;
+
+static int push(queue_t *q, trial_t *t, long target, int front) {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 64;
+        trial_t **nt = ol_malloc_array(cap, sizeof *nt);
+        long *ng = ol_malloc_array(cap, sizeof *ng);
+        if (!nt || !ng) {
+            free(nt), free(ng);
+            return OL_ENOMEM;
+        }
+        for (size_t i = 0; i < q->n; i++) nt[i] = q->t[(q->head + i) % q->cap], ng[i] = q->target[(q->head + i) % q->cap];
+        free(q->t), free(q->target);
+        q->t = nt, q->target = ng, q->cap = cap, q->head = 0;
+    }
+    size_t at = front ? (q->head + q->cap - 1) % q->cap : (q->head + q->n) % q->cap;
+    if (front) q->head = at;
+    q->t[at] = t, q->target[at] = target, q->n++;
+    return OL_OK;
+}
+
+static void pop(queue_t *q, trial_t **t, long *target) {
+    *t = q->t[q->head], *target = q->target[q->head];
+    q->head = (q->head + 1) % q->cap, q->n--;
+}
+
+/* The completed (ok) trials' validation loss at epoch e (1-based), read from their result files:
+ * other processes and ranks finish trials too. */
+static int completed_at(sweep_t *S, long e, double **vals, size_t *n) {
+    *n = 0;
+    *vals = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof(double));
+    if (!*vals) return OL_ENOMEM;
+    for (size_t i = 0; i < S->n_trials; i++) {
+        trial_t *t = &S->trials[i];
+        if (t->status == ST_NONE) {
+            int rc = read_result(S, t);
+            if (rc) return rc;
+        }
+        if (t->status == ST_OK && t->epochs >= e) (*vals)[(*n)++] = t->val_losses[e - 1];
+    }
+    return OL_OK;
+}
+
+enum { GO_ON = 0, GO_DONE = 1 };
+
+/* What to do when a child has trained t to target epochs (status 0). Median mode: one epoch per
+ * child, a decision after each. Returns GO_ON (push the next chunk) or GO_DONE. */
+static int after_chunk(sweep_t *S, trial_t *t, long target, long final, int *next_status) {
+    const ol_sweep_config *c = S->c;
+    char path[4200];
+    trial_log L;
+    path_of(path, sizeof path, S, t, "log.csv");
+    int rc = read_log(path, &L);
+    if (rc) return -rc;
+    if (L.n < target) {
+        log_free(&L);
+        *next_status = ST_FAILED;
+        return GO_DONE;
+    }
+    double last = L.val_loss[target - 1], best = NAN;
+    for (long e = 0; e < target; e++)
+        if (isfinite(L.val_loss[e]) && !(L.val_loss[e] >= best)) best = L.val_loss[e];
+    log_free(&L);
+    if (!isfinite(last)) {
+        *next_status = ST_DIVERGED;
+        return GO_DONE;
+    }
+    if (target >= final) {
+        *next_status = target >= c->epochs ? ST_OK : ST_NONE;
+        return GO_DONE;
+    }
+    if (c->prune == OL_PRUNE_MEDIAN) {
+        double *vals;
+        size_t n;
+        if ((rc = completed_at(S, target, &vals, &n))) {
+            free(vals);
+            return -rc;
+        }
+        int prune = ol_sweep_median_prune(best, vals, n, (size_t)c->min_completed);
+        free(vals);
+        if (prune) {
+            *next_status = ST_PRUNED;
+            return GO_DONE;
+        }
+    }
+    return GO_ON;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs the queue: each entry trains a trial to its target; chunk is the epochs per child (median:
+ * 1), final the epochs a trial of this queue ends at (halving: the rung). Trials that end at
+ * `c->epochs` are finished as ok; those that stop earlier keep their log for the caller. */
+static int run_queue(sweep_t *S, queue_t *q, long chunk, long final) {
+    const ol_sweep_config *c = S->c;
+    int jobs = c->jobs > 0 ? c->jobs : 1, running = 0, rc = OL_OK, stopping = 0;
+    slot_t *slots = ol_calloc((size_t)jobs, sizeof *slots);
+    if (!slots) return OL_ENOMEM;
+    for (;;) {
+        if (!stopping && (rc || (c->stop && *c->stop))) {
+            stopping = 1; /* the children checkpoint and exit; their trials stay unfinished */
+            for (int j = 0; j < jobs; j++)
+                if (slots[j].pid > 0) kill(slots[j].pid, SIGTERM);
+        }
+        while (!stopping && running < jobs && q->n > 0) {
+            trial_t *t;
+            long target;
+            pop(q, &t, &target);
+            int j = 0;
+            while (slots[j].pid > 0) j++;
+            if ((rc = spawn(S, t, target, &slots[j].pid))) break;
+            slots[j].t = t, slots[j].target = target;
+            running++;
+        }
+        if (running == 0) break;
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0 || (pid < 0 && errno == EINTR)) {
+            sleep_ms(20); /* polled, so a stop request is seen at once */
+            continue;
+        }
+        if (pid < 0) {
+            rc = ol_fail(OL_ESTATE, "waitpid: %s", strerror(errno));
+            break;
+        }
+        int j = 0;
+        while (j < jobs && slots[j].pid != pid) j++;
+        if (j == jobs) continue; /* not ours */
+        trial_t *t = slots[j].t;
+        long target = slots[j].target;
+        slots[j].pid = 0;
+        running--;
+        if (stopping) continue;
+        char msg[512];
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            int next = ST_NONE, go = after_chunk(S, t, target, final, &next);
+            if (go < 0) {
+                rc = -go;
+                continue;
+            }
+            if (go == GO_ON) rc = push(q, t, target + chunk < final ? target + chunk : final, 1);
+            else if (next == ST_FAILED) rc = finish(S, t, ST_FAILED, target, "the trial's log has fewer epochs than it trained");
+            else if (next != ST_NONE) rc = finish(S, t, next, target, next == ST_DIVERGED ? "validation loss not finite" : "");
+            continue;
+        }
+        if (WIFEXITED(status) && (WEXITSTATUS(status) == 130 || WEXITSTATUS(status) == 143) && c->stop && *c->stop)
+            continue; /* interrupted with us: not a result */
+        child_message(S, t, msg, sizeof msg);
+        if (WIFSIGNALED(status)) snprintf(msg, sizeof msg, "killed by signal %d", WTERMSIG(status));
+        else if (!msg[0]) snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(status));
+        int diverged = strstr(msg, "diverged") != NULL;
+        rc = finish(S, t, diverged ? ST_DIVERGED : ST_FAILED, target, msg);
+    }
+    free(slots);
+    if (!rc && c->stop && *c->stop) rc = ol_fail(OL_ESTOPPED, "sweep stopped; run the same command again to continue");
+    return rc;
+}
+
+/* ---- the sweep's definition and its directory ---- */
+
+static int definition(const ol_sweep_config *c, char *buf, size_t cap) {
+    static const char *prunes[] = {"none", "median", "halving"};
+    int n = snprintf(buf, cap,
+                     "grid=%s\nrandom=%ld\ndraw-seed=%llu\nseeds=%d\nepochs=%ld\ndata=%s\nmodel=%s\nsubset=%ld\n"
+                     "val-split=%.17g\nprune=%s\neta=%d\nmin-completed=%d\n",
+                     c->grid, c->random, (unsigned long long)c->draw_seed, c->seeds, c->epochs, c->data, c->model,
+                     c->subset, c->val_split, prunes[c->prune], c->prune == OL_PRUNE_HALVING ? c->eta : 0,
+                     c->prune == OL_PRUNE_MEDIAN ? c->min_completed : 0);
+    if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "sweep settings too long");
+    return OL_OK;
+}
+
+/* Writes DIR/sweep.txt, or checks that the one there is this sweep's. */
+static int claim_dir(const ol_sweep_config *c) {
+    char path[4200], def[8192];
+    int rc = definition(c, def, sizeof def);
+    if (rc) return rc;
+    snprintf(path, sizeof path, "%s/trials", c->out_dir);
+    if ((rc = mkdir_p(path))) return rc;
+    snprintf(path, sizeof path, "%s/sweep.txt", c->out_dir);
+    if (access(path, F_OK)) return ol_write_file_atomic(path, def, strlen(def));
+    unsigned char *old;
+    size_t len;
+    if ((rc = ol_read_file(path, 1 << 20, &old, &len))) return rc;
+    int same = len == strlen(def) && !memcmp(old, def, len);
+    if (!same) {
+        /* name the first line that differs */
+        const char *a = def, *b = (const char *)old, *bend = b + len;
+        while (*a) {
+            const char *ea = strchr(a, '\n');
+            size_t la = ea ? (size_t)(ea - a) : strlen(a);
+            const char *eb = memchr(b, '\n', (size_t)(bend - b));
+            size_t lb = eb ? (size_t)(eb - b) : (size_t)(bend - b);
+            if (la != lb || memcmp(a, b, la)) {
+                rc = ol_fail(OL_EARG, "%s holds another sweep (%.*s there, %.*s here); use a new --out or the same settings",
+                             c->out_dir, (int)lb, b, (int)la, a);
+                break;
+            }
+            a += la + (ea != NULL);
+            b = eb ? eb + 1 : bend;
+        }
+        if (!rc) rc = ol_fail(OL_EARG, "%s holds another sweep; use a new --out", c->out_dir);
+    }
+    free(old);
+    return rc;
+}
+
+/* One sweep per directory. Every process of a sweep (each rank, and through the inherited
+ * descriptor each trial it starts) holds a shared lock on DIR/.lock; a new sweep's rank 0 first
+ * takes it exclusively, which waits until every process of an earlier, killed sweep (orphaned ranks,
+ * trials still writing their checkpoint) has ended, then shares it with its own ranks. */
+static int lock_dir(const char *dir, int exclusive_first, int *fd_out) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0) return ol_fail(OL_EIO, "cannot open %s: %s", path, strerror(errno));
+    for (int waited = 0; flock(fd, (exclusive_first ? LOCK_EX : LOCK_SH) | LOCK_NB); waited++) {
+        if (errno != EWOULDBLOCK || waited >= 600) {
+            close(fd);
+            return ol_fail(OL_ESTATE, "another sweep is running in %s (%s is locked)", dir, path);
+        }
+        if (waited == 0 && exclusive_first)
+            fprintf(stderr, "optlab: waiting for the processes of an earlier sweep in %s to end\n", dir);
+        sleep_ms(100);
+    }
+    if (exclusive_first && flock(fd, LOCK_SH)) {
+        close(fd);
+        return ol_fail(OL_ESTATE, "cannot share the lock %s: %s", path, strerror(errno));
+    }
+    *fd_out = fd;
+    return OL_OK;
+}
+
+/* ---- results.csv and index.html ---- */
+
+static int numeric_param(const ol_sweep_grid *g, int p) {
+    int kind = param_kind(g->name[p]);
+    if (kind == KIND_NUMBER || kind == KIND_WHOLE) return 1;
+    if (kind != KIND_BATCH) return 0;
+    for (int j = 0; j < g->n_values[p]; j++)
+        if (!strcmp(g->value[p][j], "full")) return 0;
+    return 1;
+}
+
+static int by_best_loss(const void *a, const void *b) {
+    const trial_t *x = *(trial_t *const *)a, *y = *(trial_t *const *)b;
+    double u = x->status == ST_OK || x->status == ST_PRUNED ? x->best_val_loss : NAN;
+    double v = y->status == ST_OK || y->status == ST_PRUNED ? y->best_val_loss : NAN;
+    /* finished trials first, then pruned, each by loss; NaN last; ties by id */
+    int rx = x->status == ST_OK ? 0 : x->status == ST_PRUNED ? 1 : 2, ry = y->status == ST_OK ? 0 : y->status == ST_PRUNED ? 1 : 2;
+    if (rx != ry) return rx - ry;
+    if (isfinite(u) != isfinite(v)) return isfinite(u) ? -1 : 1;
+    if (isfinite(u) && u != v) return u < v ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static int write_results_csv(sweep_t *S) {
+    const ol_sweep_grid *g = &S->grid;
+    char header[2048] = "trial";
+    for (int p = 0; p < g->n_params; p++) {
+        strcat(header, ",");
+        strcat(header, g->name[p]);
+    }
+    strcat(header, ",seed,status,epochs,final_val_loss,final_val_acc,best_val_loss,best_val_acc,best_epoch,test_loss,"
+                   "test_acc,seconds,message");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.csv", S->c->out_dir);
+    ol_csv *csv;
+    int rc = ol_csv_open(&csv, path, header);
+    if (rc) return rc;
+    for (size_t i = 0; i < S->n_trials && !rc; i++) {
+        const trial_t *t = &S->trials[i];
+        int idx[OL_SWEEP_MAX_PARAMS];
+        ol_sweep_grid_setting(g, t->combo, idx);
+        rc = ol_csv_str(csv, t->id);
+        for (int p = 0; p < g->n_params && !rc; p++) {
+            const char *v = g->value[p][idx[p]];
+            rc = numeric_param(g, p) ? ol_csv_num(csv, atof(v)) : ol_csv_str(csv, v);
+        }
+        if (!rc) rc = ol_csv_int(csv, t->seed);
+        if (!rc) rc = ol_csv_str(csv, status_names[t->status]);
+        if (!rc) rc = ol_csv_int(csv, t->epochs);
+        double nums[] = {t->final_val_loss, t->final_val_acc, t->best_val_loss, t->best_val_acc};
+        for (int k = 0; k < 4 && !rc; k++) rc = ol_csv_num(csv, nums[k]);
+        if (!rc) rc = ol_csv_int(csv, t->best_epoch);
+        double more[] = {t->test_loss, t->test_acc, t->seconds};
+        for (int k = 0; k < 3 && !rc; k++) rc = ol_csv_num(csv, more[k]);
+        if (!rc) rc = ol_csv_str(csv, t->message);
+        if (!rc) rc = ol_csv_end_row(csv);
+    }
+    if (rc) {
+        ol_csv_abort(csv);
+        return rc;
+    }
+    return ol_csv_close(csv);
+}
+
+/* The figure of the best validation loss against parameter p; x is the value, or its position
+ * (1, 2, ...) for specs and words, named in the caption. */
+static int param_figure(sweep_t *S, ol_report *rep, int p, const trial_t *best) {
+    const ol_sweep_grid *g = &S->grid;
+    size_t n = S->n_trials;
+    double *buf = ol_malloc_array(6 * (n ? n : 1), sizeof(double));
+    if (!buf) return OL_ENOMEM;
+    /* finished, pruned (x, y); for words and specs, xp and yp also hold one value's points after
+     * the pruned ones (np + m <= 2 n) */
+    double *xo = buf, *yo = buf + n, *xp = buf + 2 * n, *yp = buf + 4 * n;
+    size_t no = 0, np = 0;
+    int numeric = numeric_param(g, p), best_idx = -1;
+    double lo = INFINITY, hi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const trial_t *t = &S->trials[i];
+        int idx[OL_SWEEP_MAX_PARAMS];
+        ol_sweep_grid_setting(g, t->combo, idx);
+        double x = numeric ? atof(g->value[p][idx[p]]) : idx[p] + 1;
+        if (t == best) best_idx = idx[p];
+        if (!isfinite(t->best_val_loss) || (t->status != ST_OK && t->status != ST_PRUNED)) continue;
+        lo = fmin(lo, x), hi = fmax(hi, x), ylo = fmin(ylo, t->best_val_loss), yhi = fmax(yhi, t->best_val_loss);
+        if (t->status == ST_OK) xo[no] = x, yo[no++] = t->best_val_loss;
+        else xp[np] = x, yp[np++] = t->best_val_loss;
+    }
+    char title[128], xlabel[128];
+    snprintf(title, sizeof title, "Best validation loss against %s", g->name[p]);
+    snprintf(xlabel, sizeof xlabel, numeric ? "%s" : "%s (value number, see the legend)", g->name[p]);
+    ol_plot *plot = ol_plot_new(title, xlabel, "best validation loss");
+    int rc = plot ? OL_OK : OL_ENOMEM;
+    if (!rc && numeric && lo > 0 && hi / lo >= 10) ol_plot_log_x(plot, 1);
+    if (!rc && ylo > 0 && yhi / ylo >= 100) ol_plot_log_y(plot, 1);
+    if (!rc && !numeric) ol_plot_x_range(plot, 0.5, g->n_values[p] + 0.5);
+    if (rc) {
+    } else if (numeric) {
+        if (!rc && no && (rc = ol_plot_scatter(plot, "finished", xo, yo, no)) > 0) rc = 0;
+        if (!rc && np && (rc = ol_plot_scatter(plot, "pruned", xp, yp, np)) > 0) rc = 0;
+    } else { /* one series per value, named in the legend (finished and pruned together) */
+        for (int j = 0; j < g->n_values[p] && rc >= 0; j++) {
+            size_t m = 0;
+            for (size_t i = 0; i < no; i++)
+                if (xo[i] == j + 1) xp[np + m] = xo[i], yp[np + m] = yo[i], m++;
+            for (size_t i = 0; i < np; i++)
+                if (xp[i] == j + 1) xp[np + m] = xp[i], yp[np + m] = yp[i], m++;
+            char label[300];
+            snprintf(label, sizeof label, "%d: %s", j + 1, g->value[p][j]);
+            if (m && (rc = ol_plot_scatter(plot, label, xp + np, yp + np, m)) >= 0) {
+                ol_plot_color(plot, rc, j);
+                rc = 0;
+            }
+        }
+    }
+    if (rc < 0) rc = -rc;
+    if (!rc && best && isfinite(best->best_val_loss) && best_idx >= 0) {
+        double x = numeric ? atof(g->value[p][best_idx]) : best_idx + 1;
+        int s = ol_plot_point(plot, x, best->best_val_loss, "best");
+        rc = s < 0 ? -s : OL_OK;
+    }
+    if (!rc && plot)
+        rc = ol_report_plot(rep, plot, "results.csv",
+                            "Best validation loss of every trial against %s (other parameters and seeds vary: each "
+                            "point is one trial; diverged and failed trials are not drawn)%s.",
+                            g->name[p], numeric ? "" : "; the values are numbered as in the legend");
+    ol_plot_free(plot);
+    free(buf);
+    return rc;
+}
+
+static int curves_figure(sweep_t *S, ol_report *rep, const trial_t *best) {
+    ol_plot *plot = ol_plot_new("Validation loss per epoch", "epoch", "validation loss");
+    if (!plot) return OL_ENOMEM;
+    int rc = OL_OK;
+    double x[4096];
+    for (int i = 0; i < 4096; i++) x[i] = i + 1;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (size_t i = 0; i < S->n_trials && !rc; i++) {
+        const trial_t *t = &S->trials[i];
+        if (t->epochs < 1 || t == best || (t->status != ST_OK && t->status != ST_PRUNED)) continue;
+        for (long e = 0; e < t->epochs; e++)
+            if (isfinite(t->val_losses[e])) ylo = fmin(ylo, t->val_losses[e]), yhi = fmax(yhi, t->val_losses[e]);
+        int s = ol_plot_line(plot, NULL, x, t->val_losses, (size_t)(t->epochs < 4096 ? t->epochs : 4096));
+        if (s < 0) rc = -s;
+        else ol_plot_color(plot, s, 5), ol_plot_markers(plot, s, 1);
+    }
+    if (!rc && best && best->epochs > 0) {
+        char label[128];
+        snprintf(label, sizeof label, "best: trial %s", best->id);
+        int s = ol_plot_line(plot, label, x, best->val_losses, (size_t)(best->epochs < 4096 ? best->epochs : 4096));
+        if (s < 0) rc = -s;
+        else ol_plot_color(plot, s, 1), ol_plot_markers(plot, s, 1);
+    }
+    /* a diverging trial's 1e8 would flatten the others: the axis ends at 100 x the median best loss */
+    double *best_losses = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof(double)), cut = NAN;
+    size_t nb = 0;
+    for (size_t i = 0; best_losses && i < S->n_trials; i++)
+        if (isfinite(S->trials[i].best_val_loss) && S->trials[i].best_val_loss > 0) best_losses[nb++] = S->trials[i].best_val_loss;
+    if (nb) {
+        qsort(best_losses, nb, sizeof *best_losses, cmp_double);
+        if (yhi > 100 * best_losses[nb / 2]) cut = 100 * best_losses[nb / 2];
+    }
+    free(best_losses);
+    if (!rc && isfinite(cut)) ol_plot_y_range(plot, NAN, cut), yhi = cut;
+    if (!rc && ylo > 0 && yhi / ylo >= 100) ol_plot_log_y(plot, 1);
+    char note[128] = "";
+    if (isfinite(cut)) snprintf(note, sizeof note, " The axis ends at %.3g (100 x the median best loss).", cut);
+    if (!rc)
+        rc = ol_report_plot(rep, plot, NULL, "Validation loss after each epoch, every finished or pruned trial (blue), the "
+                                             "best one highlighted. Pruned trials end early.%s", note);
+    ol_plot_free(plot);
+    return rc;
+}
+
+static int write_html(sweep_t *S, const trial_t *best, long counts[5]) {
+    const ol_sweep_config *c = S->c;
+    ol_report *rep = ol_report_new("optlab sweep");
+    if (!rep) return OL_ENOMEM;
+    static const char *prunes[] = {"none", "median rule", "successive halving"};
+    int rc = OL_OK;
+    rc |= ol_report_setting(rep, "grid", "%s", c->grid);
+    rc |= ol_report_setting(rep, "trials", "%zu (%s%d seed%s each)", S->n_trials, c->random ? "random draws, " : "", c->seeds,
+                            c->seeds > 1 ? "s" : "");
+    rc |= ol_report_setting(rep, "epochs", "%ld", c->epochs);
+    rc |= ol_report_setting(rep, "data", "%s (validation split %g)", c->data, c->val_split);
+    rc |= ol_report_setting(rep, "model", "%s", c->model);
+    rc |= ol_report_setting(rep, "pruning", "%s", prunes[c->prune]);
+    rc |= ol_report_setting(rep, "outcome", "%ld ok, %ld pruned, %ld diverged, %ld failed", counts[ST_OK], counts[ST_PRUNED],
+                            counts[ST_DIVERGED], counts[ST_FAILED]);
+    rc |= ol_report_section(rep, "Best settings");
+    if (best) {
+        rc |= ol_report_takeaway(rep, "Best: %s (trial %s): validation loss %.4g, accuracy %.2f%% (epoch %ld of %ld).",
+                                 best->setting, best->id, best->best_val_loss, 100 * best->best_val_acc, best->best_epoch,
+                                 best->epochs);
+        rc |= ol_report_kv(rep, "settings", "%s", best->setting);
+        rc |= ol_report_kv(rep, "best validation loss", "%.6g (epoch %ld)", best->best_val_loss, best->best_epoch);
+        rc |= ol_report_kv(rep, "best validation accuracy", "%.2f%%", 100 * best->best_val_acc);
+        rc |= ol_report_kv(rep, "test accuracy at the end", "%.2f%%", 100 * best->test_acc);
+        rc |= ol_report_kv(rep, "training time", "%.2f s", best->seconds);
+    } else {
+        rc |= ol_report_paragraph(rep, "No trial finished with a finite validation loss.");
+    }
+    if (rc) rc = OL_EIO;
+    if (!rc) rc = ol_report_section(rep, "Loss against each hyperparameter");
+    int drawn = 0;
+    for (int p = 0; p < S->grid.n_params && !rc; p++)
+        if (S->grid.n_values[p] > 1) rc = param_figure(S, rep, p, best), drawn++;
+    if (!rc && !drawn) rc = ol_report_paragraph(rep, "The grid varies no parameter (one value each).");
+    if (!rc) rc = ol_report_section(rep, "Learning curves");
+    if (!rc) rc = curves_figure(S, rep, best);
+    /* every trial, best first */
+    trial_t **order = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof *order);
+    const char **cells = ol_malloc_array(9 * (S->n_trials ? S->n_trials : 1), sizeof *cells);
+    char (*text)[6][48] = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof *text);
+    if (!order || !cells || !text) rc = rc ? rc : OL_ENOMEM;
+    if (!rc) {
+        for (size_t i = 0; i < S->n_trials; i++) order[i] = &S->trials[i];
+        qsort(order, S->n_trials, sizeof *order, by_best_loss);
+        for (size_t i = 0; i < S->n_trials; i++) {
+            const trial_t *t = order[i];
+            const char **row = cells + 9 * i;
+            snprintf(text[i][0], 48, "%.4f", t->best_val_loss);
+            snprintf(text[i][1], 48, "%.2f%%", 100 * t->best_val_acc);
+            snprintf(text[i][2], 48, "%.4f", t->final_val_loss);
+            snprintf(text[i][3], 48, "%ld", t->epochs);
+            snprintf(text[i][4], 48, "%.2f", t->seconds);
+            snprintf(text[i][5], 48, "%s", status_names[t->status]);
+            row[0] = t->id, row[1] = t->setting, row[2] = text[i][5], row[3] = text[i][3], row[4] = text[i][0];
+            row[5] = text[i][1], row[6] = text[i][2], row[7] = text[i][4], row[8] = t->message;
+        }
+        static const char *header[] = {"trial", "settings", "status", "epochs", "best val loss", "best val acc",
+                                       "final val loss", "time (s)", "note"};
+        rc = ol_report_section(rep, "All trials");
+        if (!rc) rc = ol_report_paragraph(rep, "Best first (finished trials, then pruned, then the others). The same "
+                                                "numbers, with the settings in columns, are in results.csv; each trial's "
+                                                "log, checkpoint and output are in trials/<id>/.");
+        if (!rc) rc = ol_report_table(rep, 9, header, (int)S->n_trials, cells);
+    }
+    free(order);
+    free(cells);
+    free(text);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/index.html", c->out_dir);
+    if (!rc) rc = ol_report_write(rep, path);
+    ol_report_free(rep);
+    return rc;
+}
+
+static int assemble(sweep_t *S, ol_sweep_summary *sum) {
+    long counts[5] = {0};
+    const trial_t *best = NULL;
+    for (size_t i = 0; i < S->n_trials; i++) {
+        trial_t *t = &S->trials[i];
+        int rc = read_result(S, t);
+        if (rc) return rc;
+        if (t->status == ST_NONE) return ol_fail(OL_ESTATE, "trial %s has no result", t->id);
+        counts[t->status]++;
+        if ((t->status == ST_OK || t->status == ST_PRUNED) && isfinite(t->best_val_loss) &&
+            (!best || t->best_val_loss < best->best_val_loss))
+            best = t;
+    }
+    sum->ok = counts[ST_OK], sum->diverged = counts[ST_DIVERGED], sum->failed = counts[ST_FAILED];
+    sum->pruned = counts[ST_PRUNED];
+    if (best) {
+        snprintf(sum->best_id, sizeof sum->best_id, "%s", best->id);
+        snprintf(sum->best_setting, sizeof sum->best_setting, "%s", best->setting);
+        sum->best_val_loss = best->best_val_loss, sum->best_val_acc = best->best_val_acc;
+    }
+    int rc = write_results_csv(S);
+    if (!rc) rc = write_html(S, best, counts);
+    return rc;
+}
+
+/* ---- building the trial list ---- */
+
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int make_trials(sweep_t *S) {
+    const ol_sweep_config *c = S->c;
+    size_t count = ol_sweep_grid_count(&S->grid), n_settings = count;
+    if (c->random > 0 && (size_t)c->random < count) n_settings = (size_t)c->random;
+    if (n_settings * (size_t)c->seeds > OL_SWEEP_MAX_TRIALS)
+        return ol_fail(OL_EARG, "%zu trials is too many (at most %d)", n_settings * (size_t)c->seeds, OL_SWEEP_MAX_TRIALS);
+    size_t *combos = ol_malloc_array(count, sizeof *combos);
+    if (!combos) return OL_ENOMEM;
+    for (size_t i = 0; i < count; i++) combos[i] = i;
+    if (n_settings < count) { /* the first n of a seeded Fisher-Yates shuffle, then in grid order */
+        ol_rng rng;
+        ol_rng_seed(&rng, c->draw_seed);
+        for (size_t i = 0; i < n_settings; i++) {
+            size_t j = i + (size_t)ol_rng_below(&rng, count - i), tmp = combos[i];
+            combos[i] = combos[j], combos[j] = tmp;
+        }
+        qsort(combos, n_settings, sizeof *combos, cmp_size);
+    }
+    S->n_trials = n_settings * (size_t)c->seeds;
+    S->trials = ol_calloc(S->n_trials, sizeof *S->trials);
+    if (!S->trials) {
+        free(combos);
+        return OL_ENOMEM;
+    }
+    int width = S->n_trials > 9999 ? 6 : 4;
+    for (size_t i = 0; i < S->n_trials; i++) {
+        trial_t *t = &S->trials[i];
+        t->combo = combos[i / (size_t)c->seeds];
+        t->seed = (int)(i % (size_t)c->seeds) + 1;
+        snprintf(t->id, sizeof t->id, "%0*u", width, (unsigned)(i + 1));
+        int idx[OL_SWEEP_MAX_PARAMS];
+        ol_sweep_grid_setting(&S->grid, t->combo, idx);
+        size_t used = 0;
+        for (int p = 0; p < S->grid.n_params; p++)
+            used += (size_t)snprintf(t->setting + used, used < sizeof t->setting ? sizeof t->setting - used : 0, "%s=%s ",
+                                     S->grid.name[p], S->grid.value[p][idx[p]]);
+        if (used < sizeof t->setting) snprintf(t->setting + used, sizeof t->setting - used, "seed=%d", t->seed);
+        t->final_val_loss = t->best_val_loss = NAN;
+    }
+    free(combos);
+    return OL_OK;
+}
+
+static int make_env(sweep_t *S) {
+    size_t n = 0;
+    while (environ[n]) n++;
+    S->envp = ol_malloc_array(n + 2, sizeof *S->envp);
+    if (!S->envp) return OL_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OPTLAB_DIST=", 12)) S->envp[k++] = environ[i];
+    S->envp[k++] = "OPTLAB_DIST=0"; /* a trial is one process, even when the sweep runs under mpirun */
+    S->envp[k] = NULL;
+    return OL_OK;
+}
+
+static int check_config(const ol_sweep_config *c) {
+    if (!c->out_dir || !*c->out_dir) return ol_fail(OL_EARG, "a sweep needs --out DIR");
+    if (c->epochs < 1 || c->epochs > 100000) return ol_fail(OL_EARG, "--epochs must be in [1, 100000], got %ld", c->epochs);
+    if (c->seeds < 1 || c->seeds > 1000) return ol_fail(OL_EARG, "--seeds must be in [1, 1000], got %d", c->seeds);
+    if (c->jobs < 1 || c->jobs > 1024) return ol_fail(OL_EARG, "--jobs must be in [1, 1024], got %d", c->jobs);
+    if (c->random < 0) return ol_fail(OL_EARG, "--random must be >= 1");
+    if (!(c->val_split > 0 && c->val_split < 1))
+        return ol_fail(OL_EARG, "--val-split must be in (0, 1): a sweep compares validation losses, got %g", c->val_split);
+    if (c->prune < OL_PRUNE_NONE || c->prune > OL_PRUNE_HALVING) return ol_fail(OL_EARG, "unknown pruning rule");
+    if (c->eta < 2 || c->eta > 100) return ol_fail(OL_EARG, "--eta must be in [2, 100], got %d", c->eta);
+    if (c->min_completed < 1) return ol_fail(OL_EARG, "--min-completed must be >= 1");
+    if (!c->trainer || access(c->trainer, X_OK)) return ol_fail(OL_EARG, "the trainer '%s' is not an executable", c->trainer ? c->trainer : "");
+    if (c->size < 1 || c->rank < 0 || c->rank >= c->size) return ol_fail(OL_EARG, "rank %d of %d", c->rank, c->size);
+    return OL_OK;
+}
+
+/* Runs this rank's share of the unfinished trials of list (the ranks take turns over them, each
+ * rank sees the same statuses: they were read after the last barrier) to `final` epochs, each from
+ * where its log ends. */
+static int run_share(sweep_t *S, trial_t **list, size_t n, long final) {
+    const ol_sweep_config *c = S->c;
+    queue_t q = {0};
+    int rc = OL_OK;
+    long chunk = c->prune == OL_PRUNE_MEDIAN ? 1 : final;
+    size_t position = 0; /* among the unfinished trials: every rank counts the same ones */
+    for (size_t i = 0; i < n && !rc; i++) {
+        trial_t *t = list[i];
+        if (t->status != ST_NONE || position++ % (size_t)c->size != (size_t)c->rank) continue;
+        char path[4200];
+        trial_log L;
+        path_of(path, sizeof path, S, t, "log.csv");
+        if ((rc = read_log(path, &L))) break;
+        long have = L.n;
+        double last = have >= final ? L.val_loss[final - 1] : NAN;
+        log_free(&L);
+        if (have >= final) { /* trained already: killed before its result was recorded, or a rung done */
+            if (final >= c->epochs) rc = finish(S, t, isfinite(last) ? ST_OK : ST_DIVERGED, final, isfinite(last) ? "" : "validation loss not finite");
+            continue;
+        }
+        long target = have + chunk < final ? have + chunk : final;
+        rc = push(&q, t, target, 0);
+    }
+    if (!rc) rc = run_queue(S, &q, chunk, final);
+    free(q.t);
+    free(q.target);
+    return rc;
+}
+
+/* The validation loss of t after epoch e from its log (NaN when it has none). */
+static double val_loss_at(sweep_t *S, trial_t *t, long e) {
+    char path[4200];
+    trial_log L;
+    path_of(path, sizeof path, S, t, "log.csv");
+    if (read_log(path, &L) || L.n < e) {
+        log_free(&L);
+        return NAN;
+    }
+    double v = L.val_loss[e - 1];
+    log_free(&L);
+    return v;
+}
+
+typedef struct {
+    trial_t *t;
+    double loss;
+} ranked_t;
+
+static int by_loss(const void *a, const void *b) {
+    const ranked_t *x = a, *y = b;
+    if (isfinite(x->loss) != isfinite(y->loss)) return isfinite(x->loss) ? -1 : 1;
+    if (isfinite(x->loss) && x->loss != y->loss) return x->loss < y->loss ? -1 : 1;
+    return strcmp(x->t->id, y->t->id);
+}
+
+/* Refreshes every trial's status from the result files (other ranks write some). */
+static int refresh(sweep_t *S) {
+    for (size_t i = 0; i < S->n_trials; i++) {
+        int rc = read_result(S, &S->trials[i]);
+        if (rc) return rc;
+    }
+    return OL_OK;
+}
+
+/* Synchronous successive halving: rung by rung, every rank trains its share of the survivors to
+ * the rung's epochs, all wait, and each computes the same ranking from the logs (ties by id). */
+static int run_halving(sweep_t *S) {
+    const ol_sweep_config *c = S->c;
+    size_t n = S->n_trials, alive_n = n;
+    trial_t **alive = ol_malloc_array(n, sizeof *alive);
+    ranked_t *rank = ol_malloc_array(n, sizeof *rank);
+    int rc = alive && rank ? OL_OK : OL_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) alive[i] = &S->trials[i];
+    for (int k = 0; k < S->n_rungs && !rc; k++) {
+        long e = S->rungs[k];
+        rc = run_share(S, alive, alive_n, e);
+        int any;
+        if (ol_dist_max_int(rc, &any) == OL_OK && any && !rc) rc = ol_fail(OL_ESTATE, "another rank failed");
+        if (!rc) rc = ol_dist_barrier();
+        if (!rc) rc = refresh(S);
+        if (rc || k == S->n_rungs - 1) break;
+        /* rank the survivors that reached epoch e; keep ceil(m / eta) */
+        size_t m = 0;
+        for (size_t i = 0; i < alive_n; i++) {
+            if (alive[i]->status != ST_NONE) continue; /* diverged or failed in this rung */
+            rank[m].t = alive[i];
+            rank[m].loss = val_loss_at(S, alive[i], e);
+            m++;
+        }
+        qsort(rank, m, sizeof *rank, by_loss);
+        size_t keep = (m + (size_t)c->eta - 1) / (size_t)c->eta;
+        /* each pruned trial is recorded by one rank, chosen by its number */
+        for (size_t r = keep; r < m && !rc; r++) {
+            if ((size_t)(rank[r].t - S->trials) % (size_t)c->size == (size_t)c->rank) rc = finish(S, rank[r].t, ST_PRUNED, e, "");
+            rank[r].t->status = ST_PRUNED;
+        }
+        alive_n = keep;
+        for (size_t r = 0; r < keep; r++) alive[r] = rank[r].t;
+        /* keep the grid order among survivors (and so the split over ranks stable) */
+        for (size_t a = 1; a < alive_n; a++)
+            for (size_t b = a; b > 0 && strcmp(alive[b - 1]->id, alive[b]->id) > 0; b--) {
+                trial_t *tmp = alive[b];
+                alive[b] = alive[b - 1], alive[b - 1] = tmp;
+            }
+        if (!rc) rc = ol_dist_barrier();
+    }
+    free(alive);
+    free(rank);
+    return rc;
+}
+
+int ol_sweep_run(const ol_sweep_config *c, ol_sweep_summary *sum) {
+    memset(sum, 0, sizeof *sum);
+    sum->best_val_loss = sum->best_val_acc = NAN;
+    int rc = check_config(c);
+    if (rc) return rc;
+    sweep_t S;
+    memset(&S, 0, sizeof S);
+    S.c = c;
+    int lock_fd = -1;
+    if ((rc = ol_sweep_grid_parse(&S.grid, c->grid))) return rc;
+    if ((rc = make_trials(&S)) || (rc = make_env(&S))) goto out;
+    sum->trials = (long)S.n_trials;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    S.threads = c->threads > 0 ? c->threads : (int)(cores / c->jobs > 1 ? cores / c->jobs : 1);
+    S.n_rungs = c->prune == OL_PRUNE_HALVING ? ol_sweep_halving_rungs(c->epochs, (long)S.n_trials, c->eta, S.rungs, 64) : 0;
+    /* rank 0 claims the directory; the others wait, then see its verdict */
+    if (c->rank == 0) {
+        rc = mkdir_p(c->out_dir);
+        if (!rc) rc = lock_dir(c->out_dir, 1, &lock_fd);
+        if (!rc) rc = claim_dir(c);
+    }
+    int any;
+    if (ol_dist_max_int(rc ? 1 : 0, &any)) rc = rc ? rc : OL_ESTATE;
+    else if (any && !rc) rc = ol_fail(OL_EARG, "rank 0 refused the output directory %s (see its message)", c->out_dir);
+    if (!rc && c->rank != 0) rc = lock_dir(c->out_dir, 0, &lock_fd);
+    if (rc) goto out;
+    /* what is finished already (every rank reads the files before anyone runs a trial) */
+    if ((rc = refresh(&S))) goto out;
+    for (size_t i = 0; i < S.n_trials; i++) sum->skipped += S.trials[i].status != ST_NONE;
+    for (size_t i = 0, position = 0; i < S.n_trials; i++)
+        if (S.trials[i].status == ST_NONE && position++ % (size_t)c->size == (size_t)c->rank) S.to_run++;
+    if ((rc = ol_dist_barrier())) goto out;
+    if (c->rank == 0 && !c->quiet) {
+        printf("sweep: %zu trials (%zu setting%s x %d seed%s), %ld epochs, %d job%s", S.n_trials, S.n_trials / (size_t)c->seeds,
+               S.n_trials / (size_t)c->seeds > 1 ? "s" : "", c->seeds, c->seeds > 1 ? "s" : "", c->epochs, c->jobs,
+               c->jobs > 1 ? "s" : "");
+        if (c->size > 1) printf(" on each of %d ranks", c->size);
+        printf(", %d thread%s per trial", S.threads, S.threads > 1 ? "s" : "");
+        if (c->prune == OL_PRUNE_HALVING) {
+            printf(", successive halving at epochs");
+            for (int k = 0; k < S.n_rungs; k++) printf(" %ld", S.rungs[k]);
+        } else if (c->prune == OL_PRUNE_MEDIAN)
+            printf(", median rule");
+        printf("\n");
+        if (sum->skipped) printf("sweep: %ld of %zu trials finished before: skipping them\n", sum->skipped, S.n_trials);
+        fflush(stdout);
+    }
+    if (c->prune == OL_PRUNE_HALVING) rc = run_halving(&S);
+    else {
+        trial_t **all = ol_malloc_array(S.n_trials, sizeof *all);
+        if (!all) rc = OL_ENOMEM;
+        else {
+            for (size_t i = 0; i < S.n_trials; i++) all[i] = &S.trials[i];
+            rc = run_share(&S, all, S.n_trials, c->epochs);
+            free(all);
+        }
+        if (rc) goto out; /* under MPI the command line ends the whole job (ol_dist_abort) */
+        if ((rc = ol_dist_barrier())) goto out;
+    }
+    if (rc) goto out;
+    if (c->rank == 0) rc = assemble(&S, sum);
+out:
+    for (size_t i = 0; i < S.n_trials; i++) free(S.trials[i].val_losses);
+    free(S.trials);
+    free(S.envp);
+    if (lock_fd >= 0) close(lock_fd);
+    return rc;
+}
