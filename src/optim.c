@@ -660,33 +660,6 @@ int ol_optim_step(ol_optim *o) {
 #define STATE_HEADER 120
 #define GROUP_RECORD 16
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_f64(unsigned char *p, double v) {
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    put_u64(p, u);
-}
-static uint32_t get_u32(const unsigned char *p) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static double get_f64(const unsigned char *p) {
-    uint64_t u = get_u64(p);
-    double v;
-    memcpy(&v, &u, 8);
-    return v;
-}
 
 static int host_is_little_endian(void) {
     const uint16_t one = 1;
@@ -719,27 +692,27 @@ int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
     if (!buf || cap < size) return ol_fail(OL_EARG, "optimizer state needs %zu bytes, buffer has %zu", size, cap);
     unsigned char *p = buf;
     memset(p, 0, STATE_HEADER);
-    put_u32(p + 0, STATE_MAGIC);
-    put_u32(p + 4, STATE_VERSION);
-    put_u32(p + 8, (uint32_t)o->p.kind);
-    put_u32(p + 12, (uint32_t)o->n_groups);
-    put_u64(p + 16, (uint64_t)o->t);
-    put_u64(p + 24, (uint64_t)o->evaluations);
-    put_f64(p + 32, o->last_grad_norm);
-    put_f64(p + 40, o->mu_product);
-    put_f64(p + 48, o->fx);
-    put_u32(p + 56, (uint32_t)o->fx_valid);
-    for (int i = 0; i < 4; i++) put_u64(p + 64 + 8 * i, o->rng.s[i]);
-    put_f64(p + 96, o->rng.spare_normal);
-    put_u32(p + 104, (uint32_t)o->rng.has_spare);
+    ol_put_u32(p + 0, STATE_MAGIC);
+    ol_put_u32(p + 4, STATE_VERSION);
+    ol_put_u32(p + 8, (uint32_t)o->p.kind);
+    ol_put_u32(p + 12, (uint32_t)o->n_groups);
+    ol_put_u64(p + 16, (uint64_t)o->t);
+    ol_put_u64(p + 24, (uint64_t)o->evaluations);
+    ol_put_f64(p + 32, o->last_grad_norm);
+    ol_put_f64(p + 40, o->mu_product);
+    ol_put_f64(p + 48, o->fx);
+    ol_put_u32(p + 56, (uint32_t)o->fx_valid);
+    for (int i = 0; i < 4; i++) ol_put_u64(p + 64 + 8 * i, o->rng.s[i]);
+    ol_put_f64(p + 96, o->rng.spare_normal);
+    ol_put_u32(p + 104, (uint32_t)o->rng.has_spare);
     size_t sched_len = ol_sched_state_size(o->sched);
-    put_u64(p + 112, sched_len);
+    ol_put_u64(p + 112, sched_len);
     unsigned char *q = p + STATE_HEADER;
     for (int k = 0; k < o->n_groups; k++, q += GROUP_RECORD) {
         const group *gr = &o->groups[k];
-        put_u32(q, gr->is_f64 ? 8 : 4);
-        put_u32(q + 4, (uint32_t)saved_buffers(o, gr));
-        put_u64(q + 8, gr->n);
+        ol_put_u32(q, gr->is_f64 ? 8 : 4);
+        ol_put_u32(q + 4, (uint32_t)saved_buffers(o, gr));
+        ol_put_u64(q + 8, gr->n);
     }
     TRY(ol_sched_state_save(o->sched, q, sched_len));
     q += sched_len;
@@ -749,47 +722,47 @@ int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
         copy_le(q, gr->state, bytes / elem, elem);
         q += bytes;
     }
-    put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
+    ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
     return OL_OK;
 }
 
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
     const unsigned char *p = buf;
-    if (!buf || len < STATE_HEADER + 4 || get_u32(p) != STATE_MAGIC)
+    if (!buf || len < STATE_HEADER + 4 || ol_get_u32(p) != STATE_MAGIC)
         return ol_fail(OL_EFORMAT, "optimizer state: not an optimizer state (bad magic or too short)");
-    if (get_u32(p + 4) != STATE_VERSION)
-        return ol_fail(OL_EFORMAT, "optimizer state: version %u, this build reads version %u", get_u32(p + 4),
+    if (ol_get_u32(p + 4) != STATE_VERSION)
+        return ol_fail(OL_EFORMAT, "optimizer state: version %u, this build reads version %u", ol_get_u32(p + 4),
                        STATE_VERSION);
-    if (get_u32(p + len - 4) != ol_crc32(0, p, len - 4))
+    if (ol_get_u32(p + len - 4) != ol_crc32(0, p, len - 4))
         return ol_fail(OL_EFORMAT, "optimizer state: checksum mismatch (corrupt or truncated)");
-    uint32_t kind = get_u32(p + 8);
+    uint32_t kind = ol_get_u32(p + 8);
     if (kind != (uint32_t)o->p.kind)
         return ol_fail(OL_EFORMAT, "optimizer state is for '%s', this optimizer is '%s'",
                        ol_optim_kind_name(kind < OL_OPTIM_N_KINDS ? (int)kind : -1), kind_names[o->p.kind]);
-    if (get_u32(p + 12) != (uint32_t)o->n_groups)
+    if (ol_get_u32(p + 12) != (uint32_t)o->n_groups)
         return ol_fail(OL_EFORMAT, "optimizer state has %u parameter groups, this optimizer has %d",
-                       get_u32(p + 12), o->n_groups);
+                       ol_get_u32(p + 12), o->n_groups);
     if (len < STATE_HEADER + GROUP_RECORD * (size_t)o->n_groups + 4)
         return ol_fail(OL_EFORMAT, "optimizer state: truncated (%zu bytes)", len);
     const unsigned char *q = p + STATE_HEADER;
     for (int k = 0; k < o->n_groups; k++, q += GROUP_RECORD) {
         const group *gr = &o->groups[k];
-        if (get_u32(q) != (gr->is_f64 ? 8u : 4u) || get_u32(q + 4) != (uint32_t)saved_buffers(o, gr) ||
-            get_u64(q + 8) != gr->n)
+        if (ol_get_u32(q) != (gr->is_f64 ? 8u : 4u) || ol_get_u32(q + 4) != (uint32_t)saved_buffers(o, gr) ||
+            ol_get_u64(q + 8) != gr->n)
             return ol_fail(OL_EFORMAT,
                            "optimizer state: group %d has %" PRIu64 " %s values and %u buffers; this optimizer's "
-                           "has %zu %s values and %d buffers", k, get_u64(q + 8),
-                           get_u32(q) == 8 ? "double" : "float", get_u32(q + 4), gr->n,
+                           "has %zu %s values and %d buffers", k, ol_get_u64(q + 8),
+                           ol_get_u32(q) == 8 ? "double" : "float", ol_get_u32(q + 4), gr->n,
                            gr->is_f64 ? "double" : "float", saved_buffers(o, gr));
     }
     if (len != ol_optim_state_size(o))
         return ol_fail(OL_EFORMAT, "optimizer state has %zu bytes, this optimizer's needs %zu", len,
                        ol_optim_state_size(o));
-    long t = (long)get_u64(p + 16), evaluations = (long)get_u64(p + 24);
-    uint32_t fx_valid = get_u32(p + 56), has_spare = get_u32(p + 104);
+    long t = (long)ol_get_u64(p + 16), evaluations = (long)ol_get_u64(p + 24);
+    uint32_t fx_valid = ol_get_u32(p + 56), has_spare = ol_get_u32(p + 104);
     if (t < 0 || evaluations < 0 || fx_valid > 1 || has_spare > 1)
         return ol_fail(OL_EFORMAT, "optimizer state: inconsistent counters (corrupt)");
-    size_t sched_len = (size_t)get_u64(p + 112);
+    size_t sched_len = (size_t)ol_get_u64(p + 112);
     if (sched_len != ol_sched_state_size(o->sched))
         return ol_fail(OL_EFORMAT, "optimizer state: schedule part has %zu bytes, expected %zu", sched_len,
                        ol_sched_state_size(o->sched));
@@ -798,12 +771,12 @@ int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
     q += sched_len;
     o->t = t;
     o->evaluations = evaluations;
-    o->last_grad_norm = get_f64(p + 32);
-    o->mu_product = get_f64(p + 40);
-    o->fx = get_f64(p + 48);
+    o->last_grad_norm = ol_get_f64(p + 32);
+    o->mu_product = ol_get_f64(p + 40);
+    o->fx = ol_get_f64(p + 48);
     o->fx_valid = (int)fx_valid;
-    for (int i = 0; i < 4; i++) o->rng.s[i] = get_u64(p + 64 + 8 * i);
-    o->rng.spare_normal = get_f64(p + 96);
+    for (int i = 0; i < 4; i++) o->rng.s[i] = ol_get_u64(p + 64 + 8 * i);
+    o->rng.spare_normal = ol_get_f64(p + 96);
     o->rng.has_spare = (int)has_spare;
     for (int k = 0; k < o->n_groups; k++) {
         group *gr = &o->groups[k];

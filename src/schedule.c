@@ -522,33 +522,6 @@ int ol_sched_report_loss(ol_sched *s, double loss) {
 #define SCHED_VERSION 1u
 #define SCHED_HEADER 96           /* bytes before the per-group lrs (88..95: bold's loss_sum, 0 for others) */
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_f64(unsigned char *p, double v) {
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    put_u64(p, u);
-}
-static uint32_t get_u32(const unsigned char *p) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static double get_f64(const unsigned char *p) {
-    uint64_t u = get_u64(p);
-    double v;
-    memcpy(&v, &u, 8);
-    return v;
-}
 
 size_t ol_sched_state_size(const ol_sched *s) { return SCHED_HEADER + 24 * s->n_groups + 4; }
 
@@ -557,60 +530,60 @@ int ol_sched_state_save(const ol_sched *s, void *buf, size_t cap) {
     if (cap < need_len) return ol_fail(OL_EARG, "schedule state needs %zu bytes, buffer has %zu", need_len, cap);
     unsigned char *p = buf;
     memset(p, 0, SCHED_HEADER);
-    put_u32(p + 0, SCHED_MAGIC);
-    put_u32(p + 4, SCHED_VERSION);
-    put_u32(p + 8, (uint32_t)s->kind);
-    put_u32(p + 12, (uint32_t)s->n_groups);
-    put_u64(p + 16, (uint64_t)s->warmup);
-    put_u64(p + 24, (uint64_t)s->t);
-    put_u64(p + 32, (uint64_t)s->epoch);
-    put_u64(p + 40, (uint64_t)s->t_cur);
-    put_u64(p + 48, (uint64_t)s->t_i);
-    put_f64(p + 56, s->best);
-    put_u64(p + 64, (uint64_t)s->num_bad);
-    put_u64(p + 72, (uint64_t)s->cooldown_counter);
-    put_u64(p + 80, (uint64_t)s->metric_epoch);
-    put_f64(p + 88, s->loss_sum);
+    ol_put_u32(p + 0, SCHED_MAGIC);
+    ol_put_u32(p + 4, SCHED_VERSION);
+    ol_put_u32(p + 8, (uint32_t)s->kind);
+    ol_put_u32(p + 12, (uint32_t)s->n_groups);
+    ol_put_u64(p + 16, (uint64_t)s->warmup);
+    ol_put_u64(p + 24, (uint64_t)s->t);
+    ol_put_u64(p + 32, (uint64_t)s->epoch);
+    ol_put_u64(p + 40, (uint64_t)s->t_cur);
+    ol_put_u64(p + 48, (uint64_t)s->t_i);
+    ol_put_f64(p + 56, s->best);
+    ol_put_u64(p + 64, (uint64_t)s->num_bad);
+    ol_put_u64(p + 72, (uint64_t)s->cooldown_counter);
+    ol_put_u64(p + 80, (uint64_t)s->metric_epoch);
+    ol_put_f64(p + 88, s->loss_sum);
     unsigned char *q = p + SCHED_HEADER;
     for (size_t g = 0; g < s->n_groups; g++, q += 24) {
-        put_f64(q, s->base[g]);
-        put_f64(q + 8, s->l0[g]);
-        put_f64(q + 16, s->lr[g]);
+        ol_put_f64(q, s->base[g]);
+        ol_put_f64(q + 8, s->l0[g]);
+        ol_put_f64(q + 16, s->lr[g]);
     }
-    put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
+    ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
     return OL_OK;
 }
 
 int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
     const unsigned char *p = buf;
     size_t need_len = ol_sched_state_size(s);
-    if (len < SCHED_HEADER + 4 || get_u32(p) != SCHED_MAGIC)
+    if (len < SCHED_HEADER + 4 || ol_get_u32(p) != SCHED_MAGIC)
         return ol_fail(OL_EFORMAT, "schedule state: not a schedule state (bad magic or too short)");
-    if (get_u32(p + 4) != SCHED_VERSION)
-        return ol_fail(OL_EFORMAT, "schedule state: version %u, this build reads version %u", get_u32(p + 4),
+    if (ol_get_u32(p + 4) != SCHED_VERSION)
+        return ol_fail(OL_EFORMAT, "schedule state: version %u, this build reads version %u", ol_get_u32(p + 4),
                        SCHED_VERSION);
-    if (get_u32(p + 8) != (uint32_t)s->kind)
+    if (ol_get_u32(p + 8) != (uint32_t)s->kind)
         return ol_fail(OL_EFORMAT, "schedule state is for schedule '%s', this one is '%s'",
-                       get_u32(p + 8) < SCHED_N_KINDS ? sched_table[get_u32(p + 8)].name : "?",
+                       ol_get_u32(p + 8) < SCHED_N_KINDS ? sched_table[ol_get_u32(p + 8)].name : "?",
                        sched_table[s->kind].name);
-    if (get_u32(p + 12) != s->n_groups)
-        return ol_fail(OL_EFORMAT, "schedule state has %u groups, this schedule has %zu", get_u32(p + 12),
+    if (ol_get_u32(p + 12) != s->n_groups)
+        return ol_fail(OL_EFORMAT, "schedule state has %u groups, this schedule has %zu", ol_get_u32(p + 12),
                        s->n_groups);
     if (len != need_len)
         return ol_fail(OL_EFORMAT, "schedule state has %zu bytes, expected %zu", len, need_len);
-    if (get_u32(p + len - 4) != ol_crc32(0, p, len - 4))
+    if (ol_get_u32(p + len - 4) != ol_crc32(0, p, len - 4))
         return ol_fail(OL_EFORMAT, "schedule state: checksum mismatch (corrupt)");
-    if ((long)get_u64(p + 16) != s->warmup)
+    if ((long)ol_get_u64(p + 16) != s->warmup)
         return ol_fail(OL_EFORMAT, "schedule state has %ld warm-up steps, this schedule has %ld",
-                       (long)get_u64(p + 16), s->warmup);
-    long t = (long)get_u64(p + 24), epoch = (long)get_u64(p + 32), t_cur = (long)get_u64(p + 40),
-         t_i = (long)get_u64(p + 48);
+                       (long)ol_get_u64(p + 16), s->warmup);
+    long t = (long)ol_get_u64(p + 24), epoch = (long)ol_get_u64(p + 32), t_cur = (long)ol_get_u64(p + 40),
+         t_i = (long)ol_get_u64(p + 48);
     if (t < 0 || epoch < 0 || (t >= s->warmup && epoch != t - s->warmup) ||
         (s->kind == SCHED_COSINE_RESTARTS && (t_i < 1 || t_cur < 0 || t_cur >= t_i)))
         return ol_fail(OL_EFORMAT, "schedule state: inconsistent counters (corrupt)");
     if (s->kind == SCHED_BOLD) {
-        long in_window = (long)get_u64(p + 64), windows = (long)get_u64(p + 80);
-        double ref = get_f64(p + 56), sum = get_f64(p + 88);
+        long in_window = (long)ol_get_u64(p + 64), windows = (long)ol_get_u64(p + 80);
+        double ref = ol_get_f64(p + 56), sum = ol_get_f64(p + 88);
         if (in_window < 0 || in_window >= s->window || windows < 0 || !isfinite(ref) || !isfinite(sum))
             return ol_fail(OL_EFORMAT, "schedule state: inconsistent bold counters or losses (corrupt)");
     }
@@ -618,7 +591,7 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
      * annealing is, as in torch, negative once stepped to total_steps (its next step is refused) */
     for (size_t g = 0; g < s->n_groups; g++) {
         const unsigned char *q = p + SCHED_HEADER + 24 * g;
-        double base = get_f64(q), l0 = get_f64(q + 8), lr = get_f64(q + 16);
+        double base = ol_get_f64(q), l0 = ol_get_f64(q + 8), lr = ol_get_f64(q + 16);
         if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0) || !isfinite(lr))
             return ol_fail(OL_EFORMAT, "schedule state: negative, infinite or NaN lr (corrupt)");
     }
@@ -627,16 +600,16 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
     s->epoch = epoch;
     s->t_cur = t_cur;
     s->t_i = t_i;
-    s->best = get_f64(p + 56);
-    s->num_bad = (long)get_u64(p + 64);
-    s->cooldown_counter = (long)get_u64(p + 72);
-    s->metric_epoch = (long)get_u64(p + 80);
-    s->loss_sum = get_f64(p + 88);
+    s->best = ol_get_f64(p + 56);
+    s->num_bad = (long)ol_get_u64(p + 64);
+    s->cooldown_counter = (long)ol_get_u64(p + 72);
+    s->metric_epoch = (long)ol_get_u64(p + 80);
+    s->loss_sum = ol_get_f64(p + 88);
     for (size_t g = 0; g < s->n_groups; g++) {
         const unsigned char *q = p + SCHED_HEADER + 24 * g;
-        s->base[g] = get_f64(q);
-        s->l0[g] = get_f64(q + 8);
-        s->lr[g] = get_f64(q + 16);
+        s->base[g] = ol_get_f64(q);
+        s->l0[g] = ol_get_f64(q + 8);
+        s->lr[g] = ol_get_f64(q + 16);
     }
     return OL_OK;
 }

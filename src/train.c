@@ -225,18 +225,6 @@ static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
 #define PROG_VERSION 1u
 #define PROG_LEN (4 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8)
 
-static void put_f64(unsigned char *p, double v) {
-    uint64_t bits;
-    memcpy(&bits, &v, 8);
-    ol_put_u64(p, bits);
-}
-static double get_f64(const unsigned char *p) {
-    uint64_t bits = ol_get_u64(p);
-    double v;
-    memcpy(&v, &bits, 8);
-    return v;
-}
-
 static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
     ol_ckpt c;
     ol_ckpt_init(&c);
@@ -245,11 +233,11 @@ static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
     ol_put_u64(p, (uint64_t)s->epoch), p += 8;
     ol_put_u32(p, (uint32_t)s->epoch_done), p += 4;
     ol_put_u64(p, (uint64_t)s->steps), p += 8;
-    put_f64(p, s->loss_sum), p += 8;
+    ol_put_f64(p, s->loss_sum), p += 8;
     ol_put_u64(p, (uint64_t)s->seen), p += 8;
-    put_f64(p, s->seconds), p += 8;
+    ol_put_f64(p, s->seconds), p += 8;
     ol_put_u32(p, (uint32_t)s->rollbacks), p += 4;
-    put_f64(p, s->lr_scale);
+    ol_put_f64(p, s->lr_scale);
     unsigned char *model = NULL, *opt = NULL, *samp = NULL;
     size_t model_len, opt_len = ol_optim_state_size(s->opt), samp_len = ol_sampler_state_size(&s->sampler);
     int rc = ol_mlp_serialize(s->m, &model, &model_len);
@@ -368,11 +356,11 @@ static int restore(run_state *s, const ol_ckpt *ck, const char *what) {
     s->epoch = (long)ol_get_u64(p), p += 8;
     s->epoch_done = (int)ol_get_u32(p), p += 4;
     s->steps = (long)ol_get_u64(p), p += 8;
-    s->loss_sum = get_f64(p), p += 8;
+    s->loss_sum = ol_get_f64(p), p += 8;
     s->seen = (long)ol_get_u64(p), p += 8;
-    s->seconds = get_f64(p), p += 8;
+    s->seconds = ol_get_f64(p), p += 8;
     s->rollbacks = (int)ol_get_u32(p), p += 4;
-    s->lr_scale = get_f64(p);
+    s->lr_scale = ol_get_f64(p);
     const char *log = ol_ckpt_get(ck, "LOGR", &len);
     s->log_len = 0;
     if (log && len) {

@@ -97,6 +97,18 @@ static inline uint64_t ol_get_u64(const unsigned char *p) {
     return (uint64_t)ol_get_u32(p) | (uint64_t)ol_get_u32(p + 4) << 32;
 }
 
+static inline void ol_put_f64(unsigned char *p, double v) {
+    uint64_t bits;
+    __builtin_memcpy(&bits, &v, 8);
+    ol_put_u64(p, bits);
+}
+static inline double ol_get_f64(const unsigned char *p) {
+    uint64_t bits = ol_get_u64(p);
+    double v;
+    __builtin_memcpy(&v, &bits, 8);
+    return v;
+}
+
 /* CRC-32 (zlib's polynomial) of len bytes, continuing from crc (start with 0). */
 uint32_t ol_crc32(uint32_t crc, const void *data, size_t len);
 
