@@ -247,6 +247,10 @@ static int parse_spec(ol_sched *s, const char *text) {
         RANGE(s->c > 0, "%s: c must be > 0, got %g", name, s->c);
         TRY(get_double(&sp, "alpha", NAN, &s->alpha, &has));
         RANGE(!has || s->alpha >= 0, "%s: alpha must be >= 0, got %g", name, s->alpha);
+        /* the first lr is alpha / c: a tiny c (1e-319) would make it infinite */
+        RANGE(!has || isfinite(s->alpha / s->c), "%s: alpha / c = %g / %g is not a finite learning rate", name,
+              s->alpha, s->c);
+        RANGE(has || s->c >= 1e-300, "%s: c must be >= 1e-300, got %g", name, s->c);
         break;
     case SCHED_PLATEAU:
         TRY(get_double(&sp, "factor", 0.1, &s->factor, NULL));
