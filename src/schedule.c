@@ -591,12 +591,13 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
         if (in_window < 0 || in_window >= s->window || windows < 0 || !isfinite(ref) || !isfinite(sum))
             return ol_fail(OL_EFORMAT, "schedule state: inconsistent bold counters or losses (corrupt)");
     }
-    /* base and step-0 lrs are >= 0 and finite; the current lr only finite: onecycle with linear
-     * annealing is, as in torch, negative once stepped to total_steps (its next step is refused) */
+    /* base and step-0 lrs are >= 0 and finite; the current lr only not NaN: onecycle with linear
+     * annealing is, as in torch, negative once stepped to total_steps (its next step is refused), and
+     * an absurd exponential gamma overflows it to +Inf (the training's divergence guard stops that) */
     for (size_t g = 0; g < s->n_groups; g++) {
         const unsigned char *q = p + SCHED_HEADER + 24 * g;
         double base = ol_get_f64(q), l0 = ol_get_f64(q + 8), lr = ol_get_f64(q + 16);
-        if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0) || !isfinite(lr))
+        if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0) || isnan(lr))
             return ol_fail(OL_EFORMAT, "schedule state: negative, infinite or NaN lr (corrupt)");
     }
     /* all checked: now write */
