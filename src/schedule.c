@@ -459,7 +459,14 @@ int ol_sched_step(ol_sched *s) {
             s->t_i = s->t_i > LONG_MAX / s->t_mult ? LONG_MAX : s->t_i * s->t_mult;
         }
     }
-    for (size_t g = 0; g < s->n_groups; g++) s->lr[g] = next_lr(s, g, s->epoch, s->lr[g]);
+    for (size_t g = 0; g < s->n_groups; g++) {
+        double lr = next_lr(s, g, s->epoch, s->lr[g]);
+        /* With lrs and eta_min >= 0 every schedule but onecycle stays >= 0 in exact arithmetic; torch's
+         * chainable formulas can round below zero (linear: -2.5e-18; cosine with eta_min = 7e67:
+         * -4e53). A negative lr would climb the loss, so it stops at 0. onecycle keeps torch's value
+         * after its last step: that lr is never used (the next step is refused). */
+        s->lr[g] = lr < 0 && s->kind != SCHED_ONECYCLE ? 0 : lr;
+    }
     return OL_OK;
 }
 
@@ -591,13 +598,14 @@ int ol_sched_state_load(ol_sched *s, const void *buf, size_t len) {
         if (in_window < 0 || in_window >= s->window || windows < 0 || !isfinite(ref) || !isfinite(sum))
             return ol_fail(OL_EFORMAT, "schedule state: inconsistent bold counters or losses (corrupt)");
     }
-    /* base and step-0 lrs are >= 0 and finite; the current lr only not NaN: onecycle with linear
+    /* base and step-0 lrs are >= 0 and finite; the current lr is not checked: onecycle with linear
      * annealing is, as in torch, negative once stepped to total_steps (its next step is refused), and
-     * an absurd exponential gamma overflows it to +Inf (the training's divergence guard stops that) */
+     * absurd settings (gamma = 9e86) overflow it (the training's divergence guard stops those runs) */
     for (size_t g = 0; g < s->n_groups; g++) {
         const unsigned char *q = p + SCHED_HEADER + 24 * g;
         double base = ol_get_f64(q), l0 = ol_get_f64(q + 8), lr = ol_get_f64(q + 16);
-        if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0) || isnan(lr))
+        (void)lr; /* whatever the schedule computed, even +Inf or NaN from absurd settings, loads back */
+        if (!(base >= 0) || !(l0 >= 0) || !isfinite(base) || !isfinite(l0))
             return ol_fail(OL_EFORMAT, "schedule state: negative, infinite or NaN lr (corrupt)");
     }
     /* all checked: now write */
