@@ -13,6 +13,24 @@
 #include "autodiff_internal.h"
 #include "optlab/common.h"
 
+/* ---- gradient buffers during backward ----
+ * A pass starts with every gradient it will write marked fresh instead of zeroed: the first op
+ * that writes one either overwrites it (a matrix product with beta 0: grad_take) or zeroes it
+ * and accumulates (every other op: grad_ready). This saves a zeroing pass and a read of every
+ * buffer; -0 may come out as +0, nothing else changes. */
+static void grad_ready(const ol_graph *g, ol_node *x) {
+    if (!x->fresh) return;
+    memset(x->grad, 0, (size_t)x->rows * (size_t)x->cols * ol_dtype_bytes(g->dtype));
+    x->fresh = 0;
+}
+
+/* 1 when the caller may overwrite x's gradient instead of adding to it */
+static int grad_take(ol_node *x) {
+    int fresh = x->fresh;
+    x->fresh = 0;
+    return fresh;
+}
+
 /* ---- kernels, float then double ---- */
 #define REAL float
 #define SUF f32
@@ -62,6 +80,7 @@ void ol_ad_free(ol_graph *g) {
             free(n->grad);
         }
         free(n->aux);
+        free(n->aux2);
         free(n->labels);
     }
     free(g->nodes);
@@ -261,8 +280,9 @@ int ol_ad_compile(ol_graph *g, int max_batch, int with_grad) {
         if (n->op == OP_XENT) {
             ol_node *A = &g->nodes[n->a];
             n->aux = ol_aligned_calloc((size_t)A->rows * (size_t)A->cols, elem);
+            n->aux2 = ol_calloc((size_t)A->rows, sizeof(double));
             n->labels = ol_calloc((size_t)A->rows, sizeof(int32_t));
-            if (!n->aux || !n->labels) return OL_ENOMEM;
+            if (!n->aux || !n->aux2 || !n->labels) return OL_ENOMEM;
         }
         if (n->op == OP_LINEAR && with_grad && n->needs_grad && n->act != ACT_NONE) {
             n->aux = ol_aligned_calloc(count, elem);
@@ -295,28 +315,35 @@ int ol_ad_forward(ol_graph *g) {
 
 int ol_ad_backward(ol_graph *g, int loss) { return ol_ad_backward_seed(g, loss, 1.0); }
 
-int ol_ad_backward_seed(ol_graph *g, int loss, double seed) {
+static int backward(ol_graph *g, int loss, double seed, int set_params) {
     if (!g->compiled) return ol_fail(OL_ESTATE, "graph not compiled");
     if (!g->with_grad) return ol_fail(OL_ESTATE, "graph was compiled without gradients");
     if (loss < 0 || loss >= g->n_nodes) return ol_fail(OL_EARG, "bad loss node %d", loss);
     ol_node *L = &g->nodes[loss];
     if (L->rows != 1 || L->cols != 1) return ol_fail(OL_EARG, "loss node must be a scalar");
     if (!L->needs_grad) return OL_OK; /* no parameter upstream */
-    size_t elem = ol_dtype_bytes(g->dtype);
-    for (int i = 0; i <= loss; i++) {
+    for (int i = 0; i < g->n_nodes; i++) {
         ol_node *n = &g->nodes[i];
-        if (!n->external && n->grad) memset(n->grad, 0, (size_t)n->rows * (size_t)n->cols * elem);
+        n->fresh = i <= loss && n->grad && (!n->external || set_params);
     }
     if (g->dtype == OL_F32) *(float *)L->grad = (float)seed;
     else *(double *)L->grad = seed;
+    L->fresh = 0;
     for (int i = loss; i >= 0; i--) {
         ol_node *n = &g->nodes[i];
         if (!n->needs_grad || n->external) continue;
+        grad_ready(g, n); /* nothing flowed into n: its gradient is 0 */
         if (g->dtype == OL_F32) backward_f32(g, n);
         else backward_f64(g, n);
     }
+    for (int i = 0; i <= loss; i++) /* parameters no gradient reached */
+        if (g->nodes[i].fresh) grad_ready(g, &g->nodes[i]);
     return OL_OK;
 }
+
+int ol_ad_backward_seed(ol_graph *g, int loss, double seed) { return backward(g, loss, seed, 0); }
+
+int ol_ad_backward_set(ol_graph *g, int loss, double seed) { return backward(g, loss, seed, 1); }
 
 void ol_ad_zero_grad(ol_graph *g) {
     size_t elem = ol_dtype_bytes(g->dtype);

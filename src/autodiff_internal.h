@@ -24,9 +24,11 @@ typedef struct {
     void *value;        /* rows * cols (max rows when batch) */
     void *grad;         /* same size, NULL when no gradient flows here */
     void *aux;          /* xent: probabilities; linear: gradient before the activation */
+    double *aux2;       /* xent: each row's loss */
     int32_t *labels;    /* xent: one label per row */
     int needs_grad;     /* a parameter with a gradient is upstream */
     int external;       /* param: value/grad belong to the caller */
+    int fresh;          /* backward: grad not yet written this pass (holds stale values, reads as 0) */
 } ol_node;
 
 struct ol_graph {

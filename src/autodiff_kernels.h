@@ -47,11 +47,51 @@ static REAL FN(act_dfdy)(int act, REAL y) {
     }
 }
 
-/* column sums of d (rows, cols) added into out (cols): the bias gradient of a row broadcast */
-static void FN(add_colsums)(REAL *out, const REAL *d, int rows, int cols) {
+/* column sums of d (rows, cols) added into out (cols), in row order: the bias gradient of a row
+ * broadcast */
+static void FN(add_colsums)(REAL *restrict out, const REAL *restrict d, int rows, int cols) {
     for (int i = 0; i < rows; i++) {
-        const REAL *row = d + (size_t)i * cols;
-        for (int j = 0; j < cols; j++) out[j] += row[j];
+        const REAL *restrict row = d + (size_t)i * cols;
+        _Pragma("omp simd") for (int j = 0; j < cols; j++) out[j] += row[j];
+    }
+}
+
+/* y = f(y + bias) over (rows, cols), bias a row (may be NULL); one loop per activation so that
+ * relu and the identity vectorize (tanh and sigmoid stay scalar calls: same bits as the plain op) */
+static void FN(bias_act)(REAL *y, const REAL *bias, int rows, int cols, int act) {
+    long size = (long)rows * cols;
+    if (act == ACT_RELU) {
+        PAR_FOR(size > PAR_MIN, int, i, rows, {
+            REAL *restrict row = y + (size_t)i * cols;
+            if (bias) {
+                _Pragma("omp simd") for (int j = 0; j < cols; j++) {
+                    REAL v = row[j] + bias[j];
+                    row[j] = v > 0 ? v : 0;
+                }
+            } else {
+                _Pragma("omp simd") for (int j = 0; j < cols; j++) row[j] = row[j] > 0 ? row[j] : 0;
+            }
+        });
+    } else if (act == ACT_NONE) {
+        if (!bias) return;
+        PAR_FOR(size > PAR_MIN, int, i, rows, {
+            REAL *restrict row = y + (size_t)i * cols;
+            _Pragma("omp simd") for (int j = 0; j < cols; j++) row[j] += bias[j];
+        });
+    } else {
+        PAR_FOR(size > PAR_MIN, int, i, rows, {
+            REAL *row = y + (size_t)i * cols;
+            for (int j = 0; j < cols; j++) row[j] = FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]);
+        });
+    }
+}
+
+/* d = dy f'(.) written through y, one loop per activation as above */
+static void FN(act_grad)(REAL *restrict d, const REAL *restrict dy, const REAL *restrict y, long size, int act) {
+    if (act == ACT_RELU) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = y[i] > 0 ? dy[i] : 0; });
+    } else {
+        PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = dy[i] * FN(act_dfdy)(act, y[i]); });
     }
 }
 
@@ -132,6 +172,7 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
             if (n->labels[i] < 0 || n->labels[i] >= k)
                 return ol_fail(OL_EARG, "label %d of example %d is outside the model's %d classes",
                                (int)n->labels[i], i, k);
+        double *row_loss = n->aux2; /* loss_i = log sum exp(z - m) - (z_y - m) */
         PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
             const REAL *z = a + (size_t)i * k;
             REAL *pi = p + (size_t)i * k;
@@ -139,19 +180,12 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
             for (int j = 1; j < k; j++) m = z[j] > m ? z[j] : m;
             REAL sum = 0;
             for (int j = 0; j < k; j++) sum += (pi[j] = R_EXP(z[j] - m));
+            row_loss[i] = log((double)sum) - (double)(z[n->labels[i]] - m);
             REAL inv = 1 / sum;
             for (int j = 0; j < k; j++) pi[j] *= inv;
         });
-        /* loss_i = log sum exp(z - m) - (z_y - m), summed in row order */
-        double acc = 0;
-        for (int i = 0; i < rows; i++) {
-            const REAL *z = a + (size_t)i * k;
-            REAL m = z[0];
-            for (int j = 1; j < k; j++) m = z[j] > m ? z[j] : m;
-            double sum = 0;
-            for (int j = 0; j < k; j++) sum += exp((double)(z[j] - m));
-            acc += log(sum) - (double)(z[n->labels[i]] - m);
-        }
+        double acc = 0; /* summed in row order */
+        for (int i = 0; i < rows; i++) acc += row_loss[i];
         y[0] = (REAL)(acc / rows);
         return 0;
     }
@@ -159,12 +193,7 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
         const REAL *bias = n->c >= 0 ? g->nodes[n->c].value : NULL;
         int act = n->act;
         FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
-        if (bias || act != ACT_NONE) {
-            PAR_FOR(size > PAR_MIN, int, i, n->rows, {
-                REAL *row = y + (size_t)i * cols;
-                for (int j = 0; j < cols; j++) row[j] = FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]);
-            });
-        }
+        FN(bias_act)(y, bias, n->rows, cols, act);
         return 0;
     }
     }
@@ -178,13 +207,18 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
     REAL *da = A && A->needs_grad ? A->grad : NULL, *db = B && B->needs_grad ? B->grad : NULL;
     long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;
     int cols = n->cols;
+    /* matrix products overwrite a fresh gradient (beta 0); every other op accumulates into it */
+    if (n->op != OP_MATMUL && n->op != OP_LINEAR) {
+        if (da) grad_ready(g, A);
+        if (db) grad_ready(g, B);
+    }
     switch (n->op) {
     case OP_INPUT:
     case OP_PARAM:
         return;
     case OP_MATMUL: /* y = a b: da += dy b^T, db += a^T dy */
-        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, dy, b, 1, da);
-        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, dy, 1, db);
+        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, dy, b, grad_take(A) ? 0 : 1, da);
+        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, dy, grad_take(B) ? 0 : 1, db);
         return;
     case OP_ADD:
     case OP_SUB: { /* y = a +- b: da += dy, db +-= dy (column sums when b is broadcast) */
@@ -233,7 +267,9 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
     case OP_TANH:
     case OP_SIGMOID: { /* da += dy f'(a), f' written through y */
         int act = n->op == OP_RELU ? ACT_RELU : n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
-        if (da) {
+        if (da && act == ACT_RELU) {
+            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += y[i] > 0 ? dy[i] : 0; });
+        } else if (da) {
             PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * FN(act_dfdy)(act, y[i]); });
         }
         return;
@@ -294,12 +330,13 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
         REAL *d = n->aux;
         int act = n->act;
         if (act == ACT_NONE) d = (REAL *)dy;
-        else {
-            PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = dy[i] * FN(act_dfdy)(act, y[i]); });
+        else FN(act_grad)(d, dy, y, size, act);
+        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, grad_take(A) ? 0 : 1, da);
+        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, grad_take(B) ? 0 : 1, db);
+        if (dbias) {
+            grad_ready(g, C);
+            FN(add_colsums)(dbias, d, n->rows, cols);
         }
-        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, 1, da);
-        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, 1, db);
-        if (dbias) FN(add_colsums)(dbias, d, n->rows, cols);
         return;
     }
     }

@@ -474,13 +474,14 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
     double weight = procs > 1 ? (double)local / n : 1.0;
     int rc;
     *loss = 0;
-    memset(m->grads, 0, (m->n_params + 1) * sizeof(float));
-    if (local > 0) {
+    if (local > 0) { /* the backward pass sets every parameter gradient: no zeroing first */
         ol_ad_set_batch(s->graph.g, (int)local);
         ol_data_batch(train, idx + lo, local, ol_ad_value(s->graph.g, s->graph.x), ol_ad_labels(s->graph.g, s->graph.loss),
                       m->input_mean, m->input_inv_std);
-        if ((rc = ol_ad_forward(s->graph.g)) || (rc = ol_ad_backward_seed(s->graph.g, s->graph.loss, weight))) return rc;
+        if ((rc = ol_ad_forward(s->graph.g)) || (rc = ol_ad_backward_set(s->graph.g, s->graph.loss, weight))) return rc;
         *loss = ol_ad_scalar(s->graph.g, s->graph.loss);
+    } else {
+        memset(m->grads, 0, m->n_params * sizeof(float));
     }
     if (procs == 1) return OL_OK;
     m->grads[m->n_params] = (float)(*loss * weight);

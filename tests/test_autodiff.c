@@ -203,6 +203,47 @@ TEST(autodiff_gradients_accumulate_until_zeroed) {
     ol_ad_free(g);
 }
 
+/* backward_set: parameter gradients are set, never accumulated (whatever they held), equal to
+ * zero_grad + backward, including through a matmul, a broadcast add, relu and a stale internal
+ * buffer; a parameter the loss does not reach gets 0. */
+TEST(autodiff_backward_set_overwrites_parameter_gradients) {
+    ol_rng r;
+    ol_rng_seed(&r, 11);
+    float x[6 * 4], w[4 * 3], b[3], u[2], gw1[12], gb1[3], gu1[2], gw2[12], gb2[3], gu2[2];
+    for (int i = 0; i < 24; i++) x[i] = (float)ol_rng_uniform_range(&r, -1, 1);
+    for (int i = 0; i < 12; i++) w[i] = (float)ol_rng_uniform_range(&r, -1, 1);
+    for (int i = 0; i < 3; i++) b[i] = (float)ol_rng_uniform_range(&r, -1, 1);
+    u[0] = u[1] = 1;
+    ol_graph *g[2];
+    float *gw[2] = {gw1, gw2}, *gb[2] = {gb1, gb2}, *gu[2] = {gu1, gu2};
+    int loss[2];
+    for (int k = 0; k < 2; k++) {
+        g[k] = ol_ad_new(OL_F32);
+        int xi = ol_ad_input(g[k], 1, 4, 1), wi = ol_ad_param(g[k], 4, 3, w, gw[k]);
+        int bi = ol_ad_param(g[k], 1, 3, b, gb[k]);
+        ol_ad_param(g[k], 1, 2, u, gu[k]); /* not on the loss's path */
+        int h = ol_ad_relu(g[k], ol_ad_add(g[k], ol_ad_matmul(g[k], xi, wi), bi));
+        loss[k] = ol_ad_softmax_xent(g[k], ol_ad_linear(g[k], h, ol_ad_param(g[k], 3, 3, w, NULL), -1, 0));
+        CHECK(ol_ad_compile(g[k], 6, 1) == 0);
+        memcpy(ol_ad_value(g[k], xi), x, sizeof x);
+        for (int i = 0; i < 6; i++) ol_ad_labels(g[k], loss[k])[i] = i % 3;
+    }
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < 12; i++) gw1[i] = 1e6f;       /* garbage: must be overwritten */
+        for (int i = 0; i < 3; i++) gb1[i] = -1e6f;
+        gu1[0] = gu1[1] = 7;
+        ol_ad_zero_grad(g[1]);
+        CHECK(ol_ad_forward(g[0]) == 0 && ol_ad_backward_set(g[0], loss[0], 0.5) == 0);
+        CHECK(ol_ad_forward(g[1]) == 0 && ol_ad_backward_seed(g[1], loss[1], 0.5) == 0);
+        for (int i = 0; i < 12; i++) CHECK(gw1[i] == gw2[i]); /* == : -0 and +0 may differ in bits */
+        for (int i = 0; i < 3; i++) CHECK(gb1[i] == gb2[i]);
+        CHECK(gu1[0] == 0 && gu1[1] == 0);
+        CHECK(fabsf(gw1[0]) > 0);
+    }
+    ol_ad_free(g[0]);
+    ol_ad_free(g[1]);
+}
+
 TEST(autodiff_smaller_batch_reuses_buffers_and_gives_the_right_mean) {
     float w[2] = {1, 2}, gw[2] = {0};
     ol_graph *g = ol_ad_new(OL_F32);

@@ -9,8 +9,9 @@
  * (OL_F32 / OL_F64): double graphs serve the analytic objectives of `optlab optimize` and the
  * gradient checks; float graphs the MLPs. Parameters live outside the graph, in caller-owned flat
  * blocks (ol_ad_param points into them), so optimizers, checkpoints and all-reduce see one buffer.
- * Backward accumulates (+=) into parameter gradients; ol_ad_zero_grad clears them. Reductions
- * run in a fixed order: results do not depend on the thread count.
+ * Backward accumulates (+=) into parameter gradients; ol_ad_zero_grad clears them
+ * (ol_ad_backward_set overwrites them instead). Reductions run in a fixed order: results do not
+ * depend on the thread count.
  *
  * Shapes: "batch" nodes have a row count that follows ol_ad_set_batch (inputs created with
  * batch = 1 and everything computed from them row-wise). Errors in graph construction (shape
@@ -70,6 +71,10 @@ int ol_ad_backward(ol_graph *g, int loss);
 /* The same with d(output)/d(loss) = seed instead of 1: the gradient of seed * loss (data-parallel
  * training weights each rank's mean loss by its share of the global batch this way). */
 int ol_ad_backward_seed(ol_graph *g, int loss, double seed);
+/* The same, but every parameter gradient is set to this pass's gradient instead of accumulated
+ * into: no ol_ad_zero_grad needed before it, and one pass over the gradients fewer (the training
+ * step's way). */
+int ol_ad_backward_set(ol_graph *g, int loss, double seed);
 void ol_ad_zero_grad(ol_graph *g);              /* clears every parameter gradient */
 
 /* ---- access ---- */
