@@ -38,15 +38,25 @@ void ol_tensor_free(ol_tensor *t) {
  * product). So OpenBLAS always runs single-threaded, and optlab splits C into blocks whose layout
  * depends only on the shapes, never on the thread count; OpenMP threads take the blocks. Each
  * block is one cblas call over the whole k, so every element sees the same operations whatever
- * the number of threads. Small products run as one call. */
-#define GEMM_SMALL 200000.0 /* m*n*k below which one call is cheaper than splitting */
+ * the number of threads. Small products run as one call: fewer, larger blocks repack less. */
+#ifndef GEMM_BLOCK_FLOP
+#define GEMM_BLOCK_FLOP 16e6 /* least work (2 m n k) per block: each block repacks an operand */
+#endif
 #define GEMM_MAX_BLOCKS 8
 
-/* Block size along a dimension of length len: a multiple of 16, at most GEMM_MAX_BLOCKS blocks. */
-static int block_size(int len) {
-    int b = (len + GEMM_MAX_BLOCKS - 1) / GEMM_MAX_BLOCKS;
-    b = (b + 15) / 16 * 16;
-    return b < 64 ? 64 : b;
+/* Number of blocks along a side of length len for a product of `flop` work: a power of two (so
+ * 2, 4 or 8 threads share them evenly), at most GEMM_MAX_BLOCKS, each at least 64 long and
+ * GEMM_BLOCK_FLOP of work. A function of the shapes only, never of the thread count. */
+static int block_count(int len, double flop) {
+    int b = 1;
+    while (b < GEMM_MAX_BLOCKS && len / (2 * b) >= 64 && flop / (2 * b) >= GEMM_BLOCK_FLOP) b *= 2;
+    return b;
+}
+
+/* Block size for `blocks` blocks along len: a multiple of 16 (whole register tiles). */
+static int block_size(int len, int blocks) {
+    int b = (len + blocks - 1) / blocks;
+    return (b + 15) / 16 * 16;
 }
 
 #define DEFINE_GEMM(NAME, REAL, CBLAS)                                                                  \
@@ -54,13 +64,15 @@ static int block_size(int len) {
               REAL beta, REAL *c) {                                                                    \
         int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
         enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
-        if ((double)m * n * k < GEMM_SMALL || (m < 128 && n < 128)) {                                  \
+        /* split the longer side of C: the other operand is packed once per block */                   \
+        int split_rows = m >= n, len = split_rows ? m : n;                                             \
+        int blocks = block_count(len, 2.0 * m * n * k);                                                \
+        if (blocks == 1) {                                                                             \
             CBLAS(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);                  \
             return;                                                                                    \
         }                                                                                              \
-        /* split the longer side of C: the other operand is packed once per block */                   \
-        int split_rows = m >= n, len = split_rows ? m : n, bs = block_size(len);                       \
-        int blocks = (len + bs - 1) / bs;                                                              \
+        int bs = block_size(len, blocks);                                                              \
+        blocks = (len + bs - 1) / bs;                                                                  \
         _Pragma("omp parallel for schedule(static)")                                                   \
         for (int blk = 0; blk < blocks; blk++) {                                                       \
             int start = blk * bs, count = len - start < bs ? len - start : bs;                         \
