@@ -487,6 +487,10 @@ void ol_data_batch(const ol_dataset *d, const uint32_t *idx, uint32_t n, float *
     for (long long i = 0; i < rows; i++) {
         const uint8_t *restrict src = d->pixels + (size_t)idx[i] * dim;
         float *restrict dst = x + (size_t)i * dim;
+        if (i + 2 < rows) { /* rows are scattered over the whole set: fetch ahead, not on demand */
+            const uint8_t *ahead = d->pixels + (size_t)idx[i + 2] * dim;
+            for (size_t j = 0; j < dim; j += 64) __builtin_prefetch(ahead + j);
+        }
 #pragma omp simd
         for (size_t j = 0; j < dim; j++) dst[j] = ((float)src[j] / 255.0f - mean) * inv_std;
         if (y) y[i] = d->labels[idx[i]];
