@@ -59,6 +59,11 @@ static int block_size(int len, int blocks) {
     return (b + 15) / 16 * 16;
 }
 
+/* beta = 0 runs as a memset of C and beta = 1: the same values (0 + x), and glibc's memset is
+ * several times faster than the BLAS's own pass that zeroes C first (measured: 5% of a training
+ * step went to that pass). */
+static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (size_t)rows * (size_t)cols * elem); }
+
 #define DEFINE_GEMM(NAME, REAL, CBLAS)                                                                  \
     void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
               REAL beta, REAL *c) {                                                                    \
@@ -68,7 +73,8 @@ static int block_size(int len, int blocks) {
         int split_rows = m >= n, len = split_rows ? m : n;                                             \
         int blocks = block_count(len, 2.0 * m * n * k);                                                \
         if (blocks == 1) {                                                                             \
-            CBLAS(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);                  \
+            if (beta == 0) zero_rows(c, m, n, sizeof(REAL));                                           \
+            CBLAS(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta == 0 ? 1 : beta, c, n);  \
             return;                                                                                    \
         }                                                                                              \
         int bs = block_size(len, blocks);                                                              \
@@ -78,10 +84,14 @@ static int block_size(int len, int blocks) {
             int start = blk * bs, count = len - start < bs ? len - start : bs;                         \
             if (split_rows) {                                                                          \
                 const REAL *ab = trans_a ? a + start : a + (size_t)start * lda;                        \
-                CBLAS(CblasRowMajor, ta, tb, count, n, k, alpha, ab, lda, b, ldb, beta, c + (size_t)start * n, n); \
+                REAL *cb = c + (size_t)start * n;                                                      \
+                if (beta == 0) zero_rows(cb, count, n, sizeof(REAL));                                  \
+                CBLAS(CblasRowMajor, ta, tb, count, n, k, alpha, ab, lda, b, ldb, beta == 0 ? 1 : beta, cb, n); \
             } else {                                                                                   \
                 const REAL *bb = trans_b ? b + (size_t)start * ldb : b + start;                        \
-                CBLAS(CblasRowMajor, ta, tb, m, count, k, alpha, a, lda, bb, ldb, beta, c + start, n); \
+                if (beta == 0)                                                                         \
+                    for (int i = 0; i < m; i++) memset(c + (size_t)i * n + start, 0, (size_t)count * sizeof(REAL)); \
+                CBLAS(CblasRowMajor, ta, tb, m, count, k, alpha, a, lda, bb, ldb, beta == 0 ? 1 : beta, c + start, n); \
             }                                                                                          \
         }                                                                                              \
     }
