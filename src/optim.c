@@ -10,6 +10,7 @@
 #include "optlab/rng.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,8 @@ int ol_optim_report_loss(ol_optim *o, double loss) { return ol_sched_report_loss
 double ol_optim_get_lr(const ol_optim *o, int group) {
     return group >= 0 && group < o->n_groups ? o->lr_scale * ol_sched_lr(o->sched, (size_t)group) : NAN;
 }
+
+long ol_optim_max_steps(const ol_optim *o) { return o->sched ? ol_sched_max_steps(o->sched) : LONG_MAX; }
 
 int ol_optim_set_lr_scale(ol_optim *o, double scale) {
     if (!(scale > 0) || !isfinite(scale)) return ol_fail(OL_EARG, "lr scale must be a finite number > 0, got %g", scale);

@@ -436,6 +436,10 @@ int ol_sched_set_lr(ol_sched *s, size_t group, double lr) {
 long ol_sched_steps(const ol_sched *s) { return s->t; }
 const char *ol_sched_name(const ol_sched *s) { return sched_table[s->kind].name; }
 
+long ol_sched_max_steps(const ol_sched *s) {
+    return s->kind == SCHED_ONECYCLE ? s->warmup + s->total_steps : LONG_MAX;
+}
+
 int ol_sched_check_step(const ol_sched *s) {
     if (s->t == LONG_MAX) return ol_fail(OL_ESTATE, "schedule: step count overflows");
     if (s->kind == SCHED_ONECYCLE && s->t + 1 > s->warmup && s->t + 1 - s->warmup > s->total_steps)

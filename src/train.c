@@ -4,6 +4,7 @@
  * buffer. Nothing is allocated inside the loop. */
 #include "optlab/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -539,6 +540,20 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
+    long planned = c->epochs > LONG_MAX / (long)s.sampler.n_batches ? LONG_MAX : c->epochs * (long)s.sampler.n_batches;
+    if (planned > ol_optim_max_steps(s.opt) && c->resume_path) { /* refused now, not after hours of training */
+        rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%u batches an "
+                     "epoch); resume with --epochs %ld at most", c->resume_path, ol_optim_max_steps(s.opt), c->epochs,
+                     planned, s.sampler.n_batches, ol_optim_max_steps(s.opt) / (long)s.sampler.n_batches);
+        goto out;
+    }
+    if (planned > ol_optim_max_steps(s.opt)) {
+        rc = ol_fail(OL_EARG, "--schedule: onecycle can take %ld steps%s but this run plans %ld (%ld epoch%s of %u batches); "
+                     "raise total_steps to at least %ld or train fewer epochs",
+                     ol_optim_max_steps(s.opt), c->warmup ? " including the warm-up" : "", planned, c->epochs,
+                     c->epochs == 1 ? "" : "s", s.sampler.n_batches, planned - c->warmup);
+        goto out;
+    }
     s.epoch = 1;
     s.lr_scale = 1;
     if ((rc = log_append(&s, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"))) goto out;

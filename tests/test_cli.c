@@ -140,6 +140,27 @@ BAD(images_do_not_fit_the_model, 2, "expects 784 inputs", "train --data %s --mod
 BAD(too_few_outputs_for_the_classes, 2, "4 classes", "train --data %s --model mlp:64-3 --epochs 1", data_dir())
 BAD(missing_data_dir, 1, "/nonexistent", "train --data /nonexistent --model mlp:64-4")
 BAD(unexpected_argument, 2, "unexpected argument", "train stray --data %s", data_dir())
+BAD(onecycle_shorter_than_the_run, 2, "raise total_steps",
+    "train --data %s --model mlp:64-4 --batch 4 --epochs 2 --schedule onecycle:total_steps=2", data_dir())
+
+/* Resuming a finished onecycle run for more epochs than its schedule covers: refused before any
+ * step, naming the most epochs it can take; the checkpoint is left as it was. */
+TEST(cli_bad_input_resume_past_a_onecycle_schedule) {
+    char cmd[4096], out[4096], ck[600], before[620];
+    snprintf(ck, sizeof ck, "%s/onecycle.ck", ol_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model mlp:64-4 --batch 100 --epochs 1 --quiet "
+             "--schedule onecycle:total_steps=6 --checkpoint %s 2>&1", ol_test_bin(), data_dir(), ck);
+    CHECK_MSG(ol_test_run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(before, sizeof before, "%s.before", ck);
+    snprintf(cmd, sizeof cmd, "cp %s %s", ck, before);
+    CHECK(ol_test_run(cmd, out, sizeof out) == 0);
+    snprintf(cmd, sizeof cmd, "%s train --resume %s --data %s --epochs 2 2>&1", ol_test_bin(), ck, data_dir());
+    int rc = ol_test_run(cmd, out, sizeof out);
+    CHECK_MSG(rc == 2, "exit %d: %s", rc, out);
+    CHECK_MSG(strstr(out, "resume with --epochs 1 at most") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s", ck, before);
+    CHECK_MSG(ol_test_run(cmd, out, sizeof out) == 0, "the checkpoint changed");
+}
 
 TEST(cli_bad_input_unknown_command_exits_2) {
     CHECK(optlab("trian") == 2);

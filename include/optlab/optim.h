@@ -136,6 +136,8 @@ int ol_optim_report_metric(ol_optim *o, double value);
 int ol_optim_report_loss(ol_optim *o, double loss);
 /* The lr the next step of group uses (NaN for a bad group). */
 double ol_optim_get_lr(const ol_optim *o, int group);
+/* Steps the optimizer can take in all (its schedule's ol_sched_max_steps; LONG_MAX: no limit). */
+long ol_optim_max_steps(const ol_optim *o);
 /* Assigns the group's current lr (group -1: all), as writing group['lr'] in torch. */
 int ol_optim_set_lr(ol_optim *o, int group, double lr);
 /* Multiplies every group's lr by scale > 0 from now on, whatever the schedule (1 = none): the
@@ -163,6 +165,7 @@ void ol_sched_free(ol_sched *s);
 double ol_sched_lr(const ol_sched *s, size_t group);      /* lr of the next step */
 int ol_sched_set_lr(ol_sched *s, size_t group, double lr);
 int ol_sched_check_step(const ol_sched *s);  /* OL_ESTATE (with message) if step() would fail */
+long ol_sched_max_steps(const ol_sched *s);  /* steps it can take in all: warm-up + onecycle's total_steps, else LONG_MAX */
 int ol_sched_step(ol_sched *s);              /* after each optimizer step */
 int ol_sched_report_metric(ol_sched *s, double value);
 int ol_sched_report_loss(ol_sched *s, double loss);   /* bold; no-op for the others */
