@@ -8,6 +8,7 @@
  * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling. */
 #include "optlab/report.h"
 #include "optlab/common.h"
+#include "strbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -15,62 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- growable string ---- */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...) {
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) { b->oom = 1; return; }
-    if ((size_t)n < sizeof small) { sb_put(b, small, (size_t)n); return; }
-    char *big = malloc((size_t)n + 1);
-    if (!big) { b->oom = 1; return; }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_put(b, big, (size_t)n);
-    free(big);
-}
-/* XML text and attribute escaping. */
-static void sb_esc(sbuf *b, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': sb_puts(b, "&amp;"); break;
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\'': sb_puts(b, "&#39;"); break;
-        default:
-            /* control characters are not allowed in XML 1.0 */
-            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') sb_put(b, " ", 1);
-            else sb_put(b, s, 1);
-        }
-    }
-}
 /* A coordinate: 2 decimals, trailing zeros dropped, never "-0" or "nan". */
-static void sb_num(sbuf *b, double v) {
+static void sb_num(ol_sbuf *b, double v) {
     char s[48];
     if (!isfinite(v)) v = 0;
     if (v > 1e9) v = 1e9;
@@ -81,11 +28,11 @@ static void sb_num(sbuf *b, double v) {
     if (n > 0 && s[n - 1] == '.') n--;
     s[n] = 0;
     if (!strcmp(s, "-0")) strcpy(s, "0");
-    sb_puts(b, s);
+    ol_sb_puts(b, s);
 }
-static void sb_xy(sbuf *b, double x, double y) {
+static void sb_xy(ol_sbuf *b, double x, double y) {
     sb_num(b, x);
-    sb_put(b, ",", 1);
+    ol_sb_put(b, ",", 1);
     sb_num(b, y);
 }
 
@@ -678,7 +625,7 @@ static int finish_range(span s, double user_lo, double user_hi, int log, int nic
 /* ---- render state ---- */
 typedef struct {
     const ol_plot *p;
-    sbuf *b;
+    ol_sbuf *b;
     char id[24];
     axis ax, ay;
     double L, T, R, B;          /* plot area: left, top, right, bottom (pixels) */
@@ -837,85 +784,85 @@ static void layout(ctx *c, double legend_h) {
 /* One text element; rotate (degrees) about its anchor point. */
 static void text(ctx *c, double x, double y, const char *anchor, double fs, const char *extra,
                  double rotate, const char *s) {
-    sbuf *b = c->b;
-    sb_puts(b, "<text x=\"");
+    ol_sbuf *b = c->b;
+    ol_sb_puts(b, "<text x=\"");
     sb_num(b, x);
-    sb_puts(b, "\" y=\"");
+    ol_sb_puts(b, "\" y=\"");
     sb_num(b, y);
-    sb_puts(b, "\"");
-    if (anchor && strcmp(anchor, "start")) sb_printf(b, " text-anchor=\"%s\"", anchor);
-    sb_puts(b, " font-size=\"");
+    ol_sb_puts(b, "\"");
+    if (anchor && strcmp(anchor, "start")) ol_sb_printf(b, " text-anchor=\"%s\"", anchor);
+    ol_sb_puts(b, " font-size=\"");
     sb_num(b, fs);
-    sb_puts(b, "\"");
+    ol_sb_puts(b, "\"");
     if (rotate != 0) {
-        sb_puts(b, " transform=\"rotate(");
+        ol_sb_puts(b, " transform=\"rotate(");
         sb_num(b, rotate);
-        sb_puts(b, " ");
+        ol_sb_puts(b, " ");
         sb_xy(b, x, y);
-        sb_puts(b, ")\"");
+        ol_sb_puts(b, ")\"");
     }
-    if (extra) sb_printf(b, " %s", extra);
-    sb_puts(b, ">");
-    sb_esc(b, s);
-    sb_puts(b, "</text>\n");
+    if (extra) ol_sb_printf(b, " %s", extra);
+    ol_sb_puts(b, ">");
+    ol_sb_esc(b, s);
+    ol_sb_puts(b, "</text>\n");
 }
 
 /* A marker as a subpath (appended to a d attribute). */
-static void marker_path(sbuf *b, int shape, double x, double y, double r) {
+static void marker_path(ol_sbuf *b, int shape, double x, double y, double r) {
     switch (shape % N_SHAPES) {
     case 0: /* circle */
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x - r, y);
-        sb_puts(b, "a");
+        ol_sb_puts(b, "a");
         sb_num(b, r);
-        sb_puts(b, ",");
+        ol_sb_puts(b, ",");
         sb_num(b, r);
-        sb_puts(b, " 0 1,0 ");
+        ol_sb_puts(b, " 0 1,0 ");
         sb_num(b, 2 * r);
-        sb_puts(b, ",0a");
+        ol_sb_puts(b, ",0a");
         sb_num(b, r);
-        sb_puts(b, ",");
+        ol_sb_puts(b, ",");
         sb_num(b, r);
-        sb_puts(b, " 0 1,0 ");
+        ol_sb_puts(b, " 0 1,0 ");
         sb_num(b, -2 * r);
-        sb_puts(b, ",0z");
+        ol_sb_puts(b, ",0z");
         break;
     case 1: { /* square */
         double h = r * 0.88;
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x - h, y - h);
-        sb_puts(b, "h");
+        ol_sb_puts(b, "h");
         sb_num(b, 2 * h);
-        sb_puts(b, "v");
+        ol_sb_puts(b, "v");
         sb_num(b, 2 * h);
-        sb_puts(b, "h");
+        ol_sb_puts(b, "h");
         sb_num(b, -2 * h);
-        sb_puts(b, "z");
+        ol_sb_puts(b, "z");
         break;
     }
     case 2: { /* diamond */
         double h = r * 1.25;
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x, y - h);
-        sb_puts(b, "L");
+        ol_sb_puts(b, "L");
         sb_xy(b, x + h, y);
-        sb_puts(b, " ");
+        ol_sb_puts(b, " ");
         sb_xy(b, x, y + h);
-        sb_puts(b, " ");
+        ol_sb_puts(b, " ");
         sb_xy(b, x - h, y);
-        sb_puts(b, "z");
+        ol_sb_puts(b, "z");
         break;
     }
     case 3:   /* triangle up */
     case 4: { /* triangle down */
         double h = r * 1.3, s = shape % N_SHAPES == 3 ? 1 : -1;
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x, y - s * h);
-        sb_puts(b, "L");
+        ol_sb_puts(b, "L");
         sb_xy(b, x + h * 0.95, y + s * h * 0.6);
-        sb_puts(b, " ");
+        ol_sb_puts(b, " ");
         sb_xy(b, x - h * 0.95, y + s * h * 0.6);
-        sb_puts(b, "z");
+        ol_sb_puts(b, "z");
         break;
     }
     }
@@ -946,7 +893,7 @@ static int clip_segment(const ctx *c, double pad, double *x0, double *y0, double
 
 /* The d attribute of a polyline through the mappable points, clipped to the plot area, with gaps
  * at non-finite points. Returns the number of segments drawn. */
-static size_t polyline_d(ctx *c, sbuf *b, const double *x, const double *y, size_t n) {
+static size_t polyline_d(ctx *c, ol_sbuf *b, const double *x, const double *y, size_t n) {
     size_t drawn = 0;
     int pen = 0;             /* 1 when the last point written is where the next segment starts */
     double px = NAN, py = NAN;
@@ -956,14 +903,14 @@ static size_t polyline_d(ctx *c, sbuf *b, const double *x, const double *y, size
         if (isnan(px)) {
             px = qx; py = qy;
             if (n == 1 && inside(c, qx, qy, 0)) { /* a lone point: a dot */
-                sb_puts(b, "M"); sb_xy(b, qx, qy); sb_puts(b, "h0.01");
+                ol_sb_puts(b, "M"); sb_xy(b, qx, qy); ol_sb_puts(b, "h0.01");
             }
             continue;
         }
         double x0 = px, y0 = py, x1 = qx, y1 = qy;
         if (clip_segment(c, 2, &x0, &y0, &x1, &y1)) {
-            if (!pen || x0 != px || y0 != py) { sb_puts(b, "M"); sb_xy(b, x0, y0); }
-            sb_puts(b, "L");
+            if (!pen || x0 != px || y0 != py) { ol_sb_puts(b, "M"); sb_xy(b, x0, y0); }
+            ol_sb_puts(b, "L");
             sb_xy(b, x1, y1);
             drawn++;
             pen = x1 == qx && y1 == qy;
@@ -975,52 +922,52 @@ static size_t polyline_d(ctx *c, sbuf *b, const double *x, const double *y, size
     return drawn;
 }
 
-static void dash_attr(sbuf *b, int dash) {
-    if (dash > 0) sb_printf(b, " stroke-dasharray=\"%s\"", DASHES[dash]);
+static void dash_attr(ol_sbuf *b, int dash) {
+    if (dash > 0) ol_sb_printf(b, " stroke-dasharray=\"%s\"", DASHES[dash]);
 }
 
 static void draw_markers(ctx *c, const series *s, const double *x, const double *y, double r,
                          const char *stroke) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     size_t n_in = 0;
     for (size_t i = 0; i < s->n; i++) {
         double px = ax_map(&c->ax, x[i]), py = ax_map(&c->ay, y[i]);
         if (isnan(px) || isnan(py) || !inside(c, px, py, r)) continue;
         if (!n_in++) {
-            sb_printf(b, "<path fill=\"%s\"", color_of(s->color));
-            if (stroke) sb_printf(b, " stroke=\"%s\" stroke-width=\"0.8\"", stroke);
-            sb_puts(b, " d=\"");
+            ol_sb_printf(b, "<path fill=\"%s\"", color_of(s->color));
+            if (stroke) ol_sb_printf(b, " stroke=\"%s\" stroke-width=\"0.8\"", stroke);
+            ol_sb_puts(b, " d=\"");
         }
         marker_path(b, s->shape, px, py, r);
     }
-    if (n_in) sb_puts(b, "\"/>\n");
+    if (n_in) ol_sb_puts(b, "\"/>\n");
 }
 
 static void draw_line(ctx *c, const series *s, int is_path) {
-    sbuf *b = c->b;
-    sbuf d = {0};
+    ol_sbuf *b = c->b;
+    ol_sbuf d = {0};
     polyline_d(c, &d, s->x, s->y, s->n);
     if (d.oom) { b->oom = 1; free(d.p); return; }
     if (d.len) {
         if (is_path) {
-            sb_puts(b, "<path fill=\"none\" stroke=\"#fff\" stroke-opacity=\"0.85\" stroke-width=\"4.5\" "
+            ol_sb_puts(b, "<path fill=\"none\" stroke=\"#fff\" stroke-opacity=\"0.85\" stroke-width=\"4.5\" "
                        "stroke-linejoin=\"round\" stroke-linecap=\"round\" d=\"");
-            sb_put(b, d.p, d.len);
-            sb_puts(b, "\"/>\n");
+            ol_sb_put(b, d.p, d.len);
+            ol_sb_puts(b, "\"/>\n");
         }
-        sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+        ol_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" "
                      "stroke-linecap=\"round\"", color_of(s->color));
         dash_attr(b, s->dash);
-        sb_puts(b, " d=\"");
-        sb_put(b, d.p, d.len);
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, " d=\"");
+        ol_sb_put(b, d.p, d.len);
+        ol_sb_puts(b, "\"/>\n");
     }
     free(d.p);
 }
 
 /* Markers go over the clipped lines and unclipped, so a point on the frame shows whole. */
 static void draw_series_markers(ctx *c, const series *s) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     if (s->kind == S_SCATTER) draw_markers(c, s, s->x, s->y, 3.4, "#fff");
     else if (s->kind == S_ERRBARS) draw_markers(c, s, s->x, s->y, 3.6, "#fff");
     else if (s->kind == S_LINE && s->markers) draw_markers(c, s, s->x, s->y, 3.2, "#fff");
@@ -1031,11 +978,11 @@ static void draw_series_markers(ctx *c, const series *s) {
             double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
             if (isnan(px) || isnan(py)) continue;
             if (inside(c, px, py, 0)) {
-                sb_puts(b, "<circle cx=\"");
+                ol_sb_puts(b, "<circle cx=\"");
                 sb_num(b, px);
-                sb_puts(b, "\" cy=\"");
+                ol_sb_puts(b, "\" cy=\"");
                 sb_num(b, py);
-                sb_printf(b, "\" r=\"5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>\n", color_of(s->color));
+                ol_sb_printf(b, "\" r=\"5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>\n", color_of(s->color));
             }
             break;
         }
@@ -1043,11 +990,11 @@ static void draw_series_markers(ctx *c, const series *s) {
             double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
             if (isnan(px) || isnan(py)) continue;
             if (inside(c, px, py, 0)) {
-                sb_puts(b, "<circle cx=\"");
+                ol_sb_puts(b, "<circle cx=\"");
                 sb_num(b, px);
-                sb_puts(b, "\" cy=\"");
+                ol_sb_puts(b, "\" cy=\"");
                 sb_num(b, py);
-                sb_printf(b, "\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>\n", color_of(s->color));
+                ol_sb_printf(b, "\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>\n", color_of(s->color));
             }
             break;
         }
@@ -1055,7 +1002,7 @@ static void draw_series_markers(ctx *c, const series *s) {
 }
 
 static void draw_errorbars(ctx *c, const series *s) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     size_t n_in = 0;
     for (size_t i = 0; i < s->n; i++) {
         double px = ax_map(&c->ax, s->x[i]);
@@ -1063,22 +1010,22 @@ static void draw_errorbars(ctx *c, const series *s) {
         if (isnan(px) || px < c->L - 1 || px > c->R + 1) continue;
         if (isnan(plo) && c->ay.log && isfinite(s->lo[i]) && isfinite(phi)) plo = c->B; /* lo <= 0 on log */
         if (isnan(plo) || isnan(phi)) continue;
-        if (!n_in++) sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" d=\"", color_of(s->color));
-        sb_puts(b, "M");
+        if (!n_in++) ol_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" d=\"", color_of(s->color));
+        ol_sb_puts(b, "M");
         sb_xy(b, px, plo);
-        sb_puts(b, "V");
+        ol_sb_puts(b, "V");
         sb_num(b, phi);
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, px - 4, plo);
-        sb_puts(b, "h8M");
+        ol_sb_puts(b, "h8M");
         sb_xy(b, px - 4, phi);
-        sb_puts(b, "h8");
+        ol_sb_puts(b, "h8");
     }
-    if (n_in) sb_puts(b, "\"/>\n");
+    if (n_in) ol_sb_puts(b, "\"/>\n");
 }
 
 static void draw_band(ctx *c, const series *s) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     /* one polygon per run of points where x, lo and hi are all drawable */
     size_t i = 0;
     int any = 0;
@@ -1088,21 +1035,21 @@ static void draw_band(ctx *c, const series *s) {
                !isnan(ax_map(&c->ay, s->hi[j])))
             j++;
         if (j - i >= 2) {
-            if (!any++) sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.22\" stroke=\"none\" d=\"", color_of(s->color));
-            sb_puts(b, "M");
+            if (!any++) ol_sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.22\" stroke=\"none\" d=\"", color_of(s->color));
+            ol_sb_puts(b, "M");
             for (size_t k = i; k < j; k++) {
-                if (k > i) sb_puts(b, "L");
+                if (k > i) ol_sb_puts(b, "L");
                 sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->hi[k]));
             }
             for (size_t k = j; k-- > i;) {
-                sb_puts(b, "L");
+                ol_sb_puts(b, "L");
                 sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->lo[k]));
             }
-            sb_puts(b, "Z");
+            ol_sb_puts(b, "Z");
         }
         i = j + 1;
     }
-    if (any) sb_puts(b, "\"/>\n");
+    if (any) ol_sb_puts(b, "\"/>\n");
 }
 
 static double bin_edge(const ctx *c, int k) {
@@ -1114,22 +1061,22 @@ static double bin_edge(const ctx *c, int k) {
 static void draw_hist(ctx *c, int si) {
     const series *s = &c->p->series[si];
     const double *cnt = c->counts + (size_t)si * (size_t)c->bins;
-    sbuf *b = c->b;
-    sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.38\" stroke=\"%s\" stroke-width=\"1.5\" "
+    ol_sbuf *b = c->b;
+    ol_sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.38\" stroke=\"%s\" stroke-width=\"1.5\" "
                  "stroke-linejoin=\"round\" d=\"M", color_of(s->color), color_of(s->color));
     double base = c->B;
     sb_xy(b, ax_map(&c->ax, bin_edge(c, 0)), base);
     for (int k = 0; k < c->bins; k++) {
         double top = cnt[k] > 0 ? ax_map(&c->ay, cnt[k]) : base;
         if (isnan(top) || top > base) top = base;
-        sb_puts(b, "V");
+        ol_sb_puts(b, "V");
         sb_num(b, top);
-        sb_puts(b, "H");
+        ol_sb_puts(b, "H");
         sb_num(b, ax_map(&c->ax, bin_edge(c, k + 1)));
     }
-    sb_puts(b, "V");
+    ol_sb_puts(b, "V");
     sb_num(b, base);
-    sb_puts(b, "Z\"/>\n");
+    ol_sb_puts(b, "Z\"/>\n");
 }
 
 /* ---- heat map: colours, PNG, marching squares ---- */
@@ -1170,21 +1117,21 @@ static void be32(unsigned char *o, uint32_t v) {
     o[2] = (unsigned char)(v >> 8); o[3] = (unsigned char)v;
 }
 
-static void png_chunk(sbuf *png, const char *type, const unsigned char *data, size_t len) {
+static void png_chunk(ol_sbuf *png, const char *type, const unsigned char *data, size_t len) {
     unsigned char hdr[8];
     be32(hdr, (uint32_t)len);
     memcpy(hdr + 4, type, 4);
-    sb_put(png, (const char *)hdr, 8);
-    if (len) sb_put(png, (const char *)data, len);
+    ol_sb_put(png, (const char *)hdr, 8);
+    if (len) ol_sb_put(png, (const char *)data, len);
     uint32_t crc = ol_crc32(0, type, 4);
     if (len) crc = ol_crc32(crc, data, len);
     unsigned char tail[4];
     be32(tail, crc);
-    sb_put(png, (const char *)tail, 4);
+    ol_sb_put(png, (const char *)tail, 4);
 }
 
 /* An RGB PNG of w x h pixels (rows top to bottom) with stored deflate blocks (RFC 1950/1951). */
-static int png_encode(const unsigned char *rgb, int w, int h, sbuf *png) {
+static int png_encode(const unsigned char *rgb, int w, int h, ol_sbuf *png) {
     size_t row = 1 + 3 * (size_t)w, raw_len = row * (size_t)h;
     unsigned char *raw = malloc(raw_len);
     if (!raw) return OL_ENOMEM;
@@ -1216,7 +1163,7 @@ static int png_encode(const unsigned char *rgb, int w, int h, sbuf *png) {
     be32(z + o, (bsum << 16) | a);
     o += 4;
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    sb_put(png, (const char *)sig, 8);
+    ol_sb_put(png, (const char *)sig, 8);
     unsigned char ihdr[13];
     be32(ihdr, (uint32_t)w);
     be32(ihdr + 4, (uint32_t)h);
@@ -1229,7 +1176,7 @@ static int png_encode(const unsigned char *rgb, int w, int h, sbuf *png) {
     return png->oom ? OL_ENOMEM : OL_OK;
 }
 
-static void sb_base64(sbuf *b, const unsigned char *d, size_t n) {
+static void sb_base64(ol_sbuf *b, const unsigned char *d, size_t n) {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char out[4];
     for (size_t i = 0; i < n; i += 3) {
@@ -1238,7 +1185,7 @@ static void sb_base64(sbuf *b, const unsigned char *d, size_t n) {
         out[1] = tab[v >> 12 & 63];
         out[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
         out[3] = i + 2 < n ? tab[v & 63] : '=';
-        sb_put(b, out, 4);
+        ol_sb_put(b, out, 4);
     }
 }
 
@@ -1256,24 +1203,24 @@ static int draw_heatmap_image(ctx *c) {
             else viridis(t, o);
         }
     }
-    sbuf png = {0};
+    ol_sbuf png = {0};
     int rc = png_encode(rgb, nx, ny, &png);
     free(rgb);
     if (rc) { free(png.p); return rc; }
     double dx = (ax_map(&c->ax, g->x1) - ax_map(&c->ax, g->x0)) / (nx - 1);
     double dy = (ax_map(&c->ay, g->y0) - ax_map(&c->ay, g->y1)) / (ny - 1);
-    sbuf *b = c->b;
-    sb_printf(b, "<image clip-path=\"url(#%s-c)\" preserveAspectRatio=\"none\" x=\"", c->id);
+    ol_sbuf *b = c->b;
+    ol_sb_printf(b, "<image clip-path=\"url(#%s-c)\" preserveAspectRatio=\"none\" x=\"", c->id);
     sb_num(b, ax_map(&c->ax, g->x0) - dx / 2);
-    sb_puts(b, "\" y=\"");
+    ol_sb_puts(b, "\" y=\"");
     sb_num(b, ax_map(&c->ay, g->y1) - dy / 2);
-    sb_puts(b, "\" width=\"");
+    ol_sb_puts(b, "\" width=\"");
     sb_num(b, dx * nx);
-    sb_puts(b, "\" height=\"");
+    ol_sb_puts(b, "\" height=\"");
     sb_num(b, dy * ny);
-    sb_puts(b, "\" href=\"data:image/png;base64,");
+    ol_sb_puts(b, "\" href=\"data:image/png;base64,");
     sb_base64(b, (const unsigned char *)png.p, png.len);
-    sb_puts(b, "\"/>\n");
+    ol_sb_puts(b, "\"/>\n");
     free(png.p);
     return OL_OK;
 }
@@ -1370,8 +1317,8 @@ static int draw_isolines(ctx *c) {
         return OL_ENOMEM;
     }
     for (size_t k = 0; k < (size_t)nx * (size_t)ny; k++) zv[k] = zval(c, g->z[k]);
-    sbuf *b = c->b;
-    sb_printf(b, "<g clip-path=\"url(#%s-c)\" fill=\"none\" stroke-linejoin=\"round\">\n", c->id);
+    ol_sbuf *b = c->b;
+    ol_sb_printf(b, "<g clip-path=\"url(#%s-c)\" fill=\"none\" stroke-linejoin=\"round\">\n", c->id);
     for (int l = 0; l < n_lv; l++) {
         double level = c->zlog ? log10(lv[l] > 0 ? lv[l] : c->zlo) : lv[l];
         size_t n_seg = 0;
@@ -1421,10 +1368,10 @@ static int draw_isolines(ctx *c) {
         unsigned char col[3];
         viridis(c->zhi > c->zlo ? z_t(c, lv[l]) : 0.5, col);
         if (g->lines_only)
-            sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#%02x%02x%02x\" stroke-width=\"1.3\" d=\"",
+            ol_sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#%02x%02x%02x\" stroke-width=\"1.3\" d=\"",
                       lv[l], col[0], col[1], col[2]);
         else
-            sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#fff\" stroke-opacity=\"0.7\" "
+            ol_sb_printf(b, "<path class=\"iso\" data-level=\"%.6g\" stroke=\"#fff\" stroke-opacity=\"0.7\" "
                          "stroke-width=\"0.9\" d=\"", lv[l]);
         for (size_t s0 = 0; s0 < n_seg; s0++) {
             if (used[s0]) continue;
@@ -1457,67 +1404,67 @@ static int draw_isolines(ctx *c) {
             for (size_t k = head; k < tail; k++) {
                 double px, py;
                 edge_point(c, &e, zv, level, chain[k], &px, &py);
-                sb_puts(b, k == head ? "M" : k == head + 1 ? "L" : " ");
+                ol_sb_puts(b, k == head ? "M" : k == head + 1 ? "L" : " ");
                 sb_xy(b, px, py);
             }
-            if (closed) sb_puts(b, "Z");
+            if (closed) ol_sb_puts(b, "Z");
         }
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, "\"/>\n");
     }
-    sb_puts(b, "</g>\n");
+    ol_sb_puts(b, "</g>\n");
     free(zv); free(edge_seg); free(seg); free(used); free(chain);
     return OL_OK;
 }
 
 static void draw_colorbar(ctx *c) {
     const ol_plot_grid *g = &c->p->grid;
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     double x = c->R + 14, w = 14, top = c->T, bot = c->B;
-    sb_printf(b, "<defs><linearGradient id=\"%s-g\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">", c->id);
+    ol_sb_printf(b, "<defs><linearGradient id=\"%s-g\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">", c->id);
     for (int k = 0; k <= 10; k++)
-        sb_printf(b, "<stop offset=\"%.1f\" stop-color=\"#%02x%02x%02x\"/>", k / 10.0, VIRIDIS[k][0],
+        ol_sb_printf(b, "<stop offset=\"%.1f\" stop-color=\"#%02x%02x%02x\"/>", k / 10.0, VIRIDIS[k][0],
                   VIRIDIS[k][1], VIRIDIS[k][2]);
-    sb_puts(b, "</linearGradient></defs>\n<rect x=\"");
+    ol_sb_puts(b, "</linearGradient></defs>\n<rect x=\"");
     sb_num(b, x);
-    sb_puts(b, "\" y=\"");
+    ol_sb_puts(b, "\" y=\"");
     sb_num(b, top);
-    sb_puts(b, "\" width=\"");
+    ol_sb_puts(b, "\" width=\"");
     sb_num(b, w);
-    sb_puts(b, "\" height=\"");
+    ol_sb_puts(b, "\" height=\"");
     sb_num(b, bot - top);
-    sb_printf(b, "\" fill=\"url(#%s-g)\" stroke=\"#444\" stroke-width=\"0.8\"/>\n", c->id);
+    ol_sb_printf(b, "\" fill=\"url(#%s-g)\" stroke=\"#444\" stroke-width=\"0.8\"/>\n", c->id);
     axis za = {c->zlo, c->zhi, c->zlog, bot, top};
     /* iso-levels as marks across the bar */
     double lv[128];
     int n_lv = grid_levels(c, lv, 128);
     if (n_lv && n_lv <= 40) {
-        sb_puts(b, "<path stroke=\"#fff\" stroke-width=\"1\" d=\"");
+        ol_sb_puts(b, "<path stroke=\"#fff\" stroke-width=\"1\" d=\"");
         for (int i = 0; i < n_lv; i++) {
             double py = ax_map(&za, lv[i]);
             if (isnan(py)) continue;
-            sb_puts(b, "M");
+            ol_sb_puts(b, "M");
             sb_xy(b, x, py);
-            sb_puts(b, "h");
+            ol_sb_puts(b, "h");
             sb_num(b, w);
         }
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, "\"/>\n");
     }
-    sb_puts(b, "<path stroke=\"#444\" d=\"");
+    ol_sb_puts(b, "<path stroke=\"#444\" d=\"");
     for (int i = 0; i < c->zt.n; i++) {
         double py = ax_map(&za, c->zt.t[i].v);
         if (isnan(py)) continue;
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x + w, py);
-        sb_puts(b, "h");
+        ol_sb_puts(b, "h");
         sb_num(b, c->zt.t[i].major ? TICK_LEN : 3);
     }
-    sb_puts(b, "\"/>\n<g fill=\"#444\">\n");
+    ol_sb_puts(b, "\"/>\n<g fill=\"#444\">\n");
     for (int i = 0; i < c->zt.n; i++) {
         if (!c->zt.t[i].major) continue;
         double py = ax_map(&za, c->zt.t[i].v);
         text(c, x + w + TICK_LEN + 3, py + FONT_TICK * 0.35, "start", FONT_TICK, NULL, 0, c->zt.t[i].text);
     }
-    sb_puts(b, "</g>\n");
+    ol_sb_puts(b, "</g>\n");
     if (g->z_label) {
         double lx = x + w + TICK_LEN + 4 + max_label_width(&c->zt) + 10 + FONT_LABEL;
         text(c, lx, (top + bot) / 2, "middle", FONT_LABEL, "fill=\"#222\"", -90, g->z_label);
@@ -1553,49 +1500,49 @@ static int legend_entries(const ctx *c, legend_entry *out, int cap) {
 }
 
 static void legend_swatch(ctx *c, const series *s, double x, double y) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     const char *col = color_of(s->color);
     double mx = x + LEGEND_SWATCH / 2;
     switch (s->kind) {
     case S_LINE:
     case S_PATH:
-        sb_printf(b, "<path stroke=\"%s\" stroke-width=\"2.2\"", col);
+        ol_sb_printf(b, "<path stroke=\"%s\" stroke-width=\"2.2\"", col);
         dash_attr(b, s->dash);
-        sb_puts(b, " d=\"M");
+        ol_sb_puts(b, " d=\"M");
         sb_xy(b, x, y);
-        sb_puts(b, "h");
+        ol_sb_puts(b, "h");
         sb_num(b, LEGEND_SWATCH);
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, "\"/>\n");
         if (s->kind == S_LINE && s->markers) {
-            sb_printf(b, "<path fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\" d=\"", col);
+            ol_sb_printf(b, "<path fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\" d=\"", col);
             marker_path(b, s->shape, mx, y, 3.2);
-            sb_puts(b, "\"/>\n");
+            ol_sb_puts(b, "\"/>\n");
         }
         break;
     case S_SCATTER:
     case S_ERRBARS:
         if (s->kind == S_ERRBARS) {
-            sb_printf(b, "<path stroke=\"%s\" stroke-width=\"1.5\" d=\"M", col);
+            ol_sb_printf(b, "<path stroke=\"%s\" stroke-width=\"1.5\" d=\"M", col);
             sb_xy(b, mx, y - 6);
-            sb_puts(b, "V");
+            ol_sb_puts(b, "V");
             sb_num(b, y + 6);
-            sb_puts(b, "\"/>\n");
+            ol_sb_puts(b, "\"/>\n");
         }
-        sb_printf(b, "<path fill=\"%s\" d=\"", col);
+        ol_sb_printf(b, "<path fill=\"%s\" d=\"", col);
         marker_path(b, s->shape, mx, y, 3.6);
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, "\"/>\n");
         break;
     case S_BAND:
     case S_HIST:
-        sb_printf(b, "<rect fill=\"%s\" fill-opacity=\"%s\"", col, s->kind == S_BAND ? "0.3" : "0.38");
-        if (s->kind == S_HIST) sb_printf(b, " stroke=\"%s\" stroke-width=\"1.5\"", col);
-        sb_puts(b, " x=\"");
+        ol_sb_printf(b, "<rect fill=\"%s\" fill-opacity=\"%s\"", col, s->kind == S_BAND ? "0.3" : "0.38");
+        if (s->kind == S_HIST) ol_sb_printf(b, " stroke=\"%s\" stroke-width=\"1.5\"", col);
+        ol_sb_puts(b, " x=\"");
         sb_num(b, x + 2);
-        sb_puts(b, "\" y=\"");
+        ol_sb_puts(b, "\" y=\"");
         sb_num(b, y - 6);
-        sb_puts(b, "\" width=\"");
+        ol_sb_puts(b, "\" width=\"");
         sb_num(b, LEGEND_SWATCH - 4);
-        sb_puts(b, "\" height=\"12\"/>\n");
+        ol_sb_puts(b, "\" height=\"12\"/>\n");
         break;
     }
 }
@@ -1698,36 +1645,36 @@ static void legend_entry_draw(ctx *c, const legend_entry *e, double x, double y)
         legend_swatch(c, e->s, x, y);
         text(c, x + LEGEND_SWATCH + 6, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, e->s->label);
     } else {
-        sbuf *b = c->b;
-        sb_puts(b, "<circle cx=\"");
+        ol_sbuf *b = c->b;
+        ol_sb_puts(b, "<circle cx=\"");
         sb_num(b, x + 5);
-        sb_puts(b, "\" cy=\"");
+        ol_sb_puts(b, "\" cy=\"");
         sb_num(b, y);
-        sb_puts(b, "\" r=\"4.5\" fill=\"#fff\" stroke=\"" GREY "\" stroke-width=\"2\"/>\n");
+        ol_sb_puts(b, "\" r=\"4.5\" fill=\"#fff\" stroke=\"" GREY "\" stroke-width=\"2\"/>\n");
         text(c, x + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "start");
         double x2 = x + 14 + text_width("start", FONT_LEGEND) + 12;
-        sb_puts(b, "<circle cx=\"");
+        ol_sb_puts(b, "<circle cx=\"");
         sb_num(b, x2 + 5);
-        sb_puts(b, "\" cy=\"");
+        ol_sb_puts(b, "\" cy=\"");
         sb_num(b, y);
-        sb_puts(b, "\" r=\"4.5\" fill=\"" GREY "\"/>\n");
+        ol_sb_puts(b, "\" r=\"4.5\" fill=\"" GREY "\"/>\n");
         text(c, x2 + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "end");
     }
 }
 
 static void draw_legend(ctx *c, const legend_entry *le, int n) {
-    sbuf *b = c->b;
-    sb_puts(b, "<g class=\"legend\" fill=\"#222\">\n");
+    ol_sbuf *b = c->b;
+    ol_sb_puts(b, "<g class=\"legend\" fill=\"#222\">\n");
     if (!c->legend_below) {
-        sb_puts(b, "<rect x=\"");
+        ol_sb_puts(b, "<rect x=\"");
         sb_num(b, c->legend_x);
-        sb_puts(b, "\" y=\"");
+        ol_sb_puts(b, "\" y=\"");
         sb_num(b, c->legend_y);
-        sb_puts(b, "\" width=\"");
+        ol_sb_puts(b, "\" width=\"");
         sb_num(b, c->legend_w);
-        sb_puts(b, "\" height=\"");
+        ol_sb_puts(b, "\" height=\"");
         sb_num(b, c->legend_h);
-        sb_puts(b, "\" rx=\"4\" fill=\"#fff\" fill-opacity=\"0.88\" stroke=\"#ccc\"/>\n");
+        ol_sb_puts(b, "\" rx=\"4\" fill=\"#fff\" fill-opacity=\"0.88\" stroke=\"#ccc\"/>\n");
         for (int i = 0; i < n; i++)
             legend_entry_draw(c, &le[i], c->legend_x + 8, c->legend_y + 5 + LEGEND_ROW * (i + 0.5));
     } else {
@@ -1739,7 +1686,7 @@ static void draw_legend(ctx *c, const legend_entry *le, int n) {
             x += le[i].w + 18;
         }
     }
-    sb_puts(b, "</g>\n");
+    ol_sb_puts(b, "</g>\n");
 }
 
 /* ---- reference lines and points ---- */
@@ -1777,7 +1724,7 @@ static void place_label(ctx *c, int self, double cand[][3], int n, const char *l
 }
 
 static void draw_refs(ctx *c, int labels) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     for (int i = 0; i < c->p->n_series; i++) {
         const series *s = &c->p->series[i];
         if (s->kind == S_HLINE || s->kind == S_VLINE) {
@@ -1785,10 +1732,10 @@ static void draw_refs(ctx *c, int labels) {
             double v = ax_map(h ? &c->ay : &c->ax, s->value);
             if (isnan(v) || (h ? (v < c->T - 0.5 || v > c->B + 0.5) : (v < c->L - 0.5 || v > c->R + 0.5))) continue;
             if (!labels) {
-                sb_puts(b, "<path stroke=\"" GREY "\" stroke-width=\"1.3\" stroke-dasharray=\"5 4\" d=\"M");
-                if (h) { sb_xy(b, c->L, v); sb_puts(b, "H"); sb_num(b, c->R); }
-                else { sb_xy(b, v, c->T); sb_puts(b, "V"); sb_num(b, c->B); }
-                sb_puts(b, "\"/>\n");
+                ol_sb_puts(b, "<path stroke=\"" GREY "\" stroke-width=\"1.3\" stroke-dasharray=\"5 4\" d=\"M");
+                if (h) { sb_xy(b, c->L, v); ol_sb_puts(b, "H"); sb_num(b, c->R); }
+                else { sb_xy(b, v, c->T); ol_sb_puts(b, "V"); sb_num(b, c->B); }
+                ol_sb_puts(b, "\"/>\n");
             } else if (s->label) {
                 double fs = FONT_NOTE, t = c->T + fs + 4, bo = c->B - 6;
                 if (h) {
@@ -1804,15 +1751,15 @@ static void draw_refs(ctx *c, int labels) {
             double px = ax_map(&c->ax, s->value), py = ax_map(&c->ay, s->value2);
             if (isnan(px) || isnan(py) || !inside(c, px, py, 0)) continue;
             if (!labels) {
-                sb_puts(b, "<circle cx=\"");
+                ol_sb_puts(b, "<circle cx=\"");
                 sb_num(b, px);
-                sb_puts(b, "\" cy=\"");
+                ol_sb_puts(b, "\" cy=\"");
                 sb_num(b, py);
-                sb_puts(b, "\" r=\"5\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.8\"/>\n<circle cx=\"");
+                ol_sb_puts(b, "\" r=\"5\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.8\"/>\n<circle cx=\"");
                 sb_num(b, px);
-                sb_puts(b, "\" cy=\"");
+                ol_sb_puts(b, "\" cy=\"");
                 sb_num(b, py);
-                sb_puts(b, "\" r=\"1.8\" fill=\"#222\"/>\n");
+                ol_sb_puts(b, "\" r=\"1.8\" fill=\"#222\"/>\n");
             } else if (s->label) {
                 double fs = FONT_NOTE;
                 double cand[4][3] = {{px + 8, py - 8, 0}, {px - 8, py - 8, 1},
@@ -1930,27 +1877,27 @@ static int compute_ranges(ctx *c) {
 }
 
 static void draw_axes(ctx *c) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     const ol_plot *p = c->p;
     /* grid lines (under the data) */
-    sb_puts(b, "<path stroke=\"#e6e6e6\" stroke-width=\"1\" d=\"");
+    ol_sb_puts(b, "<path stroke=\"#e6e6e6\" stroke-width=\"1\" d=\"");
     for (int i = 0; i < c->xt.n; i++) {
         if (!c->xt.t[i].major) continue;
         double x = ax_map(&c->ax, c->xt.t[i].v);
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, x, c->T);
-        sb_puts(b, "V");
+        ol_sb_puts(b, "V");
         sb_num(b, c->B);
     }
     for (int i = 0; i < c->yt.n; i++) {
         if (!c->yt.t[i].major) continue;
         double y = ax_map(&c->ay, c->yt.t[i].v);
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, c->L, y);
-        sb_puts(b, "H");
+        ol_sb_puts(b, "H");
         sb_num(b, c->R);
     }
-    sb_puts(b, "\"/>\n");
+    ol_sb_puts(b, "\"/>\n");
     /* minor grid lines only where a decade is wide enough for them not to crowd */
     int minor_x = c->ax.log && (c->R - c->L) / (log10(c->ax.hi) - log10(c->ax.lo)) >= 90;
     int minor_y = c->ay.log && (c->B - c->T) / (log10(c->ay.hi) - log10(c->ay.lo)) >= 90;
@@ -1958,64 +1905,64 @@ static void draw_axes(ctx *c) {
     for (int i = 0; i < c->xt.n; i++) minor |= minor_x && !c->xt.t[i].major;
     for (int i = 0; i < c->yt.n; i++) minor |= minor_y && !c->yt.t[i].major;
     if (minor) {
-        sb_puts(b, "<path stroke=\"#f0f0f0\" stroke-width=\"1\" d=\"");
+        ol_sb_puts(b, "<path stroke=\"#f0f0f0\" stroke-width=\"1\" d=\"");
         for (int i = 0; i < c->xt.n && minor_x; i++) {
             if (c->xt.t[i].major) continue;
-            sb_puts(b, "M");
+            ol_sb_puts(b, "M");
             sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->T);
-            sb_puts(b, "V");
+            ol_sb_puts(b, "V");
             sb_num(b, c->B);
         }
         for (int i = 0; i < c->yt.n && minor_y; i++) {
             if (c->yt.t[i].major) continue;
-            sb_puts(b, "M");
+            ol_sb_puts(b, "M");
             sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
-            sb_puts(b, "H");
+            ol_sb_puts(b, "H");
             sb_num(b, c->R);
         }
-        sb_puts(b, "\"/>\n");
+        ol_sb_puts(b, "\"/>\n");
     }
     (void)p;
 }
 
 static void draw_frame_and_labels(ctx *c) {
-    sbuf *b = c->b;
+    ol_sbuf *b = c->b;
     const ol_plot *p = c->p;
     /* frame */
-    sb_puts(b, "<rect fill=\"none\" stroke=\"#444\" stroke-width=\"1\" x=\"");
+    ol_sb_puts(b, "<rect fill=\"none\" stroke=\"#444\" stroke-width=\"1\" x=\"");
     sb_num(b, c->L);
-    sb_puts(b, "\" y=\"");
+    ol_sb_puts(b, "\" y=\"");
     sb_num(b, c->T);
-    sb_puts(b, "\" width=\"");
+    ol_sb_puts(b, "\" width=\"");
     sb_num(b, c->R - c->L);
-    sb_puts(b, "\" height=\"");
+    ol_sb_puts(b, "\" height=\"");
     sb_num(b, c->B - c->T);
-    sb_puts(b, "\"/>\n");
+    ol_sb_puts(b, "\"/>\n");
     /* tick marks */
-    sb_puts(b, "<path stroke=\"#444\" stroke-width=\"1\" d=\"");
+    ol_sb_puts(b, "<path stroke=\"#444\" stroke-width=\"1\" d=\"");
     for (int i = 0; i < c->xt.n; i++) {
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->B);
-        sb_puts(b, "v");
+        ol_sb_puts(b, "v");
         sb_num(b, c->xt.t[i].major ? TICK_LEN : 3);
     }
     for (int i = 0; i < c->yt.n; i++) {
-        sb_puts(b, "M");
+        ol_sb_puts(b, "M");
         sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
-        sb_puts(b, "h");
+        ol_sb_puts(b, "h");
         sb_num(b, -(c->yt.t[i].major ? TICK_LEN : 3));
     }
-    sb_puts(b, "\"/>\n");
+    ol_sb_puts(b, "\"/>\n");
     /* tick labels */
-    sb_puts(b, "<g class=\"tick-x\" fill=\"#444\">\n");
+    ol_sb_puts(b, "<g class=\"tick-x\" fill=\"#444\">\n");
     for (int i = 0; i < c->xt.n; i++)
         if (c->xt.t[i].major)
             text(c, ax_map(&c->ax, c->xt.t[i].v), c->B + TICK_LEN + 3 + FONT_TICK * 0.8, "middle", FONT_TICK, NULL, 0, c->xt.t[i].text);
-    sb_puts(b, "</g>\n<g class=\"tick-y\" fill=\"#444\">\n");
+    ol_sb_puts(b, "</g>\n<g class=\"tick-y\" fill=\"#444\">\n");
     for (int i = 0; i < c->yt.n; i++)
         if (c->yt.t[i].major)
             text(c, c->L - TICK_LEN - 4, ax_map(&c->ay, c->yt.t[i].v) + FONT_TICK * 0.35, "end", FONT_TICK, NULL, 0, c->yt.t[i].text);
-    sb_puts(b, "</g>\n");
+    ol_sb_puts(b, "</g>\n");
     /* axis labels and title */
     if (p->x_label)
         text(c, (c->L + c->R) / 2, c->B + TICK_LEN + 6 + FONT_TICK + 8 + FONT_LABEL * 0.8, "middle",
@@ -2028,7 +1975,7 @@ static void draw_frame_and_labels(ctx *c) {
              "class=\"title\" font-weight=\"600\" fill=\"#111\"", 0, c->title_lines[i]);
 }
 
-static int render(const ol_plot *p, sbuf *b) {
+static int render(const ol_plot *p, ol_sbuf *b) {
     ctx *c = ol_calloc(1, sizeof *c); /* ~40 KB of ticks: not on the stack */
     if (!c) return OL_ENOMEM;
     c->p = p;
@@ -2051,26 +1998,26 @@ static int render(const ol_plot *p, sbuf *b) {
     }
     int H = (int)ceil(c->H - 1e-9);
     double W = p->width;
-    sb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+    ol_sb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
                  "role=\"img\" aria-labelledby=\"%s-t\" font-family=\"system-ui,-apple-system,Segoe UI,"
                  "Roboto,Helvetica Neue,Arial,sans-serif\">\n", p->width, H, p->width, H, c->id);
-    sb_printf(b, "<title id=\"%s-t\">", c->id);
-    sb_esc(b, p->title ? p->title : "figure");
-    sb_puts(b, "</title>\n");
-    sb_printf(b, "<defs><clipPath id=\"%s-c\"><rect x=\"", c->id);
+    ol_sb_printf(b, "<title id=\"%s-t\">", c->id);
+    ol_sb_esc(b, p->title ? p->title : "figure");
+    ol_sb_puts(b, "</title>\n");
+    ol_sb_printf(b, "<defs><clipPath id=\"%s-c\"><rect x=\"", c->id);
     sb_num(b, c->L);
-    sb_puts(b, "\" y=\"");
+    ol_sb_puts(b, "\" y=\"");
     sb_num(b, c->T);
-    sb_puts(b, "\" width=\"");
+    ol_sb_puts(b, "\" width=\"");
     sb_num(b, c->R - c->L);
-    sb_puts(b, "\" height=\"");
+    ol_sb_puts(b, "\" height=\"");
     sb_num(b, c->B - c->T);
-    sb_puts(b, "\"/></clipPath></defs>\n");
-    sb_puts(b, "<rect width=\"");
+    ol_sb_puts(b, "\"/></clipPath></defs>\n");
+    ol_sb_puts(b, "<rect width=\"");
     sb_num(b, W);
-    sb_puts(b, "\" height=\"");
+    ol_sb_puts(b, "\" height=\"");
     sb_num(b, H);
-    sb_puts(b, "\" fill=\"#fff\"/>\n");
+    ol_sb_puts(b, "\" fill=\"#fff\"/>\n");
     if (p->has_grid && !p->grid.lines_only) {
         rc = draw_heatmap_image(c);
         if (rc) goto done;
@@ -2081,7 +2028,7 @@ static int render(const ol_plot *p, sbuf *b) {
         rc = draw_isolines(c);
         if (rc) goto done;
     }
-    sb_printf(b, "<g clip-path=\"url(#%s-c)\">\n", c->id);
+    ol_sb_printf(b, "<g clip-path=\"url(#%s-c)\">\n", c->id);
     for (int pass = 0; pass < 2; pass++) /* bands and histograms under everything else */
         for (int i = 0; i < p->n_series; i++) {
             const series *s = &p->series[i];
@@ -2096,13 +2043,13 @@ static int render(const ol_plot *p, sbuf *b) {
             }
         }
     draw_refs(c, 0);
-    sb_puts(b, "</g>\n");
+    ol_sb_puts(b, "</g>\n");
     for (int i = 0; i < p->n_series; i++) draw_series_markers(c, &p->series[i]);
     draw_refs(c, 1);
     draw_frame_and_labels(c);
     if (p->has_grid) draw_colorbar(c);
     if (n_le) draw_legend(c, le, n_le);
-    sb_puts(b, "</svg>\n");
+    ol_sb_puts(b, "</svg>\n");
     if (b->oom) rc = ol_fail(OL_ENOMEM, "out of memory drawing plot '%s'", p->title ? p->title : "");
 done:
     free(c->counts);
@@ -2114,7 +2061,7 @@ int ol_plot_svg(const ol_plot *p, char **svg, size_t *len) {
     *svg = NULL;
     if (len) *len = 0;
     if (!p) return ol_fail(OL_EARG, "ol_plot_svg: no plot");
-    sbuf b = {0};
+    ol_sbuf b = {0};
     int rc = render(p, &b);
     if (rc) { free(b.p); return rc; }
     *svg = b.p;

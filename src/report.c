@@ -6,56 +6,12 @@
  * can parse it with any XML parser. No scripts, no network, nothing that changes between runs. */
 #include "optlab/report.h"
 #include "optlab/common.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} hbuf;
-
-static void hb_put(hbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-static void hb_puts(hbuf *b, const char *s) { hb_put(b, s, strlen(s)); }
-static void hb_esc(hbuf *b, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': hb_puts(b, "&amp;"); break;
-        case '<': hb_puts(b, "&lt;"); break;
-        case '>': hb_puts(b, "&gt;"); break;
-        case '"': hb_puts(b, "&quot;"); break;
-        case '\'': hb_puts(b, "&#39;"); break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') hb_put(b, " ", 1);
-            else hb_put(b, s, 1);
-        }
-    }
-}
-__attribute__((format(printf, 2, 3))) static void hb_printf(hbuf *b, const char *fmt, ...) {
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof small) hb_put(b, small, (size_t)n);
-    else b->oom = 1; /* only used for short, fixed texts */
-}
 
 /* printf into a malloc'ed string (NULL on failure, with a message). */
 static char *vformat(const char *fmt, va_list ap) {
@@ -80,9 +36,9 @@ typedef struct {
 
 struct ol_report {
     char *title;
-    hbuf intro;            /* blocks before the first section */
-    hbuf body;             /* sections */
-    hbuf settings;         /* rows of the settings table */
+    ol_sbuf intro;            /* blocks before the first section */
+    ol_sbuf body;             /* sections */
+    ol_sbuf settings;         /* rows of the settings table */
     int kv_open;           /* a key-value table is open at the end of the current buffer */
     int n_sections, cap_sections;
     section_ref *sections;
@@ -91,10 +47,10 @@ struct ol_report {
     int n_figures;
 };
 
-static hbuf *cur(ol_report *r) { return r->n_sections ? &r->body : &r->intro; }
+static ol_sbuf *cur(ol_report *r) { return r->n_sections ? &r->body : &r->intro; }
 
 static void close_kv(ol_report *r) {
-    if (r->kv_open) hb_puts(cur(r), "</tbody></table></div>\n");
+    if (r->kv_open) ol_sb_puts(cur(r), "</tbody></table></div>\n");
     r->kv_open = 0;
 }
 
@@ -178,35 +134,35 @@ int ol_report_section(ol_report *r, const char *title) {
         free(s->title);
         return ol_fail(OL_ENOMEM, "out of memory adding a report section");
     }
-    if (r->n_sections) hb_puts(&r->body, "</section>\n");
+    if (r->n_sections) ol_sb_puts(&r->body, "</section>\n");
     r->n_sections++;
-    hb_puts(&r->body, "<section id=\"");
-    hb_esc(&r->body, s->slug);
-    hb_puts(&r->body, "\">\n<h2>");
-    hb_esc(&r->body, title);
-    hb_puts(&r->body, "</h2>\n");
+    ol_sb_puts(&r->body, "<section id=\"");
+    ol_sb_esc(&r->body, s->slug);
+    ol_sb_puts(&r->body, "\">\n<h2>");
+    ol_sb_esc(&r->body, title);
+    ol_sb_puts(&r->body, "</h2>\n");
     return check(r);
 }
 
 int ol_report_heading(ol_report *r, const char *text) {
     close_kv(r);
-    hb_puts(cur(r), "<h3>");
-    hb_esc(cur(r), text);
-    hb_puts(cur(r), "</h3>\n");
+    ol_sb_puts(cur(r), "<h3>");
+    ol_sb_esc(cur(r), text);
+    ol_sb_puts(cur(r), "</h3>\n");
     return check(r);
 }
 
 /* Escaped text with blank lines ("\n\n") as paragraph breaks and single ones as line breaks. */
-static void put_text(hbuf *b, const char *s) {
+static void put_text(ol_sbuf *b, const char *s) {
     for (; *s; s++) {
         if (s[0] == '\n' && s[1] == '\n') {
-            hb_puts(b, "</p>\n<p>");
+            ol_sb_puts(b, "</p>\n<p>");
             while (s[1] == '\n') s++;
         } else if (*s == '\n') {
-            hb_puts(b, "<br/>");
+            ol_sb_puts(b, "<br/>");
         } else {
             char one[2] = {*s, 0};
-            hb_esc(b, one);
+            ol_sb_esc(b, one);
         }
     }
 }
@@ -218,9 +174,9 @@ int ol_report_paragraph(ol_report *r, const char *fmt, ...) {
     va_end(ap);
     if (!s) return OL_ENOMEM;
     close_kv(r);
-    hb_puts(cur(r), "<p>");
+    ol_sb_puts(cur(r), "<p>");
     put_text(cur(r), s);
-    hb_puts(cur(r), "</p>\n");
+    ol_sb_puts(cur(r), "</p>\n");
     free(s);
     return check(r);
 }
@@ -242,18 +198,18 @@ int ol_report_takeaway(ol_report *r, const char *fmt, ...) {
     r->takeaways[r->n_takeaways].section = r->n_sections - 1;
     r->n_takeaways++;
     close_kv(r);
-    hb_puts(cur(r), "<div class=\"takeaway\"><span class=\"label\">Takeaway</span><p>");
+    ol_sb_puts(cur(r), "<div class=\"takeaway\"><span class=\"label\">Takeaway</span><p>");
     put_text(cur(r), s);
-    hb_puts(cur(r), "</p></div>\n");
+    ol_sb_puts(cur(r), "</p></div>\n");
     return check(r);
 }
 
-static void kv_row(hbuf *b, const char *key, const char *value) {
-    hb_puts(b, "<tr><th scope=\"row\">");
-    hb_esc(b, key);
-    hb_puts(b, "</th><td>");
-    hb_esc(b, value);
-    hb_puts(b, "</td></tr>\n");
+static void kv_row(ol_sbuf *b, const char *key, const char *value) {
+    ol_sb_puts(b, "<tr><th scope=\"row\">");
+    ol_sb_esc(b, key);
+    ol_sb_puts(b, "</th><td>");
+    ol_sb_esc(b, value);
+    ol_sb_puts(b, "</td></tr>\n");
 }
 
 int ol_report_kv(ol_report *r, const char *key, const char *fmt, ...) {
@@ -262,7 +218,7 @@ int ol_report_kv(ol_report *r, const char *key, const char *fmt, ...) {
     char *s = vformat(fmt, ap);
     va_end(ap);
     if (!s) return OL_ENOMEM;
-    if (!r->kv_open) hb_puts(cur(r), "<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
+    if (!r->kv_open) ol_sb_puts(cur(r), "<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
     r->kv_open = 1;
     kv_row(cur(r), key ? key : "", s);
     free(s);
@@ -282,9 +238,9 @@ int ol_report_setting(ol_report *r, const char *key, const char *fmt, ...) {
 
 int ol_report_pre(ol_report *r, const char *text) {
     close_kv(r);
-    hb_puts(cur(r), "<pre>");
-    hb_esc(cur(r), text ? text : "");
-    hb_puts(cur(r), "</pre>\n");
+    ol_sb_puts(cur(r), "<pre>");
+    ol_sb_esc(cur(r), text ? text : "");
+    ol_sb_puts(cur(r), "</pre>\n");
     return check(r);
 }
 
@@ -306,32 +262,32 @@ int ol_report_table(ol_report *r, int n_cols, const char *const *header, int n_r
     if (n_cols <= 0 || n_rows < 0 || (n_rows > 0 && !cells))
         return ol_fail(OL_EARG, "report table of %d columns and %d rows", n_cols, n_rows);
     close_kv(r);
-    hbuf *b = cur(r);
-    hb_puts(b, "<div class=\"table-wrap\"><table class=\"data\">\n");
+    ol_sbuf *b = cur(r);
+    ol_sb_puts(b, "<div class=\"table-wrap\"><table class=\"data\">\n");
     if (header) {
-        hb_puts(b, "<thead><tr>");
+        ol_sb_puts(b, "<thead><tr>");
         for (int c = 0; c < n_cols; c++) {
             int numeric = n_rows > 0;
             for (int i = 0; i < n_rows; i++)
                 numeric &= numeric_cell(cells[(size_t)i * (size_t)n_cols + (size_t)c]);
-            hb_puts(b, numeric ? "<th scope=\"col\" class=\"num\">" : "<th scope=\"col\">");
-            hb_esc(b, header[c] ? header[c] : "");
-            hb_puts(b, "</th>");
+            ol_sb_puts(b, numeric ? "<th scope=\"col\" class=\"num\">" : "<th scope=\"col\">");
+            ol_sb_esc(b, header[c] ? header[c] : "");
+            ol_sb_puts(b, "</th>");
         }
-        hb_puts(b, "</tr></thead>\n");
+        ol_sb_puts(b, "</tr></thead>\n");
     }
-    hb_puts(b, "<tbody>\n");
+    ol_sb_puts(b, "<tbody>\n");
     for (int i = 0; i < n_rows; i++) {
-        hb_puts(b, "<tr>");
+        ol_sb_puts(b, "<tr>");
         for (int c = 0; c < n_cols; c++) {
             const char *cell = cells[(size_t)i * (size_t)n_cols + (size_t)c];
-            hb_puts(b, numeric_cell(cell) ? "<td class=\"num\">" : "<td>");
-            hb_esc(b, cell ? cell : "");
-            hb_puts(b, "</td>");
+            ol_sb_puts(b, numeric_cell(cell) ? "<td class=\"num\">" : "<td>");
+            ol_sb_esc(b, cell ? cell : "");
+            ol_sb_puts(b, "</td>");
         }
-        hb_puts(b, "</tr>\n");
+        ol_sb_puts(b, "</tr>\n");
     }
-    hb_puts(b, "</tbody></table></div>\n");
+    ol_sb_puts(b, "</tbody></table></div>\n");
     return check(r);
 }
 
@@ -342,26 +298,26 @@ static int add_figure(ol_report *r, const char *svg, const char *svg_narrow, con
         return ol_fail(OL_EARG, "report figure is not an SVG");
     close_kv(r);
     r->n_figures++;
-    hbuf *b = cur(r);
-    hb_printf(b, "<figure id=\"fig-%d\">\n", r->n_figures);
+    ol_sbuf *b = cur(r);
+    ol_sb_printf(b, "<figure id=\"fig-%d\">\n", r->n_figures);
     for (int k = 0; k < 1 + (svg_narrow != NULL); k++) {
         /* an XML declaration or doctype is not allowed inside HTML: start at the <svg element */
         const char *start = strstr(k ? svg_narrow : svg, "<svg");
-        if (svg_narrow) hb_puts(b, k ? "<div class=\"fig-narrow\">\n" : "<div class=\"fig-wide\">\n");
-        hb_puts(b, start);
-        if (b->len && b->p[b->len - 1] != '\n') hb_puts(b, "\n");
-        if (svg_narrow) hb_puts(b, "</div>\n");
+        if (svg_narrow) ol_sb_puts(b, k ? "<div class=\"fig-narrow\">\n" : "<div class=\"fig-wide\">\n");
+        ol_sb_puts(b, start);
+        if (b->len && b->p[b->len - 1] != '\n') ol_sb_puts(b, "\n");
+        if (svg_narrow) ol_sb_puts(b, "</div>\n");
     }
-    hb_printf(b, "<figcaption><span class=\"fignum\">Figure %d.</span> ", r->n_figures);
+    ol_sb_printf(b, "<figcaption><span class=\"fignum\">Figure %d.</span> ", r->n_figures);
     put_text(b, caption ? caption : "");
     if (csv_name && *csv_name) {
-        hb_puts(b, " <span class=\"data\">Data: <a href=\"");
-        hb_esc(b, csv_name);
-        hb_puts(b, "\">");
-        hb_esc(b, csv_name);
-        hb_puts(b, "</a></span>");
+        ol_sb_puts(b, " <span class=\"data\">Data: <a href=\"");
+        ol_sb_esc(b, csv_name);
+        ol_sb_puts(b, "\">");
+        ol_sb_esc(b, csv_name);
+        ol_sb_puts(b, "</a></span>");
     }
-    hb_puts(b, "</figcaption>\n</figure>\n");
+    ol_sb_puts(b, "</figcaption>\n</figure>\n");
     return check(r);
 }
 
@@ -458,59 +414,59 @@ static const char CSS[] =
 int ol_report_html(const ol_report *r, char **html, size_t *len) {
     *html = NULL;
     if (len) *len = 0;
-    hbuf b = {0};
-    hb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+    ol_sbuf b = {0};
+    ol_sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
-    hb_esc(&b, r->title);
-    hb_puts(&b, "</title>\n<style>\n");
-    hb_puts(&b, CSS);
-    hb_puts(&b, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
-    hb_esc(&b, r->title);
-    hb_puts(&b, "</h1>\n");
-    if (r->intro.len) hb_put(&b, r->intro.p, r->intro.len);
-    if (r->kv_open && !r->n_sections) hb_puts(&b, "</tbody></table></div>\n");
-    hb_puts(&b, "</header>\n");
+    ol_sb_esc(&b, r->title);
+    ol_sb_puts(&b, "</title>\n<style>\n");
+    ol_sb_puts(&b, CSS);
+    ol_sb_puts(&b, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
+    ol_sb_esc(&b, r->title);
+    ol_sb_puts(&b, "</h1>\n");
+    if (r->intro.len) ol_sb_put(&b, r->intro.p, r->intro.len);
+    if (r->kv_open && !r->n_sections) ol_sb_puts(&b, "</tbody></table></div>\n");
+    ol_sb_puts(&b, "</header>\n");
     if (r->n_sections) {
-        hb_puts(&b, "<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
+        ol_sb_puts(&b, "<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
         for (int i = 0; i < r->n_sections; i++) {
-            hb_puts(&b, "<li><a href=\"#");
-            hb_esc(&b, r->sections[i].slug);
-            hb_puts(&b, "\">");
-            hb_esc(&b, r->sections[i].title);
-            hb_puts(&b, "</a></li>\n");
+            ol_sb_puts(&b, "<li><a href=\"#");
+            ol_sb_esc(&b, r->sections[i].slug);
+            ol_sb_puts(&b, "\">");
+            ol_sb_esc(&b, r->sections[i].title);
+            ol_sb_puts(&b, "</a></li>\n");
         }
-        hb_puts(&b, "</ol>\n</nav>\n");
+        ol_sb_puts(&b, "</ol>\n</nav>\n");
     }
     if (r->n_takeaways) {
-        hb_puts(&b, "<section class=\"summary\" id=\"takeaways\">\n<h2>Takeaways</h2>\n<ol>\n");
+        ol_sb_puts(&b, "<section class=\"summary\" id=\"takeaways\">\n<h2>Takeaways</h2>\n<ol>\n");
         for (int i = 0; i < r->n_takeaways; i++) {
-            hb_puts(&b, "<li>");
-            hb_esc(&b, r->takeaways[i].text);
+            ol_sb_puts(&b, "<li>");
+            ol_sb_esc(&b, r->takeaways[i].text);
             int s = r->takeaways[i].section;
             if (s >= 0) {
-                hb_puts(&b, " <a href=\"#");
-                hb_esc(&b, r->sections[s].slug);
-                hb_puts(&b, "\">");
-                hb_esc(&b, r->sections[s].title);
-                hb_puts(&b, " \xe2\x86\x92</a>");
+                ol_sb_puts(&b, " <a href=\"#");
+                ol_sb_esc(&b, r->sections[s].slug);
+                ol_sb_puts(&b, "\">");
+                ol_sb_esc(&b, r->sections[s].title);
+                ol_sb_puts(&b, " \xe2\x86\x92</a>");
             }
-            hb_puts(&b, "</li>\n");
+            ol_sb_puts(&b, "</li>\n");
         }
-        hb_puts(&b, "</ol>\n</section>\n");
+        ol_sb_puts(&b, "</ol>\n</section>\n");
     }
     if (r->settings.len) {
-        hb_puts(&b, "<section class=\"settings\" id=\"settings\">\n<h2>Settings of this run</h2>\n"
+        ol_sb_puts(&b, "<section class=\"settings\" id=\"settings\">\n<h2>Settings of this run</h2>\n"
                     "<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
-        hb_put(&b, r->settings.p, r->settings.len);
-        hb_puts(&b, "</tbody></table></div>\n</section>\n");
+        ol_sb_put(&b, r->settings.p, r->settings.len);
+        ol_sb_puts(&b, "</tbody></table></div>\n</section>\n");
     }
-    if (r->body.len) hb_put(&b, r->body.p, r->body.len);
-    if (r->kv_open && r->n_sections) hb_puts(&b, "</tbody></table></div>\n");
-    if (r->n_sections) hb_puts(&b, "</section>\n");
-    hb_printf(&b, "<footer>%d figure%s. Each figure's numbers are in the CSV file linked under it. "
+    if (r->body.len) ol_sb_put(&b, r->body.p, r->body.len);
+    if (r->kv_open && r->n_sections) ol_sb_puts(&b, "</tbody></table></div>\n");
+    if (r->n_sections) ol_sb_puts(&b, "</section>\n");
+    ol_sb_printf(&b, "<footer>%d figure%s. Each figure's numbers are in the CSV file linked under it. "
                   "This page is one file: no scripts, no network.</footer>\n",
               r->n_figures, r->n_figures == 1 ? "" : "s");
-    hb_puts(&b, "</main>\n</body>\n</html>\n");
+    ol_sb_puts(&b, "</main>\n</body>\n</html>\n");
     if (b.oom) {
         free(b.p);
         return ol_fail(OL_ENOMEM, "out of memory writing the report");
