@@ -165,6 +165,8 @@ class Case:
         self.runs = []
         self.ceiling = []                 # sgemm GFLOP/s or copy GB/s, one per round
         self.ceiling_error = None
+        self.breakdown = []               # bench/step_time's phases of optlab's step, one per round
+        self.breakdown_error = None
 
     @property
     def n_train(self):
@@ -181,7 +183,7 @@ def optlab_opt_spec(opt):
 
 
 class Bench:
-    TOOLS = ("sgemm_rate", "copy_bw", "optim_step", "eval_time")
+    TOOLS = ("sgemm_rate", "copy_bw", "optim_step", "eval_time", "step_time")
 
     def __init__(self, args):
         self.a = args
@@ -321,6 +323,19 @@ class Bench:
         except (ValueError, KeyError, TypeError) as e:
             case.ceiling_error = f"{os.path.basename(cmd[0])}: {e}"
 
+    def measure_breakdown(self, case):
+        """Where optlab's step goes on the case's model (bench/step_time): one JSON line a round."""
+        spec = "mlp:" + "-".join(map(str, case.sizes))
+        cmd = [os.path.join(self.tools, "step_time"), spec, str(case.batch), optlab_opt_spec(case.opt),
+               "100" if self.a.quick else "400", str(case.threads)]
+        child = run_child(cmd, case.threads, self.timeout)
+        try:
+            if child.error:
+                raise ValueError(child.error)
+            case.breakdown.append(child.json())
+        except (ValueError, KeyError, TypeError) as e:
+            case.breakdown_error = f"step_time: {e}"
+
     # -- the whole run ------------------------------------------------------------------------
     def run_case(self, case, progress):
         if case.kind == "eval":
@@ -330,6 +345,8 @@ class Bench:
                 return
         for rep in range(self.a.reps):
             self.measure_ceiling(case)
+            if has_breakdown(case):
+                self.measure_breakdown(case)
             for impl in case.impls:
                 t0 = time.perf_counter()
                 try:
@@ -342,6 +359,11 @@ class Bench:
                         else f"FAILED: {r.error}")
                 print(f"[{progress[0]}/{progress[1]}] {case.name} rep {rep + 1} {impl}: {what} "
                       f"({time.perf_counter() - t0:.1f} s)", file=self.log, flush=True)
+
+
+def has_breakdown(case):
+    """The step breakdown is taken for the 784-256-10 mini-batch cases (issue 6's targets)."""
+    return case.kind == "train" and "optlab" in case.impls and case.sizes == [784, 256, 10]
 
 
 def copy_mib(a):
@@ -461,6 +483,34 @@ def report(cases, a, started, wall, versions, load_before, load_after):
           "reading the gzip'ed data); PyTorch's is the same loop over batches of 1000 under no_grad.")
         w("")
 
+    steps = [c for c in cases if c.breakdown or c.breakdown_error]
+    if steps:
+        w("## Where optlab's training step goes (bench/step_time)")
+        w("")
+        w("The same model, graph and optimizer as `optlab train`, on synthetic images, timed phase by phase; "
+          "\"products alone\" runs the step's matrix products (the same ol_gemm_f32 calls on the same shapes) and "
+          "nothing else. Medians over the rounds of the per-round medians, microseconds per step. \"% of sgemm at "
+          "most\" is what the step would reach if everything but the products and the optimizer step took no "
+          "time: the ceiling this BLAS and this optimizer's arithmetic allow.")
+        w("")
+        w("| case | data | forward | backward | optimizer | step | products alone | products GFLOP/s | % of sgemm: step | % of sgemm at most |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for case in steps:
+            if case.breakdown_error:
+                flags.append(f"{case.name}: step breakdown failed: {case.breakdown_error}")
+            b = breakdown_medians(case)
+            if not b:
+                w(f"| {case.name} | FAILED | | | | | | | | |")
+                continue
+            flop = train_flops_per_example(case.sizes) * case.batch
+            sgemm = med(case.ceiling)
+            pct = lambda us: fmt(flop / (us * 1e-6) * 1e-9 / sgemm * 100 if sgemm else None, ".0f")
+            w(f"| {case.name} | {b['data_us']:.0f} | {b['forward_us']:.0f} | {b['backward_us']:.0f} | "
+              f"{b['optimizer_us']:.0f} | {b['step_us']:.0f} | {b['gemm_only_us']:.0f} | "
+              f"{flop / (b['gemm_only_us'] * 1e-6) * 1e-9:.1f} | {pct(b['step_us'])} | "
+              f"{pct(b['gemm_only_us'] + b['optimizer_us'])} |")
+        w("")
+
     if "optim" in kinds:
         w("## Optimizer step alone (bytes moved per second against the memory copy bandwidth)")
         w("")
@@ -565,6 +615,13 @@ def target_lines(cases):
             if sgemm:
                 frac = case.n_train / mine * train_flops_per_example(case.sizes) * 1e-9 / sgemm
                 row(f"{case.name}: >= {sgemm_goal * 100:.0f}% of sgemm", f"{frac * 100:.0f}%", frac >= sgemm_goal)
+                b = breakdown_medians(case)
+                if b and frac < sgemm_goal:
+                    most = (train_flops_per_example(case.sizes) * case.batch
+                            / ((b["gemm_only_us"] + b["optimizer_us"]) * 1e-6) * 1e-9 / sgemm)
+                    row(f"{case.name}: {sgemm_goal * 100:.0f}% of sgemm reachable at all (the step's products "
+                        f"alone, {b['gemm_only_us']:.0f} us, + its optimizer step alone, {b['optimizer_us']:.0f} us)",
+                        f"{most * 100:.0f}% at most", most >= sgemm_goal)
             rss = stats["optlab"]["rss_mib"]
             if rss is not None:
                 row(f"{case.name}: optlab peak RSS < 120 MiB", f"{rss:.0f} MiB", rss < 120)
@@ -582,6 +639,13 @@ def target_lines(cases):
                 frac = OPTIM_BYTES_PER_PARAM[case.opt] * case.n_params / mine * 1e-9 / copy
                 row(f"{case.name}: >= 50% of the copy bandwidth", f"{frac * 100:.0f}%", frac >= 0.5)
     return lines
+
+
+def breakdown_medians(case):
+    """Median of each step_time field over the rounds; None when no round succeeded."""
+    keys = ("data_us", "forward_us", "backward_us", "optimizer_us", "step_us", "gemm_only_us")
+    rounds = [b for b in case.breakdown if all(k in b for k in keys)]
+    return {k: statistics.median(b[k] for b in rounds) for k in keys} if rounds else None
 
 
 def per_run(accs):
@@ -662,6 +726,7 @@ def report_from_json(a, cases):
             print(f"run.py: {a.from_json}: unknown case {rc['name']}, skipped", file=sys.stderr)
             continue
         case.ceiling, case.ceiling_error = rc.get("ceiling", []), rc.get("ceiling_error")
+        case.breakdown, case.breakdown_error = rc.get("breakdown", []), rc.get("breakdown_error")
         for r in rc["runs"]:
             child = Child(0, "", "", r.get("wall") or 0.0, r.get("rss_kib") or 0) if r.get("rss_kib") else None
             case.runs.append(Run(r["impl"], r["rep"], child, r.get("unit_seconds"), r.get("test_acc"),
@@ -733,6 +798,7 @@ def run_all(a, cases, bench):
            "started": started, "load_before": load_before, "load_after": load_after,
            "cases": [{"name": c.name, "title": c.title, "kind": c.kind, "threads": c.threads, "sizes": c.sizes,
                       "ceiling": c.ceiling, "ceiling_error": c.ceiling_error,
+                      "breakdown": c.breakdown, "breakdown_error": c.breakdown_error,
                       "runs": [r.record() for r in c.runs]} for c in cases]}
     raw_path = os.path.join(bench.build, "bench", "results-quick.json" if a.quick else "results.json")
     try:
