@@ -51,6 +51,23 @@ typedef struct {
 #undef REAL
 #undef SUFFIX
 #undef SQRT
+/* again without clipping and weight decay (OL_PLAIN): fewer operations a parameter, the same values */
+#define OL_PLAIN
+#define REAL float
+#define SUFFIX f32_plain
+#define SQRT sqrtf
+#include "optim_kernels.h"
+#undef REAL
+#undef SUFFIX
+#undef SQRT
+#define REAL double
+#define SUFFIX f64_plain
+#define SQRT sqrt
+#include "optim_kernels.h"
+#undef REAL
+#undef SUFFIX
+#undef SQRT
+#undef OL_PLAIN
 
 typedef struct {
     void *x;                 /* (n) float or double parameters */
@@ -516,11 +533,17 @@ static void group_scalars(const ol_optim *o, const group *gr, long t, double lr,
 #define MAX_CHUNKS 1024
 
 static double run_chunk(const ol_optim *o, group *gr, size_t lo, size_t len, const kargs *a) {
-    if (gr->is_f64)
-        return update_group_f64(o->p.kind, &o->p, (double *)gr->x + lo, (const double *)gr->g + lo,
-                                gr->state ? (double *)gr->state + lo : NULL, len, gr->n, a);
-    return update_group_f32(o->p.kind, &o->p, (float *)gr->x + lo, (const float *)gr->g + lo,
-                            gr->state ? (float *)gr->state + lo : NULL, len, gr->n, a);
+    int plain = a->clip == INFINITY && a->gscale == 1 && a->wd == 0 && a->decay == 1;
+    if (gr->is_f64) {
+        double *x = (double *)gr->x + lo, *st = gr->state ? (double *)gr->state + lo : NULL;
+        const double *g = (const double *)gr->g + lo;
+        return plain ? update_group_f64_plain(o->p.kind, &o->p, x, g, st, len, gr->n, a)
+                     : update_group_f64(o->p.kind, &o->p, x, g, st, len, gr->n, a);
+    }
+    float *x = (float *)gr->x + lo, *st = gr->state ? (float *)gr->state + lo : NULL;
+    const float *g = (const float *)gr->g + lo;
+    return plain ? update_group_f32_plain(o->p.kind, &o->p, x, g, st, len, gr->n, a)
+                 : update_group_f32(o->p.kind, &o->p, x, g, st, len, gr->n, a);
 }
 
 static double run_group(const ol_optim *o, group *gr, const kargs *a) {

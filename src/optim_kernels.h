@@ -31,6 +31,7 @@
 
 #define K(name) OL_CAT(name, SUFFIX)
 
+#ifndef OL_PLAIN
 /* g_i as the update sees it: clamped to [-clip, clip] (NaN passes), counted in sumsq, scaled by
  * the clip-norm coefficient, plus coupled weight decay. */
 #define OL_GRAD(gi, i, xi)                                             \
@@ -42,8 +43,28 @@
 #define OL_COMMON_SCALARS                                              \
     const REAL clip = (REAL)a->clip, gscale = (REAL)a->gscale;         \
     const REAL wd = (REAL)a->wd, lr = (REAL)a->lr;                     \
+    const REAL decay = (REAL)a->decay;                                 \
+    double sumsq = 0;                                                  \
+    (void)lr, (void)decay
+
+/* adamw's decoupled decay of x */
+#define OL_DECAY(xi) ((xi) * decay)
+#else
+/* The plain instantiation, for steps without clip-value, clip-norm scaling, coupled or decoupled
+ * weight decay (the common case): g as it is. Same values as the full one with those settings
+ * off (clamping to +-inf, *1, +0 x and *1 change nothing), except that an infinite x no longer
+ * turns g into NaN through 0 x, as in torch, which skips those terms when they are off. */
+#define OL_GRAD(gi, i, xi)                                             \
+    REAL gi = g[i];                                                    \
+    sumsq += (double)gi * (double)gi
+
+#define OL_COMMON_SCALARS                                              \
+    const REAL lr = (REAL)a->lr;                                       \
     double sumsq = 0;                                                  \
     (void)lr
+
+#define OL_DECAY(xi) (xi)
+#endif
 
 /* x -= lr g */
 static double K(kernel_gd)(REAL *restrict x, const REAL *restrict g, size_t n, const kargs *a) {
@@ -181,7 +202,7 @@ static double K(kernel_adam)(REAL *restrict x, const REAL *restrict g, REAL *res
                              size_t n, const kargs *a) {
     OL_COMMON_SCALARS;
     const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
-    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps, decay = (REAL)a->decay;
+    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps;
     OL_SIMD_SUM_SQRT
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
@@ -189,7 +210,7 @@ static double K(kernel_adam)(REAL *restrict x, const REAL *restrict g, REAL *res
         REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        x[i] = xi * decay - ss * (mi / (SQRT(vi) / bc2s + eps));
+        x[i] = OL_DECAY(xi) - ss * (mi / (SQRT(vi) / bc2s + eps));
     }
     return sumsq;
 }
@@ -199,7 +220,7 @@ static double K(kernel_adam_amsgrad)(REAL *restrict x, const REAL *restrict g, R
                                      REAL *restrict v, REAL *restrict vmax, size_t n, const kargs *a) {
     OL_COMMON_SCALARS;
     const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
-    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps, decay = (REAL)a->decay;
+    const REAL ss = (REAL)a->step_size, bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps;
     OL_SIMD_SUM_SQRT
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
@@ -209,7 +230,7 @@ static double K(kernel_adam_amsgrad)(REAL *restrict x, const REAL *restrict g, R
         m[i] = mi;
         v[i] = vi;
         vmax[i] = vm;
-        x[i] = xi * decay - ss * (mi / (SQRT(vm) / bc2s + eps));
+        x[i] = OL_DECAY(xi) - ss * (mi / (SQRT(vm) / bc2s + eps));
     }
     return sumsq;
 }
@@ -291,6 +312,7 @@ static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const
     }
 }
 
+#ifndef OL_PLAIN
 /* sum of squared gradients after clamping to [-clip, clip] (the clip-norm pre-pass) */
 static double K(grad_sumsq)(const REAL *restrict g, size_t n, double clip_d) {
     const REAL clip = (REAL)clip_d;
@@ -303,5 +325,9 @@ static double K(grad_sumsq)(const REAL *restrict g, size_t n, double clip_d) {
     }
     return sumsq;
 }
+#endif
 
 #undef K
+#undef OL_GRAD
+#undef OL_COMMON_SCALARS
+#undef OL_DECAY
