@@ -289,6 +289,19 @@ int ol_ad_compile(ol_graph *g, int max_batch, int with_grad) {
             if (!n->aux) return OL_ENOMEM;
         }
     }
+    /* parameters whose gradient buffers overlap (tied weights): backward_set cannot let the first
+     * writer of one overwrite the buffer, the other's share would be lost */
+    for (int i = 0; i < g->n_nodes && !g->grads_alias; i++) {
+        const ol_node *p = &g->nodes[i];
+        if (!p->external || !p->grad) continue;
+        const char *p0 = p->grad, *p1 = p0 + (size_t)p->rows * (size_t)p->cols * elem;
+        for (int j = i + 1; j < g->n_nodes; j++) {
+            const ol_node *q = &g->nodes[j];
+            if (!q->external || !q->grad) continue;
+            const char *q0 = q->grad, *q1 = q0 + (size_t)q->rows * (size_t)q->cols * elem;
+            if (p0 < q1 && q0 < p1) g->grads_alias = 1;
+        }
+    }
     g->compiled = 1;
     g->with_grad = with_grad;
     g->max_batch = g->batch = max_batch;
@@ -315,16 +328,35 @@ int ol_ad_forward(ol_graph *g) {
 
 int ol_ad_backward(ol_graph *g, int loss) { return ol_ad_backward_seed(g, loss, 1.0); }
 
+/* Every parameter gradient the caller owns, zeroed (backward_set's answer where no gradient flows). */
+static void zero_param_grads(ol_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        ol_node *n = &g->nodes[i];
+        if (n->external && n->grad) {
+            n->fresh = 1;
+            grad_ready(g, n);
+        }
+    }
+}
+
 static int backward(ol_graph *g, int loss, double seed, int set_params) {
     if (!g->compiled) return ol_fail(OL_ESTATE, "graph not compiled");
     if (!g->with_grad) return ol_fail(OL_ESTATE, "graph was compiled without gradients");
     if (loss < 0 || loss >= g->n_nodes) return ol_fail(OL_EARG, "bad loss node %d", loss);
     ol_node *L = &g->nodes[loss];
     if (L->rows != 1 || L->cols != 1) return ol_fail(OL_EARG, "loss node must be a scalar");
-    if (!L->needs_grad) return OL_OK; /* no parameter upstream */
+    if (!L->needs_grad) { /* no parameter upstream */
+        if (set_params) zero_param_grads(g);
+        return OL_OK;
+    }
+    if (set_params && g->grads_alias) { /* tied weights: zero them all first, then accumulate */
+        zero_param_grads(g);
+        set_params = 0;
+    }
+    /* fresh: internal gradients up to the loss; with set_params every parameter's (reached or not) */
     for (int i = 0; i < g->n_nodes; i++) {
         ol_node *n = &g->nodes[i];
-        n->fresh = i <= loss && n->grad && (!n->external || set_params);
+        n->fresh = n->grad && (n->external ? set_params : i <= loss);
     }
     if (g->dtype == OL_F32) *(float *)L->grad = (float)seed;
     else *(double *)L->grad = seed;
@@ -336,7 +368,7 @@ static int backward(ol_graph *g, int loss, double seed, int set_params) {
         if (g->dtype == OL_F32) backward_f32(g, n);
         else backward_f64(g, n);
     }
-    for (int i = 0; i <= loss; i++) /* parameters no gradient reached */
+    for (int i = 0; i < g->n_nodes; i++) /* parameters no gradient reached */
         if (g->nodes[i].fresh) grad_ready(g, &g->nodes[i]);
     return OL_OK;
 }

@@ -37,6 +37,7 @@ struct ol_graph {
     ol_node *nodes;
     int compiled, with_grad, max_batch, batch;
     int broken;          /* a construction error happened */
+    int grads_alias;     /* two parameters' gradient buffers overlap (tied weights) */
 };
 
 #endif

@@ -437,7 +437,8 @@ long ol_sched_steps(const ol_sched *s) { return s->t; }
 const char *ol_sched_name(const ol_sched *s) { return sched_table[s->kind].name; }
 
 long ol_sched_max_steps(const ol_sched *s) {
-    return s->kind == SCHED_ONECYCLE ? s->warmup + s->total_steps : LONG_MAX;
+    if (s->kind != SCHED_ONECYCLE) return LONG_MAX;
+    return s->total_steps > LONG_MAX - s->warmup ? LONG_MAX : s->warmup + s->total_steps;
 }
 
 int ol_sched_check_step(const ol_sched *s) {

@@ -541,6 +541,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     ol_optim_set_objective(s.opt, batch_objective, &s);
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
     long planned = c->epochs > LONG_MAX / (long)s.sampler.n_batches ? LONG_MAX : c->epochs * (long)s.sampler.n_batches;
+    if (c->max_steps > 0 && c->max_steps < planned) planned = c->max_steps;
     if (planned > ol_optim_max_steps(s.opt) && c->resume_path) { /* refused now, not after hours of training */
         rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%u batches an "
                      "epoch); resume with --epochs %ld at most", c->resume_path, ol_optim_max_steps(s.opt), c->epochs,

@@ -244,6 +244,48 @@ TEST(autodiff_backward_set_overwrites_parameter_gradients) {
     ol_ad_free(g[1]);
 }
 
+/* backward_set with tied weights (two parameter nodes over one buffer): both shares add up, as
+ * with zero_grad + backward; a parameter created after the loss, and every parameter when the loss
+ * depends on none, get 0 instead of keeping stale values. */
+TEST(autodiff_backward_set_handles_tied_weights_and_unreached_parameters) {
+    double x[2] = {1, 2}, w[2] = {0.5, -1.5}, gw_set[2] = {7, 7}, gw_add[2] = {0, 0}, u[1] = {3}, gu[1] = {7};
+    ol_graph *g[2];
+    double *gw[2] = {gw_set, gw_add};
+    int loss[2];
+    for (int k = 0; k < 2; k++) {
+        g[k] = ol_ad_new(OL_F64);
+        int xi = ol_ad_param(g[k], 1, 2, x, NULL);
+        int p1 = ol_ad_param(g[k], 2, 1, w, gw[k]), p2 = ol_ad_param(g[k], 2, 1, w, gw[k]); /* tied */
+        /* loss = x . w + sum(w^2): d/dw = x + 2 w */
+        loss[k] = ol_ad_add(g[k], ol_ad_matmul(g[k], xi, p1), ol_ad_sum(g[k], ol_ad_square(g[k], p2)));
+        if (k == 0) ol_ad_param(g[k], 1, 1, u, gu); /* after the loss */
+        CHECK(ol_ad_compile(g[k], 1, 1) == 0);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        gw_set[0] = gw_set[1] = 7;
+        gu[0] = 7;
+        gw_add[0] = gw_add[1] = 0;
+        CHECK(ol_ad_forward(g[0]) == 0 && ol_ad_backward_set(g[0], loss[0], 1) == 0);
+        CHECK(ol_ad_forward(g[1]) == 0 && ol_ad_backward(g[1], loss[1]) == 0);
+        CHECK_NEAR(gw_add[0], 1 + 2 * 0.5, 1e-15);
+        CHECK_NEAR(gw_add[1], 2 + 2 * -1.5, 1e-15);
+        CHECK(gw_set[0] == gw_add[0] && gw_set[1] == gw_add[1]);
+        CHECK(gu[0] == 0);
+    }
+    ol_ad_free(g[0]);
+    ol_ad_free(g[1]);
+    /* a loss no parameter feeds: backward_set leaves every parameter gradient at 0 */
+    double c[1] = {2}, gc[1] = {5};
+    ol_graph *h = ol_ad_new(OL_F64);
+    int in = ol_ad_input(h, 1, 1, 0);
+    ol_ad_param(h, 1, 1, c, gc);
+    int l = ol_ad_sum(h, ol_ad_square(h, in));
+    CHECK(ol_ad_compile(h, 1, 1) == 0);
+    CHECK(ol_ad_forward(h) == 0 && ol_ad_backward_set(h, l, 1) == 0);
+    CHECK(gc[0] == 0);
+    ol_ad_free(h);
+}
+
 TEST(autodiff_smaller_batch_reuses_buffers_and_gives_the_right_mean) {
     float w[2] = {1, 2}, gw[2] = {0};
     ol_graph *g = ol_ad_new(OL_F32);

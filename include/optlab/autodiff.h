@@ -72,8 +72,9 @@ int ol_ad_backward(ol_graph *g, int loss);
  * training weights each rank's mean loss by its share of the global batch this way). */
 int ol_ad_backward_seed(ol_graph *g, int loss, double seed);
 /* The same, but every parameter gradient is set to this pass's gradient instead of accumulated
- * into: no ol_ad_zero_grad needed before it, and one pass over the gradients fewer (the training
- * step's way). */
+ * into (0 for a parameter the loss does not reach): no ol_ad_zero_grad needed before it, and one
+ * pass over the gradients fewer (the training step's way). Parameters with overlapping gradient
+ * buffers (tied weights) are handled: they are zeroed first and accumulated into. */
 int ol_ad_backward_set(ol_graph *g, int loss, double seed);
 void ol_ad_zero_grad(ol_graph *g);              /* clears every parameter gradient */
 
