@@ -127,8 +127,7 @@ static int gradient_cost(const ol_lab_ctx *ctx, ol_mlp *m, ol_mlp_graph *mg, con
             double t0 = now_seconds();
             ol_data_batch(train, identity, (uint32_t)n, x, y, m->input_mean, m->input_inv_std);
             double t1 = now_seconds();
-            memset(m->grads, 0, m->n_params * sizeof(float));
-            if ((rc = ol_ad_forward(mg->g)) || (rc = ol_ad_backward(mg->g, mg->loss))) return rc;
+            if ((rc = ol_ad_forward(mg->g)) || (rc = ol_ad_backward_set(mg->g, mg->loss, 1.0))) return rc;
             double t2 = now_seconds();
             if (r >= 0) {
                 conv[r] = 1e3 * (t1 - t0);
@@ -196,8 +195,7 @@ static int timed_run(ol_mlp *m, ol_mlp_graph *mg, ol_mlp_graph *eval, const ol_d
         if (n == 0) n = ol_sampler_next(&sampler, &idx);    /* the next epoch */
         if ((rc = ol_ad_set_batch(mg->g, (int)n))) break;
         ol_data_batch(train, idx, n, x, y, m->input_mean, m->input_inv_std);
-        memset(m->grads, 0, m->n_params * sizeof(float));
-        if ((rc = ol_ad_forward(mg->g)) || (rc = ol_ad_backward(mg->g, mg->loss))) break;
+        if ((rc = ol_ad_forward(mg->g)) || (rc = ol_ad_backward_set(mg->g, mg->loss, 1.0))) break;
         int bad = !isfinite(ol_ad_scalar(mg->g, mg->loss));
         if (!bad) {
             rc = ol_optim_step(opt);

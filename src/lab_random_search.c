@@ -271,8 +271,7 @@ static int direction_experiment(ol_lab_ctx *ctx, mlp_loss *l, double lr, uint64_
                               "direction,is_gradient,step_length,loss_before,loss_change");
     if (rc) goto out;
     memcpy(w0, m->params, n * sizeof(float));
-    memset(m->grads, 0, n * sizeof(float));
-    if ((rc = subset_loss(l, &out->loss)) || (rc = ol_ad_backward(l->graph->g, l->graph->loss))) goto out;
+    if ((rc = subset_loss(l, &out->loss)) || (rc = ol_ad_backward_set(l->graph->g, l->graph->loss, 1.0))) goto out;
     double g2 = 0;
     for (size_t i = 0; i < n; i++) g2 += (double)m->grads[i] * m->grads[i];
     out->step_length = lr * sqrt(g2);

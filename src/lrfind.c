@@ -152,8 +152,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
         if (k == 0) k = ol_sampler_next(&sampler, &idx);         /* the next epoch */
         if ((rc = ol_ad_set_batch(mg.g, (int)k))) goto out;
         ol_data_batch(&train, idx, k, x, y, m->input_mean, m->input_inv_std);
-        memset(m->grads, 0, m->n_params * sizeof(float));
-        if ((rc = ol_ad_forward(mg.g)) || (rc = ol_ad_backward(mg.g, mg.loss))) goto out;
+        if ((rc = ol_ad_forward(mg.g)) || (rc = ol_ad_backward_set(mg.g, mg.loss, 1.0))) goto out;
         /* the last step lands exactly on end_lr */
         double lr = i + 1 == c->steps ? c->end_lr : c->start_lr * exp(ratio * (double)i / (double)(c->steps - 1));
         double loss = ol_ad_scalar(mg.g, mg.loss), smooth = NAN;
