@@ -204,6 +204,16 @@ int ol_report_takeaway(ol_report *r, const char *fmt, ...) {
     return check(r);
 }
 
+/* <a href="#slug">title suffix</a>, slug and title escaped */
+static void put_link(ol_sbuf *b, const char *slug, const char *title, const char *suffix) {
+    ol_sb_puts(b, "<a href=\"#");
+    ol_sb_esc(b, slug);
+    ol_sb_puts(b, "\">");
+    ol_sb_esc(b, title);
+    ol_sb_puts(b, suffix);
+    ol_sb_puts(b, "</a>");
+}
+
 static void kv_row(ol_sbuf *b, const char *key, const char *value) {
     ol_sb_puts(b, "<tr><th scope=\"row\">");
     ol_sb_esc(b, key);
@@ -429,11 +439,9 @@ int ol_report_html(const ol_report *r, char **html, size_t *len) {
     if (r->n_sections) {
         ol_sb_puts(&b, "<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
         for (int i = 0; i < r->n_sections; i++) {
-            ol_sb_puts(&b, "<li><a href=\"#");
-            ol_sb_esc(&b, r->sections[i].slug);
-            ol_sb_puts(&b, "\">");
-            ol_sb_esc(&b, r->sections[i].title);
-            ol_sb_puts(&b, "</a></li>\n");
+            ol_sb_puts(&b, "<li>");
+            put_link(&b, r->sections[i].slug, r->sections[i].title, "");
+            ol_sb_puts(&b, "</li>\n");
         }
         ol_sb_puts(&b, "</ol>\n</nav>\n");
     }
@@ -444,11 +452,8 @@ int ol_report_html(const ol_report *r, char **html, size_t *len) {
             ol_sb_esc(&b, r->takeaways[i].text);
             int s = r->takeaways[i].section;
             if (s >= 0) {
-                ol_sb_puts(&b, " <a href=\"#");
-                ol_sb_esc(&b, r->sections[s].slug);
-                ol_sb_puts(&b, "\">");
-                ol_sb_esc(&b, r->sections[s].title);
-                ol_sb_puts(&b, " \xe2\x86\x92</a>");
+                ol_sb_puts(&b, " ");
+                put_link(&b, r->sections[s].slug, r->sections[s].title, " \xe2\x86\x92");
             }
             ol_sb_puts(&b, "</li>\n");
         }
