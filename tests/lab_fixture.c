@@ -1,6 +1,7 @@
 /* lab_fixture.c: see lab_fixture.h. */
 #include "lab_fixture.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,22 @@ int lab_fixture_run(const char *name, const char *extra, const char **out_dir, c
 
 /* A small well-formedness check: every '<' starts a tag, comment, declaration or CDATA; tags nest;
  * attribute values are quoted; '&' starts a known or numeric entity. */
+double lab_fixture_summary(const char *dir, const char *lab, const char *key) {
+    char path[1024], line[512], want[256];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    snprintf(want, sizeof want, "%s,%s,", lab, key);
+    FILE *f = fopen(path, "r");
+    if (!f) return NAN;
+    double v = NAN;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, want, strlen(want))) {
+            v = strtod(line + strlen(want), NULL);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 int lab_fixture_xml_ok(const char *path) {
     unsigned char *buf;
     size_t len;

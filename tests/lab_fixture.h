@@ -10,6 +10,8 @@ const char *lab_fixture_data(void);
  * made once per (NAME, extra) and test run: later calls return the same directory and output, so
  * tests must not modify the directory. */
 int lab_fixture_run(const char *name, const char *extra, const char **out_dir, const char **output);
+/* The value of summary.csv's row `lab,key,value` in dir, NaN when the file or the row is missing. */
+double lab_fixture_summary(const char *dir, const char *lab, const char *key);
 /* 1 if the file parses as well-formed XML (a small checker: balanced tags, quoted attributes,
  * known entities). */
 int lab_fixture_xml_ok(const char *path);

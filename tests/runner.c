@@ -45,6 +45,23 @@ int ol_test_run(const char *cmd, char *out, size_t cap) {
     return -1;
 }
 
+int ol_test_sh(char *out, size_t cap, const char *fmt, ...) {
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return ol_test_run(cmd, out, cap);
+}
+
+const char *ol_test_path(const char *name) {
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", ol_test_tmpdir(), name);
+    return p;
+}
+
 const char *ol_test_bin(void) {
     const char *b = getenv("OPTLAB_BIN");
     return b && *b ? b : "build/optlab";

@@ -39,6 +39,10 @@ void ol_test_fail(const char *file, int line, const char *fmt, ...);
 /* Runs a shell command, captures stdout+stderr (up to cap bytes) into out, returns its exit status
  * (or 128+signal). */
 int ol_test_run(const char *cmd, char *out, size_t cap);
+/* ol_test_run of a printf-formatted command. */
+int ol_test_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* <ol_test_tmpdir()>/name, in one of 8 rotating buffers (so a call may use up to 8 at once). */
+const char *ol_test_path(const char *name);
 /* Path of the optlab binary under test (env OPTLAB_BIN, default build/optlab). */
 const char *ol_test_bin(void);
 /* A fresh temporary directory for this test (removed at exit). */

@@ -25,23 +25,10 @@ static const char *data_dir(void) {
     return dir;
 }
 
-static const char *tmp(const char *name) {
-    static char bufs[8][512];
-    static int i;
-    char *b = bufs[i++ % 8];
-    snprintf(b, 512, "%s/%s", ol_test_tmpdir(), name);
-    return b;
-}
+#define tmp ol_test_path
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return ol_test_run(cmd, out, sizeof out);
-}
+/* a command into `out` */
+#define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
 static int same_file(const char *a, const char *b) {
     char buf[64];

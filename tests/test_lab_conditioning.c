@@ -34,17 +34,7 @@ static const char *cond_path(const char *name) {
 }
 
 /* The value of summary.csv's row (conditioning, key), or NaN. */
-static double cond_summary(const char *key) {
-    FILE *f = fopen(cond_path("summary.csv"), "r");
-    if (!f) return NAN;
-    char line[512], want[256];
-    snprintf(want, sizeof want, "conditioning,%s,", key);
-    double v = NAN;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, want, strlen(want))) v = strtod(line + strlen(want), NULL);
-    fclose(f);
-    return v;
-}
+static double cond_summary(const char *key) { return lab_fixture_summary(cond_dir, "conditioning", key); }
 
 /* Value of column col in the row of conditioning_iterations.csv with kappa == kappa (NaN if none). */
 static double cond_iterations(double kappa, const char *col) {

@@ -32,16 +32,7 @@ static const char *path_of(const char *name) {
 }
 
 /* A value from summary.csv (rows lab,key,value), NaN if absent. */
-static double summary(const char *key) {
-    FILE *f = fopen(path_of("summary.csv"), "r");
-    char line[512], want[160];
-    double value = NAN;
-    snprintf(want, sizeof want, "minibatch,%s,", key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, want, strlen(want))) value = strtod(line + strlen(want), NULL);
-    if (f) fclose(f);
-    return value;
-}
+static double summary(const char *key) { return lab_fixture_summary(lab_dir, "minibatch", key); }
 
 /* 1 if the run's output holds the number formatted as fmt. */
 static int output_has(const char *fmt, double value) {

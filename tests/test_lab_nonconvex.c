@@ -39,21 +39,7 @@ static double cell(const ol_csv_table *t, size_t row, const char *col) {
 }
 
 /* The value of key for lab nonconvex in summary.csv, NaN when absent. */
-static double summary_value(const char *key) {
-    char path[1024], line[512];
-    snprintf(path, sizeof path, "%s/summary.csv", nc_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return NAN;
-    double v = NAN;
-    size_t klen = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "nonconvex,", 10) && !strncmp(line + 10, key, klen) && line[10 + klen] == ',') {
-            v = strtod(line + 11 + klen, NULL);
-            break;
-        }
-    fclose(f);
-    return v;
-}
+static double summary_value(const char *key) { return lab_fixture_summary(nc_dir, "nonconvex", key); }
 
 static const char *const CSV_COLUMNS[][2] = {
     {"nonconvex_runs.csv", "hidden_layers,width,params,seed_index,seed,initial_loss,final_loss,final_accuracy"},

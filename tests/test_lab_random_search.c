@@ -34,17 +34,7 @@ static const char *rs_path(const char *name) {
 }
 
 /* The value of summary.csv's row (random-search, key), or NaN. */
-static double rs_summary(const char *key) {
-    FILE *f = fopen(rs_path("summary.csv"), "r");
-    if (!f) return NAN;
-    char line[512], want[256];
-    snprintf(want, sizeof want, "random-search,%s,", key);
-    double v = NAN;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, want, strlen(want))) v = strtod(line + strlen(want), NULL);
-    fclose(f);
-    return v;
-}
+static double rs_summary(const char *key) { return lab_fixture_summary(rs_dir, "random-search", key); }
 
 /* The summary line "random-search: ..." of the command's output (points into rs_output). */
 static const char *rs_takeaway(void) {

@@ -33,16 +33,7 @@ static const char *path_in(const char *dir, const char *name) {
 static const char *path_of(const char *name) { return path_in(lab_dir, name); }
 
 /* A value from summary.csv (rows lab,key,value), NaN if absent. */
-static double summary(const char *key) {
-    FILE *f = fopen(path_of("summary.csv"), "r");
-    char line[512], want[160];
-    double value = NAN;
-    snprintf(want, sizeof want, "tuning,%s,", key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, want, strlen(want))) value = strtod(line + strlen(want), NULL);
-    if (f) fclose(f);
-    return value;
-}
+static double summary(const char *key) { return lab_fixture_summary(lab_dir, "tuning", key); }
 
 /* The takeaway line of the run's output. */
 static const char *takeaway(void) {

@@ -29,23 +29,10 @@ static const char *data_dir(void) {
     return dir;
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return ol_test_run(cmd, out, sizeof out);
-}
+/* a command into `out` */
+#define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
-static const char *tmp(const char *name) {
-    static char paths[8][512];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 512, "%s/%s", ol_test_tmpdir(), name);
-    return p;
-}
+#define tmp ol_test_path
 
 /* The results.csv of dir as text lines without the seconds column; rows counted in *rows. */
 static int read_results(const char *dir, char *text, size_t cap, int *rows) {
