@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -259,17 +260,39 @@ void *ol_malloc_array(size_t n, size_t size) {
     return p;
 }
 
-void *ol_aligned_calloc(size_t n, size_t size) {
-    if (ol_mul_overflows(n, size, "allocation")) return NULL;
-    size_t bytes = n * size;
+/* Buffers of at least OL_HUGE_MIN bytes start on a 2 MiB boundary, are rounded up to whole 2 MiB
+ * and asked for transparent huge pages (Linux, where THP is "madvise" or "always"): the training
+ * step's big arrays (parameters, gradients, optimizer state, the data set) then need one TLB entry
+ * per 2 MiB instead of 512. Measured on the project's 2-core VM (docs/performance.md): a batch of
+ * 128 scattered Fashion-MNIST rows 70 -> 47 us, an Adam pass over 203,530 parameters after the
+ * caches were flushed 234 -> 205 us. Where huge pages are not available this is plain memory. */
+#define OL_HUGE_MIN ((size_t)512 << 10)
+#define OL_HUGE_PAGE ((size_t)2 << 20)
+
+void *ol_alloc_big(size_t bytes) {
+    size_t align = 64;
+    if (bytes >= OL_HUGE_MIN && bytes <= SIZE_MAX - OL_HUGE_PAGE) {
+        align = OL_HUGE_PAGE;
+        bytes = (bytes + OL_HUGE_PAGE - 1) / OL_HUGE_PAGE * OL_HUGE_PAGE;
+    }
     bytes = (bytes + 63) / 64 * 64;
     if (bytes == 0) bytes = 64;
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes) != 0) {
+    if (posix_memalign(&p, align, bytes) != 0) {
         ol_fail(OL_ENOMEM, "out of memory: %zu bytes needed", bytes);
         return NULL;
     }
-    memset(p, 0, bytes);
+#ifdef MADV_HUGEPAGE
+    if (align == OL_HUGE_PAGE) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    return p;
+}
+
+void *ol_aligned_calloc(size_t n, size_t size) {
+    if (ol_mul_overflows(n, size, "allocation")) return NULL;
+    size_t bytes = n * size;
+    void *p = ol_alloc_big(bytes);
+    if (p) memset(p, 0, bytes ? bytes : 1);
     return p;
 }
 

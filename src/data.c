@@ -182,6 +182,14 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
                        "(wrong count in the header, or files joined?)", r->path,
                        rest >= TRAILING_COUNT_MAX ? "at least " : "", rest, count, what);
     }
+    /* the set's rows are read in random order every step: move them to huge pages (ol_alloc_big)
+     * so each scattered row does not cost its own TLB miss; where that fails, keep the buffer */
+    uint8_t *big = want >= ((size_t)512 << 10) ? ol_alloc_big(want) : NULL;
+    if (big) {
+        memcpy(big, buf, want);
+        free(buf);
+        buf = big;
+    }
     *out = buf;
     return OL_OK;
 }

@@ -78,8 +78,11 @@ int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
 /* ---- allocation: NULL + OL_ENOMEM message on failure or on n * size overflow ---- */
 void *ol_calloc(size_t n, size_t size);
 void *ol_malloc_array(size_t n, size_t size);
-/* 64-byte aligned, zeroed; free with free(). */
+/* 64-byte aligned, zeroed; free with free(). Large buffers (512 KiB and up) are 2 MiB aligned and
+ * backed by transparent huge pages where the system offers them (see ol_alloc_big). */
 void *ol_aligned_calloc(size_t n, size_t size);
+/* bytes of uninitialized memory, aligned and huge-page backed like ol_aligned_calloc; free(). */
+void *ol_alloc_big(size_t bytes);
 /* 1 if a * b overflows size_t (and sets an OL_ENOMEM message naming what). */
 int ol_mul_overflows(size_t a, size_t b, const char *what);
 
