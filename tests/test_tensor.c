@@ -1,8 +1,10 @@
 /* test_tensor.c: the deterministic block-parallel matrix product (src/tensor.c). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "optlab/common.h"
 #include "optlab/rng.h"
 #include "optlab/tensor.h"
 #include "test.h"
@@ -69,4 +71,23 @@ TEST(gemm_blocks_give_the_product_and_the_same_bytes_at_any_thread_count) {
         }
         free(a), free(b), free(c0), free(c[0]), free(c[1]), free(c[2]);
     }
+}
+
+/* Big buffers start on a 2 MiB boundary (so transparent huge pages can back them) and are zeroed
+ * to the last byte asked for; small ones keep the 64-byte alignment; sizes that would overflow are
+ * refused. */
+TEST(aligned_calloc_puts_big_buffers_on_2mib_boundaries_and_zeroes_them) {
+    size_t sizes[] = {1, 64, 1000, (size_t)512 << 10, ((size_t)512 << 10) + 4, (size_t)5 << 20};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        unsigned char *p = ol_aligned_calloc(sizes[s], 1);
+        CHECK(p != NULL);
+        size_t align = sizes[s] >= ((size_t)512 << 10) ? ((size_t)2 << 20) : 64;
+        CHECK_MSG((uintptr_t)p % align == 0, "%zu bytes at %p: not %zu-aligned", sizes[s], (void *)p, align);
+        size_t nonzero = 0;
+        for (size_t i = 0; i < sizes[s]; i++) nonzero += p[i] != 0;
+        CHECK_MSG(nonzero == 0, "%zu bytes: %zu not zeroed", sizes[s], nonzero);
+        memset(p, 0xab, sizes[s]); /* the whole size is writable (ASan checks the bounds) */
+        free(p);
+    }
+    CHECK(ol_aligned_calloc(SIZE_MAX / 2, 4) == NULL);
 }
