@@ -35,21 +35,29 @@ void ol_tensor_free(ol_tensor *t) {
 
 /* Deterministic parallel GEMM. OpenBLAS's own threading splits the work differently for 1 and 2
  * threads and the results differ in the last bits (measured: thousands of elements of a 784x256
- * product). So OpenBLAS always runs single-threaded, and optlab splits C into blocks whose layout
- * depends only on the shapes, never on the thread count; OpenMP threads take the blocks. Each
- * block is one cblas call over the whole k, so every element sees the same operations whatever
- * the number of threads. Small products run as one call: fewer, larger blocks repack less. */
+ * product). So OpenBLAS always runs single-threaded, and optlab splits the product into blocks
+ * whose layout depends only on the shapes, never on the thread count; OpenMP threads take the
+ * blocks. Every element sees the same operations whatever the number of threads. Small products
+ * run as one call: fewer, larger blocks repack less.
+ *
+ * The split is along one of the three sides, whichever costs least besides the product itself:
+ *   rows of C (m): each block packs all of op(B) again: (blocks - 1) k n extra;
+ *   columns of C (n): each block packs all of op(A) again: (blocks - 1) m k extra;
+ *   the inner side (k): no operand is packed twice, but blocks 2.. write partial products into
+ *     scratch that is then added to C in block order: about 2 (blocks - 1) m n extra.
+ * The first layer's forward product (128 x 784 by 784 x 256) splits along k: at one thread its two
+ * column blocks packed the 128 x 784 input twice (measured in docs/performance.md). */
 #ifndef GEMM_BLOCK_FLOP
-#define GEMM_BLOCK_FLOP 16e6 /* least work (2 m n k) per block: each block repacks an operand */
+#define GEMM_BLOCK_FLOP 16e6 /* least work (2 m n k) per block */
 #endif
 #define GEMM_MAX_BLOCKS 8
 
 /* Number of blocks along a side of length len for a product of `flop` work: a power of two (so
- * 2, 4 or 8 threads share them evenly), at most GEMM_MAX_BLOCKS, each at least 64 long and
+ * 2, 4 or 8 threads share them evenly), at most GEMM_MAX_BLOCKS, each at least min_len long and
  * GEMM_BLOCK_FLOP of work. A function of the shapes only, never of the thread count. */
-static int block_count(int len, double flop) {
+static int block_count(int len, double flop, int min_len) {
     int b = 1;
-    while (b < GEMM_MAX_BLOCKS && len / (2 * b) >= 64 && flop / (2 * b) >= GEMM_BLOCK_FLOP) b *= 2;
+    while (b < GEMM_MAX_BLOCKS && len / (2 * b) >= min_len && flop / (2 * b) >= GEMM_BLOCK_FLOP) b *= 2;
     return b;
 }
 
@@ -57,6 +65,22 @@ static int block_count(int len, double flop) {
 static int block_size(int len, int blocks) {
     int b = (len + blocks - 1) / blocks;
     return (b + 15) / 16 * 16;
+}
+
+enum { SPLIT_M, SPLIT_N, SPLIT_K };
+
+/* The side to split and the number of blocks: the most blocks any side allows (parallelism
+ * first), and among the sides that allow that many, the cheapest (see above). k blocks are at
+ * least 128 long, so each call still streams a long inner product. */
+static int choose_split(int m, int n, int k, int *blocks) {
+    double flop = 2.0 * m * n * k;
+    int b[3] = {block_count(m, flop, 64), block_count(n, flop, 64), block_count(k, flop, 128)};
+    double cost[3] = {(double)k * n, (double)m * k, 2.0 * m * n};
+    int best = m >= n ? SPLIT_M : SPLIT_N;
+    for (int s = SPLIT_M; s <= SPLIT_K; s++)
+        if (b[s] > b[best] || (b[s] == b[best] && cost[s] < cost[best])) best = s;
+    *blocks = b[best];
+    return best;
 }
 
 /* beta = 0 runs as a memset of C and beta = 1: the same values (0 + x), and glibc's memset is
@@ -69,31 +93,60 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
               REAL beta, REAL *c) {                                                                    \
         int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
         enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
-        /* split the longer side of C: the other operand is packed once per block */                   \
-        int split_rows = m >= n, len = split_rows ? m : n;                                             \
-        int blocks = block_count(len, 2.0 * m * n * k);                                                \
+        int blocks, split = choose_split(m, n, k, &blocks);                                            \
+        REAL *scratch = NULL;                                                                          \
+        if (blocks > 1 && split == SPLIT_K) {                                                          \
+            /* partial products of blocks 2.. (if this fails: the split along C's longer side) */     \
+            scratch = malloc(sizeof(REAL) * (size_t)m * (size_t)n * (size_t)(blocks - 1));             \
+            if (!scratch) split = m >= n ? SPLIT_M : SPLIT_N;                                          \
+        }                                                                                              \
         if (blocks == 1) {                                                                             \
             if (beta == 0) zero_rows(c, m, n, sizeof(REAL));                                           \
             CBLAS(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta == 0 ? 1 : beta, c, n);  \
             return;                                                                                    \
         }                                                                                              \
-        int bs = block_size(len, blocks);                                                              \
+        int len = split == SPLIT_M ? m : split == SPLIT_N ? n : k, bs = block_size(len, blocks);       \
         blocks = (len + bs - 1) / bs;                                                                  \
-        _Pragma("omp parallel for schedule(static)")                                                   \
-        for (int blk = 0; blk < blocks; blk++) {                                                       \
-            int start = blk * bs, count = len - start < bs ? len - start : bs;                         \
-            if (split_rows) {                                                                          \
-                const REAL *ab = trans_a ? a + start : a + (size_t)start * lda;                        \
-                REAL *cb = c + (size_t)start * n;                                                      \
-                if (beta == 0) zero_rows(cb, count, n, sizeof(REAL));                                  \
-                CBLAS(CblasRowMajor, ta, tb, count, n, k, alpha, ab, lda, b, ldb, beta == 0 ? 1 : beta, cb, n); \
-            } else {                                                                                   \
-                const REAL *bb = trans_b ? b + (size_t)start * ldb : b + start;                        \
-                if (beta == 0)                                                                         \
-                    for (int i = 0; i < m; i++) memset(c + (size_t)i * n + start, 0, (size_t)count * sizeof(REAL)); \
-                CBLAS(CblasRowMajor, ta, tb, m, count, k, alpha, a, lda, bb, ldb, beta == 0 ? 1 : beta, c + start, n); \
+        size_t mn = (size_t)m * (size_t)n;                                                             \
+        _Pragma("omp parallel")                                                                        \
+        {                                                                                              \
+            _Pragma("omp for schedule(static)")                                                        \
+            for (int blk = 0; blk < blocks; blk++) {                                                   \
+                int start = blk * bs, count = len - start < bs ? len - start : bs;                     \
+                if (split == SPLIT_M) {                                                                \
+                    const REAL *ab = trans_a ? a + start : a + (size_t)start * lda;                    \
+                    REAL *cb = c + (size_t)start * n;                                                  \
+                    if (beta == 0) zero_rows(cb, count, n, sizeof(REAL));                              \
+                    CBLAS(CblasRowMajor, ta, tb, count, n, k, alpha, ab, lda, b, ldb, beta == 0 ? 1 : beta, cb, n); \
+                } else if (split == SPLIT_N) {                                                         \
+                    const REAL *bb = trans_b ? b + (size_t)start * ldb : b + start;                    \
+                    if (beta == 0)                                                                     \
+                        for (int i = 0; i < m; i++) memset(c + (size_t)i * n + start, 0, (size_t)count * sizeof(REAL)); \
+                    CBLAS(CblasRowMajor, ta, tb, m, count, k, alpha, a, lda, bb, ldb, beta == 0 ? 1 : beta, c + start, n); \
+                } else {                                                                               \
+                    /* op(A)'s columns and op(B)'s rows start..start+count; block 0 into C (with      \
+                     * beta), the others into their scratch (beta 0) */                                \
+                    const REAL *ab = trans_a ? a + (size_t)start * lda : a + start;                    \
+                    const REAL *bb = trans_b ? b + start : b + (size_t)start * ldb;                    \
+                    REAL *cb = blk == 0 ? c : scratch + (size_t)(blk - 1) * mn;                        \
+                    REAL bbeta = blk == 0 ? beta : 0;                                                  \
+                    if (bbeta == 0) zero_rows(cb, m, n, sizeof(REAL));                                 \
+                    CBLAS(CblasRowMajor, ta, tb, m, n, count, alpha, ab, lda, bb, ldb, bbeta == 0 ? 1 : bbeta, cb, n); \
+                }                                                                                      \
+            }                                                                                          \
+            if (split == SPLIT_K) { /* C += partial 2, + partial 3, ... in block order */             \
+                _Pragma("omp for schedule(static)")                                                    \
+                for (int i = 0; i < m; i++) {                                                          \
+                    REAL *ci = c + (size_t)i * n;                                                      \
+                    for (int blk = 1; blk < blocks; blk++) {                                           \
+                        const REAL *si = scratch + (size_t)(blk - 1) * mn + (size_t)i * n;             \
+                        _Pragma("omp simd")                                                            \
+                        for (int j = 0; j < n; j++) ci[j] += si[j];                                    \
+                    }                                                                                  \
+                }                                                                                      \
             }                                                                                          \
         }                                                                                              \
+        free(scratch);                                                                                 \
     }
 
 DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm)
