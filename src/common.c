@@ -260,20 +260,22 @@ void *ol_malloc_array(size_t n, size_t size) {
     return p;
 }
 
-/* Buffers of at least OL_HUGE_MIN bytes start on a 2 MiB boundary, are rounded up to whole 2 MiB
- * and asked for transparent huge pages (Linux, where THP is "madvise" or "always"): the training
- * step's big arrays (parameters, gradients, optimizer state, the data set) then need one TLB entry
- * per 2 MiB instead of 512. Measured on the project's 2-core VM (docs/performance.md): a batch of
- * 128 scattered Fashion-MNIST rows 70 -> 47 us, an Adam pass over 203,530 parameters after the
- * caches were flushed 234 -> 205 us. Where huge pages are not available this is plain memory. */
-#define OL_HUGE_MIN ((size_t)512 << 10)
+/* Buffers of at least 1 MiB whose size rounded up to whole 2 MiB grows by at most a quarter start
+ * on a 2 MiB boundary, take that rounded size and are asked for transparent huge pages (Linux,
+ * where THP is "madvise" or "always"): the training step's big arrays (the data set, the optimizer
+ * state, a large model's parameters and gradients) then need one TLB entry per 2 MiB instead of
+ * 512. Measured on the project's 2-core VM (docs/performance.md): a batch of 128 scattered
+ * Fashion-MNIST rows 70 -> 47 us, an Adam pass over 203,530 parameters after the caches were
+ * flushed 234 -> 205 us. The quarter bounds what the padding adds to the peak RSS. Where huge
+ * pages are not available this is plain memory. */
+#define OL_HUGE_MIN ((size_t)1 << 20)
 #define OL_HUGE_PAGE ((size_t)2 << 20)
 
 void *ol_alloc_big(size_t bytes) {
     size_t align = 64;
     if (bytes >= OL_HUGE_MIN && bytes <= SIZE_MAX - OL_HUGE_PAGE) {
-        align = OL_HUGE_PAGE;
-        bytes = (bytes + OL_HUGE_PAGE - 1) / OL_HUGE_PAGE * OL_HUGE_PAGE;
+        size_t rounded = (bytes + OL_HUGE_PAGE - 1) / OL_HUGE_PAGE * OL_HUGE_PAGE;
+        if (rounded - bytes <= bytes / 4) align = OL_HUGE_PAGE, bytes = rounded;
     }
     bytes = (bytes + 63) / 64 * 64;
     if (bytes == 0) bytes = 64;

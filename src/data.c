@@ -151,7 +151,10 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
                         uint8_t **out) {
     *out = NULL;
     size_t cap = want < FIRST_ALLOC ? want : FIRST_ALLOC, have = 0;
-    uint8_t *buf = malloc(cap);
+    /* a set's rows are read in random order every step: on huge pages (ol_alloc_big) a scattered
+     * row does not cost a TLB miss of its own. Sets over FIRST_ALLOC grow with realloc, which may
+     * give up the 2 MiB alignment (and the huge pages with it), never the data. */
+    uint8_t *buf = ol_alloc_big(cap);
     if (!buf) return ol_fail(OL_ENOMEM, "%s: out of memory (%zu bytes)", r->path, cap);
     for (;;) {
         size_t got;
@@ -181,14 +184,6 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
         return ol_fail(OL_EFORMAT, "%s: %s%zu unexpected bytes after the %u %s the header announces "
                        "(wrong count in the header, or files joined?)", r->path,
                        rest >= TRAILING_COUNT_MAX ? "at least " : "", rest, count, what);
-    }
-    /* the set's rows are read in random order every step: move them to huge pages (ol_alloc_big)
-     * so each scattered row does not cost its own TLB miss; where that fails, keep the buffer */
-    uint8_t *big = want >= ((size_t)512 << 10) ? ol_alloc_big(want) : NULL;
-    if (big) {
-        memcpy(big, buf, want);
-        free(buf);
-        buf = big;
     }
     *out = buf;
     return OL_OK;

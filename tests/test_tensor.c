@@ -75,20 +75,25 @@ TEST(gemm_blocks_give_the_product_and_the_same_bytes_at_any_thread_count) {
     }
 }
 
-/* Big buffers start on a 2 MiB boundary (so transparent huge pages can back them) and are zeroed
- * to the last byte asked for; small ones keep the 64-byte alignment; sizes that would overflow are
- * refused. */
+/* Big buffers start on a 2 MiB boundary (so transparent huge pages can back them) when whole 2 MiB
+ * pages add at most a quarter, and are zeroed to the last byte asked for; the others keep the
+ * 64-byte alignment; sizes that would overflow are refused. */
 TEST(aligned_calloc_puts_big_buffers_on_2mib_boundaries_and_zeroes_them) {
-    size_t sizes[] = {1, 64, 1000, (size_t)512 << 10, ((size_t)512 << 10) + 4, (size_t)5 << 20};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        unsigned char *p = ol_aligned_calloc(sizes[s], 1);
+    const size_t mib = (size_t)1 << 20;
+    struct {
+        size_t bytes, align;
+    } cases[] = {{1, 64},          {64, 64},          {1000, 64}, {mib / 2, 64}, {mib, 64} /* 2 MiB would double it */,
+                 {mib * 17 / 10, 2 * mib} /* 1.7 MiB: +18% */, {2 * mib + 4, 64} /* 4 MiB: +100% */,
+                 {5 * mib, 2 * mib}, {7 * mib + 3, 2 * mib}};
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        unsigned char *p = ol_aligned_calloc(cases[s].bytes, 1);
         CHECK(p != NULL);
-        size_t align = sizes[s] >= ((size_t)512 << 10) ? ((size_t)2 << 20) : 64;
-        CHECK_MSG((uintptr_t)p % align == 0, "%zu bytes at %p: not %zu-aligned", sizes[s], (void *)p, align);
+        CHECK_MSG((uintptr_t)p % cases[s].align == 0, "%zu bytes at %p: not %zu-aligned", cases[s].bytes, (void *)p,
+                  cases[s].align);
         size_t nonzero = 0;
-        for (size_t i = 0; i < sizes[s]; i++) nonzero += p[i] != 0;
-        CHECK_MSG(nonzero == 0, "%zu bytes: %zu not zeroed", sizes[s], nonzero);
-        memset(p, 0xab, sizes[s]); /* the whole size is writable (ASan checks the bounds) */
+        for (size_t i = 0; i < cases[s].bytes; i++) nonzero += p[i] != 0;
+        CHECK_MSG(nonzero == 0, "%zu bytes: %zu not zeroed", cases[s].bytes, nonzero);
+        memset(p, 0xab, cases[s].bytes); /* the whole size is writable (ASan checks the bounds) */
         free(p);
     }
     CHECK(ol_aligned_calloc(SIZE_MAX / 2, 4) == NULL);

@@ -78,8 +78,9 @@ int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
 /* ---- allocation: NULL + OL_ENOMEM message on failure or on n * size overflow ---- */
 void *ol_calloc(size_t n, size_t size);
 void *ol_malloc_array(size_t n, size_t size);
-/* 64-byte aligned, zeroed; free with free(). Large buffers (512 KiB and up) are 2 MiB aligned and
- * backed by transparent huge pages where the system offers them (see ol_alloc_big). */
+/* 64-byte aligned, zeroed; free with free(). Large buffers (1 MiB and up, when whole 2 MiB pages add
+ * at most a quarter) are 2 MiB aligned and backed by transparent huge pages where the system offers
+ * them (see ol_alloc_big in common.c). */
 void *ol_aligned_calloc(size_t n, size_t size);
 /* bytes of uninitialized memory, aligned and huge-page backed like ol_aligned_calloc; free(). */
 void *ol_alloc_big(size_t bytes);
