@@ -272,8 +272,12 @@ void *ol_malloc_array(size_t n, size_t size) {
 #define OL_HUGE_PAGE ((size_t)2 << 20)
 
 void *ol_alloc_big(size_t bytes) {
+    if (bytes > SIZE_MAX - OL_HUGE_PAGE) { /* the roundings below would wrap */
+        ol_fail(OL_ENOMEM, "out of memory: %zu bytes needed", bytes);
+        return NULL;
+    }
     size_t align = 64;
-    if (bytes >= OL_HUGE_MIN && bytes <= SIZE_MAX - OL_HUGE_PAGE) {
+    if (bytes >= OL_HUGE_MIN) {
         size_t rounded = (bytes + OL_HUGE_PAGE - 1) / OL_HUGE_PAGE * OL_HUGE_PAGE;
         if (rounded - bytes <= bytes / 4) align = OL_HUGE_PAGE, bytes = rounded;
     }

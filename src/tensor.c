@@ -43,8 +43,9 @@ void ol_tensor_free(ol_tensor *t) {
  * The split is along one of the three sides, whichever costs least besides the product itself:
  *   rows of C (m): each block packs all of op(B) again: (blocks - 1) k n extra;
  *   columns of C (n): each block packs all of op(A) again: (blocks - 1) m k extra;
- *   the inner side (k): no operand is packed twice, but blocks 2.. write partial products into
- *     scratch that is then added to C in block order: about 2 (blocks - 1) m n extra.
+ *   the inner side (k): no operand is packed twice, but every block after the first writes its
+ *     partial product into scratch, added to C in block order: about 2 (blocks - 1) m n extra.
+ * Block lengths are multiples of 16, so the last block along a side can be shorter than the others.
  * The first layer's forward product (128 x 784 by 784 x 256) splits along k: at one thread its two
  * column blocks packed the 128 x 784 input twice (measured in docs/performance.md). */
 #ifndef GEMM_BLOCK_FLOP
@@ -70,8 +71,8 @@ static int block_size(int len, int blocks) {
 enum { SPLIT_M, SPLIT_N, SPLIT_K };
 
 /* The side to split and the number of blocks: the most blocks any side allows (parallelism
- * first), and among the sides that allow that many, the cheapest (see above). k blocks are at
- * least 128 long, so each call still streams a long inner product. */
+ * first), and among the sides that allow that many, the cheapest (see above). k blocks are about
+ * 128 long at least, so each call still streams a long inner product. */
 static int choose_split(int m, int n, int k, int *blocks) {
     double flop = 2.0 * m * n * k;
     int b[3] = {block_count(m, flop, 64), block_count(n, flop, 64), block_count(k, flop, 128)};
@@ -96,9 +97,14 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
         int blocks, split = choose_split(m, n, k, &blocks);                                            \
         REAL *scratch = NULL;                                                                          \
         if (blocks > 1 && split == SPLIT_K) {                                                          \
-            /* partial products of blocks 2.. (if this fails: the split along C's longer side) */     \
+            /* the partial products of the blocks after the first. If there is no memory for them:   \
+             * the split along C's longer side, whose last bits differ (still the same at any        \
+             * thread count) */                                                                       \
             scratch = malloc(sizeof(REAL) * (size_t)m * (size_t)n * (size_t)(blocks - 1));             \
-            if (!scratch) split = m >= n ? SPLIT_M : SPLIT_N;                                          \
+            if (!scratch) {                                                                            \
+                split = m >= n ? SPLIT_M : SPLIT_N;                                                    \
+                blocks = block_count(split == SPLIT_M ? m : n, 2.0 * m * n * k, 64);                   \
+            }                                                                                          \
         }                                                                                              \
         if (blocks == 1) {                                                                             \
             if (beta == 0) zero_rows(c, m, n, sizeof(REAL));                                           \
@@ -134,7 +140,7 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
                     CBLAS(CblasRowMajor, ta, tb, m, n, count, alpha, ab, lda, bb, ldb, bbeta == 0 ? 1 : bbeta, cb, n); \
                 }                                                                                      \
             }                                                                                          \
-            if (split == SPLIT_K) { /* C += partial 2, + partial 3, ... in block order */             \
+            if (split == SPLIT_K) { /* C += partial of block 1, + that of block 2, ... in order */    \
                 _Pragma("omp for schedule(static)")                                                    \
                 for (int i = 0; i < m; i++) {                                                          \
                     REAL *ci = c + (size_t)i * n;                                                      \

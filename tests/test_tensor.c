@@ -96,5 +96,7 @@ TEST(aligned_calloc_puts_big_buffers_on_2mib_boundaries_and_zeroes_them) {
         memset(p, 0xab, cases[s].bytes); /* the whole size is writable (ASan checks the bounds) */
         free(p);
     }
-    CHECK(ol_aligned_calloc(SIZE_MAX / 2, 4) == NULL);
+    CHECK(ol_aligned_calloc(SIZE_MAX / 2, 4) == NULL); /* the product overflows */
+    CHECK(ol_aligned_calloc(SIZE_MAX, 1) == NULL);     /* the product does not, the rounding would */
+    CHECK(ol_aligned_calloc(SIZE_MAX / 4, 4) == NULL);
 }
