@@ -34,15 +34,16 @@ int cli_report_error(int code) {
 /* OpenMP's default wait policy spins at every barrier: on this 2-core class of machine, one other
  * busy process made a 2-thread epoch take 15-26 s instead of 1 s (passive: 1.2-1.5 s). libgomp reads
  * OMP_WAIT_POLICY once, when it is loaded, so optlab re-executes itself with it set to passive
- * unless the user chose a policy. OpenBLAS likewise starts its own thread pool when it is loaded,
- * one thread a core, whose threads spin in sched_yield for their first ~0.1 s; optlab runs OpenBLAS
- * single-threaded (tensor.c), so the pool is only a cost: OPENBLAS_NUM_THREADS=1 keeps it from
- * starting, unless the user set that variable. If the exec fails, it goes on as it is. */
+ * unless the user chose a policy. In that same re-execution, OPENBLAS_NUM_THREADS=1 (unless set):
+ * OpenBLAS starts a thread pool when it is loaded, one thread a core, whose threads spin in
+ * sched_yield for their first ~0.1 s, and optlab runs OpenBLAS single-threaded (tensor.c). A set
+ * OMP_WAIT_POLICY means no re-execution at all (valgrind runs rely on it: under valgrind,
+ * /proc/self/exe is valgrind's tool). If the exec fails, it goes on with the defaults. */
 static void prefer_quiet_threads(char **argv) {
-    int again = 0;
-    if (!getenv("OMP_WAIT_POLICY")) setenv("OMP_WAIT_POLICY", "passive", 1), again = 1;
-    if (!getenv("OPENBLAS_NUM_THREADS")) setenv("OPENBLAS_NUM_THREADS", "1", 1), again = 1;
-    if (again) execv("/proc/self/exe", argv);
+    if (getenv("OMP_WAIT_POLICY")) return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    if (!getenv("OPENBLAS_NUM_THREADS")) setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
 }
 
 int main(int argc, char **argv) {
