@@ -542,16 +542,17 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
     long planned = c->epochs > LONG_MAX / (long)s.sampler.n_batches ? LONG_MAX : c->epochs * (long)s.sampler.n_batches;
     if (c->max_steps > 0 && c->max_steps < planned) planned = c->max_steps;
-    if (planned > ol_optim_max_steps(s.opt) && c->resume_path) { /* refused now, not after hours of training */
+    long can_take = ol_optim_max_steps(s.opt);
+    if (planned > can_take && c->resume_path) { /* refused now, not after hours of training */
         rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%u batches an "
-                     "epoch); resume with --epochs %ld at most", c->resume_path, ol_optim_max_steps(s.opt), c->epochs,
-                     planned, s.sampler.n_batches, ol_optim_max_steps(s.opt) / (long)s.sampler.n_batches);
+                     "epoch); resume with --epochs %ld at most", c->resume_path, can_take, c->epochs,
+                     planned, s.sampler.n_batches, can_take / (long)s.sampler.n_batches);
         goto out;
     }
-    if (planned > ol_optim_max_steps(s.opt)) {
+    if (planned > can_take) {
         rc = ol_fail(OL_EARG, "--schedule: onecycle can take %ld steps%s but this run plans %ld (%ld epoch%s of %u batches); "
                      "raise total_steps to at least %ld or train fewer epochs",
-                     ol_optim_max_steps(s.opt), c->warmup ? " including the warm-up" : "", planned, c->epochs,
+                     can_take, c->warmup ? " including the warm-up" : "", planned, c->epochs,
                      c->epochs == 1 ? "" : "s", s.sampler.n_batches, planned - c->warmup);
         goto out;
     }

@@ -1,4 +1,5 @@
-/* test_tensor.c: the deterministic block-parallel matrix product (src/tensor.c). */
+/* test_tensor.c: the deterministic block-parallel matrix product (src/tensor.c) and the aligned
+ * buffers tensors live in (ol_aligned_calloc, src/common.c). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
