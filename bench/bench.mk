@@ -7,7 +7,7 @@
 # the product's own build or tests.
 
 BENCH_PYTHON ?= /usr/bin/python3
-BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,sgemm_rate copy_bw optim_step eval_time step_time)
+BENCH_TOOLS  := $(addprefix $(BUILD)/bench/,sgemm_rate copy_bw optim_step eval_time step_time fma_peak)
 
 .PHONY: bench bench-tools bench-setup
 

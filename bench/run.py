@@ -381,10 +381,13 @@ def make_cases(a):
     sub = 2000 if q else 0
     big_ep = 1
     cases = []
-    for opt, lr in (("sgd", 0.1), ("adam", 1e-3)):
+    # SGD's lr: at 0.1 (effective 1.0 with momentum 0.9) the final accuracy after 2 epochs moved by
+    # 1-4 points from seed to seed, more than the 1-point agreement the check asks for; at 0.01 it
+    # moves by 0.2 (optlab, seeds 1-6: 82.85-83.04%), so a gap means a difference, not noise.
+    for opt, lr in (("sgd", 0.01), ("adam", 1e-3)):
         for t in (1, 2):
             impls = ["optlab", "pytorch"] + (["numpy"] if opt == "sgd" else [])
-            title = f"784-256-10, batch 128, {'SGD+momentum 0.9, lr 0.1' if opt == 'sgd' else 'Adam, lr 1e-3'}, {t} thread{'s' * (t > 1)}"
+            title = f"784-256-10, batch 128, {'SGD+momentum 0.9, lr 0.01' if opt == 'sgd' else 'Adam, lr 1e-3'}, {t} thread{'s' * (t > 1)}"
             cases.append(Case(f"{opt}-{t}t", title, "train", impls, t, opt=opt, lr=lr, epochs=ep, subset=sub))
     cases.append(Case("big-adam-2t", "784-1024-1024-10, batch 256, Adam, lr 1e-3, 2 threads", "train",
                       ["optlab", "pytorch"], 2, sizes=[784, 1024, 1024, 10], batch=256, opt="adam", lr=1e-3,

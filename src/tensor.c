@@ -7,14 +7,17 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "sgemm.h"
 
 #ifdef __clang__
 /* clang reports an omp simd loop it leaves scalar (at -O1, as in the fuzz build) as a warning */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
-/* OpenBLAS's thread control (declared in its cblas.h on Debian, repeated for other layouts). */
+/* OpenBLAS's thread control and core name (declared in its cblas.h on Debian, repeated for other
+ * layouts). */
 void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
 
 size_t ol_dtype_bytes(int dtype) { return dtype == OL_F64 ? 8 : 4; }
 
@@ -94,10 +97,20 @@ static int choose_split(int m, int n, int k, int *blocks) {
  * step went to that pass). */
 static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (size_t)rows * (size_t)cols * elem); }
 
-#define DEFINE_GEMM(NAME, REAL, CBLAS)                                                                  \
+/* float32 products run on optlab's own kernel where the CPU has one (sgemm.h); float64 always
+ * here */
+static int no_own_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
+                        const double *b, int ldb, double beta, double *c, int ldc) {
+    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb;
+    (void)beta, (void)c, (void)ldc;
+    return -1;
+}
+
+#define DEFINE_GEMM(NAME, REAL, CBLAS, OWN)                                                             \
     void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
               REAL beta, REAL *c) {                                                                    \
         int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
+        if (OWN(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n) == 0) return;             \
         enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
         int blocks, split = choose_split(m, n, k, &blocks);                                            \
         REAL *scratch = NULL;                                                                          \
@@ -160,8 +173,8 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
         free(scratch);                                                                                 \
     }
 
-DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm)
-DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm)
+DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm, ol_sgemm_own)
+DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm, no_own_dgemm)
 
 static int current_threads = 0;
 
@@ -174,5 +187,10 @@ void ol_set_threads(int threads) {
 
 /* OpenBLAS runs single-threaded from the start, whether or not ol_set_threads is called. */
 __attribute__((constructor)) static void blas_single_threaded(void) { openblas_set_num_threads(1); }
+
+const char *ol_blas_core(void) {
+    const char *name = openblas_get_corename();
+    return name && *name ? name : "unknown";
+}
 
 int ol_get_threads(void) { return current_threads > 0 ? current_threads : omp_get_max_threads(); }

@@ -1,5 +1,5 @@
-/* test_tensor.c: the deterministic block-parallel matrix product (src/tensor.c) and the aligned
- * buffers tensors live in (ol_aligned_calloc, src/common.c). */
+/* test_tensor.c: the deterministic matrix product (src/tensor.c over OpenBLAS, src/sgemm.c its own
+ * kernels) and the aligned buffers tensors live in (ol_aligned_calloc, src/common.c). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,55 +25,85 @@ static void fill(float *v, size_t n, ol_rng *r) {
 }
 
 /* C = op(A) op(B) (+ beta C) in double, the reference */
-static double ref_at(const float *a, const float *b, const float *c0, float beta, int m, int n, int k, int ta, int tb,
-                     int i, int j) {
+static double ref_at(const float *a, const float *b, const float *c0, float alpha, float beta, int m, int n, int k,
+                     int ta, int tb, int i, int j) {
     double s = 0;
     for (int p = 0; p < k; p++) {
         double x = ta ? a[(size_t)p * m + i] : a[(size_t)i * k + p];
         double y = tb ? b[(size_t)j * k + p] : b[(size_t)p * n + j];
         s += x * y;
     }
-    return s + (beta != 0 ? (double)beta * c0[(size_t)i * n + j] : 0);
+    return alpha * s + (beta != 0 ? (double)beta * c0[(size_t)i * n + j] : 0);
 }
 
-/* beta = 0 ignores whatever C held (NaN included: it runs as a memset and beta = 1), beta = 1 and
- * 0.5 add to it; the values match a double-precision product; and the bytes are the same at 1, 2
- * and 3 threads (the block layout depends only on the shapes). */
-TEST(gemm_blocks_give_the_product_and_the_same_bytes_at_any_thread_count) {
+/* For every kernel the CPU runs (OpenBLAS in blocks, optlab's AVX2 and AVX-512 kernels): beta = 0
+ * ignores whatever C held (NaN included), beta = 1 and 0.5 add to it, alpha scales; the values
+ * match a double-precision product; the bytes are the same at 1, 2 and 3 threads; and optlab's
+ * two kernels give the same bytes as each other (the same chain of operations per element). */
+TEST(gemm_gives_the_product_and_the_same_bytes_at_any_thread_count_for_every_kernel) {
+    static const char *names[] = {"openblas", "avx2", "avx512"};
     ol_rng r;
     ol_rng_seed(&r, 5);
-    int threads_before = ol_get_threads();
+    int threads_before = ol_get_threads(), kernels_run = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+        size_t mn = (size_t)m * n;
         float *a = malloc(sizeof(float) * (size_t)m * k), *b = malloc(sizeof(float) * (size_t)k * n);
-        float *c0 = malloc(sizeof(float) * (size_t)m * n), *c[3];
-        for (int t = 0; t < 3; t++) c[t] = malloc(sizeof(float) * (size_t)m * n);
-        CHECK(a && b && c0 && c[0] && c[1] && c[2]);
+        float *c0 = malloc(sizeof(float) * mn), *c[3], *own = malloc(sizeof(float) * mn);
+        for (int t = 0; t < 3; t++) c[t] = malloc(sizeof(float) * mn);
+        CHECK(a && b && c0 && c[0] && c[1] && c[2] && own);
         fill(a, (size_t)m * k, &r);
         fill(b, (size_t)k * n, &r);
-        fill(c0, (size_t)m * n, &r);
-        const float betas[3] = {0, 1, 0.5f};
+        fill(c0, mn, &r);
+        const float alphas[3] = {1, 1, -0.5f}, betas[3] = {0, 1, 0.5f};
         for (int bi = 0; bi < 3; bi++) {
-            for (int t = 0; t < 3; t++) {
-                if (betas[bi] == 0)
-                    for (size_t i = 0; i < (size_t)m * n; i++) c[t][i] = NAN;
-                else
-                    memcpy(c[t], c0, sizeof(float) * (size_t)m * n);
-                ol_set_threads(t + 1);
-                ol_gemm_f32(ta, tb, m, n, k, 1, a, b, betas[bi], c[t]);
-            }
-            ol_set_threads(threads_before);
-            CHECK_MSG(memcmp(c[0], c[1], sizeof(float) * (size_t)m * n) == 0 &&
-                          memcmp(c[0], c[2], sizeof(float) * (size_t)m * n) == 0,
-                      "shape %zu beta %g: bytes differ between 1, 2 and 3 threads", s, betas[bi]);
-            for (int probe = 0; probe < 50; probe++) {
-                int i = (int)ol_rng_below(&r, (uint64_t)m), j = (int)ol_rng_below(&r, (uint64_t)n);
-                double want = ref_at(a, b, c0, betas[bi], m, n, k, ta, tb, i, j);
-                CHECK_NEAR(c[0][(size_t)i * n + j], want, 1e-4 * sqrt((double)k));
+            int own_done = 0;
+            for (int kn = 0; kn < 3; kn++) {
+                if (ol_gemm_set_kernel(names[kn]) != OL_OK) continue; /* not on this CPU */
+                kernels_run += s == 0 && bi == 0;
+                for (int t = 0; t < 3; t++) {
+                    if (betas[bi] == 0)
+                        for (size_t i = 0; i < mn; i++) c[t][i] = NAN;
+                    else
+                        memcpy(c[t], c0, sizeof(float) * mn);
+                    ol_set_threads(t + 1);
+                    ol_gemm_f32(ta, tb, m, n, k, alphas[bi], a, b, betas[bi], c[t]);
+                }
+                ol_set_threads(threads_before);
+                CHECK_MSG(memcmp(c[0], c[1], sizeof(float) * mn) == 0 && memcmp(c[0], c[2], sizeof(float) * mn) == 0,
+                          "%s, shape %zu beta %g: bytes differ between 1, 2 and 3 threads", names[kn], s, betas[bi]);
+                for (int probe = 0; probe < 50; probe++) {
+                    int i = (int)ol_rng_below(&r, (uint64_t)m), j = (int)ol_rng_below(&r, (uint64_t)n);
+                    double want = ref_at(a, b, c0, alphas[bi], betas[bi], m, n, k, ta, tb, i, j);
+                    CHECK_NEAR(c[0][(size_t)i * n + j], want, 1e-4 * sqrt((double)k));
+                }
+                if (kn > 0) { /* optlab's kernels */
+                    if (own_done)
+                        CHECK_MSG(memcmp(own, c[0], sizeof(float) * mn) == 0,
+                                  "shape %zu beta %g: avx2 and avx512 bytes differ", s, betas[bi]);
+                    memcpy(own, c[0], sizeof(float) * mn);
+                    own_done = 1;
+                }
             }
         }
-        free(a), free(b), free(c0), free(c[0]), free(c[1]), free(c[2]);
+        free(a), free(b), free(c0), free(c[0]), free(c[1]), free(c[2]), free(own);
     }
+    CHECK(ol_gemm_set_kernel("auto") == OL_OK);
+    CHECK(kernels_run >= 1); /* OpenBLAS always runs */
+}
+
+/* A kernel name that does not exist fails with OL_EARG and a message listing the names, and
+ * leaves the kernel as it was; "auto" is the CPU's best. */
+TEST(gemm_set_kernel_refuses_unknown_names_and_keeps_the_kernel) {
+    CHECK(ol_gemm_set_kernel("auto") == OL_OK);
+    const char *before = ol_gemm_kernel();
+    CHECK(ol_gemm_set_kernel("avx1024") == OL_EARG);
+    CHECK(strstr(ol_error(), "avx1024") && strstr(ol_error(), "openblas"));
+    CHECK(!strcmp(ol_gemm_kernel(), before));
+    CHECK(ol_gemm_set_kernel("openblas") == OL_OK);
+    CHECK(!strcmp(ol_gemm_kernel(), "openblas"));
+    CHECK(ol_gemm_set_kernel(NULL) == OL_OK);
+    CHECK(!strcmp(ol_gemm_kernel(), before));
 }
 
 /* Big buffers start on a 2 MiB boundary (so transparent huge pages can back them) when whole 2 MiB

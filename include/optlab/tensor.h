@@ -36,4 +36,17 @@ void ol_gemm_f64(int trans_a, int trans_b, int m, int n, int k, double alpha, co
 void ol_set_threads(int threads);
 int ol_get_threads(void);
 
+/* The kernel set OpenBLAS runs ("Haswell", "SkylakeX", ...): its own choice for this CPU, or the
+ * one OPENBLAS_CORETYPE forced when it was loaded. `optlab version` prints it. */
+const char *ol_blas_core(void);
+
+/* The float32 product's kernel: "avx512" or "avx2" (optlab's own, src/sgemm.c: the same bytes
+ * for both and at any thread count) or "openblas". By default avx512 where the CPU has it, else
+ * openblas (faster than optlab's avx2 kernel); the environment variable OPTLAB_GEMM picks one for
+ * a whole run.
+ * ol_gemm_set_kernel("auto") goes back to the default; a name the CPU cannot run fails
+ * (OL_EARG) and changes nothing. float64 products always run on OpenBLAS. */
+int ol_gemm_set_kernel(const char *name);
+const char *ol_gemm_kernel(void);
+
 #endif

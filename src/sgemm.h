@@ -1,0 +1,14 @@
+/* sgemm.h: optlab's own float32 matrix product (src/sgemm.c), called by ol_gemm_f32 (tensor.c).
+ * The kernel choice (ol_gemm_set_kernel, ol_gemm_kernel) is public, in optlab/tensor.h. */
+#ifndef OL_SGEMM_H
+#define OL_SGEMM_H
+
+/* C (m x n, rows ldc apart) = alpha op(A) op(B) + beta C; op(A) m x k, op(B) k x n, stored
+ * row-major with rows lda and ldb apart (A k x m when ta, B n x k when tb). beta = 0 ignores C's
+ * contents. Returns 0 when done, -1 when it did nothing: the kernel in use is OpenBLAS, or no
+ * memory for the packed operands (the caller then runs OpenBLAS). Deterministic: the same bytes
+ * at any thread count and for either vector kernel (see sgemm.c). */
+int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                 float beta, float *c, int ldc);
+
+#endif
