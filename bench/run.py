@@ -449,6 +449,12 @@ def report(cases, a, started, wall, versions, load_before, load_after):
     w(f"PyTorch {versions.get('torch', '?')}, numpy {versions.get('numpy', '?')}, Python {platform.python_version()} "
       f"({PYTHON}). Repetitions: {a.reps} per implementation, interleaved (A B A B ...); every time is the median "
       "over all epochs/steps/passes of all repetitions, [min-max] beside it.")
+    peak = versions.get("fma_peak") or {}
+    w(f"Matrix products: optlab's kernel {versions.get('gemm kernel', '?')}; OpenBLAS core "
+      f"{versions.get('blas core', '?')} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}), the "
+      "`sgemm` rate below is OpenBLAS's (PyTorch and numpy run on it), so optlab's fraction of it can pass 100%. "
+      f"FMA peak of one core (bench/fma_peak): AVX2 {fmt(peak.get('avx2_gflops'), '.0f', '?')} GFLOP/s, "
+      f"AVX-512 {fmt(peak.get('avx512_gflops'), '.0f', 'n/a')} GFLOP/s.")
     if versions.get("binaries"):
         w("Binaries measured (copied from the build directory at the start; sha256 prefixes): "
           + ", ".join(f"{k} {v}" for k, v in versions["binaries"].items()) + ".")
@@ -689,6 +695,21 @@ def versions_info():
                                capture_output=True, text=True, timeout=10).stdout.strip()
         v["git"] = head + ("+uncommitted changes" if dirty else "") if head else "?"
     except (OSError, subprocess.SubprocessError):
+        pass
+    # the kernels in play: OpenBLAS's core (OPENBLAS_CORETYPE may force it) and optlab's own product's
+    # kernel (optlab version), and the core's FMA peak (bench/fma_peak) they are both held against
+    build = os.path.join(ROOT, "build")
+    try:
+        out = subprocess.run([os.path.join(build, "optlab"), "version"], capture_output=True, text=True,
+                             timeout=30).stdout
+        for line in out.splitlines():
+            if ":" in line:
+                key, val = line.split(":", 1)
+                v[key.strip()] = val.strip()
+        r = subprocess.run(["taskset", "-c", "0", os.path.join(build, "bench", "fma_peak")], capture_output=True,
+                           text=True, timeout=60)
+        v["fma_peak"] = json.loads(r.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         pass
     for mod in ("torch", "numpy"):
         try:

@@ -244,56 +244,68 @@ static void pack_b_panel(int trans, const float *b, int ldb, int p0, int kc, int
 
 /* ---- the product ---- */
 
-/* The share [lo, hi) of n work items that thread `tid` of `nt` takes (contiguous, as OpenMP's
- * static schedule) */
+/* The share [lo, hi) of n work items that thread `tid` of `nt` takes (contiguous) */
 static void share(int n, int tid, int nt, int *lo, int *hi) {
     *lo = (int)((long)n * tid / nt);
     *hi = (int)((long)n * (tid + 1) / nt);
 }
 
-/* One pass over C's blocks, run by each of nt threads (tid = 0..nt-1) or by the caller alone
- * (nt = 1): the loops are the same for all, the items of each packing and tile loop are shared
- * out by hand, with a barrier between them. Not `omp for`: called alone from inside somebody
- * else's parallel region (a lab that trains several models at once), an orphaned `omp for` or
- * barrier would bind to that region's team and wait for threads that never come. */
-static void sgemm_blocks(const kernel_set *ks, int ta, int tb, int m, int n, int k, float alpha, const float *a,
+/* The whole product on the calling thread, with its own packing buffers. No OpenMP inside: it
+ * also runs alone from inside somebody else's parallel region (a lab that trains several models
+ * at once), where an orphaned `omp for` or barrier would bind to that region's team and wait for
+ * threads that never come. */
+static void sgemm_serial(const kernel_set *ks, int ta, int tb, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc, int chunks, int kcs,
-                         float *apack, float *bpack, int tid, int nt) {
+                         float *apack, float *bpack) {
     const int mr = ks->mr, nr = ks->nr;
-    int lo, hi;
     for (int jc = 0; jc < n; jc += NC_MAX) {
         int nc = n - jc < NC_MAX ? n - jc : NC_MAX, npj = (nc + nr - 1) / nr;
         for (int chunk = 0; chunk < chunks; chunk++) {
             int pc = chunk * kcs, kc = k - pc < kcs ? k - pc : kcs;
             int overwrite = chunk == 0 && beta == 0;
-            share(npj, tid, nt, &lo, &hi);
-            for (int jp = lo; jp < hi; jp++) {
+            for (int jp = 0; jp < npj; jp++) {
                 int j0 = jp * nr, cols = nc - j0 < nr ? nc - j0 : nr;
                 pack_b_panel(tb, b, ldb, pc, kc, jc + j0, cols, nr, bpack + (size_t)jp * nr * kc);
             }
             for (int ic = 0; ic < m; ic += MC_MAX) {
                 int mc = m - ic < MC_MAX ? m - ic : MC_MAX, npi = (mc + mr - 1) / mr;
-                share(npi, tid, nt, &lo, &hi);
-                for (int ip = lo; ip < hi; ip++) {
+                for (int ip = 0; ip < npi; ip++) {
                     int i0 = ip * mr, rows = mc - i0 < mr ? mc - i0 : mr;
                     pack_a_panel(ta, a, lda, ic + i0, rows, pc, kc, mr, apack + (size_t)ip * mr * kc);
                 }
-                if (nt > 1) {
-#pragma omp barrier
-                }
-                /* tiles column-panel-major: a thread's tiles share its B micro-panels (in L1) */
-                share(npj * npi, tid, nt, &lo, &hi);
-                for (int t = lo; t < hi; t++) {
-                    int jp = t / npi, ip = t % npi, i0 = ip * mr, j0 = jp * nr;
-                    int rows = mc - i0 < mr ? mc - i0 : mr, cols = nc - j0 < nr ? nc - j0 : nr;
-                    ks->kernel(kc, apack + (size_t)ip * mr * kc, bpack + (size_t)jp * nr * kc, alpha, overwrite,
-                               c + (size_t)(ic + i0) * ldc + jc + j0, ldc, rows, cols);
-                }
-                if (nt > 1) { /* before the packed operands are overwritten */
-#pragma omp barrier
-                }
+                /* column panel by column panel: a B micro-panel stays in L1 across all of A's */
+                for (int jp = 0; jp < npj; jp++)
+                    for (int ip = 0; ip < npi; ip++) {
+                        int i0 = ip * mr, j0 = jp * nr;
+                        int rows = mc - i0 < mr ? mc - i0 : mr, cols = nc - j0 < nr ? nc - j0 : nr;
+                        ks->kernel(kc, apack + (size_t)ip * mr * kc, bpack + (size_t)jp * nr * kc, alpha, overwrite,
+                                   c + (size_t)(ic + i0) * ldc + jc + j0, ldc, rows, cols);
+                    }
             }
         }
+    }
+}
+
+/* Thread tid of nt computes its strip of C as a product of its own: no barrier, no shared
+ * buffer. Strips of whole row panels when m > n (each thread packs all of op(B), the smaller
+ * operand, again), else of whole column panels (each packs all of op(A)). The elements' chains
+ * do not change: the same bytes as sgemm_serial on the whole. */
+static void sgemm_strip(const kernel_set *ks, int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                        int lda, const float *b, int ldb, float beta, float *c, int ldc, int chunks, int kcs,
+                        float *apack, float *bpack, int tid, int nt) {
+    int lo, hi;
+    if (m > n) {
+        share((m + ks->mr - 1) / ks->mr, tid, nt, &lo, &hi);
+        int i0 = lo * ks->mr, i1 = hi * ks->mr < m ? hi * ks->mr : m;
+        if (i0 >= i1) return;
+        sgemm_serial(ks, ta, tb, i1 - i0, n, k, alpha, ta ? a + i0 : a + (size_t)i0 * lda, lda, b, ldb, beta,
+                     c + (size_t)i0 * ldc, ldc, chunks, kcs, apack, bpack);
+    } else {
+        share((n + ks->nr - 1) / ks->nr, tid, nt, &lo, &hi);
+        int j0 = lo * ks->nr, j1 = hi * ks->nr < n ? hi * ks->nr : n;
+        if (j0 >= j1) return;
+        sgemm_serial(ks, ta, tb, m, j1 - j0, k, alpha, a, lda, tb ? b + (size_t)j0 * ldb : b + j0, ldb, beta, c + j0,
+                     ldc, chunks, kcs, apack, bpack);
     }
 }
 
@@ -303,12 +315,9 @@ int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *
     const kernel_set *ks = &kernels[current];
     if (!ks->kernel) return -1;
     if (m <= 0 || n <= 0) return 0;
-    if (beta != 0 && beta != 1) /* c = beta c first; then every chunk adds to it */
+    if (k <= 0) { /* C = beta C */
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] *= beta;
-    if (k <= 0) {
-        if (beta == 0)
-            for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
         return 0;
     }
     /* k's chunks: as few as KC_MAX allows, of equal length (the last may be shorter): a function
@@ -316,17 +325,24 @@ int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *
     int chunks = (k + KC_MAX - 1) / KC_MAX, kcs = (k + chunks - 1) / chunks;
     int mrows = m < MC_MAX ? m : MC_MAX, ncols = n < NC_MAX ? n : NC_MAX;
     size_t a_floats = ((size_t)((mrows + ks->mr - 1) / ks->mr) * ks->mr * kcs + 15) / 16 * 16;
-    size_t b_floats = (size_t)((ncols + ks->nr - 1) / ks->nr) * ks->nr * kcs;
-    float *pack = ol_alloc_big(sizeof(float) * (a_floats + b_floats));
-    if (!pack) return -1;
-    float *apack = pack, *bpack = pack + a_floats; /* a multiple of 16 floats on: aligned */
+    size_t b_floats = (size_t)((ncols + ks->nr - 1) / ks->nr) * ks->nr * kcs, per_thread = a_floats + b_floats;
     double flop = 2.0 * m * n * k;
-    if (flop >= SGEMM_PAR_FLOP && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-#pragma omp parallel
-        sgemm_blocks(ks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunks, kcs, apack, bpack,
-                     omp_get_thread_num(), omp_get_num_threads());
+    int nt = flop >= SGEMM_PAR_FLOP && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    float *pack = ol_alloc_big(sizeof(float) * per_thread * (size_t)nt); /* a multiple of 16 floats a part */
+    if (!pack) return -1;
+    /* c = beta c first (after the allocation, the one thing that can fail); each chunk adds to it */
+    if (beta != 0 && beta != 1)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] *= beta;
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+            float *own = pack + per_thread * (size_t)omp_get_thread_num();
+            sgemm_strip(ks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunks, kcs, own, own + a_floats,
+                        omp_get_thread_num(), omp_get_num_threads());
+        }
     } else {
-        sgemm_blocks(ks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunks, kcs, apack, bpack, 0, 1);
+        sgemm_serial(ks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunks, kcs, pack, pack + a_floats);
     }
     free(pack);
     return 0;

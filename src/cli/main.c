@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "sweep")) return cmd_sweep(argc, argv);
     if (!strcmp(cmd, "lr-find")) return cmd_lrfind(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("optlab %s\nblas core: %s\n", OPTLAB_VERSION, ol_blas_core());
+        printf("optlab %s\ngemm kernel: %s\nblas core: %s\n", OPTLAB_VERSION, ol_gemm_kernel(), ol_blas_core());
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
