@@ -41,7 +41,8 @@ void ol_tensor_free(ol_tensor *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Deterministic parallel GEMM. OpenBLAS's own threading splits the work differently for 1 and 2
+/* Deterministic parallel GEMM over OpenBLAS: the path of every float64 product, and of float32
+ * ones where optlab's own kernel (sgemm.c) does not run. OpenBLAS's own threading splits the work differently for 1 and 2
  * threads and the results differ in the last bits (measured: thousands of elements of a 784x256
  * product). So OpenBLAS always runs single-threaded, and optlab splits the product into blocks
  * whose layout depends only on the shapes, never on the thread count; OpenMP threads take the
