@@ -9,14 +9,14 @@
  * - every element of C is the same chain of operations whatever the kernel (AVX2 or AVX-512) and
  *   whatever the thread count: the inner side k is cut into chunks that depend on k alone; within
  *   a chunk, acc = fma(a_ip, b_pj, acc) for p in order from acc = 0; then c = fma(alpha, acc, c)
- *   (or c = alpha acc for the first chunk when beta = 0). Threads share out whole tiles of C,
- *   never a sum.
+ *   (or c = alpha acc for the first chunk when beta = 0). Each thread computes its own strip of
+ *   whole tiles of C, never part of a sum.
  * - no scratch copies of C and no reduction across threads (the OpenBLAS path in tensor.c needs
  *   both to stay deterministic).
  *
  * What it is not: a general BLAS. One precision, no strides other than the packed row-major
  * layouts optlab uses (lda, ldb, ldc are the rows' lengths), and no tuning beyond the block sizes
- * below. CPUs without AVX2 + FMA use OpenBLAS (tensor.c). */
+ * below. CPUs without AVX-512 use OpenBLAS by default (tensor.c; see best_kernel). */
 #include <immintrin.h>
 #include <math.h>
 #include <omp.h>
@@ -27,8 +27,8 @@
 #include "optlab/tensor.h"
 #include "sgemm.h"
 
-/* Block sizes. KC_MAX bounds a chunk of k (a packed micro-panel of B, KC x NR floats, stays in
- * L1: 24 KiB at NR = 16); MC_MAX rows of packed A (MC x KC, 360 KiB) stay in L2; NC_MAX columns
+/* Block sizes. KC_MAX bounds a chunk of k (a packed micro-panel of B, KC x NR floats, is meant
+ * to stay in L1: 24 KiB at NR = 16, 48 KiB at 32); MC_MAX rows of packed A (MC x KC, 360 KiB) stay in L2; NC_MAX columns
  * of packed B. MC_MAX is a multiple of both kernels' MR (6 and 12), NC_MAX of both NR (16 and 32). */
 #define KC_MAX 384
 #define MC_MAX 240
