@@ -328,7 +328,9 @@ int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *
     size_t b_floats = (size_t)((ncols + ks->nr - 1) / ks->nr) * ks->nr * kcs, per_thread = a_floats + b_floats;
     double flop = 2.0 * m * n * k;
     int nt = flop >= SGEMM_PAR_FLOP && !omp_in_parallel() ? omp_get_max_threads() : 1;
-    float *pack = ol_alloc_big(sizeof(float) * per_thread * (size_t)nt); /* a multiple of 16 floats a part */
+    /* a multiple of 16 floats a part; plain aligned memory: huge pages (ol_alloc_big) would cost
+     * an madvise call per product for a buffer that lives one call */
+    float *pack = aligned_alloc(64, sizeof(float) * per_thread * (size_t)nt);
     if (!pack) return -1;
     /* c = beta c first (after the allocation, the one thing that can fail); each chunk adds to it */
     if (beta != 0 && beta != 1)

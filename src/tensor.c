@@ -42,11 +42,11 @@ void ol_tensor_free(ol_tensor *t) {
 }
 
 /* Deterministic parallel GEMM over OpenBLAS: the path of every float64 product, and of float32
- * ones where optlab's own kernel (sgemm.c) does not run. OpenBLAS's own threading splits the work differently for 1 and 2
- * threads and the results differ in the last bits (measured: thousands of elements of a 784x256
- * product). So OpenBLAS always runs single-threaded, and optlab splits the product into blocks
- * whose layout depends only on the shapes, never on the thread count; OpenMP threads take the
- * blocks. Every element sees the same operations whatever the number of threads. Small products
+ * ones where optlab's own kernel (sgemm.c) does not run. OpenBLAS's own threading splits the work
+ * differently for 1 and 2 threads and the results differ in the last bits (measured: thousands
+ * of elements of a 784x256 product). So OpenBLAS always runs single-threaded, and optlab splits
+ * the product into blocks whose layout depends only on the shapes, never on the thread count;
+ * OpenMP threads take the blocks. Every element sees the same operations whatever the number of threads. Small products
  * run as one call: fewer, larger blocks repack less.
  *
  * The split is along one of the three sides, whichever costs least besides the product itself:
@@ -98,14 +98,9 @@ static int choose_split(int m, int n, int k, int *blocks) {
  * step went to that pass). */
 static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (size_t)rows * (size_t)cols * elem); }
 
-/* float32 products run on optlab's own kernel where the CPU has one (sgemm.h); float64 always
- * here */
-static int no_own_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
-                        const double *b, int ldb, double beta, double *c, int ldc) {
-    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb;
-    (void)beta, (void)c, (void)ldc;
-    return -1;
-}
+/* float32 products run on optlab's own kernel where the CPU has one (sgemm.h: -1 when not);
+ * float64 ones always here */
+#define NO_OWN_DGEMM(...) (-1)
 
 #define DEFINE_GEMM(NAME, REAL, CBLAS, OWN)                                                             \
     void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
@@ -175,7 +170,7 @@ static int no_own_dgemm(int ta, int tb, int m, int n, int k, double alpha, const
     }
 
 DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm, ol_sgemm_own)
-DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm, no_own_dgemm)
+DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm, NO_OWN_DGEMM)
 
 static int current_threads = 0;
 
