@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "autodiff_internal.h"
+#include "flush.h"
 #include "optlab/common.h"
 
 /* ---- gradient buffers during backward ----
@@ -40,6 +41,7 @@ static int grad_take(ol_node *x) {
 #define R_TANH tanhf
 #define R_COS cosf
 #define R_SIN sinf
+#define R_FLUSH ol_flush_f32
 #ifdef __clang__
 /* clang reports an omp simd loop it leaves scalar (at -O1, as in the fuzz build) as a warning */
 #pragma clang diagnostic ignored "-Wpass-failed"
@@ -53,6 +55,7 @@ static int grad_take(ol_node *x) {
 #undef R_TANH
 #undef R_COS
 #undef R_SIN
+#undef R_FLUSH
 #define REAL double
 #define SUF f64
 #define GEMM ol_gemm_f64
@@ -61,6 +64,7 @@ static int grad_take(ol_node *x) {
 #define R_TANH tanh
 #define R_COS cos
 #define R_SIN sin
+#define R_FLUSH ol_flush_none
 #include "autodiff_kernels.h"
 
 /* ---- construction ---- */

@@ -91,17 +91,18 @@ static void FN(bias_act)(REAL *y, const REAL *bias, int rows, int cols, int act)
     } else {
         PAR_FOR(size > PAR_MIN, int, i, rows, {
             REAL *row = y + (size_t)i * cols;
-            for (int j = 0; j < cols; j++) row[j] = FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]);
+            for (int j = 0; j < cols; j++) row[j] = R_FLUSH(FN(act_fwd)(act, bias ? row[j] + bias[j] : row[j]));
         });
     }
 }
 
-/* d = dy f'(.) written through y, one loop per activation as above */
+/* d = dy f'(.) written through y, one loop per activation as above (tanh and sigmoid flush
+ * float32 subnormals, flush.h, as their forward does) */
 static void FN(act_grad)(REAL *restrict d, const REAL *restrict dy, const REAL *restrict y, long size, int act) {
     if (act == ACT_RELU) {
         PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { d[i] = y[i] > 0 ? dy[i] : 0; });
     } else {
-        PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = dy[i] * FN(act_dfdy)(act, y[i]); });
+        PAR_FOR(size > PAR_MIN, long, i, size, { d[i] = R_FLUSH(dy[i] * FN(act_dfdy)(act, y[i])); });
     }
 }
 
@@ -321,7 +322,8 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
         }
         return;
     }
-    case OP_XENT: { /* dz += dy / rows (softmax(z) - onehot(y)) */
+    case OP_XENT: { /* dz += dy / rows (softmax(z) - onehot(y)); a probability below FLT_MIN (a logit
+                     * 87 below the row's largest) adds 0 in float32 (flush.h) */
         if (!da) return;
         int rows = A->rows, k = A->cols;
         const REAL *p = n->aux;
@@ -329,7 +331,7 @@ static void FN(backward)(ol_graph *g, ol_node *n) {
         PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
             REAL *dz = da + (size_t)i * k;
             const REAL *pi = p + (size_t)i * k;
-            for (int j = 0; j < k; j++) dz[j] += c * pi[j];
+            for (int j = 0; j < k; j++) dz[j] += R_FLUSH(c * pi[j]);
             dz[n->labels[i]] -= c;
         });
         return;

@@ -9,6 +9,8 @@
 #include "optlab/common.h"
 #include "optlab/rng.h"
 
+#include "flush.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -40,33 +42,41 @@ typedef struct {
 #define REAL float
 #define SUFFIX f32
 #define SQRT sqrtf
+#define FLUSH ol_flush_f32
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
+#undef FLUSH
 #define REAL double
 #define SUFFIX f64
 #define SQRT sqrt
+#define FLUSH ol_flush_none
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
+#undef FLUSH
 /* again without clipping and weight decay (OL_PLAIN): fewer operations a parameter, the same values */
 #define OL_PLAIN
 #define REAL float
 #define SUFFIX f32_plain
 #define SQRT sqrtf
+#define FLUSH ol_flush_f32
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
+#undef FLUSH
 #define REAL double
 #define SUFFIX f64_plain
 #define SQRT sqrt
+#define FLUSH ol_flush_none
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
+#undef FLUSH
 #undef OL_PLAIN
 
 typedef struct {

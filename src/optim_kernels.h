@@ -8,7 +8,8 @@
  * adds coupled weight decay and updates state and x, all in the same iteration. The expressions
  * follow torch's order of operations (torch/optim/_functional) so double groups agree with torch
  * float64 to a few ulps per step. Loops are plain and branch-free so they vectorize (omp simd
- * under -fopenmp). */
+ * under -fopenmp). Every value stored (state and x) goes through FLUSH: float32 subnormals become
+ * 0 (flush.h, on why), float64 values stay as computed. */
 
 #ifndef OL_OPTIM_KERNELS_COMMON
 #define OL_OPTIM_KERNELS_COMMON
@@ -73,7 +74,7 @@ static double K(kernel_gd)(REAL *restrict x, const REAL *restrict g, size_t n, c
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        x[i] = xi - lr * gi;
+        x[i] = FLUSH(xi - lr * gi);
     }
     return sumsq;
 }
@@ -87,9 +88,9 @@ static double K(kernel_sgd)(REAL *restrict x, const REAL *restrict g, REAL *rest
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL bi = b[i] * cb + cg * gi;
+        REAL bi = FLUSH(b[i] * cb + cg * gi);
         b[i] = bi;
-        x[i] = xi - lr * (kg * gi + kb * bi);
+        x[i] = FLUSH(xi - lr * (kg * gi + kb * bi));
     }
     return sumsq;
 }
@@ -103,7 +104,7 @@ static double K(kernel_heavyball)(REAL *restrict x, const REAL *restrict g, REAL
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        x[i] = xi - lr * gi + beta * (xi - prev[i]);
+        x[i] = FLUSH(xi - lr * gi + beta * (xi - prev[i]));
         prev[i] = xi;
     }
     return sumsq;
@@ -118,9 +119,9 @@ static double K(kernel_adagrad)(REAL *restrict x, const REAL *restrict g, REAL *
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL si = s[i] + gi * gi;
+        REAL si = FLUSH(s[i] + gi * gi);
         s[i] = si;
-        x[i] = xi - clr * (gi / (SQRT(si) + eps));
+        x[i] = FLUSH(xi - clr * (gi / (SQRT(si) + eps)));
     }
     return sumsq;
 }
@@ -135,9 +136,9 @@ static double K(kernel_rmsprop)(REAL *restrict x, const REAL *restrict g, REAL *
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL vi = v[i] * al + omal * gi * gi;
+        REAL vi = FLUSH(v[i] * al + omal * gi * gi);
         v[i] = vi;
-        x[i] = xi - lr * (gi / (SQRT(vi + ein) + eout));
+        x[i] = FLUSH(xi - lr * (gi / (SQRT(vi + ein) + eout)));
     }
     return sumsq;
 }
@@ -150,10 +151,10 @@ static double K(kernel_rmsprop_centered)(REAL *restrict x, const REAL *restrict 
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL vi = v[i] * al + omal * gi * gi, gai = ga[i] * al + omal * gi;
+        REAL vi = FLUSH(v[i] * al + omal * gi * gi), gai = FLUSH(ga[i] * al + omal * gi);
         v[i] = vi;
         ga[i] = gai;
-        x[i] = xi - lr * (gi / (SQRT(vi - gai * gai + ein) + eout));
+        x[i] = FLUSH(xi - lr * (gi / (SQRT(vi - gai * gai + ein) + eout)));
     }
     return sumsq;
 }
@@ -167,11 +168,11 @@ static double K(kernel_rmsprop_momentum)(REAL *restrict x, const REAL *restrict 
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL vi = v[i] * al + omal * gi * gi;
+        REAL vi = FLUSH(v[i] * al + omal * gi * gi);
         v[i] = vi;
-        REAL bi = b[i] * mom + gi / (SQRT(vi + ein) + eout);
+        REAL bi = FLUSH(b[i] * mom + gi / (SQRT(vi + ein) + eout));
         b[i] = bi;
-        x[i] = xi - lr * bi;
+        x[i] = FLUSH(xi - lr * bi);
     }
     return sumsq;
 }
@@ -186,12 +187,12 @@ static double K(kernel_rmsprop_centered_momentum)(REAL *restrict x, const REAL *
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL vi = v[i] * al + omal * gi * gi, gai = ga[i] * al + omal * gi;
+        REAL vi = FLUSH(v[i] * al + omal * gi * gi), gai = FLUSH(ga[i] * al + omal * gi);
         v[i] = vi;
         ga[i] = gai;
-        REAL bi = b[i] * mom + gi / (SQRT(vi - gai * gai + ein) + eout);
+        REAL bi = FLUSH(b[i] * mom + gi / (SQRT(vi - gai * gai + ein) + eout));
         b[i] = bi;
-        x[i] = xi - lr * bi;
+        x[i] = FLUSH(xi - lr * bi);
     }
     return sumsq;
 }
@@ -207,10 +208,10 @@ static double K(kernel_adam)(REAL *restrict x, const REAL *restrict g, REAL *res
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
-        x[i] = OL_DECAY(xi) - ss * (mi / (SQRT(vi) / bc2s + eps));
+        x[i] = FLUSH(OL_DECAY(xi) - ss * (mi / (SQRT(vi) / bc2s + eps)));
     }
     return sumsq;
 }
@@ -225,12 +226,12 @@ static double K(kernel_adam_amsgrad)(REAL *restrict x, const REAL *restrict g, R
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
         REAL vm = vmax[i] > vi ? vmax[i] : vi;
         m[i] = mi;
         v[i] = vi;
         vmax[i] = vm;
-        x[i] = OL_DECAY(xi) - ss * (mi / (SQRT(vm) / bc2s + eps));
+        x[i] = FLUSH(OL_DECAY(xi) - ss * (mi / (SQRT(vm) / bc2s + eps)));
     }
     return sumsq;
 }
@@ -246,11 +247,11 @@ static double K(kernel_nadam)(REAL *restrict x, const REAL *restrict g, REAL *re
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+        REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
         REAL d = SQRT(vi / bc2) + eps;
-        x[i] = xi - cg * (gi / d) - cm * (mi / d);
+        x[i] = FLUSH(xi - cg * (gi / d) - cm * (mi / d));
     }
     return sumsq;
 }
@@ -267,20 +268,20 @@ static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *re
         for (size_t i = 0; i < n; i++) {
             REAL xi = x[i];
             OL_GRAD(gi, i, xi);
-            REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+            REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
             m[i] = mi;
             v[i] = vi;
-            x[i] = xi - mi / bc1 * lr * (bc2s / (SQRT(vi) + eps)) * rect;
+            x[i] = FLUSH(xi - mi / bc1 * lr * (bc2s / (SQRT(vi) + eps)) * rect);
         }
     } else {
         OL_SIMD_SUM
         for (size_t i = 0; i < n; i++) {
             REAL xi = x[i];
             OL_GRAD(gi, i, xi);
-            REAL mi = m[i] * b1 + omb1 * gi, vi = v[i] * b2 + omb2 * gi * gi;
+            REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
             m[i] = mi;
             v[i] = vi;
-            x[i] = xi - mi / bc1 * lr;
+            x[i] = FLUSH(xi - mi / bc1 * lr);
         }
     }
     return sumsq;
