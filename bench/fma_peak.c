@@ -15,9 +15,13 @@
 #define CHAINS 12
 
 /* 12 accumulators as named variables (an array would live in memory and make the loop wait on
- * stores); one FMA of each per iteration */
-#define CHAIN_VARS(T, init) T c0 = init, c1 = init, c2 = init, c3 = init, c4 = init, c5 = init, c6 = init, \
-                                c7 = init, c8 = init, c9 = init, c10 = init, c11 = init
+ * stores); one FMA of each per iteration. Each starts from its own value: chains that start equal
+ * compute equal values, and the compiler folds them into one chain (it did: until 2026-12-06 this
+ * program timed one dependent FMA per iteration and reported 12 times the rate of that chain,
+ * about 1.47x the core's real peak on the Zen 5 machine) */
+#define CHAIN_VARS(T, SET1) T c0 = SET1(1.00f), c1 = SET1(1.01f), c2 = SET1(1.02f), c3 = SET1(1.03f), \
+                                c4 = SET1(1.04f), c5 = SET1(1.05f), c6 = SET1(1.06f), c7 = SET1(1.07f), \
+                                c8 = SET1(1.08f), c9 = SET1(1.09f), c10 = SET1(1.10f), c11 = SET1(1.11f)
 #define CHAIN_STEP(F)                                                                         \
     c0 = F(c0, a, b), c1 = F(c1, a, b), c2 = F(c2, a, b), c3 = F(c3, a, b), c4 = F(c4, a, b), \
     c5 = F(c5, a, b), c6 = F(c6, a, b), c7 = F(c7, a, b), c8 = F(c8, a, b), c9 = F(c9, a, b), \
@@ -26,7 +30,7 @@
 
 __attribute__((target("avx2,fma"))) static double run_avx2(long iters) {
     const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-    CHAIN_VARS(__m256, _mm256_set1_ps(1.0f));
+    CHAIN_VARS(__m256, _mm256_set1_ps);
     for (long i = 0; i < iters; i++) CHAIN_STEP(_mm256_fmadd_ps);
     float out[8], sum = 0;
     _mm256_storeu_ps(out, CHAIN_SUM(_mm256_add_ps));
@@ -36,7 +40,7 @@ __attribute__((target("avx2,fma"))) static double run_avx2(long iters) {
 
 __attribute__((target("avx512f"))) static double run_avx512(long iters) {
     const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-    CHAIN_VARS(__m512, _mm512_set1_ps(1.0f));
+    CHAIN_VARS(__m512, _mm512_set1_ps);
     for (long i = 0; i < iters; i++) CHAIN_STEP(_mm512_fmadd_ps);
     return _mm512_reduce_add_ps(CHAIN_SUM(_mm512_add_ps));
 }
