@@ -43,40 +43,48 @@ typedef struct {
 #define SUFFIX f32
 #define SQRT sqrtf
 #define FLUSH ol_flush_f32
+#define FLUSH_X ol_flush_f32
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
 #undef FLUSH
+#undef FLUSH_X
 #define REAL double
 #define SUFFIX f64
 #define SQRT sqrt
 #define FLUSH ol_flush_none
+#define FLUSH_X ol_flush_none
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
 #undef FLUSH
+#undef FLUSH_X
 /* again without clipping and weight decay (OL_PLAIN): fewer operations a parameter, the same values */
 #define OL_PLAIN
 #define REAL float
 #define SUFFIX f32_plain
 #define SQRT sqrtf
 #define FLUSH ol_flush_f32
+#define FLUSH_X(v) (v)
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
 #undef FLUSH
+#undef FLUSH_X
 #define REAL double
 #define SUFFIX f64_plain
 #define SQRT sqrt
 #define FLUSH ol_flush_none
+#define FLUSH_X(v) (v)
 #include "optim_kernels.h"
 #undef REAL
 #undef SUFFIX
 #undef SQRT
 #undef FLUSH
+#undef FLUSH_X
 #undef OL_PLAIN
 
 typedef struct {

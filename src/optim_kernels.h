@@ -8,8 +8,10 @@
  * adds coupled weight decay and updates state and x, all in the same iteration. The expressions
  * follow torch's order of operations (torch/optim/_functional) so double groups agree with torch
  * float64 to a few ulps per step. Loops are plain and branch-free so they vectorize (omp simd
- * under -fopenmp). Every value stored (state and x) goes through FLUSH: float32 subnormals become
- * 0 (flush.h, on why), float64 values stay as computed. */
+ * under -fopenmp). Every state value stored goes through FLUSH, and x through FLUSH_X: float32
+ * subnormals become 0 (flush.h, on why), float64 values stay as computed. The plain instantiation
+ * leaves x as computed: without weight decay nothing pulls it geometrically towards 0, and each
+ * flush costs about a tenth of the Adam loop. */
 
 #ifndef OL_OPTIM_KERNELS_COMMON
 #define OL_OPTIM_KERNELS_COMMON
@@ -54,7 +56,8 @@
 /* The plain instantiation, for steps without clip-value, clip-norm scaling, coupled or decoupled
  * weight decay (the common case): g as it is. Same values as the full one with those settings
  * off (clamping to +-inf, *1, +0 x and *1 change nothing), except that an infinite x no longer
- * turns g into NaN through 0 x, as in torch, which skips those terms when they are off. */
+ * turns g into NaN through 0 x, as in torch, which skips those terms when they are off, and that x
+ * is stored unflushed (FLUSH_X). */
 #define OL_GRAD(gi, i, xi)                                             \
     REAL gi = g[i];                                                    \
     sumsq += (double)gi * (double)gi
@@ -74,7 +77,7 @@ static double K(kernel_gd)(REAL *restrict x, const REAL *restrict g, size_t n, c
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        x[i] = FLUSH(xi - lr * gi);
+        x[i] = FLUSH_X(xi - lr * gi);
     }
     return sumsq;
 }
@@ -90,7 +93,7 @@ static double K(kernel_sgd)(REAL *restrict x, const REAL *restrict g, REAL *rest
         OL_GRAD(gi, i, xi);
         REAL bi = FLUSH(b[i] * cb + cg * gi);
         b[i] = bi;
-        x[i] = FLUSH(xi - lr * (kg * gi + kb * bi));
+        x[i] = FLUSH_X(xi - lr * (kg * gi + kb * bi));
     }
     return sumsq;
 }
@@ -104,7 +107,7 @@ static double K(kernel_heavyball)(REAL *restrict x, const REAL *restrict g, REAL
     for (size_t i = 0; i < n; i++) {
         REAL xi = x[i];
         OL_GRAD(gi, i, xi);
-        x[i] = FLUSH(xi - lr * gi + beta * (xi - prev[i]));
+        x[i] = FLUSH_X(xi - lr * gi + beta * (xi - prev[i]));
         prev[i] = xi;
     }
     return sumsq;
@@ -121,7 +124,7 @@ static double K(kernel_adagrad)(REAL *restrict x, const REAL *restrict g, REAL *
         OL_GRAD(gi, i, xi);
         REAL si = FLUSH(s[i] + gi * gi);
         s[i] = si;
-        x[i] = FLUSH(xi - clr * (gi / (SQRT(si) + eps)));
+        x[i] = FLUSH_X(xi - clr * (gi / (SQRT(si) + eps)));
     }
     return sumsq;
 }
@@ -138,7 +141,7 @@ static double K(kernel_rmsprop)(REAL *restrict x, const REAL *restrict g, REAL *
         OL_GRAD(gi, i, xi);
         REAL vi = FLUSH(v[i] * al + omal * gi * gi);
         v[i] = vi;
-        x[i] = FLUSH(xi - lr * (gi / (SQRT(vi + ein) + eout)));
+        x[i] = FLUSH_X(xi - lr * (gi / (SQRT(vi + ein) + eout)));
     }
     return sumsq;
 }
@@ -154,7 +157,7 @@ static double K(kernel_rmsprop_centered)(REAL *restrict x, const REAL *restrict 
         REAL vi = FLUSH(v[i] * al + omal * gi * gi), gai = FLUSH(ga[i] * al + omal * gi);
         v[i] = vi;
         ga[i] = gai;
-        x[i] = FLUSH(xi - lr * (gi / (SQRT(vi - gai * gai + ein) + eout)));
+        x[i] = FLUSH_X(xi - lr * (gi / (SQRT(vi - gai * gai + ein) + eout)));
     }
     return sumsq;
 }
@@ -172,7 +175,7 @@ static double K(kernel_rmsprop_momentum)(REAL *restrict x, const REAL *restrict 
         v[i] = vi;
         REAL bi = FLUSH(b[i] * mom + gi / (SQRT(vi + ein) + eout));
         b[i] = bi;
-        x[i] = FLUSH(xi - lr * bi);
+        x[i] = FLUSH_X(xi - lr * bi);
     }
     return sumsq;
 }
@@ -192,7 +195,7 @@ static double K(kernel_rmsprop_centered_momentum)(REAL *restrict x, const REAL *
         ga[i] = gai;
         REAL bi = FLUSH(b[i] * mom + gi / (SQRT(vi - gai * gai + ein) + eout));
         b[i] = bi;
-        x[i] = FLUSH(xi - lr * bi);
+        x[i] = FLUSH_X(xi - lr * bi);
     }
     return sumsq;
 }
@@ -211,7 +214,7 @@ static double K(kernel_adam)(REAL *restrict x, const REAL *restrict g, REAL *res
         REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
-        x[i] = FLUSH(OL_DECAY(xi) - ss * (mi / (SQRT(vi) / bc2s + eps)));
+        x[i] = FLUSH_X(OL_DECAY(xi) - ss * (mi / (SQRT(vi) / bc2s + eps)));
     }
     return sumsq;
 }
@@ -231,7 +234,7 @@ static double K(kernel_adam_amsgrad)(REAL *restrict x, const REAL *restrict g, R
         m[i] = mi;
         v[i] = vi;
         vmax[i] = vm;
-        x[i] = FLUSH(OL_DECAY(xi) - ss * (mi / (SQRT(vm) / bc2s + eps)));
+        x[i] = FLUSH_X(OL_DECAY(xi) - ss * (mi / (SQRT(vm) / bc2s + eps)));
     }
     return sumsq;
 }
@@ -251,7 +254,7 @@ static double K(kernel_nadam)(REAL *restrict x, const REAL *restrict g, REAL *re
         m[i] = mi;
         v[i] = vi;
         REAL d = SQRT(vi / bc2) + eps;
-        x[i] = FLUSH(xi - cg * (gi / d) - cm * (mi / d));
+        x[i] = FLUSH_X(xi - cg * (gi / d) - cm * (mi / d));
     }
     return sumsq;
 }
@@ -271,7 +274,7 @@ static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *re
             REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
             m[i] = mi;
             v[i] = vi;
-            x[i] = FLUSH(xi - mi / bc1 * lr * (bc2s / (SQRT(vi) + eps)) * rect);
+            x[i] = FLUSH_X(xi - mi / bc1 * lr * (bc2s / (SQRT(vi) + eps)) * rect);
         }
     } else {
         OL_SIMD_SUM
@@ -281,7 +284,7 @@ static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *re
             REAL mi = FLUSH(m[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
             m[i] = mi;
             v[i] = vi;
-            x[i] = FLUSH(xi - mi / bc1 * lr);
+            x[i] = FLUSH_X(xi - mi / bc1 * lr);
         }
     }
     return sumsq;

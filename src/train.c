@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,6 +492,58 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
     return OL_OK;
 }
 
+/* --threads not given (0): the thread count that makes this model's step fastest on this machine.
+ * More threads are not always faster: on a 2-core Intel Xeon the batch-128 784-256-10 step took as
+ * long on two as on one (issue 14), and a loaded core slows a team down. Results do not depend on
+ * the count (the products' blocks and every reduction are fixed by the shapes), so choosing by
+ * speed changes no number. Timed: the batch conversion, forward and backward passes on the first
+ * batch of the training set (the gradients they leave are overwritten by the first step's backward
+ * pass), 3 interleaved rounds of 3 passes for each candidate (1 and all threads, and half of them
+ * from 4 up), the best pass of each; more threads must be at least 3% faster to be chosen. Runs
+ * only for a single process with more than one thread available, outside any parallel region,
+ * and when the run plans at least 200 steps (the test costs about 30 passes). Returns the count
+ * (0: nothing measured) and the milliseconds a pass took at each candidate. */
+#define AUTO_MIN_STEPS 200
+#define AUTO_CANDIDATES 3
+static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, long planned, int *cand, double *ms,
+                        int *n_cand) {
+    int all = omp_get_max_threads();
+    *n_cand = 0;
+    if (c->threads || c->dist_size > 1 || all < 2 || omp_in_parallel() || planned < AUTO_MIN_STEPS ||
+        ol_optim_kind(s->opt) == OL_OPTIM_RANDOM)
+        return 0;
+    uint32_t *idx = ol_malloc_array(batch, sizeof *idx);
+    if (!idx) return 0;
+    for (uint32_t i = 0; i < batch; i++) idx[i] = i;
+    int k = 0;
+    cand[k++] = 1;
+    if (all >= 4) cand[k++] = all / 2;
+    cand[k++] = all;
+    for (int i = 0; i < k; i++) ms[i] = INFINITY;
+    int failed = 0;
+    for (int round = 0; round < 4 && !failed; round++)
+        for (int i = 0; i < k && !failed; i++) {
+            ol_set_threads(cand[i]);
+            for (int pass = 0; pass < 3 && !failed; pass++) {
+                double t0 = now_seconds(), loss;
+                failed = batch_gradient(s, c, s->train, idx, batch, &loss) != OL_OK;
+                double dt = (now_seconds() - t0) * 1e3;
+                if (round > 0 && dt < ms[i]) ms[i] = dt; /* round 0 warms the caches and the team */
+            }
+        }
+    free(idx);
+    if (failed) { /* the real step will report it */
+        ol_set_threads(all);
+        return 0;
+    }
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        if (ms[i] < 0.97 * ms[best]) best = i;
+    ol_set_threads(cand[best]);
+    *n_cand = k;
+    return cand[best];
+}
+
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -499,6 +552,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     r->val_loss = r->val_acc = r->test_loss = r->test_acc = r->train_loss_full = NAN;
     int rc = check_config(c);
     if (rc) return rc;
+    const int threads_before = omp_get_max_threads();
     if (c->threads) ol_set_threads(c->threads);
     const int leader = c->dist_size <= 1 || c->dist_rank == 0; /* prints, logs and writes files */
     const int quiet = c->quiet || !leader;
@@ -577,6 +631,14 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     }
     /* the state at the start is the first good one */
     if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = save_state(&s, c, 0))) goto out;
+    int cand[AUTO_CANDIDATES], n_cand;
+    double cand_ms[AUTO_CANDIDATES];
+    r->threads = auto_threads(&s, c, batch, planned - s.steps, cand, cand_ms, &n_cand);
+    if (r->threads && !quiet) {
+        printf("threads: %d (a forward and backward pass took", r->threads);
+        for (int i = 0; i < n_cand; i++) printf("%s %.2f ms at %d", i ? "," : "", cand_ms[i], cand[i]);
+        printf("; --threads sets it)\n");
+    }
 
     int show_progress = !quiet && isatty(2);
     int stop = 0;
@@ -684,6 +746,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
 out:
     r->steps = s.steps;
     train->n = full_n;
+    if (r->threads) ol_set_threads(threads_before); /* the caller's count again */
     run_free(&s);
     return rc;
 }

@@ -12,12 +12,14 @@
 
 /* Shapes that run as one call and as 2, 4 and 8 blocks, split by rows, by columns and along k
  * (128x256x784: 2 blocks, 64x64x8192: 4, 96x80x20000: 8), with every transposition, lengths that
- * are not multiples of 16. */
+ * are not multiples of 16; products 16 columns wide or less (the output layer's, which the AVX-512
+ * kernel runs 16 wide) with every transposition. */
 static const int shapes[][5] = {
     /* m, n, k, trans_a, trans_b */
     {7, 5, 3, 0, 0},       {128, 256, 784, 0, 0}, {784, 256, 128, 1, 0}, {128, 784, 256, 0, 1},
     {1000, 256, 784, 0, 0}, {300, 37, 1100, 1, 1}, {70, 1500, 300, 0, 0}, {2049, 65, 200, 1, 0},
     {64, 64, 8192, 0, 1},  {64, 64, 8192, 1, 0},  {96, 80, 20000, 1, 1}, {128, 256, 784, 1, 1},
+    {128, 10, 256, 0, 0},  {256, 10, 128, 1, 0},  {1000, 16, 900, 0, 1},  {500, 13, 3000, 1, 1},
 };
 
 static void fill(float *v, size_t n, ol_rng *r) {

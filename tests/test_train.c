@@ -1,10 +1,14 @@
 /* test_train.c: ol_train_fit called as a library (the CLI's own tests are in test_cli.c). */
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixtures.h"
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/nn.h"
+#include "optlab/tensor.h"
 #include "optlab/train.h"
 #include "test.h"
 
@@ -39,4 +43,50 @@ TEST(train_onecycle_needs_to_cover_max_steps_only) {
             CHECK_EQ_INT(r.steps, 20);
         }
     }
+}
+
+/* --threads not given: the loop times the candidates and trains on the fastest; the model is the
+ * same bytes as with one thread (the count changes the speed, never a value), the caller's thread
+ * count is restored, and short runs (under 200 steps) measure nothing. */
+TEST(train_chooses_its_thread_count_by_timing_and_gets_the_same_bytes) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/auto-threads", ol_test_tmpdir());
+    CHECK(fixture_make_dataset(dir, 600, 20, 8, 4, 9, 0) == 0);
+    int cores = omp_get_max_threads();
+    float *models[2] = {NULL, NULL};
+    size_t n_params = 0;
+    for (int run = 0; run < 2; run++) {
+        ol_dataset train, test;
+        CHECK(ol_data_load(dir, &train, &test) == 0);
+        ol_mlp m;
+        CHECK(ol_mlp_create(&m, "mlp:64-32-4", 0) == 0);
+        ol_mlp_init(&m, 3);
+        ol_train_config c = ol_train_default_config();
+        c.model = &m;
+        c.batch = 12;
+        c.epochs = 5;        /* 250 steps */
+        c.opt = "adam";
+        c.lr = 0.01;
+        c.quiet = 1;
+        c.threads = run == 0 ? 1 : 0;
+        ol_train_result r;
+        int rc = ol_train_fit(&c, &train, &test, &r);
+        ol_dataset_free(&train);
+        ol_dataset_free(&test);
+        CHECK_MSG(rc == 0, "%s", ol_error());
+        CHECK_EQ_INT(r.steps, 250);
+        if (run == 0) CHECK_EQ_INT(r.threads, 0); /* given: nothing chosen */
+        else if (cores > 1) CHECK_MSG(r.threads >= 1 && r.threads <= cores, "chose %d of %d", r.threads, cores);
+        else CHECK_EQ_INT(r.threads, 0);
+        CHECK_EQ_INT(omp_get_max_threads(), run == 0 ? 1 : cores);
+        n_params = m.n_params;
+        models[run] = malloc(n_params * sizeof(float));
+        CHECK(models[run]);
+        memcpy(models[run], m.params, n_params * sizeof(float));
+        ol_mlp_free(&m);
+        if (run == 0) ol_set_threads(cores);
+    }
+    CHECK(memcmp(models[0], models[1], n_params * sizeof(float)) == 0);
+    free(models[0]);
+    free(models[1]);
 }

@@ -77,6 +77,7 @@ typedef struct ol_train_result {
     double train_loss_full;   /* loss over the whole training set (eval_train), else NaN */
     int rollbacks;            /* divergences rolled back */
     int resumed;              /* 1 when the run continued a checkpoint */
+    int threads;              /* the thread count chosen by timing (threads = 0 in the config), else 0 */
 } ol_train_result;
 
 /* The settings that define a run's bits, one "key=value" line each, keys named as optlab train's
