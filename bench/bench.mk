@@ -1,6 +1,6 @@
 # bench/bench.mk: `make bench`, optlab against PyTorch (and numpy) on the same work, in one run.
 # Included by the root Makefile (-include bench/bench.mk); uses its BUILD, CC, CFLAGS, LDFLAGS, LDLIBS.
-#   make bench                  the full benchmark (about 10 minutes on 2 cores), writes bench/results.md
+#   make bench                  the full benchmark (about 15-20 minutes on 2 cores), writes bench/results.md
 #   BENCH_QUICK=1 make bench    a smoke run of the harness (tiny subsets, one repetition, ~1-2 minutes)
 #   make bench BENCH_ARGS='--cases sgd-1t,optim-adam --reps 5'   any run.py options (run.py --help)
 # PyTorch and numpy come from bench/setup.sh (Debian packages for /usr/bin/python3), never from

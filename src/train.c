@@ -494,17 +494,17 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
 
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.
  * More threads are not always faster: on a 2-core Intel Xeon the batch-128 784-256-10 step took as
- * long on two as on one (issue 14), and a loaded core slows a team down. Results do not depend on
- * the count (the products' blocks and every reduction are fixed by the shapes), so choosing by
- * speed changes no number. Timed: the batch conversion, forward and backward passes on the first
- * batch of the training set (the gradients they leave are overwritten by the first step's backward
- * pass), a warm-up round, then 3 interleaved rounds of 3 passes for each candidate (1 and all
- * threads, and half of them from 4 up), the best pass of each; more threads must be at least 10% faster on that pass to be
- * chosen (the optimizer's step and each team's start and join, which it does not time, take back
- * about that much at 2 threads: on this project's 2-core Zen 5 VM, a pass 0.61 ms against 0.67 came
- * with epochs no faster than one thread's). Runs only for a single process with more than one thread available, outside any parallel region,
- * and when the run plans at least 200 steps (the test costs about 30 passes). Returns the count
- * (0: nothing measured) and the milliseconds a pass took at each candidate. */
+ * long on two as on one (issue 14), a loaded core slows a team down, and each team's start and
+ * join costs about 20 us under the passive wait policy. Results do not depend on the count (the
+ * products' blocks and every reduction are fixed by the shapes), so choosing by speed changes no
+ * number. Timed: whole steps (batch conversion, forward, backward, optimizer step) on the first
+ * batch of the training set, a warm-up round, then 3 interleaved rounds of 3 steps for each
+ * candidate (1 and all threads, and half of them from 4 up), the best step of each; more threads
+ * must be at least 5% faster to be chosen. The parameters and the optimizer's state are saved
+ * first and restored after, so the run starts where it would have. Runs only for a single process
+ * with more than one thread available, outside any parallel region, when the run plans at least
+ * 200 steps (the test takes about 40), and when the copies fit in memory. Returns the count (0:
+ * nothing measured) and the milliseconds a step took at each candidate. */
 #define AUTO_MIN_STEPS 200
 #define AUTO_CANDIDATES 3
 static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, long planned, int *cand, double *ms,
@@ -514,35 +514,46 @@ static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, 
     if (c->threads || c->dist_size > 1 || all < 2 || omp_in_parallel() || planned < AUTO_MIN_STEPS ||
         ol_optim_kind(s->opt) == OL_OPTIM_RANDOM)
         return 0;
-    uint32_t *idx = ol_malloc_array(batch, sizeof *idx);
-    if (!idx) return 0;
-    for (uint32_t i = 0; i < batch; i++) idx[i] = i;
-    int k = 0;
-    cand[k++] = 1;
-    if (all >= 4) cand[k++] = all / 2;
-    cand[k++] = all;
-    for (int i = 0; i < k; i++) ms[i] = INFINITY;
-    int failed = 0;
-    for (int round = 0; round < 4 && !failed; round++)
-        for (int i = 0; i < k && !failed; i++) {
-            ol_set_threads(cand[i]);
-            for (int pass = 0; pass < 3 && !failed; pass++) {
-                double t0 = now_seconds(), loss;
-                failed = batch_gradient(s, c, s->train, idx, batch, &loss) != OL_OK;
-                double dt = (now_seconds() - t0) * 1e3;
-                if (round > 0 && dt < ms[i]) ms[i] = dt; /* round 0 warms the caches and the team */
+    ol_mlp *m = s->m;
+    size_t state_len = ol_optim_state_size(s->opt);
+    uint32_t *idx = malloc((size_t)batch * sizeof *idx);
+    unsigned char *state = malloc(state_len);
+    float *params = malloc(m->n_params * sizeof *params);
+    int ok = idx && state && params && ol_optim_state_save(s->opt, state, state_len) == OL_OK;
+    if (ok) {
+        memcpy(params, m->params, m->n_params * sizeof *params);
+        for (uint32_t i = 0; i < batch; i++) idx[i] = i;
+        int k = 0;
+        cand[k++] = 1;
+        if (all >= 4) cand[k++] = all / 2;
+        cand[k++] = all;
+        for (int i = 0; i < k; i++) ms[i] = INFINITY;
+        for (int round = 0; round < 4 && ok; round++)
+            for (int i = 0; i < k && ok; i++) {
+                ol_set_threads(cand[i]);
+                for (int step = 0; step < 3 && ok; step++) {
+                    double t0 = now_seconds(), loss;
+                    ok = batch_gradient(s, c, s->train, idx, batch, &loss) == OL_OK && ol_optim_step(s->opt) == OL_OK;
+                    double dt = (now_seconds() - t0) * 1e3;
+                    if (round > 0 && dt < ms[i]) ms[i] = dt; /* round 0 warms the caches and the team */
+                }
             }
-        }
+        /* back to the run's start: the parameters, and the optimizer's buffers, step count and schedule */
+        memcpy(m->params, params, m->n_params * sizeof *params);
+        if (ol_optim_state_load(s->opt, state, state_len) != OL_OK) ok = 0; /* cannot happen: its own blob */
+        if (ok) *n_cand = k;
+    }
     free(idx);
-    if (failed) { /* the real step will report it */
+    free(state);
+    free(params);
+    if (!*n_cand) { /* nothing measured (no memory, or a step failed: the real one will say why) */
         ol_set_threads(all);
         return 0;
     }
     int best = 0;
-    for (int i = 1; i < k; i++)
-        if (ms[i] < 0.90 * ms[best]) best = i;
+    for (int i = 1; i < *n_cand; i++)
+        if (ms[i] < 0.95 * ms[best]) best = i;
     ol_set_threads(cand[best]);
-    *n_cand = k;
     return cand[best];
 }
 
@@ -637,7 +648,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     double cand_ms[AUTO_CANDIDATES];
     r->threads = auto_threads(&s, c, batch, planned - s.steps, cand, cand_ms, &n_cand);
     if (r->threads && !quiet) {
-        printf("threads: %d (a forward and backward pass took", r->threads);
+        printf("threads: %d (a training step took", r->threads);
         for (int i = 0; i < n_cand; i++) printf("%s %.2f ms at %d", i ? "," : "", cand_ms[i], cand[i]);
         printf("; --threads sets it)\n");
     }

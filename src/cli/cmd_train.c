@@ -108,7 +108,7 @@ static int train_command(int argc, char **argv) {
         {"--clip-norm", ARG_DOUBLE, &c.clip_norm, "C", "clip the global gradient L2 norm to C", 0, 0, NULL, 0, 0},
         {"--clip-value", ARG_DOUBLE, &c.clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
         {"--seed", ARG_U64, &c.seed, "S", "seed of the init, split and sampler (default 1)", 0, 0, NULL, 0, 0},
-        {"--threads", ARG_INT, &c.threads, "T", "threads (default: all cores); results do not depend on it", 1, 1024, NULL, 0, 0},
+        {"--threads", ARG_INT, &c.threads, "T", "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 1, 1024, NULL, 0, 0},
         {"--sampler", ARG_CUSTOM, &c.sampler, "KIND", "shuffle (a permutation per epoch, default) or iid (with replacement)", 0, 0, parse_sampler, 0, 0},
         {"--val-split", ARG_DOUBLE, &c.val_split, "F", "hold out a fraction F of the training set for validation", 0, 0, NULL, 0, 0},
         {"--normalize", ARG_BOOL, &c.normalize, NULL, "standardize inputs with the training set's mean and std", 0, 0, NULL, 0, 0},
