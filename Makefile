@@ -1,6 +1,6 @@
 # optlab: build, test, run.
 #   make            build/optlab (CLI), build/liboptlab.a, examples
-#   make test       setup + build + every test (closing line "N passed, N failed")
+#   make test       setup + build + every test (closing line "N passed, N failed, N skipped")
 #   make run        setup + build + the main job: the five labs into report/index.html
 #   make CC=clang   the same with clang
 #   make SAN=1      build under AddressSanitizer + UndefinedBehaviorSanitizer (into build-san/)

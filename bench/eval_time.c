@@ -13,7 +13,7 @@
 #include "optlab/common.h"
 #include "optlab/data.h"
 #include "optlab/nn.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 #include "optlab/train.h"
 
 static int fail(void) {
@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "eval_time: THREADS >= 1, REPS in [1, 10000]\n");
         return 2;
     }
-    ol_set_threads(threads);
+    ol_parallel_set_threads(threads);
     ol_mlp m;
     ol_dataset train, test;
     ol_mlp_graph graph = {0};

@@ -18,7 +18,8 @@
 #include "optlab/nn.h"
 #include "optlab/optim.h"
 #include "optlab/rng.h"
-#include "optlab/tensor.h"
+#include "optlab/gemm.h"
+#include "optlab/parallel.h"
 #include "optlab/autodiff.h"
 #include "optlab/common.h"
 
@@ -40,7 +41,7 @@ int main(int argc, char **argv) {
     }
     int blocks = steps / BLOCK;
     if (blocks > MAX_BLOCKS) blocks = MAX_BLOCKS;
-    ol_set_threads(threads);
+    ol_parallel_set_threads(threads);
 
     ol_mlp m;
     ol_mlp_graph mg;

@@ -18,6 +18,7 @@
 #include "fuzz_util.h"
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
 

@@ -19,6 +19,7 @@
 
 #include "fuzz_util.h"
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "optlab/optim.h"
 
 typedef struct {

@@ -16,6 +16,7 @@
 #include "fuzz_state.c"
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
 

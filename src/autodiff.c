@@ -11,8 +11,11 @@
 #include <string.h>
 
 #include "autodiff_internal.h"
+#include "optlab/gemm.h"
 #include "flush.h"
 #include "optlab/common.h"
+
+static size_t dtype_bytes(int dtype) { return dtype == OL_F64 ? 8 : 4; }
 
 /* ---- gradient buffers during backward ----
  * A pass starts with every gradient it will write marked fresh instead of zeroed: the first op
@@ -21,7 +24,7 @@
  * buffer; -0 may come out as +0, nothing else changes. */
 static void grad_ready(const ol_graph *g, ol_node *x) {
     if (!x->fresh) return;
-    memset(x->grad, 0, (size_t)x->rows * (size_t)x->cols * ol_dtype_bytes(g->dtype));
+    memset(x->grad, 0, (size_t)x->rows * (size_t)x->cols * dtype_bytes(g->dtype));
     x->fresh = 0;
 }
 
@@ -272,7 +275,7 @@ int ol_ad_compile(ol_graph *g, int max_batch, int with_grad) {
     if (g->broken) return ol_fail(OL_EARG, "graph has a construction error");
     if (g->compiled) return ol_fail(OL_ESTATE, "graph already compiled");
     if (max_batch < 1) return ol_fail(OL_EARG, "batch size %d must be at least 1", max_batch);
-    size_t elem = ol_dtype_bytes(g->dtype);
+    size_t elem = dtype_bytes(g->dtype);
     reshape(g, max_batch);
     for (int i = 0; i < g->n_nodes; i++) {
         ol_node *n = &g->nodes[i];
@@ -386,7 +389,7 @@ int ol_ad_backward_seed(ol_graph *g, int loss, double seed) { return backward(g,
 int ol_ad_backward_set(ol_graph *g, int loss, double seed) { return backward(g, loss, seed, 1); }
 
 void ol_ad_zero_grad(ol_graph *g) {
-    size_t elem = ol_dtype_bytes(g->dtype);
+    size_t elem = dtype_bytes(g->dtype);
     for (int i = 0; i < g->n_nodes; i++) {
         ol_node *n = &g->nodes[i];
         if (n->op == OP_PARAM && n->grad) memset(n->grad, 0, (size_t)n->rows * (size_t)n->cols * elem);
@@ -397,8 +400,6 @@ void *ol_ad_value(ol_graph *g, int node) { return node >= 0 && node < g->n_nodes
 void *ol_ad_grad(ol_graph *g, int node) { return node >= 0 && node < g->n_nodes ? g->nodes[node].grad : NULL; }
 int ol_ad_rows(const ol_graph *g, int node) { return node >= 0 && node < g->n_nodes ? g->nodes[node].rows : 0; }
 int ol_ad_cols(const ol_graph *g, int node) { return node >= 0 && node < g->n_nodes ? g->nodes[node].cols : 0; }
-int ol_ad_dtype(const ol_graph *g) { return g->dtype; }
-int ol_ad_n_nodes(const ol_graph *g) { return g->n_nodes; }
 
 int32_t *ol_ad_labels(ol_graph *g, int node) {
     return node >= 0 && node < g->n_nodes && g->nodes[node].op == OP_XENT ? g->nodes[node].labels : NULL;

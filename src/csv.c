@@ -1,7 +1,7 @@
-/* csv.c: the CSV files next to every figure (see include/optlab/report.h): a writer that commits
+/* csv.c: the CSV files next to every figure (see include/optlab/csv.h): a writer that commits
  * atomically on close and a small bounds-checked reader for tests. Not a general CSV library: the
  * reader keeps numbers only and reads text cells as NaN. */
-#include "optlab/report.h"
+#include "optlab/csv.h"
 #include "optlab/common.h"
 
 #include <errno.h>

@@ -36,12 +36,6 @@ static long launcher_size(void) {
     return 0;
 }
 
-static double mono_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 #ifdef OL_HAVE_MPI
 static void sleep_seconds(double s) {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -71,17 +65,9 @@ static struct {
     size_t floats;                     /* count of the last all-reduce */
 } dist = {.rank = 0, .size = 1, .local_size = 1};
 
-int ol_dist_active(void) { return dist.active; }
 int ol_dist_rank(void) { return dist.rank; }
 int ol_dist_size(void) { return dist.size; }
 int ol_dist_local_size(void) { return dist.local_size; }
-
-double ol_dist_wtime(void) {
-#ifdef OL_HAVE_MPI
-    if (dist.active) return MPI_Wtime();
-#endif
-    return mono_seconds();
-}
 
 volatile sig_atomic_t *ol_dist_watch_stop(volatile sig_atomic_t *local) {
     if (!dist.active || dist.size <= 1) return local;

@@ -103,3 +103,68 @@ double ol_fn_eval(ol_objective *o, int want_grad) {
     }
     return ol_ad_scalar(o->g, o->f_node);
 }
+
+/* ---- the minimize loop ---- */
+
+ol_minimize_opts ol_minimize_defaults(void) {
+    ol_minimize_opts m;
+    memset(&m, 0, sizeof m);
+    m.target = -INFINITY;
+    m.diverge_above = NAN;
+    return m;
+}
+
+typedef struct {
+    ol_objective *fn;
+    double best;
+} min_state;
+
+/* random search's objective: the candidate is in fn->x (group 0's buffer) */
+static double min_objective(const void *x, void *userdata) {
+    min_state *s = userdata;
+    (void)x;
+    double f = ol_fn_eval(s->fn, 0);
+    if (f < s->best) s->best = f;
+    return f;
+}
+
+int ol_minimize(ol_objective *fn, ol_optim *o, const ol_minimize_opts *opts, ol_minimize_result *r) {
+    const int random = ol_optim_kind(o) == OL_OPTIM_RANDOM;
+    min_state st = {fn, INFINITY};
+    if (random) ol_optim_set_objective(o, min_objective, &st);
+    r->outcome = OL_MIN_STEPS;
+    r->steps = 0;
+    r->f = r->best = NAN;
+    for (long k = 0;; k++) {
+        /* f at x (random search: its gradient is not needed, its evaluations are the optimizer's) */
+        double f = ol_fn_eval(fn, !random);
+        if (!random && f < st.best) st.best = f;
+        r->steps = k;
+        r->f = f;
+        r->best = st.best;
+        int rc;
+        if (k > 0 && opts->feed_schedule && isfinite(f)) { /* plateau and bold watch f after every step */
+            if ((rc = ol_optim_report_metric(o, f))) return rc;
+            if ((rc = ol_optim_report_loss(o, f))) return rc;
+        }
+        if (!isnan(opts->diverge_above) && (!isfinite(f) || f > opts->diverge_above)) {
+            r->outcome = OL_MIN_DIVERGED;
+            return OL_OK;
+        }
+        if (opts->on_point && opts->on_point(opts->userdata, k, f, fn->x)) {
+            r->outcome = OL_MIN_STOPPED;
+            return OL_OK;
+        }
+        if ((random ? st.best : f) <= opts->target) {
+            r->outcome = OL_MIN_TARGET;
+            return OL_OK;
+        }
+        if (k >= opts->max_steps) return OL_OK;
+        if (opts->max_evaluations > 0 && ol_optim_evaluations(o) >= opts->max_evaluations) {
+            r->outcome = OL_MIN_EVALUATIONS;
+            return OL_OK;
+        }
+        rc = ol_optim_step(o);
+        if (rc && !(rc == OL_ENUMERIC && opts->tolerate_nonfinite_grad)) return rc;
+    }
+}

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "optlab/common.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 
 const ol_lab_entry ol_labs[] = {
     {"random-search", "1. Random search is costly: gradient descent", ol_lab_random_search},
@@ -20,12 +20,6 @@ const ol_lab_entry ol_labs[] = {
     {"tuning", "5. Hyperparameter tuning: schedules, clipping, adaptive methods", ol_lab_tuning},
     {NULL, NULL, NULL},
 };
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int ol_lab_data(ol_lab_ctx *ctx, ol_dataset **train, ol_dataset **test) {
     if (!ctx->data_loaded) {
@@ -102,30 +96,30 @@ int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
     }
     int rc = make_dir(ctx->out_dir);
     if (rc) return rc;
-    if (ctx->threads) ol_set_threads(ctx->threads);
+    if (ctx->threads) ol_parallel_set_threads(ctx->threads);
     ctx->report = ol_report_new("optlab: the five challenges of training, measured");
     char path[4096];
     if (!ctx->report) return OL_ENOMEM;
     if ((rc = ol_csv_open(&ctx->summary, ol_lab_path(ctx, "summary.csv", path, sizeof path), "lab,key,value"))) goto out;
     ol_report_setting(ctx->report, "data", "%s", ctx->data ? ctx->data : "fashion-mnist");
     ol_report_setting(ctx->report, "seed", "%llu", (unsigned long long)ctx->seed);
-    ol_report_setting(ctx->report, "threads", "%d", ol_get_threads());
+    ol_report_setting(ctx->report, "threads", "%d", ol_parallel_threads());
     ol_report_setting(ctx->report, "mode", "%s", ctx->quick ? "quick (--quick: small experiments)" : "full");
-    double t_all = now_seconds();
+    double t_all = ol_now_seconds();
     for (const ol_lab_entry *e = ol_labs; e->name; e++) {
         if (!all && strcmp(e->name, which)) continue;
         ctx->current_lab = e->name;
         if ((rc = ol_report_section(ctx->report, e->title))) goto out;
-        double t0 = now_seconds();
+        double t0 = ol_now_seconds();
         ol_lab_log(ctx, "running%s", ctx->quick ? " (quick)" : "");
         if ((rc = e->run(ctx))) goto out;
-        double dt = now_seconds() - t0;
+        double dt = ol_now_seconds() - t0;
         ol_lab_record(ctx, "seconds", dt);
         ol_report_setting(ctx->report, e->name, "%.1f s", dt);
         ol_lab_log(ctx, "done in %.1f s", dt);
     }
     ctx->current_lab = NULL;
-    ol_report_setting(ctx->report, "total time", "%.1f s", now_seconds() - t_all);
+    ol_report_setting(ctx->report, "total time", "%.1f s", ol_now_seconds() - t_all);
     if ((rc = ol_csv_close(ctx->summary))) {
         ctx->summary = NULL;
         goto out;

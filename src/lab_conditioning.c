@@ -58,17 +58,16 @@ static int run_from(ol_objective *fn, const double *x0, double lr, double beta, 
     else start_point(fn);
     int rc = make_optimizer(fn, lr, beta, &o);
     if (rc) return rc;
-    double f0 = ol_fn_eval(fn, 1), f = f0;
-    *iterations = 0;
-    *outcome = OUT_BUDGET;
-    for (long k = 0;; k++) {
-        if (f <= TARGET * f0) { *outcome = OUT_REACHED; *iterations = k; break; }
-        if (!isfinite(f) || f > DIVERGED * f0) { *outcome = OUT_DIVERGED; *iterations = k; break; }
-        if (k == budget) { *iterations = k; break; }
-        if ((rc = ol_optim_step(o)) && rc != OL_ENUMERIC) break;
-        rc = OL_OK;   /* a non-finite gradient is a divergence, seen at the next check */
-        f = ol_fn_eval(fn, 1);
-    }
+    double f0 = ol_fn_eval(fn, 1);
+    ol_minimize_opts mo = ol_minimize_defaults();
+    mo.max_steps = budget;
+    mo.target = TARGET * f0;
+    mo.diverge_above = DIVERGED * f0;
+    mo.tolerate_nonfinite_grad = 1;   /* a non-finite gradient is a divergence, seen in f */
+    ol_minimize_result res;
+    rc = ol_minimize(fn, o, &mo, &res);
+    *iterations = res.steps;
+    *outcome = res.outcome == OL_MIN_TARGET ? OUT_REACHED : res.outcome == OL_MIN_DIVERGED ? OUT_DIVERGED : OUT_BUDGET;
     ol_optim_free(o);
     return rc;
 }
@@ -261,6 +260,15 @@ static int iterations_figure(ol_lab_ctx *ctx, const kappa_result *res, int n, do
 
 /* ---- (b) the 2-D picture ---- */
 
+/* ol_minimize's on_point: the iterates into xs (n+1, 2) */
+static int record_iterate(void *userdata, long step, double f, const double *x) {
+    double *xs = userdata;
+    (void)f;
+    xs[2 * step] = x[0];
+    xs[2 * step + 1] = x[1];
+    return 0;
+}
+
 /* n+1 iterates (x0 and n steps) of an optimizer on fn from start into xs (n+1, 2). */
 static int trajectory(ol_objective *fn, double lr, double beta, const double *start, int n, double *xs) {
     ol_optim *o;
@@ -268,13 +276,12 @@ static int trajectory(ol_objective *fn, double lr, double beta, const double *st
     fn->x[1] = start[1];
     int rc = make_optimizer(fn, lr, beta, &o);
     if (rc) return rc;
-    for (int k = 0; k <= n; k++) {
-        xs[2 * k] = fn->x[0];
-        xs[2 * k + 1] = fn->x[1];
-        if (k == n) break;
-        ol_fn_eval(fn, 1);
-        if ((rc = ol_optim_step(o))) break;
-    }
+    ol_minimize_opts mo = ol_minimize_defaults();
+    mo.max_steps = n;
+    mo.on_point = record_iterate;
+    mo.userdata = xs;
+    ol_minimize_result res;
+    rc = ol_minimize(fn, o, &mo, &res);
     ol_optim_free(o);
     return rc;
 }

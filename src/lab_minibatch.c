@@ -73,15 +73,9 @@ static double lr_for_batch(long batch) {
     return lr < 0.3 ? lr : 0.3;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Progress: the wall-clock and processor time of the part just done. */
 static void part_done(const ol_lab_ctx *ctx, double *t, clock_t *cpu) {
-    double now = now_seconds();
+    double now = ol_now_seconds();
     clock_t cpu_now = clock();
     ol_lab_log(ctx, "  done in %.1f s (processor time %.1f s)", now - *t, (double)(cpu_now - *cpu) / CLOCKS_PER_SEC);
     *t = now;
@@ -124,11 +118,11 @@ static int gradient_cost(const ol_lab_ctx *ctx, ol_mlp *m, ol_mlp_graph *mg, con
         int rc = ol_ad_set_batch(mg->g, (int)n);
         if (rc) return rc;
         for (int r = -1; r < reps; r++) {                        /* r = -1: untimed warm-up */
-            double t0 = now_seconds();
+            double t0 = ol_now_seconds();
             ol_data_batch(train, identity, (uint32_t)n, x, y, m->input_mean, m->input_inv_std);
-            double t1 = now_seconds();
+            double t1 = ol_now_seconds();
             if ((rc = ol_ad_forward(mg->g)) || (rc = ol_ad_backward_set(mg->g, mg->loss, 1.0))) return rc;
-            double t2 = now_seconds();
+            double t2 = ol_now_seconds();
             if (r >= 0) {
                 conv[r] = 1e3 * (t1 - t0);
                 grad[r] = 1e3 * (t2 - t1);
@@ -189,7 +183,7 @@ static int timed_run(ol_mlp *m, ol_mlp_graph *mg, ol_mlp_graph *eval, const ol_d
     long steps = 0;
     int next = 0;
     while (!rc && t < grid[n_grid - 1]) {
-        double t0 = now_seconds();
+        double t0 = ol_now_seconds();
         const uint32_t *idx;
         uint32_t n = ol_sampler_next(&sampler, &idx);
         if (n == 0) n = ol_sampler_next(&sampler, &idx);    /* the next epoch */
@@ -201,7 +195,7 @@ static int timed_run(ol_mlp *m, ol_mlp_graph *mg, ol_mlp_graph *eval, const ol_d
             rc = ol_optim_step(opt);
             if (rc == OL_ENUMERIC) bad = 1, rc = OL_OK;
         }
-        t += now_seconds() - t0;
+        t += ol_now_seconds() - t0;
         if (rc) break;
         steps++;
         examples += n;
@@ -599,7 +593,7 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
     for (uint32_t i = 0; i < train->n; i++) identity[i] = i;
 
     /* 1. */
-    double t_part = now_seconds();
+    double t_part = ol_now_seconds();
     clock_t cpu_part = clock();
     ol_lab_log(ctx, "1/3 the cost of one gradient (%s)", spec);
     if ((rc = gradient_cost(ctx, &m, &mg, train, identity, p, cost, &n_cost))) goto out;

@@ -27,7 +27,7 @@
 #include "optlab/nn.h"
 #include "optlab/optim.h"
 #include "optlab/rng.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 #include "optlab/train.h"
 
 /* ---- the plan: what full and quick runs do ---- */
@@ -194,7 +194,7 @@ static int train_all(const nc_plan *p, const ol_dataset *subset, nc_run *runs, i
         }
         order[j] = v;
     }
-    int threads = ol_get_threads();
+    int threads = ol_parallel_threads();
     if (threads > n_runs) threads = n_runs;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int i = 0; i < n_runs; i++) {
@@ -281,7 +281,7 @@ static int landscape(const ol_dataset *subset_view, const nc_run *run, uint64_t 
     filter_normalized_direction(&probe, run->params, &rng, d1);
     filter_normalized_direction(&probe, run->params, &rng, d2);
     int failed = OL_OK;
-    int threads = ol_get_threads();
+    int threads = ol_parallel_threads();
 #pragma omp parallel num_threads(threads)
     {
         omp_set_num_threads(1);
@@ -468,6 +468,20 @@ typedef struct {
 #define FN_HI 3.0
 #define FN_LR 0.002 /* below 2 / (2 + 40 pi^2), the largest curvature at a minimum: stable */
 
+/* ol_minimize's on_point: each point of a run (x0, x1, f) into the runs' arrays from `first` on */
+typedef struct {
+    nc_fn_runs *runs;
+    size_t first;
+} path_record;
+static int record_point(void *userdata, long step, double f, const double *x) {
+    path_record *r = userdata;
+    size_t k = r->first + (size_t)step;
+    r->runs->x0[k] = x[0];
+    r->runs->x1[k] = x[1];
+    r->runs->f[k] = f;
+    return 0;
+}
+
 static int rastrigin_runs(ol_lab_ctx *ctx, const nc_plan *p, nc_fn_runs *out) {
     ol_objective o;
     ol_optim *opt = NULL;
@@ -491,13 +505,13 @@ static int rastrigin_runs(ol_lab_ctx *ctx, const nc_plan *p, nc_fn_runs *out) {
         o.x[1] = ol_rng_uniform_range(&rng, FN_LO + 0.2, FN_HI - 0.2);
         if ((rc = ol_optim_create(&opt, "gd", FN_LR))) goto out;
         if ((rc = ol_optim_add_group_f64(opt, o.x, o.grad, 2, -1, -1))) goto out;
-        for (long t = 0; t <= p->fn_steps; t++) {
-            size_t k = (size_t)s * (p->fn_steps + 1) + t;
-            out->x0[k] = o.x[0];
-            out->x1[k] = o.x[1];
-            out->f[k] = ol_fn_eval(&o, 1);
-            if (t < p->fn_steps && (rc = ol_optim_step(opt))) goto out;
-        }
+        path_record rec = {out, (size_t)s * (p->fn_steps + 1)};
+        ol_minimize_opts mo = ol_minimize_defaults();
+        mo.max_steps = p->fn_steps;
+        mo.on_point = record_point;
+        mo.userdata = &rec;
+        ol_minimize_result res;
+        if ((rc = ol_minimize(&o, opt, &mo, &res))) goto out;
         ol_optim_free(opt);
         opt = NULL;
     }

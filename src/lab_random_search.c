@@ -8,6 +8,7 @@
  *     and after a little SGD training.
  * Not here: adaptive-step random search (1/5th rule, evolution strategies); the lab shows the
  * lecture's plain accept-if-better search. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +34,6 @@ static const double sigma_grid[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 
 
 /* ---- (a) random search against gradient descent on quadratics ---- */
 
-typedef struct {
-    ol_objective *fn;
-    double best;   /* lowest f seen = f at random search's current point (it only accepts improvements) */
-} rs_state;
-
-static double rs_objective(const void *x, void *userdata) {
-    rs_state *s = userdata;
-    memcpy(s->fn->x, x, (size_t)s->fn->d * sizeof(double));
-    double f = ol_fn_eval(s->fn, 0);
-    if (f < s->best) s->best = f;
-    return f;
-}
-
 static void start_point(double *x, int d) {
     for (int i = 0; i < d; i++) x[i] = 1.0 / sqrt((double)d);   /* ||x0|| = 1, f(x0) = 1/2 */
 }
@@ -60,23 +48,19 @@ static int random_search_run(ol_objective *fn, double sigma, uint64_t seed, long
     ol_optim *o;
     int rc = ol_optim_create_params(&o, &p);
     if (rc) return rc;
-    double *x = ol_calloc((size_t)fn->d, sizeof(double));
-    if (!x) {
-        ol_optim_free(o);
-        return OL_ENOMEM;
-    }
-    start_point(x, fn->d);
-    rs_state st = {fn, INFINITY};
-    if (!(rc = ol_optim_add_group_f64(o, x, NULL, (size_t)fn->d, -1, -1))) {
-        ol_optim_set_objective(o, rs_objective, &st);
+    start_point(fn->x, fn->d);
+    ol_minimize_result res = {0};
+    if (!(rc = ol_optim_add_group_f64(o, fn->x, NULL, (size_t)fn->d, -1, -1))) {
         ol_optim_seed(o, seed);
-        while (!(st.best < EPS) && ol_optim_evaluations(o) < budget)
-            if ((rc = ol_optim_step(o))) break;
+        ol_minimize_opts mo = ol_minimize_defaults();
+        mo.max_steps = LONG_MAX;
+        mo.max_evaluations = budget;
+        mo.target = nextafter(EPS, -INFINITY);   /* f < EPS */
+        rc = ol_minimize(fn, o, &mo, &res);
     }
     *evaluations = ol_optim_evaluations(o);
-    *reached = st.best < EPS;
+    *reached = res.outcome == OL_MIN_TARGET;
     ol_optim_free(o);
-    free(x);
     return rc;
 }
 
@@ -88,12 +72,12 @@ static int gd_run(ol_objective *fn, double lr, long max_steps, long *steps) {
     start_point(fn->x, fn->d);
     *steps = -1;
     if (!(rc = ol_optim_add_group_f64(o, fn->x, fn->grad, (size_t)fn->d, -1, -1))) {
-        for (long k = 0; k <= max_steps; k++) {
-            double f = ol_fn_eval(fn, 1);
-            if (f < EPS) { *steps = k; break; }
-            if (!isfinite(f) || f > 1e12 || k == max_steps) break;
-            if ((rc = ol_optim_step(o))) break;
-        }
+        ol_minimize_opts mo = ol_minimize_defaults();
+        mo.max_steps = max_steps;
+        mo.target = nextafter(EPS, -INFINITY);   /* f < EPS */
+        mo.diverge_above = 1e12;
+        ol_minimize_result res;
+        if (!(rc = ol_minimize(fn, o, &mo, &res)) && res.outcome == OL_MIN_TARGET) *steps = res.steps;
     }
     ol_optim_free(o);
     return rc;

@@ -85,15 +85,9 @@ typedef struct {
 
 static double lattice_lr(const tn_plan *p, int k) { return pow(10.0, (double)k / p->per_decade); }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Progress: the wall-clock and processor time of the part just done. */
 static void part_done(const ol_lab_ctx *ctx, double *t, clock_t *cpu) {
-    double now = now_seconds();
+    double now = ol_now_seconds();
     clock_t cpu_now = clock();
     ol_lab_log(ctx, "  done in %.1f s (processor time %.1f s)", now - *t, (double)(cpu_now - *cpu) / CLOCKS_PER_SEC);
     *t = now;
@@ -884,7 +878,7 @@ int ol_lab_tuning(ol_lab_ctx *ctx) {
     double acc;
     if ((rc = ol_evaluate(&t.m, &t.eval, &t.sub, &t.initial_loss, &acc))) goto out;
 
-    double t_part = now_seconds();
+    double t_part = ol_now_seconds();
     clock_t cpu_part = clock();
     ol_lab_log(ctx, "1/4 learning-rate sweep: %d rates, %ld steps each (%s, batch %ld, %ld epochs of %u examples)",
                p->k_hi - p->k_lo + 1, t.total_steps, spec, t.batch, p->epochs, t.sub.n);

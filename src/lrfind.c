@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/csv.h"
 #include "optlab/optim.h"
+#include "optlab/sampler.h"
 
 ol_lrfind_config ol_lrfind_default_config(void) {
     ol_lrfind_config c;

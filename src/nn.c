@@ -145,12 +145,6 @@ void ol_mlp_init(ol_mlp *m, uint64_t seed) {
     }
 }
 
-int ol_mlp_is_bias(const ol_mlp *m, size_t i) {
-    for (int l = 0; l < m->n_layers; l++)
-        if (i >= m->b_off[l] && i < m->b_off[l] + (size_t)m->sizes[l + 1]) return 1;
-    return 0;
-}
-
 int ol_mlp_graph_build(ol_mlp *m, ol_mlp_graph *mg, int max_batch, int with_grad) {
     memset(mg, 0, sizeof *mg);
     ol_graph *g = ol_ad_new(OL_F32);

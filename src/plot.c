@@ -1,4 +1,4 @@
-/* plot.c: the SVG figures of the report (see include/optlab/report.h): line, scatter, error bars,
+/* plot.c: the SVG figures of the report (see include/optlab/plot.h): line, scatter, error bars,
  * bands, histograms, optimizer paths and a heat map with iso-lines (marching squares), on linear
  * or log axes with ticks that do not overlap.
  *
@@ -6,7 +6,7 @@
  * character counts (no font metrics). Everything is computed in double and printed with fixed
  * precision, so the same data always gives the same bytes. The heat map is a small PNG (stored,
  * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling. */
-#include "optlab/report.h"
+#include "optlab/plot.h"
 #include "optlab/common.h"
 #include "strbuf.h"
 

@@ -4,6 +4,7 @@
  * Deliberately not a template engine: blocks are appended in order as escaped HTML. The page is
  * also well-formed XML (void elements self-closed, no '<' or '&' in the CSS), so tests and tools
  * can parse it with any XML parser. No scripts, no network, nothing that changes between runs. */
+#include "optlab/plot.h"
 #include "optlab/report.h"
 #include "optlab/common.h"
 #include "strbuf.h"

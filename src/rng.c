@@ -62,12 +62,6 @@ double ol_rng_normal(ol_rng *r) {
     return radius * cos(angle);
 }
 
-ol_rng ol_rng_split(ol_rng *r) {
-    ol_rng child;
-    ol_rng_seed(&child, ol_rng_next(r));
-    return child;
-}
-
 void ol_rng_shuffle(ol_rng *r, uint32_t *idx, uint32_t n) {
     for (uint32_t i = n; i > 1; i--) {
         uint32_t j = (uint32_t)ol_rng_below(r, i);

@@ -1,4 +1,4 @@
-/* sampler.c: mini-batch samplers over [0, n) and their saved state (see include/optlab/data.h).
+/* sampler.c: mini-batch samplers over [0, n) and their saved state (see include/optlab/sampler.h).
  *
  * Each epoch starts from the generator state saved in epoch_rng: the shuffle sampler builds the
  * identity permutation and shuffles it with that state; the iid sampler draws batch after batch
@@ -6,7 +6,7 @@
  * state records; the current state `rng` is saved as well and must equal the replay on load, a
  * check that no checksum can give. */
 #include "optlab/common.h"
-#include "optlab/data.h"
+#include "optlab/sampler.h"
 
 #include <stdlib.h>
 #include <string.h>

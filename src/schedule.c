@@ -1,5 +1,5 @@
 /* schedule.c: learning-rate schedules with torch.optim.lr_scheduler 1.13 semantics, plus linear
- * warm-up (see include/optlab/optim.h for the list and the warm-up formula).
+ * warm-up (see include/optlab/schedule.h for the list and the warm-up formula).
  *
  * Where torch computes a schedule recursively from the group's current lr (the "chainable" form:
  * step, multistep, exponential, cosine, linear, poly) we do the same, with the same expressions
@@ -9,7 +9,7 @@
  * `bold` is not torch's: the "bold driver" (Vogl et al. 1988, Battiti 1989), the lecture's rule
  * "decrease the rate if the loss varies wildly, otherwise increase it", driven by report_loss(). */
 #include "optlab/common.h"
-#include "optlab/optim.h"
+#include "optlab/schedule.h"
 
 #include <limits.h>
 #include <math.h>
@@ -434,7 +434,6 @@ int ol_sched_set_lr(ol_sched *s, size_t group, double lr) {
 }
 
 long ol_sched_steps(const ol_sched *s) { return s->t; }
-const char *ol_sched_name(const ol_sched *s) { return sched_table[s->kind].name; }
 
 long ol_sched_max_steps(const ol_sched *s) {
     if (s->kind != SCHED_ONECYCLE) return LONG_MAX;

@@ -11,12 +11,12 @@
  *   a chunk, acc = fma(a_ip, b_pj, acc) for p in order from acc = 0; then c = fma(alpha, acc, c)
  *   (or c = alpha acc for the first chunk when beta = 0). Each thread computes its own strip of
  *   whole tiles of C, never part of a sum.
- * - no scratch copies of C and no reduction across threads (the OpenBLAS path in tensor.c needs
+ * - no scratch copies of C and no reduction across threads (the OpenBLAS path in gemm.c needs
  *   both to stay deterministic).
  *
  * What it is not: a general BLAS. One precision, no strides other than the packed row-major
  * layouts optlab uses (lda, ldb, ldc are the rows' lengths), and no tuning beyond the block sizes
- * below. CPUs without AVX-512 use OpenBLAS by default (tensor.c; see best_kernel). */
+ * below. CPUs without AVX-512 use OpenBLAS by default (gemm.c; see best_kernel). */
 #include <immintrin.h>
 #include <math.h>
 #include <omp.h>
@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "optlab/common.h"
-#include "optlab/tensor.h"
 #include "sgemm.h"
 
 /* Block sizes. KC_MAX bounds a chunk of k (a packed micro-panel of B, KC x NR floats, is meant
@@ -209,7 +208,7 @@ static int best_kernel(void) { return cpu_has(K_AVX512) ? K_AVX512 : K_OPENBLAS;
 
 static int current = -1; /* index into kernels, set at load */
 
-int ol_gemm_set_kernel(const char *name) {
+int ol_sgemm_set_kernel(const char *name) {
     if (!name || !strcmp(name, "auto")) {
         current = best_kernel();
         return OL_OK;
@@ -224,13 +223,13 @@ int ol_gemm_set_kernel(const char *name) {
     return ol_fail(OL_EARG, "unknown matrix-product kernel '%s' (auto, openblas, avx2 or avx512)", name);
 }
 
-const char *ol_gemm_kernel(void) { return kernels[current < 0 ? best_kernel() : current].name; }
+const char *ol_sgemm_kernel(void) { return kernels[current < 0 ? best_kernel() : current].name; }
 
 /* OPTLAB_GEMM=openblas|avx2|avx512 picks the kernel for a whole run (benchmarks compare them); an
  * unknown or unsupported name keeps the best the CPU has. */
 __attribute__((constructor)) static void choose_kernel_at_load(void) {
     const char *env = getenv("OPTLAB_GEMM");
-    if (!env || !*env || ol_gemm_set_kernel(env) != OL_OK) current = best_kernel();
+    if (!env || !*env || ol_sgemm_set_kernel(env) != OL_OK) current = best_kernel();
 }
 
 /* ---- packing ---- */

@@ -1,5 +1,5 @@
-/* sgemm.h: optlab's own float32 matrix product (src/sgemm.c), called by ol_gemm_f32 (tensor.c).
- * The kernel choice (ol_gemm_set_kernel, ol_gemm_kernel) is public, in optlab/tensor.h. */
+/* sgemm.h: optlab's own float32 matrix product (src/sgemm.c), called by ol_gemm_f32 (gemm.c).
+ * Its kernel choice is public as ol_gemm_set_kernel / ol_gemm_kernel (optlab/gemm.h). */
 #ifndef OL_SGEMM_H
 #define OL_SGEMM_H
 
@@ -10,5 +10,9 @@
  * at any thread count and for either vector kernel (see sgemm.c). */
 int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
+
+/* the kernel choice behind ol_gemm_set_kernel and ol_gemm_kernel (optlab/gemm.h) */
+int ol_sgemm_set_kernel(const char *name);
+const char *ol_sgemm_kernel(void);
 
 #endif

@@ -26,6 +26,8 @@
 #include "optlab/dist.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
+#include "optlab/csv.h"
+#include "optlab/plot.h"
 #include "optlab/report.h"
 #include "optlab/rng.h"
 

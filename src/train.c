@@ -17,7 +17,7 @@
 #include "optlab/checkpoint.h"
 #include "optlab/common.h"
 #include "optlab/optim.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 
 #define EVAL_BATCH 1000
 #define MAX_MODEL_BYTES ((size_t)8 << 30)
@@ -35,12 +35,6 @@ ol_train_config ol_train_default_config(void) {
     c.sampler = OL_SAMPLER_SHUFFLE;
     c.max_rollbacks = 3;
     return c;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int ol_evaluate(ol_mlp *m, ol_mlp_graph *eval, const ol_dataset *d, double *loss, double *acc) {
@@ -530,11 +524,11 @@ static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, 
         for (int i = 0; i < k; i++) ms[i] = INFINITY;
         for (int round = 0; round < 4 && ok; round++)
             for (int i = 0; i < k && ok; i++) {
-                ol_set_threads(cand[i]);
+                ol_parallel_set_threads(cand[i]);
                 for (int step = 0; step < 3 && ok; step++) {
-                    double t0 = now_seconds(), loss;
+                    double t0 = ol_now_seconds(), loss;
                     ok = batch_gradient(s, c, s->train, idx, batch, &loss) == OL_OK && ol_optim_step(s->opt) == OL_OK;
-                    double dt = (now_seconds() - t0) * 1e3;
+                    double dt = (ol_now_seconds() - t0) * 1e3;
                     if (round > 0 && dt < ms[i]) ms[i] = dt; /* round 0 warms the caches and the team */
                 }
             }
@@ -547,13 +541,13 @@ static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, 
     free(state);
     free(params);
     if (!*n_cand) { /* nothing measured (no memory, or a step failed: the real one will say why) */
-        ol_set_threads(all);
+        ol_parallel_set_threads(all);
         return 0;
     }
     int best = 0;
     for (int i = 1; i < *n_cand; i++)
         if (ms[i] < 0.95 * ms[best]) best = i;
-    ol_set_threads(cand[best]);
+    ol_parallel_set_threads(cand[best]);
     return cand[best];
 }
 
@@ -566,7 +560,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     int rc = check_config(c);
     if (rc) return rc;
     const int threads_before = omp_get_max_threads();
-    if (c->threads) ol_set_threads(c->threads);
+    if (c->threads) ol_parallel_set_threads(c->threads);
     const int leader = c->dist_size <= 1 || c->dist_rank == 0; /* prints, logs and writes files */
     const int quiet = c->quiet || !leader;
     if ((rc = prepare(c, &s))) goto out;
@@ -656,7 +650,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     int show_progress = !quiet && isatty(2);
     int stop = 0;
     while (s.epoch <= c->epochs && !stop) {
-        double t0 = now_seconds(), t_before = s.seconds;
+        double t0 = ol_now_seconds(), t_before = s.seconds;
         long epoch = s.epoch;
         const uint32_t *idx;
         uint32_t n;
@@ -680,10 +674,10 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
             s.steps++;
             s.loss_sum += loss * n;
             s.seen += n;
-            s.seconds = t_before + now_seconds() - t0;
+            s.seconds = t_before + ol_now_seconds() - t0;
             if (c->on_step) c->on_step(c->userdata, s.steps, s.seconds, loss, lr_now);
             if (show_progress && (s.sampler.position % 8 == 0 || s.sampler.position == s.sampler.n_batches))
-                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, now_seconds() - t0, s.seconds,
+                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, ol_now_seconds() - t0, s.seconds,
                          s.steps > 0 ? s.seconds / ((double)s.steps / s.sampler.n_batches) : 0);
             int stop_now = c->stop && *c->stop;
             if ((c->checkpoint_every > 0 && s.steps % c->checkpoint_every == 0) || stop_now)
@@ -759,7 +753,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
 out:
     r->steps = s.steps;
     train->n = full_n;
-    if (r->threads) ol_set_threads(threads_before); /* the caller's count again */
+    if (r->threads) ol_parallel_set_threads(threads_before); /* the caller's count again */
     run_free(&s);
     return rc;
 }

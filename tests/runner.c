@@ -12,7 +12,8 @@
 
 static struct { const char *name; ol_test_fn fn; } tests[MAX_TESTS];
 static int n_tests;
-static int current_failed;
+static int current_failed, current_skipped;
+static char skip_reason[512];
 static char tmp_root[256];
 
 void ol_test_register(const char *name, ol_test_fn fn) {
@@ -27,6 +28,14 @@ void ol_test_fail(const char *file, int line, const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     current_failed = 1;
+}
+
+void ol_test_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(skip_reason, sizeof skip_reason, fmt, ap);
+    va_end(ap);
+    current_skipped = 1;
 }
 
 int ol_test_run(const char *cmd, char *out, size_t cap) {
@@ -80,17 +89,18 @@ static int cmp_tests(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     qsort(tests, (size_t)n_tests, sizeof tests[0], cmp_tests);
     for (int i = 0; i < n_tests; i++) {
         int selected = argc < 2;
         for (int a = 1; a < argc; a++)
             if (strstr(tests[i].name, argv[a])) selected = 1;
         if (!selected) continue;
-        current_failed = 0;
+        current_failed = current_skipped = 0;
         fflush(stdout);
         tests[i].fn();
         if (current_failed) { failed++; printf("FAIL %s\n", tests[i].name); }
+        else if (current_skipped) { skipped++; printf("skip %s: %s\n", tests[i].name, skip_reason); }
         else { passed++; printf("ok   %s\n", tests[i].name); }
         fflush(stdout);
     }
@@ -99,6 +109,6 @@ int main(int argc, char **argv) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
         if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }

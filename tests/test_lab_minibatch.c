@@ -4,7 +4,7 @@
  * in summary.csv and the CSVs. Timing is only compared where the gap is orders of magnitude. */
 #include "test.h"
 #include "lab_fixture.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 
 #include "lab_fixture.h"
 #include "optlab/common.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 #include "test.h"
 
 static char rs_output[1 << 16];

@@ -5,7 +5,7 @@
  * CSVs, and the same bytes at one and two threads. */
 #include "test.h"
 #include "lab_fixture.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include "optlab/common.h"
 #include "optlab/data.h"
 #include "optlab/lrfind.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 #include "test.h"
 
 /* A learnable 8x8, 4-class data set in <tmp>/lrfind-data (made once). */

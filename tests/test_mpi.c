@@ -13,18 +13,19 @@
 
 #include "fixtures.h"
 #include "optlab/dist.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 #include "optlab/train.h"
 #include "test.h"
 
 static char out[1 << 16];
 
-/* The launcher, or NULL (with a note) when this build or this machine has no MPI. */
+/* The launcher, or NULL (the test marked skipped, with the reason) when this build or this machine
+ * has no MPI. */
 static const char *mpirun(void) {
     const char *m = getenv("OPTLAB_MPIRUN");
     if (!ol_dist_compiled() || !m || !*m) {
-        printf("    skipped: %s\n", !ol_dist_compiled() ? "this optlab was built without MPI (make MPI=1)"
-                                                        : "OPTLAB_MPIRUN is not set (make test sets it when MPI is built)");
+        ol_test_skip("%s", !ol_dist_compiled() ? "this optlab was built without MPI (make MPI=1)"
+                                               : "OPTLAB_MPIRUN is not set (make test sets it when MPI is built)");
         return NULL;
     }
     return m;
@@ -218,10 +219,7 @@ TEST(mpi_a_bad_spec_ends_the_job_with_its_message) {
 }
 
 TEST(mpi_launch_of_an_optlab_without_mpi_is_refused_clearly) {
-    if (ol_dist_compiled()) {
-        printf("    skipped: this optlab has MPI (the refusal is for builds without it)\n");
-        return;
-    }
+    if (ol_dist_compiled()) SKIP("this optlab has MPI (the refusal is for builds without it)");
     /* what mpirun's environment looks like to a rank */
     int rc = sh("OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0 %s train --data %s --model mlp:64-32-4 --epochs 1", ol_test_bin(),
                 small_data());

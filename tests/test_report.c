@@ -4,6 +4,8 @@
  * when installed, checks the same documents once more. */
 #include "test.h"
 #include "optlab/common.h"
+#include "optlab/csv.h"
+#include "optlab/plot.h"
 #include "optlab/report.h"
 
 #include <math.h>

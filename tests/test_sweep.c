@@ -14,7 +14,7 @@
 #include "fixtures.h"
 #include "optlab/common.h"
 #include "optlab/dist.h"
-#include "optlab/report.h"
+#include "optlab/csv.h"
 #include "optlab/sweep.h"
 #include "test.h"
 
@@ -274,10 +274,7 @@ TEST(sweep_bad_flags_exit_2_with_a_message) {
 
 TEST(sweep_over_2_mpi_ranks_gives_the_single_process_results) {
     const char *m = getenv("OPTLAB_MPIRUN");
-    if (!ol_dist_compiled() || !m || !*m) {
-        printf("    skipped: no MPI in this build (make MPI=1) or OPTLAB_MPIRUN unset\n");
-        return;
-    }
+    if (!ol_dist_compiled() || !m || !*m) SKIP("no MPI in this build (make MPI=1) or OPTLAB_MPIRUN unset");
     const char *grid = "opt=sgd:momentum=0.9/adam,lr=0.01/0.1/1,batch=32/128";
     const char *one = tmp("mpi-one"), *two = tmp("mpi-two");
     int rc = sh("%s sweep --grid '%s' --jobs 2 --out %s " SWEEP_FLAGS, ol_test_bin(), grid, one, data_dir());

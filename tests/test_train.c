@@ -8,7 +8,7 @@
 #include "optlab/common.h"
 #include "optlab/data.h"
 #include "optlab/nn.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 #include "optlab/train.h"
 #include "test.h"
 
@@ -84,7 +84,7 @@ TEST(train_chooses_its_thread_count_by_timing_and_gets_the_same_bytes) {
         CHECK(models[run]);
         memcpy(models[run], m.params, n_params * sizeof(float));
         ol_mlp_free(&m);
-        if (run == 0) ol_set_threads(cores);
+        if (run == 0) ol_parallel_set_threads(cores);
     }
     CHECK(memcmp(models[0], models[1], n_params * sizeof(float)) == 0);
     free(models[0]);

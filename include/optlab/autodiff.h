@@ -5,7 +5,7 @@
  * ol_ad_forward, ol_ad_backward. Nothing is allocated in forward or backward; a smaller batch
  * (the last of an epoch) reuses the same buffers through ol_ad_set_batch.
  *
- * Values are (rows, cols) row-major (see tensor.h). A graph holds float or double values
+ * Values are (rows, cols) row-major. A graph holds float or double values
  * (OL_F32 / OL_F64): double graphs serve the analytic objectives of `optlab optimize` and the
  * gradient checks; float graphs the MLPs. Parameters live outside the graph, in caller-owned flat
  * blocks (ol_ad_param points into them), so optimizers, checkpoints and all-reduce see one buffer.
@@ -22,7 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "optlab/tensor.h"
+
+enum { OL_F32 = 0, OL_F64 = 1 };   /* element types of a graph */
 
 typedef struct ol_graph ol_graph;
 
@@ -85,7 +86,5 @@ int ol_ad_rows(const ol_graph *g, int node);
 int ol_ad_cols(const ol_graph *g, int node);
 int32_t *ol_ad_labels(ol_graph *g, int xent_node); /* the label buffer of a softmax_xent node */
 double ol_ad_scalar(ol_graph *g, int node);     /* value of a (1,1) node as double */
-int ol_ad_dtype(const ol_graph *g);
-int ol_ad_n_nodes(const ol_graph *g);
 
 #endif

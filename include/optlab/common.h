@@ -75,6 +75,9 @@ int ol_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
 
+/* Seconds on a monotonic clock (for intervals: training time, time budgets, progress). */
+double ol_now_seconds(void);
+
 /* ---- allocation: NULL + OL_ENOMEM message on failure or on n * size overflow ---- */
 void *ol_calloc(size_t n, size_t size);
 void *ol_malloc_array(size_t n, size_t size);

@@ -29,8 +29,6 @@ int ol_dist_compiled(void);
  * do. Returns OL_EARG (with message) when started by a launcher with more than one process in a
  * build without MPI, OL_ESTATE when MPI_Init fails. Call once, before anything else reads argv. */
 int ol_dist_init(int *argc, char ***argv);
-/* 1 when MPI was initialized by ol_dist_init (and not yet finalized). */
-int ol_dist_active(void);
 int ol_dist_rank(void);        /* this process's rank, 0 without MPI */
 int ol_dist_size(void);        /* number of processes, 1 without MPI */
 int ol_dist_local_size(void);  /* processes of this job on this machine, 1 without MPI */
@@ -60,8 +58,5 @@ void ol_dist_abort(int status) __attribute__((noreturn));
 /* Prints the timing summary (OPTLAB_DIST_TIMING=1, rank 0, stderr) and finalizes MPI. Collective:
  * every rank calls it. Safe without MPI and when called twice. */
 void ol_dist_finalize(void);
-
-/* Seconds on a monotonic clock (MPI_Wtime when active). */
-double ol_dist_wtime(void);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdio.h>
 
 #include "optlab/data.h"
+#include "optlab/csv.h"
+#include "optlab/plot.h"
 #include "optlab/report.h"
 
 typedef struct ol_lab_ctx ol_lab_ctx;

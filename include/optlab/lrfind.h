@@ -30,7 +30,7 @@
 
 #include "optlab/data.h"
 #include "optlab/nn.h"
-#include "optlab/report.h"
+#include "optlab/plot.h"
 
 typedef struct {
     const char *model_spec;    /* "mlp:784-64-10" (ignored when model is set) */

@@ -44,8 +44,6 @@ int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes);
 void ol_mlp_free(ol_mlp *m);
 /* Draws the initial parameters from seed (see the scheme above). */
 void ol_mlp_init(ol_mlp *m, uint64_t seed);
-/* 1 if flat index i of the parameter block belongs to a bias. */
-int ol_mlp_is_bias(const ol_mlp *m, size_t i);
 
 /* A compiled graph of the model for batches of up to max_batch rows. */
 typedef struct {

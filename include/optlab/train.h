@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "optlab/nn.h"
 
 struct ol_train_result;

@@ -102,3 +102,8 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
                            flags[k].metavar, command);
     return OL_OK;
 }
+
+int cli_report_error(int code) {
+    fprintf(stderr, "optlab: %s\n", *ol_error() ? ol_error() : "unknown error");
+    return ol_exit_status(code);
+}

@@ -30,4 +30,8 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
 int cli_set(cli_flag *flags, int n_flags, const char *name, const char *value, const char *command);
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage);
 
+/* Prints "optlab: <message>" for code to stderr and returns the exit status (2 usage, 1 failure):
+ * the one way every command reports a failure. */
+int cli_report_error(int code);
+
 #endif

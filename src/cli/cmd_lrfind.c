@@ -11,7 +11,7 @@
 #include "optlab/common.h"
 #include "optlab/data.h"
 #include "optlab/lrfind.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 
 /* Fails early (before minutes of work) when path cannot be written. */
 static int check_writable(const char *path) {
@@ -46,7 +46,7 @@ int cmd_lrfind(int argc, char **argv) {
                        "--model SPEC --opt OPT [--data D] [--start X] [--end X] [--steps N] [--csv F] [--svg F]");
     if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
-    if (threads) ol_set_threads(threads);
+    if (threads) ol_parallel_set_threads(threads);
     /* the settings are checked before the data is read (a typo costs nothing) */
     ol_lrfind_result r;
     ol_dataset train, test;

@@ -44,15 +44,23 @@ static int parse_point(const char *text, double **out, int *d) {
     return OL_OK;
 }
 
-static double objective(const void *x, void *userdata) {
-    (void)x; /* the optimizer wrote the candidate into o->x, the buffer registered as group 0 */
-    return ol_fn_eval(userdata, 0);
-}
-
 static void trace_row(FILE *f, long step, double lr, double fx, const double *x, int d) {
     fprintf(f, "%ld,%.17g,%.17g", step, lr, fx);
     for (int i = 0; i < d; i++) fprintf(f, ",%.17g", x[i]);
     fputc('\n', f);
+}
+
+typedef struct {
+    FILE *f;       /* the trace, or NULL */
+    ol_optim *o;
+    int d;
+} trace_ctx;
+
+/* ol_minimize's on_point: one trace row a point (the start is step 0) */
+static int trace_point(void *userdata, long step, double fx, const double *x) {
+    trace_ctx *t = userdata;
+    if (t->f) trace_row(t->f, step, ol_optim_get_lr(t->o, 0), fx, x, t->d);
+    return 0;
 }
 
 int cmd_optimize(int argc, char **argv) {
@@ -96,7 +104,6 @@ int cmd_optimize(int argc, char **argv) {
     if ((rc = ol_optim_set_schedule(o, schedule, warmup))) goto out;
     if ((rc = ol_optim_set_clip(o, clip_norm, clip_value))) goto out;
     ol_optim_seed(o, seed);
-    ol_optim_set_objective(o, objective, &obj);
     if (trace) {
         if ((rc = ol_afile_open(&file, trace))) goto out;
         file_open = 1;
@@ -104,20 +111,21 @@ int cmd_optimize(int argc, char **argv) {
         for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
         fputc('\n', file.f);
     }
-    double fx = ol_fn_eval(&obj, 1);
-    if (file_open) trace_row(file.f, 0, ol_optim_get_lr(o, 0), fx, obj.x, d);
-    for (long k = 1; k <= steps; k++) {
-        if ((rc = ol_optim_step(o))) goto out;
-        fx = ol_fn_eval(&obj, 1);
-        /* plateau watches f after every step (no-op for other schedules) */
-        if (isfinite(fx) && (rc = ol_optim_report_metric(o, fx))) goto out;
-        if (isfinite(fx) && (rc = ol_optim_report_loss(o, fx))) goto out;   /* bold: the same */
-        if (!isfinite(fx)) {
-            rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
-                         fx, k, ol_optim_get_lr(o, 0));
-            goto out;
-        }
-        if (file_open) trace_row(file.f, k, ol_optim_get_lr(o, 0), fx, obj.x, d);
+    /* the library's loop: every step, f to the schedule (plateau, bold), a non-finite f stops */
+    ol_minimize_opts mo = ol_minimize_defaults();
+    mo.max_steps = steps;
+    mo.diverge_above = INFINITY;
+    mo.feed_schedule = 1;
+    trace_ctx tc = {file_open ? file.f : NULL, o, d};
+    mo.on_point = trace_point;
+    mo.userdata = &tc;
+    ol_minimize_result res;
+    if ((rc = ol_minimize(&obj, o, &mo, &res))) goto out;
+    double fx = res.f;
+    if (res.outcome == OL_MIN_DIVERGED) {
+        rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
+                     fx, res.steps, ol_optim_get_lr(o, 0));
+        goto out;
     }
     if (file_open) {
         file_open = 0;

@@ -10,9 +10,10 @@
 #include "commands.h"
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/sampler.h"
 #include "optlab/dist.h"
 #include "optlab/nn.h"
-#include "optlab/tensor.h"
+#include "optlab/parallel.h"
 #include "optlab/train.h"
 
 /* --batch N | full */
@@ -176,7 +177,7 @@ int cmd_eval(int argc, char **argv) {
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "eval", "--model F [--data D]");
     if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
-    if (threads) ol_set_threads(threads);
+    if (threads) ol_parallel_set_threads(threads);
     ol_mlp m;
     ol_dataset train, test;
     memset(&train, 0, sizeof train);

@@ -9,7 +9,4 @@ int cmd_lab(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_lrfind(int argc, char **argv);
 
-/* Prints "optlab: <message>" for code to stderr and returns the exit status (2 usage, 1 failure). */
-int cli_report_error(int code);
-
 #endif

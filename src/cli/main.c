@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "optlab/common.h"
-#include "optlab/tensor.h"
+#include "optlab/gemm.h"
 
 #define OPTLAB_VERSION "0.1.0"
 
@@ -27,17 +27,12 @@ static void usage(FILE *out) {
             OPTLAB_VERSION);
 }
 
-int cli_report_error(int code) {
-    fprintf(stderr, "optlab: %s\n", *ol_error() ? ol_error() : "unknown error");
-    return ol_exit_status(code);
-}
-
 /* OpenMP's default wait policy spins at every barrier: on this 2-core class of machine, one other
  * busy process made a 2-thread epoch take 15-26 s instead of 1 s (passive: 1.2-1.5 s). libgomp reads
  * OMP_WAIT_POLICY once, when it is loaded, so optlab re-executes itself with it set to passive
  * unless the user chose a policy. In that same re-execution, OPENBLAS_NUM_THREADS=1 (unless set):
  * OpenBLAS starts a thread pool when it is loaded, one thread a core, whose threads spin in
- * sched_yield for their first ~0.1 s, and optlab runs OpenBLAS single-threaded (tensor.c). A set
+ * sched_yield for their first ~0.1 s, and optlab runs OpenBLAS single-threaded (gemm.c). A set
  * OMP_WAIT_POLICY means no re-execution at all (valgrind runs rely on it: under valgrind,
  * /proc/self/exe is valgrind's tool). If the exec fails, it goes on with the defaults. */
 static void prefer_quiet_threads(char **argv) {
@@ -61,7 +56,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "sweep")) return cmd_sweep(argc, argv);
     if (!strcmp(cmd, "lr-find")) return cmd_lrfind(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("optlab %s\ngemm kernel: %s\nblas core: %s\n", OPTLAB_VERSION, ol_gemm_kernel(), ol_blas_core());
+        printf("optlab %s\ngemm kernel: %s\nblas core: %s\n", OPTLAB_VERSION, ol_gemm_kernel(), ol_gemm_blas_core());
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

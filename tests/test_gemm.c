@@ -1,4 +1,4 @@
-/* test_tensor.c: the deterministic matrix product (src/tensor.c over OpenBLAS, src/sgemm.c its own
+/* test_gemm.c: the deterministic matrix product (src/gemm.c over OpenBLAS, src/sgemm.c its own
  * kernels) and the aligned buffers tensors live in (ol_aligned_calloc, src/common.c). */
 #include <math.h>
 #include <stdint.h>
@@ -7,7 +7,8 @@
 
 #include "optlab/common.h"
 #include "optlab/rng.h"
-#include "optlab/tensor.h"
+#include "optlab/gemm.h"
+#include "optlab/parallel.h"
 #include "test.h"
 
 /* Shapes that run as one call and as 2, 4 and 8 blocks, split by rows, by columns and along k
@@ -46,7 +47,7 @@ TEST(gemm_gives_the_product_and_the_same_bytes_at_any_thread_count_for_every_ker
     static const char *names[] = {"openblas", "avx2", "avx512"};
     ol_rng r;
     ol_rng_seed(&r, 5);
-    int threads_before = ol_get_threads(), kernels_run = 0;
+    int threads_before = ol_parallel_threads(), kernels_run = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
         size_t mn = (size_t)m * n;
@@ -68,10 +69,10 @@ TEST(gemm_gives_the_product_and_the_same_bytes_at_any_thread_count_for_every_ker
                         for (size_t i = 0; i < mn; i++) c[t][i] = NAN;
                     else
                         memcpy(c[t], c0, sizeof(float) * mn);
-                    ol_set_threads(t + 1);
+                    ol_parallel_set_threads(t + 1);
                     ol_gemm_f32(ta, tb, m, n, k, alphas[bi], a, b, betas[bi], c[t]);
                 }
-                ol_set_threads(threads_before);
+                ol_parallel_set_threads(threads_before);
                 CHECK_MSG(memcmp(c[0], c[1], sizeof(float) * mn) == 0 && memcmp(c[0], c[2], sizeof(float) * mn) == 0,
                           "%s, shape %zu beta %g: bytes differ between 1, 2 and 3 threads", names[kn], s, betas[bi]);
                 for (int probe = 0; probe < 50; probe++) {

@@ -1,5 +1,5 @@
-/* tensor.c: 2-D tensors and the BLAS-backed matrix product; see include/optlab/tensor.h. */
-#include "optlab/tensor.h"
+/* gemm.c: the deterministic matrix product; see include/optlab/gemm.h. */
+#include "optlab/gemm.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -18,28 +18,6 @@
  * layouts). */
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
-
-size_t ol_dtype_bytes(int dtype) { return dtype == OL_F64 ? 8 : 4; }
-
-size_t ol_tensor_size(const ol_tensor *t) { return (size_t)t->rows * (size_t)t->cols; }
-
-int ol_tensor_alloc(ol_tensor *t, int rows, int cols, int dtype) {
-    memset(t, 0, sizeof *t);
-    if (rows <= 0 || cols <= 0) return ol_fail(OL_EARG, "tensor shape (%d, %d) must be positive", rows, cols);
-    if (ol_mul_overflows((size_t)rows, (size_t)cols, "tensor")) return OL_ENOMEM;
-    t->data = ol_aligned_calloc((size_t)rows * (size_t)cols, ol_dtype_bytes(dtype));
-    if (!t->data) return OL_ENOMEM;
-    t->rows = rows;
-    t->cols = cols;
-    t->dtype = dtype;
-    t->owns = 1;
-    return OL_OK;
-}
-
-void ol_tensor_free(ol_tensor *t) {
-    if (t->owns) free(t->data);
-    memset(t, 0, sizeof *t);
-}
 
 /* Deterministic parallel GEMM over OpenBLAS: the path of every float64 product, and of float32
  * ones where optlab's own kernel (sgemm.c) does not run. OpenBLAS's own threading splits the work
@@ -172,21 +150,14 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
 DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm, ol_sgemm_own)
 DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm, NO_OWN_DGEMM)
 
-static int current_threads = 0;
-
-void ol_set_threads(int threads) {
-    if (threads <= 0) return;
-    current_threads = threads;
-    openblas_set_num_threads(1); /* always: see the deterministic GEMM above */
-    omp_set_num_threads(threads);
-}
-
-/* OpenBLAS runs single-threaded from the start, whether or not ol_set_threads is called. */
+/* OpenBLAS runs single-threaded from the start: optlab splits the products itself (above). */
 __attribute__((constructor)) static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
-const char *ol_blas_core(void) {
+const char *ol_gemm_blas_core(void) {
     const char *name = openblas_get_corename();
     return name && *name ? name : "unknown";
 }
 
-int ol_get_threads(void) { return current_threads > 0 ? current_threads : omp_get_max_threads(); }
+int ol_gemm_set_kernel(const char *name) { return ol_sgemm_set_kernel(name); }
+
+const char *ol_gemm_kernel(void) { return ol_sgemm_kernel(); }

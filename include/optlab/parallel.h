@@ -1,0 +1,12 @@
+/* parallel.h: how many threads optlab's parallel work uses (src/parallel.c): the matrix products'
+ * strips and blocks, the element-wise loops, the optimizer's chunks, the labs' models. Results do
+ * not depend on this number: every reduction runs in an order fixed by the sizes. */
+#ifndef OPTLAB_PARALLEL_H
+#define OPTLAB_PARALLEL_H
+
+/* Sets the count (OpenMP's, for the calling thread and the teams it starts); <= 0 leaves it. */
+void ol_parallel_set_threads(int threads);
+/* The count set, or OpenMP's default (all cores unless OMP_NUM_THREADS says otherwise). */
+int ol_parallel_threads(void);
+
+#endif

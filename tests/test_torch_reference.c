@@ -1,0 +1,62 @@
+/* test_torch_reference.c: `optlab optimize` against torch.optim in float64, on every case of
+ * tests/ref/cases.txt (every optimizer variant, every torch schedule, warm-up, clipping): the
+ * reference traces in tests/ref/traces/ were written by tests/ref/make_traces.sh with Debian's
+ * torch 1.13 (tests/ref/torch_optimize.py) and are committed, so this test needs no torch.
+ * Every number of every row (step, lr, f, x) must agree to REL_TOL relative (absolute below 1). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "optlab/common.h"
+#include "optlab/csv.h"
+#include "test.h"
+
+#define REL_TOL 1e-9
+#define MAX_CASES 128
+
+static double cell(const ol_csv_table *t, size_t r, int c) { return t->values[r * (size_t)t->n_cols + (size_t)c]; }
+
+TEST(optimize_matches_the_torch_float64_reference_traces) {
+    FILE *f = fopen("tests/ref/cases.txt", "r");
+    if (!f) SKIP("tests/ref/cases.txt not found: run from the repository root");
+    char line[1024];
+    int cases = 0;
+    double worst = 0;
+    char worst_case[1200] = "";
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        char *colon = strchr(line, ':');
+        CHECK_MSG(colon && colon[1] == ' ', "bad line in cases.txt: %s", line);
+        *colon = 0;
+        const char *name = line, *args = colon + 2;
+        char ref_path[1200], mine_path[512];
+        snprintf(ref_path, sizeof ref_path, "tests/ref/traces/%s.csv", name);
+        snprintf(mine_path, sizeof mine_path, "%s", ol_test_path("optimize-trace.csv"));
+        char out[4096];
+        int rc = ol_test_sh(out, sizeof out, "%s optimize %s --trace %s --quiet", ol_test_bin(), args, mine_path);
+        CHECK_MSG(rc == 0, "%s: optlab optimize %s: exit %d: %s", name, args, rc, out);
+        ol_csv_table ref, mine;
+        CHECK_MSG(ol_csv_read(ref_path, &ref) == 0, "%s: %s (run tests/ref/make_traces.sh)", name, ol_error());
+        CHECK_MSG(ol_csv_read(mine_path, &mine) == 0, "%s: %s", name, ol_error());
+        CHECK_MSG(ref.n_cols == mine.n_cols && ref.n_rows == mine.n_rows, "%s: %zux%d rows/columns, torch %zux%d", name,
+                  mine.n_rows, mine.n_cols, ref.n_rows, ref.n_cols);
+        for (size_t r = 0; r < ref.n_rows; r++)
+            for (int c = 0; c < ref.n_cols; c++) {
+                double a = cell(&mine, r, c), b = cell(&ref, r, c);
+                double err = fabs(a - b) / fmax(1.0, fabs(b));
+                if (err > worst) {
+                    worst = err;
+                    snprintf(worst_case, sizeof worst_case, "%s row %zu column %s", name, r, ref.names[c]);
+                }
+                CHECK_MSG(err <= REL_TOL, "%s: row %zu, %s: optlab %.17g, torch %.17g (relative %.3g > %g)", name, r,
+                          ref.names[c], a, b, err, REL_TOL);
+            }
+        ol_csv_table_free(&ref);
+        ol_csv_table_free(&mine);
+        cases++;
+    }
+    fclose(f);
+    CHECK_MSG(cases >= 40, "only %d cases in tests/ref/cases.txt", cases);
+    printf("    %d cases agree with torch; largest relative difference %.3g (%s)\n", cases, worst, worst_case);
+}
