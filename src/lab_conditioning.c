@@ -349,7 +349,9 @@ static int picture(ol_lab_ctx *ctx, double *gd_rate_measured, double *mom_rate_m
         }
     char title[128];
     snprintf(title, sizeof title, "Paths on 1/2 (x0^2 + %g x1^2)", PATH_KAPPA);
-    if (!(p = ol_plot_new(title, "x0 (flat direction, curvature 1)", "x1 (steep, curvature 50)"))) {
+    char y_label[64];
+    snprintf(y_label, sizeof y_label, "x1 (steep, curvature %g)", PATH_KAPPA);
+    if (!(p = ol_plot_new(title, "x0 (flat direction, curvature 1)", y_label))) {
         rc = OL_ENOMEM;
         goto out;
     }
@@ -366,12 +368,12 @@ static int picture(ol_lab_ctx *ctx, double *gd_rate_measured, double *mom_rate_m
     double mom_end = hypot(mom[2 * PATH_STEPS], mom[2 * PATH_STEPS + 1]);
     snprintf(caption, sizeof caption,
              "%d iterations of each method from (%g, %g). Gradient descent at its best constant lr, 2/(L+mu): "
-             "the step is limited by the steep direction (lr < 2/L = 0.04), so it bounces across the narrow valley "
+             "the step is limited by the steep direction (lr < 2/L = %.3g), so it bounces across the narrow valley "
              "(the zig-zag) while creeping along the flat floor; after %d steps it is still %.2g from the minimum. "
              "Heavy ball uses the same lr plus beta (w - w_prev), beta = %.2f (the best of 0.00 .. 0.99 for this "
              "lr): across the valley successive steps alternate and partly cancel, along it they add up; it ends %.2g "
              "from the minimum.",
-             PATH_STEPS, start[0], start[1], PATH_STEPS, gd_end, mom_beta, mom_end);
+             PATH_STEPS, start[0], start[1], 2 / PATH_KAPPA, PATH_STEPS, gd_end, mom_beta, mom_end);
     if ((rc = ol_lab_figure(ctx, p, "conditioning_paths.svg", "conditioning_paths.csv", caption))) goto out;
     ol_plot_free(p);
     p = NULL;

@@ -68,9 +68,11 @@ static const mb_plan plan_quick = {
  * std falls as 1/sqrt(B); Krizhevsky 2014, Hoffer et al. 2017), 0.03 at B = 8, capped at 0.3 where
  * larger steps make full-batch GD oscillate. On Fashion-MNIST a grid {0.01, 0.03, 0.1, 0.3, 1}
  * per batch size under a 2 s budget put the best rate within a factor 2 of this rule. */
+#define LR_AT_8 0.03   /* the rule's rate at batch 8 */
+#define LR_CAP 0.3     /* and its ceiling */
 static double lr_for_batch(long batch) {
-    double lr = 0.03 * sqrt((double)batch / 8.0);
-    return lr < 0.3 ? lr : 0.3;
+    double lr = LR_AT_8 * sqrt((double)batch / 8.0);
+    return lr < LR_CAP ? lr : LR_CAP;
 }
 
 /* Progress: the wall-clock and processor time of the part just done. */
@@ -424,12 +426,12 @@ static int figure_time(ol_lab_ctx *ctx, const mb_plan *p, const mb_run *runs, in
              "Plain SGD on the same MLP from the same initialization, each run stopped after %.1f s of "
              "training (the step in progress finishes); the training loss is measured on the first %u "
              "training examples at log-spaced times, and that evaluation is not counted. Batches are shuffled "
-             "epochs; learning rates follow lr = 0.03 sqrt(B/8), capped at 0.3; full-batch GD (black, "
+             "epochs; learning rates follow lr = %g sqrt(B/8), capped at %g; full-batch GD (black, "
              "a marker after each step) gets three rates: the best is solid, the others dashed; a curve "
              "that leaves through the top had too large a rate. In the budget, batch %ld took "
              "%ld steps (%.1f epochs) and reached %.3f; full-batch GD took %ld steps and reached %.3f. "
              "Time is wall-clock: the curves differ from run to run and machine to machine.",
-             p->budget, p->eval_n < n_train ? p->eval_n : n_train, mb->batch, mb->steps[mb->n_points - 1],
+             p->budget, p->eval_n < n_train ? p->eval_n : n_train, LR_AT_8, LR_CAP, mb->batch, mb->steps[mb->n_points - 1],
              mb->examples[mb->n_points - 1] / n_train, mb->loss[mb->n_points - 1], gd->steps[gd->n_points - 1],
              gd->loss[gd->n_points - 1]);
     rc = ol_lab_figure(ctx, plot, "minibatch_loss_vs_time.svg", "minibatch_loss_vs_time.csv", caption);
@@ -700,10 +702,10 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
         "Each run trains the same network from the same initialization with plain SGD for %.1f s of "
         "wall-clock time. Small batches take many cheap, noisy steps; full-batch GD takes a few exact "
         "but expensive ones. Larger batches average away more noise and can take a larger learning "
-        "rate (here lr = 0.03 sqrt(B/8), capped at 0.3: the square-root rule); full-batch GD runs at "
+        "rate (here lr = %g sqrt(B/8), capped at %g: the square-root rule); full-batch GD runs at "
         "lr %g, %g and %g and the best of the three counts, so that its learning rate is not what "
         "holds it back.",
-        p->budget, p->gd_lrs[0], p->gd_lrs[1], p->gd_lrs[2]);
+        p->budget, LR_AT_8, LR_CAP, p->gd_lrs[0], p->gd_lrs[1], p->gd_lrs[2]);
     if ((rc = figure_time(ctx, p, runs, n_runs, best_gd, best_mb, train->n))) goto out;
 
     ol_report_heading(ctx->report, "Picking the mini-batches: IID draws or shuffled epochs");

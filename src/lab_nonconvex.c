@@ -884,8 +884,7 @@ int ol_lab_nonconvex(ol_lab_ctx *ctx) {
                         "layers of %d to %d units) are each trained from %d random initializations, all with "
                         "the same budget: full-batch gradient descent with lr %g for %ld steps on the first %u "
                         "training examples (pixels standardized to mean 0, standard deviation 1). The lr is "
-                        "one that is stable for every width (%s; in a trial sweep, lr 0.1 made the widest networks' loss "
-                        "oscillate). We compare the final training losses across the seeds: a small spread "
+                        "one that is stable for every width (%s). We compare the final training losses across the seeds: a small spread "
                         "means the initialization hardly matters.",
                         p.widths[0], p.widths[p.n_widths - 1], p.deep_widths[0], p.deep_widths[p.n_deep - 1],
                         p.n_seeds, p.lr, p.steps, p.n_subset, stability);

@@ -819,16 +819,19 @@ static int figure_lrfind(tn_lab *t, const ol_lrfind_result *r, const char *name,
     char text[96], a[32], b[32];
     snprintf(text, sizeof text, "tuned rate (%d full runs), %.3g", grid_runs, best);
     ol_plot_vline(plot, best, text);
+    const ol_lrfind_config used = ol_lrfind_default_config(); /* lrfind_run keeps its smoothing and stop rule */
+    char stopped[160];
+    snprintf(stopped, sizeof stopped, "It stopped when the smoothed loss passed %gx its minimum (or a loss became NaN).",
+             used.diverge_factor);
     char caption[1536];
     snprintf(caption, sizeof caption,
              "One run of %s from the same initialization, the rate growing exponentially from %.3g to %.3g over "
              "%ld mini-batches of %ld, one per step (Smith 2017). Light: each batch's loss; dark: its moving "
-             "average (beta 0.98, bias-corrected), which lags behind the rising rate. %s The suggestion, where the "
+             "average (beta %g, bias-corrected), which lags behind the rising rate. %s The suggestion, where the "
              "smoothed loss fell fastest, is lr %.3g, %s the rate that %d full runs of %ld steps found best "
              "(%.3g). The rule of thumb 'lowest smoothed loss / 10' gives %.3g, %s it.",
-             name, t->p->find_start, lattice_lr(t->p, t->p->k_hi), t->p->find_steps, t->batch,
-             r->diverged ? "It stopped when the smoothed loss passed 4x its minimum (or a loss became NaN)."
-                         : "The loss did not diverge within the range.",
+             name, t->p->find_start, lattice_lr(t->p, t->p->k_hi), t->p->find_steps, t->batch, used.beta,
+             r->diverged ? stopped : "The loss did not diverge within the range.",
              r->suggested_lr, ratio_text(r->suggested_lr, best, a, sizeof a), grid_runs, t->total_steps, best,
              r->min_lr / 10, ratio_text(r->min_lr / 10, best, b, sizeof b));
     rc = ol_lab_figure(t->ctx, plot, svg, csv, caption);
