@@ -1,6 +1,9 @@
-/* autodiff_kernels.h: forward and backward of every op, side by side, written once for a REAL
- * type and included twice by autodiff.c (float with SUF f32, double with SUF f64).
- * Each backward accumulates (+=) into its inputs' gradients. Element-wise loops run in parallel
+/* autodiff_kernels.h: every op as one function holding its forward and its backward side by side,
+ * and the table that maps the OP_* codes to them; written once for a REAL type and included twice
+ * by autodiff.c (float with SUF f32, double with SUF f64). Adding an op: its OP_* code
+ * (autodiff_internal.h), its function and table line here, its constructor (autodiff.c), its
+ * gradient check (tests/test_autodiff.c).
+ * Each backward accumulates (+=) into its inputs' gradients (matrix products may overwrite a fresh one). Element-wise loops run in parallel
  * (element-wise results do not depend on the split); reductions run serially in a fixed order
  * with double accumulators, so the result is the same whatever the thread count. */
 
@@ -106,68 +109,206 @@ static void FN(act_grad)(REAL *restrict d, const REAL *restrict dy, const REAL *
     }
 }
 
-static int FN(forward)(ol_graph *g, ol_node *n) {
-    ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;
-    REAL *y = n->value;
-    const REAL *a = A ? A->value : NULL, *b = B ? B->value : NULL;
-    long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;
-    int cols = n->cols;
-    switch (n->op) {
-    case OP_INPUT:
-    case OP_PARAM:
-        return 0;
-    case OP_MATMUL:
+/* ---- the ops: each one function, forward (bwd = 0) and backward (bwd = 1) side by side ----
+ * A forward writes n->value from its inputs' values and returns 0 or an error; a backward adds
+ * n->grad's contribution into its inputs' gradients (grad_ready has made them valid: the dispatcher
+ * does it, except for the ops marked `sets` in the table, which may overwrite a fresh gradient with
+ * beta 0). a, b: the inputs' values, y: this node's value, dy: its gradient, da, db: the inputs'
+ * gradients (NULL where none is needed). */
+
+#define OP_ARGS ol_graph *g, ol_node *n, int bwd
+/* the locals every op may use (unused ones are fine: they are plain reads) */
+#define OP_LOCALS                                                                                         \
+    ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;            \
+    REAL *y = n->value;                                                                                   \
+    const REAL *dy = n->grad;                                                                             \
+    const REAL *a = A ? A->value : NULL, *b = B ? B->value : NULL;                                        \
+    REAL *da = bwd && A && A->needs_grad ? A->grad : NULL, *db = bwd && B && B->needs_grad ? B->grad : NULL; \
+    long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;                            \
+    int cols = n->cols;                                                                                   \
+    (void)A, (void)B, (void)y, (void)dy, (void)a, (void)b, (void)da, (void)db, (void)size, (void)na, (void)cols
+
+static int FN(op_leaf)(OP_ARGS) { /* inputs and parameters: their values are given */
+    (void)g, (void)n, (void)bwd;
+    return 0;
+}
+
+static int FN(op_matmul)(OP_ARGS) { /* y = a b: da = dy b^T, db = a^T dy */
+    OP_LOCALS;
+    if (!bwd) {
         FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
         return 0;
-    case OP_ADD:
-    case OP_SUB:
-    case OP_MUL: {
-        int op = n->op;
-        PAR_FOR(size > PAR_MIN, long, i, size, {
-            REAL bv = b[n->bcast ? i % cols : i];
-            y[i] = op == OP_ADD ? a[i] + bv : op == OP_SUB ? a[i] - bv : a[i] * bv;
-        });
+    }
+    if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, dy, b, grad_take(A) ? 0 : 1, da);
+    if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, dy, grad_take(B) ? 0 : 1, db);
+    return 0;
+}
+
+/* y = a + b, a - b or a * b (b the same shape, or a row broadcast over a's rows) */
+static void FN(binary_forward)(ol_node *n, int op, REAL *y, const REAL *a, const REAL *b, long size, int cols) {
+    PAR_FOR(size > PAR_MIN, long, i, size, {
+        REAL bv = b[n->bcast ? i % cols : i];
+        y[i] = op == OP_ADD ? a[i] + bv : op == OP_SUB ? a[i] - bv : a[i] * bv;
+    });
+}
+
+/* y = a +- b: da += dy, db +-= dy (column sums when b is broadcast) */
+static void FN(add_sub_backward)(ol_node *n, REAL sign, REAL *da, REAL *db, const REAL *dy, long size, int cols) {
+    if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
+    }
+    if (db) {
+        if (n->bcast) {
+            if (sign > 0) FN(add_colsums)(db, dy, n->rows, cols);
+            else
+                for (int i = 0; i < n->rows; i++)
+                    for (int j = 0; j < cols; j++) db[j] -= dy[(size_t)i * cols + j];
+        } else {
+            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { db[i] += sign * dy[i]; });
+        }
+    }
+}
+
+static int FN(op_add)(OP_ARGS) { /* y = a + b */
+    OP_LOCALS;
+    if (!bwd) FN(binary_forward)(n, OP_ADD, y, a, b, size, cols);
+    else FN(add_sub_backward)(n, 1, da, db, dy, size, cols);
+    return 0;
+}
+
+static int FN(op_sub)(OP_ARGS) { /* y = a - b */
+    OP_LOCALS;
+    if (!bwd) FN(binary_forward)(n, OP_SUB, y, a, b, size, cols);
+    else FN(add_sub_backward)(n, -1, da, db, dy, size, cols);
+    return 0;
+}
+
+static int FN(op_mul)(OP_ARGS) { /* y = a b element-wise: da += dy b, db += dy a */
+    OP_LOCALS;
+    if (!bwd) {
+        FN(binary_forward)(n, OP_MUL, y, a, b, size, cols);
         return 0;
     }
-    case OP_SCALE: {
-        REAL s = (REAL)n->s;
+    if (da) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * b[n->bcast ? i % cols : i]; });
+    }
+    if (db) {
+        if (n->bcast)
+            for (int i = 0; i < n->rows; i++)
+                for (int j = 0; j < cols; j++) db[j] += dy[(size_t)i * cols + j] * a[(size_t)i * cols + j];
+        else {
+            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { db[i] += dy[i] * a[i]; });
+        }
+    }
+    return 0;
+}
+
+static int FN(op_scale)(OP_ARGS) { /* y = s a: da += s dy */
+    OP_LOCALS;
+    REAL s = (REAL)n->s;
+    if (!bwd) {
         PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { y[i] = s * a[i]; });
-        return 0;
+    } else if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += s * dy[i]; });
     }
-    case OP_SHIFT: {
-        REAL s = (REAL)n->s;
+    return 0;
+}
+
+static int FN(op_shift)(OP_ARGS) { /* y = a + s: da += dy */
+    OP_LOCALS;
+    REAL s = (REAL)n->s;
+    if (!bwd) {
         PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { y[i] = a[i] + s; });
-        return 0;
+    } else if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
     }
-    case OP_RELU:
+    return 0;
+}
+
+static int FN(op_relu)(OP_ARGS) { /* y = max(0, a): da += dy where y > 0 (0 at 0, as torch) */
+    OP_LOCALS;
+    if (!bwd) {
         PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { y[i] = a[i] > 0 ? a[i] : 0; });
-        return 0;
-    case OP_TANH:
-    case OP_SIGMOID: {
-        int act = n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
-        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = FN(act_fwd)(act, a[i]); });
-        return 0;
+    } else if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += y[i] > 0 ? dy[i] : 0; });
     }
-    case OP_EXP:
+    return 0;
+}
+
+/* tanh and sigmoid: y = f(a), da += dy f'(a) with f' written through y */
+static int FN(smooth_act)(OP_ARGS, int act) {
+    OP_LOCALS;
+    if (!bwd) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = FN(act_fwd)(act, a[i]); });
+    } else if (da) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * FN(act_dfdy)(act, y[i]); });
+    }
+    return 0;
+}
+static int FN(op_tanh)(OP_ARGS) { return FN(smooth_act)(g, n, bwd, ACT_TANH); }       /* f' = 1 - y^2 */
+static int FN(op_sigmoid)(OP_ARGS) { return FN(smooth_act)(g, n, bwd, ACT_SIGMOID); } /* f' = y (1 - y) */
+
+static int FN(op_exp)(OP_ARGS) { /* y = exp a: da += dy y */
+    OP_LOCALS;
+    if (!bwd) {
         PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_EXP(a[i]); });
-        return 0;
-    case OP_LOG:
+    } else if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i] * y[i]; });
+    }
+    return 0;
+}
+
+static int FN(op_log)(OP_ARGS) { /* y = log a: da += dy / a */
+    OP_LOCALS;
+    if (!bwd) {
         PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_LOG(a[i]); });
-        return 0;
-    case OP_SQUARE:
+    } else if (da) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] / a[i]; });
+    }
+    return 0;
+}
+
+static int FN(op_square)(OP_ARGS) { /* y = a^2: da += 2 a dy */
+    OP_LOCALS;
+    if (!bwd) {
         PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { y[i] = a[i] * a[i]; });
-        return 0;
-    case OP_COS:
+    } else if (da) {
+        PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += 2 * a[i] * dy[i]; });
+    }
+    return 0;
+}
+
+static int FN(op_cos)(OP_ARGS) { /* y = cos a: da -= sin(a) dy */
+    OP_LOCALS;
+    if (!bwd) {
         PAR_FOR(size > PAR_MIN, long, i, size, { y[i] = R_COS(a[i]); });
-        return 0;
-    case OP_SUM:
-    case OP_MEAN: {
+    } else if (da) {
+        PAR_FOR(size > PAR_MIN, long, i, size, { da[i] -= R_SIN(a[i]) * dy[i]; });
+    }
+    return 0;
+}
+
+/* sum and mean of all elements (in order, in double): da += dy (/ n for the mean) */
+static int FN(reduce)(OP_ARGS, int mean) {
+    OP_LOCALS;
+    if (!bwd) {
         double acc = 0;
         for (long i = 0; i < na; i++) acc += a[i];
-        y[0] = (REAL)(n->op == OP_MEAN ? acc / (double)na : acc);
+        y[0] = (REAL)(mean ? acc / (double)na : acc);
         return 0;
     }
-    case OP_MSE: {
+    REAL d = mean ? (REAL)(dy[0] / (double)na) : dy[0];
+    if (da) {
+        PAR_FOR_SIMD(na > PAR_MIN, long, i, na, { da[i] += d; });
+    }
+    return 0;
+}
+static int FN(op_sum)(OP_ARGS) { return FN(reduce)(g, n, bwd, 0); }
+static int FN(op_mean)(OP_ARGS) { return FN(reduce)(g, n, bwd, 1); }
+
+static int FN(op_mse)(OP_ARGS) { /* y = mean (a-b)^2 (in double): da += 2 (a-b)/n dy, db -= the same */
+    OP_LOCALS;
+    if (!bwd) {
         double acc = 0;
         for (long i = 0; i < na; i++) {
             double d = (double)a[i] - (double)b[i];
@@ -176,14 +317,29 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
         y[0] = (REAL)(acc / (double)na);
         return 0;
     }
-    case OP_XENT: {
-        int rows = A->rows, k = A->cols;
+    REAL c = (REAL)(2.0 * dy[0] / (double)na);
+    for (long i = 0; i < na; i++) {
+        REAL d = c * (a[i] - b[i]);
+        if (da) da[i] += d;
+        if (db) db[i] -= d;
+    }
+    return 0;
+}
+
+/* mean softmax cross-entropy of logits a (rows, k) against the labels:
+ * loss_i = log sum exp(z - m) - (z_y - m), summed in row order; the probabilities stay in n->aux.
+ * Backward: dz += dy / rows (softmax(z) - onehot(y)); a probability below FLT_MIN (a logit 87 below
+ * the row's largest) adds 0 in float32 (flush.h). */
+static int FN(op_xent)(OP_ARGS) {
+    OP_LOCALS;
+    int rows = A->rows, k = A->cols;
+    if (!bwd) {
         REAL *p = n->aux;
         for (int i = 0; i < rows; i++)
             if (n->labels[i] < 0 || n->labels[i] >= k)
                 return ol_fail(OL_EARG, "label %d of example %d is outside the model's %d classes",
                                (int)n->labels[i], i, k);
-        double *row_loss = n->aux2; /* loss_i = log sum exp(z - m) - (z_y - m) */
+        double *row_loss = n->aux2;
         PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
             const REAL *z = a + (size_t)i * k;
             REAL *pi = p + (size_t)i * k;
@@ -200,158 +356,75 @@ static int FN(forward)(ol_graph *g, ol_node *n) {
         y[0] = (REAL)(acc / rows);
         return 0;
     }
-    case OP_LINEAR: {
-        const REAL *bias = n->c >= 0 ? g->nodes[n->c].value : NULL;
-        int act = n->act;
+    if (!da) return 0;
+    const REAL *p = n->aux;
+    REAL c = (REAL)(dy[0] / rows);
+    PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
+        REAL *dz = da + (size_t)i * k;
+        const REAL *pi = p + (size_t)i * k;
+        for (int j = 0; j < k; j++) dz[j] += R_FLUSH(c * pi[j]);
+        dz[n->labels[i]] -= c;
+    });
+    return 0;
+}
+
+/* the fused layer y = f(x w + bias), x = a, w = b, bias = node c (optional), f = n->act.
+ * Backward: d = dy f'(.) (n->aux), dx = d w^T, dw = x^T d (overwriting fresh gradients), dbias +=
+ * colsum d. */
+static int FN(op_linear)(OP_ARGS) {
+    OP_LOCALS;
+    ol_node *C = n->c >= 0 ? &g->nodes[n->c] : NULL;
+    int act = n->act;
+    if (!bwd) {
         FN(gemm)(0, 0, A->rows, B->cols, A->cols, 1, a, b, 0, y);
-        FN(bias_act)(y, bias, n->rows, cols, act);
+        FN(bias_act)(y, C ? C->value : NULL, n->rows, cols, act);
         return 0;
     }
+    REAL *dbias = C && C->needs_grad ? C->grad : NULL;
+    REAL *d = n->aux;
+    if (act == ACT_NONE) d = (REAL *)dy;
+    else FN(act_grad)(d, dy, y, size, act);
+    if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, grad_take(A) ? 0 : 1, da);
+    if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, grad_take(B) ? 0 : 1, db);
+    if (dbias) {
+        grad_ready(g, C);
+        FN(add_colsums)(dbias, d, n->rows, cols);
     }
-    return ol_fail(OL_ESTATE, "unknown op %d", n->op);
+    return 0;
+}
+
+#undef OP_ARGS
+#undef OP_LOCALS
+
+/* the op table: one line an op (the order of the OP_* enum, autodiff_internal.h). sets: its
+ * backward writes its inputs' fresh gradients itself (matrix products, with beta 0); the others
+ * find them ready to be added to. */
+static const struct {
+    int (*run)(ol_graph *g, ol_node *n, int bwd);
+    int sets;
+} FN(ops)[] = {
+    [OP_INPUT] = {FN(op_leaf), 0},   [OP_PARAM] = {FN(op_leaf), 0},     [OP_MATMUL] = {FN(op_matmul), 1},
+    [OP_ADD] = {FN(op_add), 0},      [OP_SUB] = {FN(op_sub), 0},        [OP_MUL] = {FN(op_mul), 0},
+    [OP_SCALE] = {FN(op_scale), 0},  [OP_SHIFT] = {FN(op_shift), 0},    [OP_RELU] = {FN(op_relu), 0},
+    [OP_TANH] = {FN(op_tanh), 0},    [OP_SIGMOID] = {FN(op_sigmoid), 0}, [OP_EXP] = {FN(op_exp), 0},
+    [OP_LOG] = {FN(op_log), 0},      [OP_SQUARE] = {FN(op_square), 0},  [OP_COS] = {FN(op_cos), 0},
+    [OP_SUM] = {FN(op_sum), 0},      [OP_MEAN] = {FN(op_mean), 0},      [OP_MSE] = {FN(op_mse), 0},
+    [OP_XENT] = {FN(op_xent), 0},    [OP_LINEAR] = {FN(op_linear), 1},
+};
+
+static int FN(forward)(ol_graph *g, ol_node *n) {
+    if (n->op < 0 || n->op >= (int)(sizeof FN(ops) / sizeof FN(ops)[0]) || !FN(ops)[n->op].run)
+        return ol_fail(OL_ESTATE, "unknown op %d", n->op);
+    return FN(ops)[n->op].run(g, n, 0);
 }
 
 static void FN(backward)(ol_graph *g, ol_node *n) {
-    ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;
-    const REAL *dy = n->grad, *y = n->value;
-    const REAL *a = A ? A->value : NULL, *b = B ? B->value : NULL;
-    REAL *da = A && A->needs_grad ? A->grad : NULL, *db = B && B->needs_grad ? B->grad : NULL;
-    long size = (long)n->rows * n->cols, na = A ? (long)A->rows * A->cols : 0;
-    int cols = n->cols;
-    /* matrix products overwrite a fresh gradient (beta 0); every other op accumulates into it */
-    if (n->op != OP_MATMUL && n->op != OP_LINEAR) {
-        if (da) grad_ready(g, A);
-        if (db) grad_ready(g, B);
+    if (!FN(ops)[n->op].sets) {
+        ol_node *A = n->a >= 0 ? &g->nodes[n->a] : NULL, *B = n->b >= 0 ? &g->nodes[n->b] : NULL;
+        if (A && A->needs_grad) grad_ready(g, A);
+        if (B && B->needs_grad) grad_ready(g, B);
     }
-    switch (n->op) {
-    case OP_INPUT:
-    case OP_PARAM:
-        return;
-    case OP_MATMUL: /* y = a b: da += dy b^T, db += a^T dy */
-        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, dy, b, grad_take(A) ? 0 : 1, da);
-        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, dy, grad_take(B) ? 0 : 1, db);
-        return;
-    case OP_ADD:
-    case OP_SUB: { /* y = a +- b: da += dy, db +-= dy (column sums when b is broadcast) */
-        REAL sign = n->op == OP_ADD ? 1 : -1;
-        if (da) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
-        }
-        if (db) {
-            if (n->bcast) {
-                if (sign > 0) FN(add_colsums)(db, dy, n->rows, cols);
-                else
-                    for (int i = 0; i < n->rows; i++)
-                        for (int j = 0; j < cols; j++) db[j] -= dy[(size_t)i * cols + j];
-            } else {
-                PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { db[i] += sign * dy[i]; });
-            }
-        }
-        return;
-    }
-    case OP_MUL: /* y = a b: da += dy b, db += dy a */
-        if (da) {
-            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * b[n->bcast ? i % cols : i]; });
-        }
-        if (db) {
-            if (n->bcast)
-                for (int i = 0; i < n->rows; i++)
-                    for (int j = 0; j < cols; j++) db[j] += dy[(size_t)i * cols + j] * a[(size_t)i * cols + j];
-            else {
-                PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { db[i] += dy[i] * a[i]; });
-            }
-        }
-        return;
-    case OP_SCALE: { /* y = s a: da += s dy */
-        REAL s = (REAL)n->s;
-        if (da) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += s * dy[i]; });
-        }
-        return;
-    }
-    case OP_SHIFT: /* y = a + s: da += dy */
-        if (da) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i]; });
-        }
-        return;
-    case OP_RELU:
-    case OP_TANH:
-    case OP_SIGMOID: { /* da += dy f'(a), f' written through y */
-        int act = n->op == OP_RELU ? ACT_RELU : n->op == OP_TANH ? ACT_TANH : ACT_SIGMOID;
-        if (da && act == ACT_RELU) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += y[i] > 0 ? dy[i] : 0; });
-        } else if (da) {
-            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] * FN(act_dfdy)(act, y[i]); });
-        }
-        return;
-    }
-    case OP_EXP: /* y = exp a: da += dy y */
-        if (da) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += dy[i] * y[i]; });
-        }
-        return;
-    case OP_LOG: /* y = log a: da += dy / a */
-        if (da) {
-            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] += dy[i] / a[i]; });
-        }
-        return;
-    case OP_SQUARE: /* y = a^2: da += 2 a dy */
-        if (da) {
-            PAR_FOR_SIMD(size > PAR_MIN, long, i, size, { da[i] += 2 * a[i] * dy[i]; });
-        }
-        return;
-    case OP_COS: /* y = cos a: da -= sin(a) dy */
-        if (da) {
-            PAR_FOR(size > PAR_MIN, long, i, size, { da[i] -= R_SIN(a[i]) * dy[i]; });
-        }
-        return;
-    case OP_SUM:
-    case OP_MEAN: { /* da += dy (/ n for the mean) */
-        REAL d = n->op == OP_MEAN ? (REAL)(dy[0] / (double)na) : dy[0];
-        if (da) {
-            PAR_FOR_SIMD(na > PAR_MIN, long, i, na, { da[i] += d; });
-        }
-        return;
-    }
-    case OP_MSE: { /* y = mean (a-b)^2: da += 2 (a-b)/n dy, db -= the same */
-        REAL c = (REAL)(2.0 * dy[0] / (double)na);
-        for (long i = 0; i < na; i++) {
-            REAL d = c * (a[i] - b[i]);
-            if (da) da[i] += d;
-            if (db) db[i] -= d;
-        }
-        return;
-    }
-    case OP_XENT: { /* dz += dy / rows (softmax(z) - onehot(y)); a probability below FLT_MIN (a logit
-                     * 87 below the row's largest) adds 0 in float32 (flush.h) */
-        if (!da) return;
-        int rows = A->rows, k = A->cols;
-        const REAL *p = n->aux;
-        REAL c = (REAL)(dy[0] / rows);
-        PAR_FOR((long)rows * k > PAR_MIN, int, i, rows, {
-            REAL *dz = da + (size_t)i * k;
-            const REAL *pi = p + (size_t)i * k;
-            for (int j = 0; j < k; j++) dz[j] += R_FLUSH(c * pi[j]);
-            dz[n->labels[i]] -= c;
-        });
-        return;
-    }
-    case OP_LINEAR: { /* y = f(x w + bias): d = dy f'(.), dx += d w^T, dw += x^T d, dbias += colsum d */
-        ol_node *C = n->c >= 0 ? &g->nodes[n->c] : NULL;
-        REAL *dbias = C && C->needs_grad ? C->grad : NULL;
-        REAL *d = n->aux;
-        int act = n->act;
-        if (act == ACT_NONE) d = (REAL *)dy;
-        else FN(act_grad)(d, dy, y, size, act);
-        if (da) FN(gemm)(0, 1, A->rows, A->cols, B->cols, 1, d, b, grad_take(A) ? 0 : 1, da);
-        if (db) FN(gemm)(1, 0, A->cols, B->cols, A->rows, 1, a, d, grad_take(B) ? 0 : 1, db);
-        if (dbias) {
-            grad_ready(g, C);
-            FN(add_colsums)(dbias, d, n->rows, cols);
-        }
-        return;
-    }
-    }
+    FN(ops)[n->op].run(g, n, 1);
 }
 
 #undef CAT_
