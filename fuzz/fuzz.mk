@@ -40,7 +40,7 @@ FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_RUNS    := $(FUZZ_TARGETS:%=fuzz-run-%)
 # the library (every src/*.c) and the CLI's flag parser; never src/cli/main.c
-FUZZ_LIB_SRC := $(sort $(wildcard src/*.c)) src/cli/args.c
+FUZZ_LIB_SRC := $(sort $(wildcard src/*.c)) src/cli/args.c src/cli/train_flags.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LIB     := $(FUZZ_BUILD)/liboptlab-fuzz.a
 FUZZ_HEADERS := $(wildcard include/optlab/*.h) $(wildcard src/*.h) $(wildcard src/cli/*.h)
@@ -102,4 +102,4 @@ fuzz-clean:
 
 # The regression test compiles the targets in (#include "../fuzz/fuzz_<name>.c"): rebuild it when
 # they change.
-$(BUILD)/tests/test_fuzz_regressions.o: $(wildcard fuzz/*.c fuzz/*.h) src/cli/args.c
+$(BUILD)/tests/test_fuzz_regressions.o: $(wildcard fuzz/*.c fuzz/*.h) src/cli/args.c src/cli/train_flags.c

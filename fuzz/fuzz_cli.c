@@ -1,7 +1,8 @@
-/* fuzz_cli.c: fuzzes the command-line parser, cli_parse (src/cli/args.c), with flag tables shaped
- * like those of `optlab train`, `optlab eval` and `optlab optimize` (copied from src/cli/cmd_*.c:
- * keep them in step when flags change), then hands the parsed specs to the parsers the commands
- * call before any work (optimizer, schedule, model, sampler). Training itself is never run.
+/* fuzz_cli.c: fuzzes the command-line parser, cli_parse (src/cli/args.c), with `optlab train`'s own
+ * flags (cli_train_flags, src/cli/train_flags.c, made from the library's settings table) and flag
+ * tables shaped like those of `optlab eval` and `optlab optimize` (copied from src/cli/cmd_*.c:
+ * keep those two in step when their flags change), then hands the parsed specs to the parsers the
+ * commands call before any work (optimizer, schedule, model, sampler). Training itself is never run.
  *
  * Input: arguments separated by NUL or newline bytes; the first names the command ("train",
  * "eval", "optimize"; anything else means train), e.g. "train\n--lr\n0.1\n--batch=full".
@@ -21,36 +22,9 @@
 #include "optlab/sampler.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
+#include "optlab/train.h"
 
 #define FUZZ_CLI_MAX_ARGS 64
-
-/* as cmd_train.c's --batch N | full */
-static int fuzz_cli_parse_batch(const char *value, void *target) {
-    if (!strcmp(value, "full")) {
-        *(long *)target = 0;
-        return OL_OK;
-    }
-    return ol_parse_long(value, "--batch", 1, 1L << 24, (long *)target);
-}
-
-static int fuzz_cli_parse_sampler(const char *value, void *target) { return ol_sampler_parse_kind(value, (int *)target); }
-
-/* as cmd_train.c's --checkpoint-every N | epoch */
-static int fuzz_cli_parse_every(const char *value, void *target) {
-    if (!strcmp(value, "epoch")) {
-        *(long *)target = -1;
-        return OL_OK;
-    }
-    return ol_parse_long(value, "--checkpoint-every", 1, 1L << 40, (long *)target);
-}
-
-/* as cmd_train.c's --on-divergence stop | rollback */
-static int fuzz_cli_parse_divergence(const char *value, void *target) {
-    if (!strcmp(value, "stop")) *(int *)target = 0;
-    else if (!strcmp(value, "rollback")) *(int *)target = 1;
-    else return ol_fail(OL_EARG, "'%s' is not a divergence policy; use stop or rollback", value);
-    return OL_OK;
-}
 
 /* The settings of all three commands (each table writes its own). */
 typedef struct {
@@ -180,35 +154,19 @@ int fuzz_cli_one(const uint8_t *data, size_t size) {
         fuzz_clear_error();
         rc = fuzz_cli_parse_quiet(argc, argv, flags, (int)(sizeof flags / sizeof flags[0]), "optimize");
     } else {
-        cli_flag flags[] = {
-            {"--data", ARG_STR, &c.data, "D", "data set", 0, 0, NULL, 0, 0},
-            {"--model", ARG_STR, &c.model, "SPEC", "model spec", 0, 0, NULL, 0, 0},
-            {"--opt", ARG_STR, &c.opt, "SPEC", "optimizer", 0, 0, NULL, 0, 0},
-            {"--lr", ARG_DOUBLE, &c.lr, "X", "learning rate", 0, 0, NULL, 0, 0},
-            {"--batch", ARG_CUSTOM, &c.batch, "B", "examples per step, or 'full'", 0, 0, fuzz_cli_parse_batch, 0, 0},
-            {"--epochs", ARG_LONG, &c.epochs, "E", "passes over the training set", 1, 1000000, NULL, 0, 0},
-            {"--schedule", ARG_STR, &c.schedule, "SPEC", "learning-rate schedule", 0, 0, NULL, 0, 0},
-            {"--warmup", ARG_LONG, &c.warmup, "N", "linear warm-up steps", 0, 1L << 40, NULL, 0, 0},
-            {"--clip-norm", ARG_DOUBLE, &c.clip_norm, "C", "clip the global gradient L2 norm", 0, 0, NULL, 0, 0},
-            {"--clip-value", ARG_DOUBLE, &c.clip_value, "C", "clip every gradient element", 0, 0, NULL, 0, 0},
-            {"--seed", ARG_U64, &c.seed, "S", "seed", 0, 0, NULL, 0, 0},
-            {"--threads", ARG_INT, &c.threads, "T", "threads", 1, 1024, NULL, 0, 0},
-            {"--sampler", ARG_CUSTOM, &c.sampler, "KIND", "shuffle or iid", 0, 0, fuzz_cli_parse_sampler, 0, 0},
-            {"--val-split", ARG_DOUBLE, &c.val_split, "F", "validation fraction", 0, 0, NULL, 0, 0},
-            {"--normalize", ARG_BOOL, &c.normalize, NULL, "standardize inputs", 0, 0, NULL, 0, 0},
-            {"--no-decay-bias", ARG_BOOL, &c.no_decay_bias, NULL, "no weight decay on biases", 0, 0, NULL, 0, 0},
-            {"--subset", ARG_LONG, &c.subset, "N", "train on the first N examples", 1, 1L << 31, NULL, 0, 0},
-            {"--log", ARG_STR, &c.log, "F.csv", "CSV log", 0, 0, NULL, 0, 0},
-            {"--save", ARG_STR, &c.save, "F", "save the model", 0, 0, NULL, 0, 0},
-            {"--quiet", ARG_BOOL, &c.quiet, NULL, "print only the final result", 0, 0, NULL, 0, 0},
-            {"--checkpoint", ARG_STR, &c.checkpoint, "F", "checkpoint file", 0, 0, NULL, 0, 0},
-            {"--checkpoint-every", ARG_CUSTOM, &c.every, "N|epoch", "checkpoint period", 0, 0, fuzz_cli_parse_every, 0, 0},
-            {"--resume", ARG_STR, &c.resume, "F", "continue the run saved in checkpoint F", 0, 0, NULL, 0, 0},
-            {"--on-divergence", ARG_CUSTOM, &c.on_divergence, "stop|rollback", "on NaN/Inf", 0, 0, fuzz_cli_parse_divergence, 0, 0},
-            {"--max-rollbacks", ARG_INT, &c.max_rollbacks, "K", "rollbacks allowed", 0, 1000, NULL, 0, 0},
-        };
+        ol_train_config tc = ol_train_default_config();
+        cli_flag flags[CLI_TRAIN_MAX_FLAGS];
+        int setting_of[CLI_TRAIN_MAX_FLAGS];
+        int n = cli_train_flags(&tc, &c.every, flags, setting_of, CLI_TRAIN_MAX_FLAGS);
         fuzz_clear_error();
-        rc = fuzz_cli_parse_quiet(argc, argv, flags, (int)(sizeof flags / sizeof flags[0]), "train");
+        rc = fuzz_cli_parse_quiet(argc, argv, flags, n, "train");
+        /* what the checks below read */
+        c.data = tc.data, c.model = tc.model_spec, c.opt = tc.opt, c.schedule = tc.schedule;
+        c.lr = tc.lr, c.clip_norm = tc.clip_norm, c.clip_value = tc.clip_value, c.val_split = tc.val_split;
+        c.batch = tc.batch, c.epochs = tc.epochs, c.warmup = tc.warmup, c.subset = tc.train_subset, c.seed = tc.seed;
+        c.threads = tc.threads, c.sampler = tc.sampler, c.on_divergence = tc.on_divergence;
+        c.max_rollbacks = tc.max_rollbacks;
+
     }
     int bad = 0;
     if (rc && rc != CLI_HELP) bad = fuzz_check_rc(rc, "cli_parse");

@@ -30,57 +30,49 @@
 #include "optlab/plot.h"
 #include "optlab/report.h"
 #include "optlab/rng.h"
+#include "optlab/train_settings.h"
 
 extern char **environ;
 
-/* ---- the parameters a grid may vary ---- */
+/* ---- the parameters a grid may vary: the settings table's OL_TS_SWEEP entries ---- */
 
-enum { KIND_SPEC, KIND_NUMBER, KIND_WHOLE, KIND_BATCH, KIND_BOOL, KIND_SAMPLER };
-static const struct {
-    const char *name;
-    int kind;
-} params[] = {
-    {"opt", KIND_SPEC},       {"lr", KIND_NUMBER},         {"batch", KIND_BATCH},      {"schedule", KIND_SPEC},
-    {"warmup", KIND_WHOLE},   {"clip-norm", KIND_NUMBER},  {"clip-value", KIND_NUMBER}, {"model", KIND_SPEC},
-    {"sampler", KIND_SAMPLER}, {"normalize", KIND_BOOL}, {"no-decay-bias", KIND_BOOL}, {"subset", KIND_WHOLE},
-};
-#define N_KNOWN ((int)(sizeof params / sizeof params[0]))
-#define KNOWN_LIST "opt, lr, batch, schedule, warmup, clip-norm, clip-value, model, sampler, normalize, no-decay-bias, subset"
-
-/* The known parameter whose "NAME=" starts at s, or -1. */
-static int param_at(const char *s) {
-    for (int k = 0; k < N_KNOWN; k++) {
-        size_t len = strlen(params[k].name);
-        if (!strncmp(s, params[k].name, len) && s[len] == '=') return k;
+/* The sweepable setting whose "NAME=" starts at s, or NULL. */
+static const ol_train_setting *param_at(const char *s) {
+    int n;
+    const ol_train_setting *t = ol_train_setting_table(&n);
+    for (int k = 0; k < n; k++) {
+        size_t len = strlen(t[k].name);
+        if ((t[k].flags & OL_TS_SWEEP) && !strncmp(s, t[k].name, len) && s[len] == '=') return &t[k];
     }
-    return -1;
+    return NULL;
 }
 
-static int param_kind(const char *name) {
-    for (int k = 0; k < N_KNOWN; k++)
-        if (!strcmp(params[k].name, name)) return params[k].kind;
-    return -1;
+/* "opt, lr, ..." for messages */
+static const char *known_list(void) {
+    static char list[512];
+    if (!list[0]) {
+        int n;
+        const ol_train_setting *t = ol_train_setting_table(&n);
+        size_t len = 0;
+        for (int k = 0; k < n; k++)
+            if (t[k].flags & OL_TS_SWEEP)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", t[k].name);
+    }
+    return list;
 }
 
-/* Checks one value of a parameter (a spec is checked by creating it). */
-static int check_value(const char *name, int kind, const char *v) {
-    char what[64];
-    snprintf(what, sizeof what, "--grid %s", name);
-    long l;
-    double d;
-    switch (kind) {
-    case KIND_NUMBER:
-        if (ol_parse_double(v, what, &d)) return OL_EARG;
-        if (d < 0) return ol_fail(OL_EARG, "--grid %s: %s is negative", name, v);
-        return OL_OK;
-    case KIND_WHOLE: return ol_parse_long(v, what, 0, 1L << 40, &l);
-    case KIND_BATCH: return strcmp(v, "full") ? ol_parse_long(v, what, 1, 1L << 24, &l) : OL_OK;
-    case KIND_BOOL:
-        if (strcmp(v, "0") && strcmp(v, "1")) return ol_fail(OL_EARG, "--grid %s: values are 0 or 1, not '%s'", name, v);
-        return OL_OK;
-    case KIND_SAMPLER:
-        if (strcmp(v, "shuffle") && strcmp(v, "iid"))
-            return ol_fail(OL_EARG, "--grid sampler: values are shuffle or iid, not '%s'", v);
+/* Checks one value of a parameter: a spec by creating it, anything else by its setting's parser
+ * (and a number must be >= 0). */
+static int check_value(const ol_train_setting *s, const char *v) {
+    const char *name = s->name;
+    if (!(s->flags & OL_TS_SPEC)) {
+        char what[64];
+        snprintf(what, sizeof what, "--grid %s", name);
+        ol_train_config scratch = ol_train_default_config();
+        int rc = ol_train_setting_parse(s, v, &scratch, what);
+        if (rc) return rc;
+        if (s->type == OL_TS_DOUBLE && *(double *)ol_train_setting_field(s, &scratch) < 0)
+            return ol_fail(OL_EARG, "--grid %s: %s is negative", name, v);
         return OL_OK;
     }
     /* a spec: let its own parser judge it */
@@ -110,25 +102,25 @@ int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
     if (len >= sizeof g->text) return ol_fail(OL_EARG, "--grid is longer than %zu characters", sizeof g->text - 1);
     memcpy(g->text, text, len + 1);
     char *s = g->text;
-    if (param_at(s) < 0) {
+    if (!param_at(s)) {
         const char *eq = strchr(s, '=');
-        return ol_fail(OL_EARG, "--grid must start with a parameter NAME=values; '%.*s' is not one of: " KNOWN_LIST,
-                       eq ? (int)(eq - s) : (int)strlen(s), s);
+        return ol_fail(OL_EARG, "--grid must start with a parameter NAME=values; '%.*s' is not one of: %s",
+                       eq ? (int)(eq - s) : (int)strlen(s), s, known_list());
     }
     while (*s) {
-        int k = param_at(s);
+        const ol_train_setting *k = param_at(s);
         if (g->n_params == OL_SWEEP_MAX_PARAMS) return ol_fail(OL_EARG, "--grid: more than %d parameters", OL_SWEEP_MAX_PARAMS);
         for (int p = 0; p < g->n_params; p++)
-            if (!strcmp(g->name[p], params[k].name)) return ol_fail(OL_EARG, "--grid: parameter %s given twice", params[k].name);
+            if (!strcmp(g->name[p], k->name)) return ol_fail(OL_EARG, "--grid: parameter %s given twice", k->name);
         int p = g->n_params++;
-        g->name[p] = params[k].name;
-        char *v = s + strlen(params[k].name) + 1, *end = v;
+        g->name[p] = k->name;
+        char *v = s + strlen(k->name) + 1, *end = v;
         /* the values run to the next ",NAME=" of a known parameter */
-        while (*end && !(*end == ',' && param_at(end + 1) >= 0)) end++;
+        while (*end && !(*end == ',' && param_at(end + 1))) end++;
         char *next = *end ? end + 1 : end;
         *end = 0;
         /* split at '/': before a letter for specs, everywhere otherwise */
-        int spec = params[k].kind == KIND_SPEC;
+        int spec = (k->flags & OL_TS_SPEC) != 0;
         char *start = v;
         for (char *c = v;; c++) {
             int split = *c == 0 || (*c == '/' && (!spec || isalpha((unsigned char)c[1])));
@@ -145,7 +137,7 @@ int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
             start = c + 1;
         }
         for (int j = 0; j < g->n_values[p]; j++) {
-            int rc = check_value(g->name[p], params[k].kind, g->value[p][j]);
+            int rc = check_value(k, g->value[p][j]);
             if (rc) return rc;
         }
         s = next;
@@ -476,9 +468,10 @@ static int spawn(sweep_t *S, trial_t *t, long target, pid_t *pid_out) {
     char flags[OL_SWEEP_MAX_PARAMS][32];
     for (int p = 0; p < S->grid.n_params; p++) {
         const char *name = S->grid.name[p], *v = S->grid.value[p][idx[p]];
-        snprintf(flags[p], sizeof flags[p], "--%s", name);
+        const ol_train_setting *set = ol_train_setting_find(name);
+        snprintf(flags[p], sizeof flags[p], "%s", set->flag);
         has_model |= !strcmp(name, "model");
-        if (param_kind(name) == KIND_BOOL) {
+        if (set->type == OL_TS_BOOL) {
             if (!strcmp(v, "1")) argv[n++] = flags[p];
         } else {
             argv[n++] = flags[p];
@@ -822,12 +815,17 @@ static int lock_dir(const char *dir, int exclusive_first, int *fd_out) {
 
 /* ---- results.csv and index.html ---- */
 
+/* 1 when a parameter's values are numbers (a number axis): numeric settings, and a choice whose
+ * values all read as numbers (batch sizes without "full") */
 static int numeric_param(const ol_sweep_grid *g, int p) {
-    int kind = param_kind(g->name[p]);
-    if (kind == KIND_NUMBER || kind == KIND_WHOLE) return 1;
-    if (kind != KIND_BATCH) return 0;
-    for (int j = 0; j < g->n_values[p]; j++)
-        if (!strcmp(g->value[p][j], "full")) return 0;
+    const ol_train_setting *s = ol_train_setting_find(g->name[p]);
+    if (s->type == OL_TS_DOUBLE || s->type == OL_TS_LONG || s->type == OL_TS_INT) return 1;
+    if (s->type != OL_TS_CHOICE) return 0;
+    for (int j = 0; j < g->n_values[p]; j++) {
+        char *end;
+        strtod(g->value[p][j], &end);
+        if (end == g->value[p][j] || *end) return 0;
+    }
     return 1;
 }
 

@@ -3,6 +3,7 @@
  * model's flat parameter block; the batch is converted from uint8 straight into the graph's input
  * buffer. Nothing is allocated inside the loop. */
 #include "optlab/train.h"
+#include "optlab/train_settings.h"
 
 #include <limits.h>
 #include <math.h>
@@ -72,23 +73,6 @@ static void progress(long epoch, long epochs, uint32_t done, uint32_t total, dou
     fprintf(stderr, "\repoch %ld/%ld [%s] %3.0f%%  %.1fs elapsed  ETA %.1fs  ", epoch, epochs, bar, 100 * frac,
             elapsed_all, eta);
     fflush(stderr);
-}
-
-/* ---- settings that define a run ---- */
-
-int ol_train_settings(const ol_train_config *c, const char *model_spec, char *buf, size_t cap) {
-    char batch[32];
-    if (c->batch == 0) snprintf(batch, sizeof batch, "full");
-    else snprintf(batch, sizeof batch, "%ld", c->batch);
-    int n = snprintf(buf, cap,
-                     "data=%s\nmodel=%s\nopt=%s\nlr=%.17g\nbatch=%s\nschedule=%s\nwarmup=%ld\nclip-norm=%.17g\n"
-                     "clip-value=%.17g\nseed=%llu\nsampler=%s\nval-split=%.17g\nnormalize=%d\nno-decay-bias=%d\nsubset=%ld\n"
-                     "epochs=%ld\n",
-                     c->data ? c->data : "", model_spec, c->opt, c->lr, batch, c->schedule ? c->schedule : "constant",
-                     c->warmup, c->clip_norm, c->clip_value, (unsigned long long)c->seed, ol_sampler_kind_name(c->sampler),
-                     c->val_split, c->normalize != 0, c->no_decay_bias != 0, c->train_subset, c->epochs);
-    if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", cap);
-    return OL_OK;
 }
 
 /* ---- the run's state ---- */
@@ -202,7 +186,7 @@ static int prepare(const ol_train_config *c, run_state *s) {
     if ((rc = ol_optim_create(&s->opt, c->opt, c->lr))) return rc;
     if ((rc = ol_optim_set_schedule(s->opt, c->schedule ? c->schedule : "constant", c->warmup))) return rc;
     if ((rc = ol_optim_set_clip(s->opt, c->clip_norm, c->clip_value))) return rc;
-    return ol_train_settings(c, s->m->spec, s->settings, sizeof s->settings);
+    return ol_train_settings_text(c, s->m->spec, s->settings, sizeof s->settings);
 }
 
 static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {

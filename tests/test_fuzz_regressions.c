@@ -39,6 +39,7 @@
 #endif
 /* The runner links liboptlab.a, which holds no CLI code; the cli target needs the flag parser. */
 #include "../src/cli/args.c"
+#include "../src/cli/train_flags.c"
 
 #define FUZZ_REPLAY_SECONDS 60                  /* per input; the fuzzers allow 30 s under ASan */
 #define FUZZ_REPLAY_MEMORY ((rlim_t)2 << 30)    /* address space an input may add (2 GiB) */

@@ -81,10 +81,9 @@ typedef struct ol_train_result {
     int threads;              /* the thread count chosen by timing (threads = 0 in the config), else 0 */
 } ol_train_result;
 
-/* The settings that define a run's bits, one "key=value" line each, keys named as optlab train's
- * flags (lr, batch, opt, ...). Stored in checkpoints: --resume fills unspecified flags from them
- * and refuses explicit flags that conflict. model_spec is the canonical spec of the model. */
-int ol_train_settings(const ol_train_config *c, const char *model_spec, char *buf, size_t cap);
+/* The settings that define a run's bits ("key=value" lines, made from the settings table of
+ * optlab/train_settings.h) are stored in checkpoints: --resume fills unspecified settings from them
+ * and refuses explicit ones that conflict. */
 /* The settings text stored in a checkpoint file (malloc'ed, caller frees). */
 int ol_train_checkpoint_settings(const char *path, char **settings);
 

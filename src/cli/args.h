@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "optlab/train.h"
+
 #define CLI_HELP (-1) /* cli_parse printed the help */
 
 enum { ARG_STR, ARG_DOUBLE, ARG_LONG, ARG_U64, ARG_INT, ARG_BOOL, ARG_CUSTOM };
@@ -29,6 +31,12 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
  * changed); OL_EARG if there is no such flag or the value is bad. */
 int cli_set(cli_flag *flags, int n_flags, const char *name, const char *value, const char *command);
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage);
+
+/* `optlab train`'s flags (train_flags.c), made from the settings table of optlab/train_settings.h:
+ * targets in c (and *every for --checkpoint-every: N steps, -1 for epoch); setting_of[k] is flag
+ * k's index in that table (-1 for --checkpoint-every). Returns the number of flags (<= cap). */
+#define CLI_TRAIN_MAX_FLAGS 64
+int cli_train_flags(ol_train_config *c, long *every, cli_flag *flags, int *setting_of, int cap);
 
 /* Prints "optlab: <message>" for code to stderr and returns the exit status (2 usage, 1 failure):
  * the one way every command reports a failure. */

@@ -15,59 +15,25 @@
 #include "optlab/nn.h"
 #include "optlab/parallel.h"
 #include "optlab/train.h"
-
-/* --batch N | full */
-static int parse_batch(const char *value, void *target) {
-    if (!strcmp(value, "full")) {
-        *(long *)target = 0;
-        return OL_OK;
-    }
-    return ol_parse_long(value, "--batch", 1, 1L << 24, (long *)target);
-}
-
-static int parse_sampler(const char *value, void *target) { return ol_sampler_parse_kind(value, (int *)target); }
-
-/* --checkpoint-every N | epoch: N > 0 steps, or -1 for "epoch" */
-static int parse_every(const char *value, void *target) {
-    if (!strcmp(value, "epoch")) {
-        *(long *)target = -1;
-        return OL_OK;
-    }
-    return ol_parse_long(value, "--checkpoint-every", 1, 1L << 40, (long *)target);
-}
-
-static int parse_divergence(const char *value, void *target) {
-    if (!strcmp(value, "stop")) *(int *)target = OL_DIVERGE_STOP;
-    else if (!strcmp(value, "rollback")) *(int *)target = OL_DIVERGE_ROLLBACK;
-    else return ol_fail(OL_EARG, "'%s' is not a divergence policy; use stop or rollback", value);
-    return OL_OK;
-}
+#include "optlab/train_settings.h"
 
 /* SIGINT / SIGTERM: the loop finishes its step, writes the checkpoint and stops. */
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int signo) { stop_signal = signo; }
 
-/* --resume: every run-defining flag not given on the command line is taken from the checkpoint;
- * the ones given are compared with it by the training loop (a conflict is refused). */
-static int fill_from_checkpoint(cli_flag *flags, int n_flags, const char *path, char **settings_out) {
+/* --resume: every run-defining setting not given on the command line is taken from the
+ * checkpoint (the library's settings table); the ones given are compared with it by the training
+ * loop (a conflict is refused). */
+static int fill_from_checkpoint(ol_train_config *c, const cli_flag *flags, const int *setting_of, int n_flags,
+                                const char *path, char **settings_out) {
     char *settings;
     int rc = ol_train_checkpoint_settings(path, &settings);
     if (rc) return rc;
-    for (char *line = strtok(settings, "\n"); line && !rc; line = strtok(NULL, "\n")) {
-        char *eq = strchr(line, '=');
-        if (!eq) continue;
-        *eq = 0;
-        const char *key = line, *value = eq + 1;
-        char name[64];
-        snprintf(name, sizeof name, "--%s", key);
-        int given = 0, known = 0;
-        for (int k = 0; k < n_flags; k++)
-            if (!strcmp(flags[k].name, name)) known = 1, given = flags[k].seen;
-        if (!known || given) continue;
-        if (!strcmp(key, "subset") && !strcmp(value, "0")) continue; /* 0: the whole set */
-        rc = cli_set(flags, n_flags, name, value, "train");
-    }
-    *settings_out = settings; /* string flags point into it: the caller frees it after the run */
+    int given[CLI_TRAIN_MAX_FLAGS] = {0};
+    for (int k = 0; k < n_flags; k++)
+        if (setting_of[k] >= 0 && flags[k].seen) given[setting_of[k]] = 1;
+    rc = ol_train_settings_apply(c, settings, given);
+    *settings_out = settings; /* string settings point into it: the caller frees it after the run */
     return rc;
 }
 
@@ -97,39 +63,14 @@ int cmd_train(int argc, char **argv) {
 static int train_command(int argc, char **argv) {
     ol_train_config c = ol_train_default_config();
     long every = 0;
-    cli_flag flags[] = {
-        {"--data", ARG_STR, &c.data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
-        {"--model", ARG_STR, &c.model_spec, "SPEC", "mlp:784-256-10[,act=relu|tanh|sigmoid][,init=torch|xavier|normal:std=S]", 0, 0, NULL, 0, 0},
-        {"--opt", ARG_STR, &c.opt, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, ... (default sgd)", 0, 0, NULL, 0, 0},
-        {"--lr", ARG_DOUBLE, &c.lr, "X", "learning rate (default 0.1)", 0, 0, NULL, 0, 0},
-        {"--batch", ARG_CUSTOM, &c.batch, "B", "examples per step, or 'full' for full-batch GD (default 128)", 0, 0, parse_batch, 0, 0},
-        {"--epochs", ARG_LONG, &c.epochs, "E", "passes over the training set (default 5)", 1, 1000000, NULL, 0, 0},
-        {"--schedule", ARG_STR, &c.schedule, "SPEC", "learning-rate schedule: step:step_size=S,gamma=G, cosine:t_max=T, ...", 0, 0, NULL, 0, 0},
-        {"--warmup", ARG_LONG, &c.warmup, "N", "linear warm-up over the first N steps", 0, 1L << 40, NULL, 0, 0},
-        {"--clip-norm", ARG_DOUBLE, &c.clip_norm, "C", "clip the global gradient L2 norm to C", 0, 0, NULL, 0, 0},
-        {"--clip-value", ARG_DOUBLE, &c.clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
-        {"--seed", ARG_U64, &c.seed, "S", "seed of the init, split and sampler (default 1)", 0, 0, NULL, 0, 0},
-        {"--threads", ARG_INT, &c.threads, "T", "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 1, 1024, NULL, 0, 0},
-        {"--sampler", ARG_CUSTOM, &c.sampler, "KIND", "shuffle (a permutation per epoch, default) or iid (with replacement)", 0, 0, parse_sampler, 0, 0},
-        {"--val-split", ARG_DOUBLE, &c.val_split, "F", "hold out a fraction F of the training set for validation", 0, 0, NULL, 0, 0},
-        {"--normalize", ARG_BOOL, &c.normalize, NULL, "standardize inputs with the training set's mean and std", 0, 0, NULL, 0, 0},
-        {"--no-decay-bias", ARG_BOOL, &c.no_decay_bias, NULL, "no weight decay on biases", 0, 0, NULL, 0, 0},
-        {"--subset", ARG_LONG, &c.train_subset, "N", "train on the first N training examples only", 1, 1L << 31, NULL, 0, 0},
-        {"--log", ARG_STR, &c.log_path, "F.csv", "write one CSV row per epoch", 0, 0, NULL, 0, 0},
-        {"--save", ARG_STR, &c.save_path, "F", "save the trained model to F", 0, 0, NULL, 0, 0},
-        {"--quiet", ARG_BOOL, &c.quiet, NULL, "print only the final result", 0, 0, NULL, 0, 0},
-        {"--checkpoint", ARG_STR, &c.checkpoint_path, "F", "checkpoint file (written atomically; also on SIGINT/SIGTERM)", 0, 0, NULL, 0, 0},
-        {"--checkpoint-every", ARG_CUSTOM, &every, "N|epoch", "write the checkpoint every N steps or every epoch", 0, 0, parse_every, 0, 0},
-        {"--resume", ARG_STR, &c.resume_path, "F", "continue the run saved in checkpoint F (same settings)", 0, 0, NULL, 0, 0},
-        {"--on-divergence", ARG_CUSTOM, &c.on_divergence, "stop|rollback", "on NaN/Inf: stop (default) or reload the last good state with half the lr", 0, 0, parse_divergence, 0, 0},
-        {"--max-rollbacks", ARG_INT, &c.max_rollbacks, "K", "rollbacks allowed before giving up (default 3)", 0, 1000, NULL, 0, 0},
-    };
-    int n_flags = (int)(sizeof flags / sizeof flags[0]);
+    cli_flag flags[CLI_TRAIN_MAX_FLAGS];
+    int setting_of[CLI_TRAIN_MAX_FLAGS];
+    int n_flags = cli_train_flags(&c, &every, flags, setting_of, CLI_TRAIN_MAX_FLAGS);
     int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
     if (rc == CLI_HELP) return 0;
     if (rc) return train_error(rc, 1);
     char *settings = NULL;
-    if (c.resume_path && (rc = fill_from_checkpoint(flags, n_flags, c.resume_path, &settings))) {
+    if (c.resume_path && (rc = fill_from_checkpoint(&c, flags, setting_of, n_flags, c.resume_path, &settings))) {
         free(settings);
         return train_error(rc, 0);
     }
