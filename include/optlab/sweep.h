@@ -5,17 +5,7 @@
  * `optlab sweep` is a thin layer over ol_sweep_run. Not an optimizer of hyperparameters (no model of
  * the loss surface): it runs what the grid says, reliably, and restarts where it stopped.
  *
- * The grid: parameters separated by ',' and values by '/':
- *     opt=sgd:momentum=0.9/adam,lr=0.01/0.1/1,batch=32/128
- * Specs hold ',' and ':' themselves (sgd:momentum=0.9,nesterov=1), so the rule is:
- *   - a parameter starts at the beginning or at a ',' directly followed by NAME= where NAME is one
- *     of the parameters below; any other ',' belongs to the value being read;
- *   - values of a spec parameter (opt, schedule, model) are separated by a '/' followed by a letter
- *     (the start of the next spec's name); a '/' followed by anything else stays in the spec (lists
- *     of numbers: multistep:milestones=10/25); values of the other parameters split at every '/'.
- * Parameters: opt, lr, batch (a number or full), schedule, warmup, clip-norm, clip-value, model,
- * sampler (shuffle|iid), normalize (0|1), no-decay-bias (0|1), subset. Those not in the grid take
- * `optlab train`'s defaults (model: the sweep's --model).
+ * The grid's grammar: optlab/sweep_grid.h; the pruning rules: optlab/sweep_prune.h.
  *
  * The output directory DIR:
  *   sweep.txt           the sweep's definition; running again with other settings is refused
@@ -33,38 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OL_SWEEP_MAX_PARAMS 12
-#define OL_SWEEP_MAX_VALUES 64
-#define OL_SWEEP_MAX_TRIALS 100000
-
-/* A parsed grid; values point into text (a copy of the grid with NULs between the values). */
-typedef struct {
-    int n_params;
-    const char *name[OL_SWEEP_MAX_PARAMS];
-    int n_values[OL_SWEEP_MAX_PARAMS];
-    const char *value[OL_SWEEP_MAX_PARAMS][OL_SWEEP_MAX_VALUES];
-    char text[4096];
-} ol_sweep_grid;
-
-/* Parses and checks a grid (names, numbers, and every spec value by creating it). */
-int ol_sweep_grid_parse(ol_sweep_grid *grid, const char *text);
-/* Number of settings (the product of the value counts). */
-size_t ol_sweep_grid_count(const ol_sweep_grid *grid);
-/* value_index[p] of setting number combo (the first parameter varies slowest). */
-void ol_sweep_grid_setting(const ol_sweep_grid *grid, size_t combo, int *value_index);
-
-enum { OL_PRUNE_NONE = 0, OL_PRUNE_MEDIAN = 1, OL_PRUNE_HALVING = 2 };
-
-/* Median rule (Golovin et al. 2017, Vizier; as optuna's MedianPruner): after epoch e, stop a trial
- * whose best validation loss so far is worse than the median of the completed trials' validation
- * losses at epoch e; only once at least min_completed of them exist. 1 = prune. */
-int ol_sweep_median_prune(double best_so_far, const double *completed_at_epoch, size_t n, size_t min_completed);
-
-/* Successive halving (Jamieson & Talwalkar 2016): the epochs at which the surviving trials are
- * ranked, ascending, the last = epochs. From n trials, each rung keeps the best ceil(n / eta); the
- * first rung is at about epochs / eta^K, K = min(ceil(log_eta epochs), floor(log_eta n)). Returns
- * the number of rungs (<= cap). */
-int ol_sweep_halving_rungs(long epochs, long n_trials, int eta, long *rungs, int cap);
+#include "optlab/sweep_grid.h"
+#include "optlab/sweep_prune.h"
 
 typedef struct {
     const char *grid;         /* see above */
