@@ -88,7 +88,7 @@ static void canonical_spec(ol_mlp *m) {
         snprintf(m->spec + len, sizeof m->spec - (size_t)len, ",init=normal:std=%.9g", m->init_std);
 }
 
-int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes) {
+int ol_mlp_layout(ol_mlp *m, const char *spec, size_t max_bytes) {
     memset(m, 0, sizeof *m);
     if (strlen(spec) > 200) return ol_fail(OL_EARG, "model spec too long (%zu characters)", strlen(spec));
     int rc = parse_spec(m, spec);
@@ -109,6 +109,14 @@ int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes) {
         return ol_fail(OL_ENOMEM, "model %s has %zu parameters: its weights and gradients need %.0f bytes, more than the %zu allowed",
                        spec, n, bytes, max_bytes);
     canonical_spec(m);
+    return OL_OK;
+}
+
+int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes) {
+    int rc = ol_mlp_layout(m, spec, max_bytes);
+    if (rc) return rc;
+    size_t n = m->n_params;
+    double bytes = 2.0 * (double)n * sizeof(float);
     m->params = ol_aligned_calloc(n, sizeof(float));
     m->grads = ol_aligned_calloc(n + 1, sizeof(float)); /* + 1: room for the loss in an all-reduce */
     if (!m->params || !m->grads) {

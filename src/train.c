@@ -4,6 +4,7 @@
  * buffer. Nothing is allocated inside the loop. */
 #include "optlab/train.h"
 #include "optlab/train_settings.h"
+#include "train_internal.h"
 
 #include <limits.h>
 #include <math.h>
@@ -75,33 +76,6 @@ static void progress(long epoch, long epochs, uint32_t done, uint32_t total, dou
     fflush(stderr);
 }
 
-/* ---- the run's state ---- */
-
-typedef struct {
-    ol_dataset *train, val;
-    const ol_dataset *test;
-    ol_mlp own_model, *m;
-    ol_mlp_graph graph, eval;
-    ol_optim *opt;
-    ol_sampler sampler;
-    char settings[4096];
-    char data_id[256];
-    /* progress: what a checkpoint saves besides the model, optimizer and sampler */
-    long epoch;            /* the epoch in progress (1-based) */
-    int epoch_done;        /* 1: its end-of-epoch work is done (the next one starts on resume) */
-    long steps;
-    double loss_sum;       /* this epoch's loss, summed over examples */
-    long seen;             /* this epoch's examples */
-    double seconds;        /* training time so far */
-    int rollbacks;
-    double lr_scale;       /* 0.5 per rollback */
-    /* the log, kept in memory and written whole at the end (never a partial file) */
-    char *log;
-    size_t log_len, log_cap;
-    /* the last good state, serialized, for rollbacks */
-    unsigned char *snapshot;
-    size_t snapshot_len;
-} run_state;
 
 static void run_free(run_state *s) {
     ol_sampler_free(&s->sampler);
@@ -189,6 +163,22 @@ static int prepare(const ol_train_config *c, run_state *s) {
     return ol_train_settings_text(c, s->m->spec, s->settings, sizeof s->settings);
 }
 
+/* The specs and the settings text checked as prepare would build them, allocating nothing of
+ * the model's size (before any data is read, so a typo costs nothing). */
+static int check_specs(const ol_train_config *c) {
+    ol_mlp layout;
+    int rc = c->model ? OL_OK : ol_mlp_layout(&layout, c->model_spec, MAX_MODEL_BYTES);
+    if (rc) return rc;
+    ol_optim *o = NULL;
+    if (!(rc = ol_optim_create(&o, c->opt, c->lr)) &&
+        !(rc = ol_optim_set_schedule(o, c->schedule ? c->schedule : "constant", c->warmup)))
+        rc = ol_optim_set_clip(o, c->clip_norm, c->clip_value);
+    ol_optim_free(o);
+    if (rc) return rc;
+    char settings[4096];
+    return ol_train_settings_text(c, c->model ? c->model->spec : layout.spec, settings, sizeof settings);
+}
+
 static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
     if (ol_dataset_dim(d) != (size_t)m->sizes[0])
         return ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
@@ -199,194 +189,6 @@ static int check_data_fits(const ol_mlp *m, const ol_dataset *d) {
     return OL_OK;
 }
 
-/* ---- checkpoints: CONF settings, DATA identity, PROG progress, MODL model, OPTM optimizer,
- * SAMP sampler, LOGR the log so far ---- */
-
-#define PROG_VERSION 1u
-#define PROG_LEN (4 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8)
-
-static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
-    ol_ckpt c;
-    ol_ckpt_init(&c);
-    unsigned char prog[PROG_LEN], *p = prog;
-    ol_put_u32(p, PROG_VERSION), p += 4;
-    ol_put_u64(p, (uint64_t)s->epoch), p += 8;
-    ol_put_u32(p, (uint32_t)s->epoch_done), p += 4;
-    ol_put_u64(p, (uint64_t)s->steps), p += 8;
-    ol_put_f64(p, s->loss_sum), p += 8;
-    ol_put_u64(p, (uint64_t)s->seen), p += 8;
-    ol_put_f64(p, s->seconds), p += 8;
-    ol_put_u32(p, (uint32_t)s->rollbacks), p += 4;
-    ol_put_f64(p, s->lr_scale);
-    unsigned char *model = NULL, *opt = NULL, *samp = NULL;
-    size_t model_len, opt_len = ol_optim_state_size(s->opt), samp_len = ol_sampler_state_size(&s->sampler);
-    int rc = ol_mlp_serialize(s->m, &model, &model_len);
-    if (!rc && !(opt = ol_malloc_array(opt_len ? opt_len : 1, 1))) rc = OL_ENOMEM;
-    if (!rc && !(samp = ol_malloc_array(samp_len ? samp_len : 1, 1))) rc = OL_ENOMEM;
-    if (!rc) rc = ol_optim_state_save(s->opt, opt, opt_len);
-    if (!rc) rc = ol_sampler_state_save(&s->sampler, samp, samp_len);
-    if (!rc) rc = ol_ckpt_add(&c, "CONF", s->settings, strlen(s->settings));
-    if (!rc) rc = ol_ckpt_add(&c, "DATA", s->data_id, strlen(s->data_id));
-    if (!rc) rc = ol_ckpt_add(&c, "PROG", prog, sizeof prog);
-    if (!rc) rc = ol_ckpt_add(&c, "MODL", model, model_len);
-    if (!rc) rc = ol_ckpt_add(&c, "OPTM", opt, opt_len);
-    if (!rc) rc = ol_ckpt_add(&c, "SAMP", samp, samp_len);
-    if (!rc) rc = ol_ckpt_add(&c, "LOGR", s->log ? s->log : "", s->log_len);
-    if (!rc) rc = ol_ckpt_serialize(&c, buf, len);
-    free(model);
-    free(opt);
-    free(samp);
-    ol_ckpt_free(&c);
-    return rc;
-}
-
-static int all_finite(const float *x, size_t n) {
-    int ok = 1;
-    for (size_t i = 0; i < n; i++) ok &= isfinite(x[i]);
-    return ok;
-}
-
-/* Saves the state as the last good one (for rollbacks) and, when asked, to the checkpoint file. */
-static int save_state(run_state *s, const ol_train_config *c, int to_file) {
-    if (!all_finite(s->m->params, s->m->n_params)) return OL_OK; /* never keep a diverged state */
-    unsigned char *buf;
-    size_t len;
-    int rc = build_checkpoint(s, &buf, &len);
-    if (rc) return rc;
-    if (to_file && c->checkpoint_path && (rc = ol_write_file_atomic(c->checkpoint_path, buf, len))) {
-        free(buf);
-        return rc;
-    }
-    free(s->snapshot);
-    s->snapshot = buf;
-    s->snapshot_len = len;
-    return OL_OK;
-}
-
-/* First differing line of two settings texts, for the conflict message; 0 when they agree.
- * "epochs=" lines may differ: a resumed run may train for longer or shorter. */
-static int first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
-    while (*a || *b) {
-        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
-        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-        int free_key = !strncmp(a, "epochs=", 7) && !strncmp(b, "epochs=", 7);
-        if (!free_key && (la != lb || memcmp(a, b, la))) {
-            snprintf(ours, cap, "%.*s", (int)la, a);
-            snprintf(theirs, cap, "%.*s", (int)lb, b);
-            return 1;
-        }
-        a += la + (ea != NULL);
-        b += lb + (eb != NULL);
-    }
-    ours[0] = theirs[0] = 0;
-    return 0;
-}
-
-/* Restores s from a checkpoint; what names it in messages. Checks settings and data first. */
-static int restore(run_state *s, const ol_ckpt *ck, const char *what) {
-    size_t len;
-    const char *conf = ol_ckpt_get(ck, "CONF", &len);
-    if (!conf) return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", what);
-    char saved[4096];
-    if (len >= sizeof saved) return ol_fail(OL_EFORMAT, "%s: corrupt settings section", what);
-    memcpy(saved, conf, len);
-    saved[len] = 0;
-    char ours[512], theirs[512];
-    if (first_difference(s->settings, saved, ours, theirs, sizeof ours)) {
-        return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
-                       what, ours, theirs);
-    }
-    const char *data = ol_ckpt_get(ck, "DATA", &len);
-    if (!data || len != strlen(s->data_id) || memcmp(data, s->data_id, len))
-        return ol_fail(OL_EARG, "%s: the checkpoint was made on other data (%.*s; here %s)", what, data ? (int)len : 0,
-                       data ? data : "", s->data_id);
-    const unsigned char *prog = ol_ckpt_get(ck, "PROG", &len);
-    if (!prog || len != PROG_LEN || ol_get_u32(prog) != PROG_VERSION)
-        return ol_fail(OL_EFORMAT, "%s: corrupt or unknown progress section", what);
-    const unsigned char *model = ol_ckpt_get(ck, "MODL", &len);
-    if (!model) return ol_fail(OL_EFORMAT, "%s: no model section", what);
-    ol_mlp saved_model;
-    int rc = ol_mlp_deserialize(&saved_model, model, len, what);
-    if (rc) return rc;
-    if (strcmp(saved_model.spec, s->m->spec) || saved_model.n_params != s->m->n_params) {
-        ol_mlp_free(&saved_model);
-        return ol_fail(OL_EARG, "%s: holds a %s model, not %s", what, saved_model.spec, s->m->spec);
-    }
-    const unsigned char *opt = ol_ckpt_get(ck, "OPTM", &len);
-    if (!opt || (rc = ol_optim_state_load(s->opt, opt, len))) {
-        ol_mlp_free(&saved_model);
-        if (!opt) return ol_fail(OL_EFORMAT, "%s: no optimizer section", what);
-        char why[600];
-        snprintf(why, sizeof why, "%s", ol_error());
-        return ol_fail(rc, "%s: optimizer state: %s", what, why);
-    }
-    const unsigned char *samp = ol_ckpt_get(ck, "SAMP", &len);
-    if (!samp || (rc = ol_sampler_state_load(&s->sampler, samp, len))) {
-        ol_mlp_free(&saved_model);
-        if (!samp) return ol_fail(OL_EFORMAT, "%s: no sampler section", what);
-        char why[600];
-        snprintf(why, sizeof why, "%s", ol_error());
-        return ol_fail(rc, "%s: sampler state: %s", what, why);
-    }
-    memcpy(s->m->params, saved_model.params, s->m->n_params * sizeof(float));
-    s->m->input_mean = saved_model.input_mean;
-    s->m->input_inv_std = saved_model.input_inv_std;
-    ol_mlp_free(&saved_model);
-    const unsigned char *p = prog + 4;
-    s->epoch = (long)ol_get_u64(p), p += 8;
-    s->epoch_done = (int)ol_get_u32(p), p += 4;
-    s->steps = (long)ol_get_u64(p), p += 8;
-    s->loss_sum = ol_get_f64(p), p += 8;
-    s->seen = (long)ol_get_u64(p), p += 8;
-    s->seconds = ol_get_f64(p), p += 8;
-    s->rollbacks = (int)ol_get_u32(p), p += 4;
-    s->lr_scale = ol_get_f64(p);
-    const char *log = ol_ckpt_get(ck, "LOGR", &len);
-    s->log_len = 0;
-    if (log && len) {
-        if (len + 1 > s->log_cap) {
-            char *nl = realloc(s->log, len + 1);
-            if (!nl) return OL_ENOMEM;
-            s->log = nl;
-            s->log_cap = len + 1;
-        }
-        memcpy(s->log, log, len);
-        s->log[len] = 0;
-        s->log_len = len;
-    }
-    return OL_OK;
-}
-
-static int restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what) {
-    ol_ckpt ck;
-    int rc = ol_ckpt_parse(&ck, buf, len, what);
-    if (rc) return rc;
-    rc = restore(s, &ck, what);
-    ol_ckpt_free(&ck);
-    return rc;
-}
-
-int ol_train_checkpoint_settings(const char *path, char **settings) {
-    ol_ckpt ck;
-    int rc = ol_ckpt_read(&ck, path);
-    if (rc) return rc;
-    size_t len;
-    const char *conf = ol_ckpt_get(&ck, "CONF", &len);
-    if (!conf) {
-        ol_ckpt_free(&ck);
-        return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", path);
-    }
-    *settings = ol_malloc_array(len + 1, 1);
-    if (*settings) {
-        memcpy(*settings, conf, len);
-        (*settings)[len] = 0;
-    }
-    ol_ckpt_free(&ck);
-    return *settings ? OL_OK : OL_ENOMEM;
-}
-
-/* ---- the run ---- */
-
 int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     ol_dataset train, test;
     memset(&train, 0, sizeof train);
@@ -394,11 +196,7 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     memset(r, 0, sizeof *r);
     int rc = check_config(c);
     if (rc) return rc;
-    run_state probe;
-    memset(&probe, 0, sizeof probe);
-    rc = prepare(c, &probe);
-    run_free(&probe);
-    if (rc) return rc;
+    if ((rc = check_specs(c))) return rc;
     /* every output's directory is checked now: a typo must not cost the whole run */
     const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
     for (int i = 0; i < 3; i++) {
@@ -427,7 +225,7 @@ static int diverged(run_state *s, const ol_train_config *c, const char *what, do
         int rollbacks = s->rollbacks + 1;
         double scale = s->lr_scale * 0.5;
         long at = s->steps + 1;
-        int rc = restore_bytes(s, s->snapshot, s->snapshot_len, "the last good state");
+        int rc = ol_train_restore_bytes(s, s->snapshot, s->snapshot_len, "the last good state");
         if (rc) return rc;
         s->rollbacks = rollbacks;
         s->lr_scale = scale;
@@ -535,6 +333,112 @@ static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, 
     return cand[best];
 }
 
+/* ---- the loop: a step, an epoch ---- */
+
+static void next_epoch(run_state *s) {
+    s->epoch++;
+    s->epoch_done = 0;
+    s->loss_sum = 0;
+    s->seen = 0;
+}
+
+enum { STEP_DONE, STEP_ROLLED_BACK, STEP_BUDGET_SPENT };
+
+/* One step on the batch idx[0..n) of epoch `epoch` (which started at t0, with t_before seconds of
+ * training before it): gradient, divergence guard (a rollback restores the last good state),
+ * optimizer step, counters, progress, periodic checkpoint, stop request, budgets. *what: STEP_*. */
+static int train_step(run_state *s, const ol_train_config *c, const uint32_t *idx, uint32_t n, long epoch, double t0,
+                      double t_before, int *what) {
+    double loss;
+    int rc;
+    *what = STEP_DONE;
+    if ((rc = batch_gradient(s, c, s->train, idx, n, &loss))) return rc;
+    double lr_now = ol_optim_get_lr(s->opt, 0);
+    if (!isfinite(loss)) {
+        if ((rc = diverged(s, c, "loss", loss))) return rc;
+        *what = STEP_ROLLED_BACK;
+        return OL_OK;
+    }
+    if ((rc = ol_optim_step(s->opt))) {
+        if (rc != OL_ENUMERIC) return rc;
+        if ((rc = diverged(s, c, "gradient norm", ol_optim_last_grad_norm(s->opt)))) return rc;
+        *what = STEP_ROLLED_BACK;
+        return OL_OK;
+    }
+    ol_optim_report_loss(s->opt, loss);
+    s->steps++;
+    s->loss_sum += loss * n;
+    s->seen += n;
+    s->seconds = t_before + ol_now_seconds() - t0;
+    if (c->on_step) c->on_step(c->userdata, s->steps, s->seconds, loss, lr_now);
+    if (s->show_progress && (s->sampler.position % 8 == 0 || s->sampler.position == s->sampler.n_batches))
+        progress(epoch, c->epochs, s->sampler.position, s->sampler.n_batches, ol_now_seconds() - t0, s->seconds,
+                 s->steps > 0 ? s->seconds / ((double)s->steps / s->sampler.n_batches) : 0);
+    int stop_now = c->stop && *c->stop;
+    if ((c->checkpoint_every > 0 && s->steps % c->checkpoint_every == 0) || stop_now)
+        if ((rc = ol_train_save_state(s, c, s->leader))) return rc;
+    if (stop_now) {
+        if (s->show_progress) fprintf(stderr, "\r%*s\r", 90, "");
+        return ol_fail(OL_ESTOPPED, "stopped at step %ld (epoch %ld)%s%s%s", s->steps, epoch,
+                       c->checkpoint_path ? "; checkpoint written to " : "; no --checkpoint was given, nothing saved",
+                       c->checkpoint_path ? c->checkpoint_path : "", c->checkpoint_path ? "; continue with --resume" : "");
+    }
+    if ((c->time_budget > 0 && s->seconds >= c->time_budget) || (c->max_steps > 0 && s->steps >= c->max_steps))
+        *what = STEP_BUDGET_SPENT;
+    return OL_OK;
+}
+
+/* The epoch in progress, from where the sampler stands: its steps, then (unless a rollback cut it
+ * short) its evaluations, line, log row, checkpoint; *stop = 1 when a budget was spent. */
+static int train_epoch(run_state *s, const ol_train_config *c, ol_train_result *r, int *stop) {
+    double t0 = ol_now_seconds(), t_before = s->seconds;
+    long epoch = s->epoch;
+    const uint32_t *idx;
+    uint32_t n;
+    int rc;
+    while ((n = ol_sampler_next(&s->sampler, &idx)) > 0) {
+        int what;
+        if ((rc = train_step(s, c, idx, n, epoch, t0, t_before, &what))) return rc;
+        if (what == STEP_ROLLED_BACK) {
+            if (s->epoch_done) next_epoch(s); /* the snapshot was taken at the end of an epoch */
+            return OL_OK;
+        }
+        if (what == STEP_BUDGET_SPENT) {
+            *stop = 1;
+            break;
+        }
+    }
+    ol_mlp *m = s->m;
+    r->train_loss = s->loss_sum / (s->seen ? s->seen : 1);
+    if (s->val.n && (rc = ol_evaluate(m, &s->eval, &s->val, &r->val_loss, &r->val_acc))) return rc;
+    if (s->test && (rc = ol_evaluate(m, &s->eval, s->test, &r->test_loss, &r->test_acc))) return rc;
+    if (c->eval_train) {
+        double acc;
+        if ((rc = ol_evaluate(m, &s->eval, s->train, &r->train_loss_full, &acc))) return rc;
+    }
+    /* plateau watches the validation loss, or the training loss without a split */
+    if ((rc = ol_optim_report_metric(s->opt, s->val.n ? r->val_loss : r->train_loss))) return rc;
+    double dt = s->seconds - t_before;
+    if (s->show_progress) fprintf(stderr, "\r%*s\r", 90, "");
+    if (!s->quiet) {
+        printf("epoch %ld/%ld  train_loss %.4f", epoch, c->epochs, r->train_loss);
+        if (s->val.n) printf("  val_loss %.4f  val_acc %.2f%%", r->val_loss, 100 * r->val_acc);
+        if (s->test) printf("  test_loss %.4f  test_acc %.2f%%", r->test_loss, 100 * r->test_acc);
+        printf("  %.2fs\n", dt);
+        fflush(stdout);
+    }
+    r->epochs_done = epoch;
+    if (c->on_epoch) c->on_epoch(c->userdata, epoch, r);
+    if ((rc = log_append(s, "%ld,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", epoch, s->steps, ol_optim_get_lr(s->opt, 0),
+                         r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc, dt)))
+        return rc;
+    s->epoch_done = 1;
+    if (c->checkpoint_epoch || (c->on_divergence == OL_DIVERGE_ROLLBACK && !c->checkpoint_every))
+        if ((rc = ol_train_save_state(s, c, c->checkpoint_epoch && s->leader))) return rc;
+    next_epoch(s);
+    return OL_OK;
+}
+
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -547,6 +451,8 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (c->threads) ol_parallel_set_threads(c->threads);
     const int leader = c->dist_size <= 1 || c->dist_rank == 0; /* prints, logs and writes files */
     const int quiet = c->quiet || !leader;
+    s.leader = leader;
+    s.quiet = quiet;
     if ((rc = prepare(c, &s))) goto out;
     if (c->dist_size > 1 && ol_optim_kind(s.opt) == OL_OPTIM_RANDOM) {
         rc = ol_fail(OL_EARG, "random search is not data-parallel: run it in one process");
@@ -607,21 +513,16 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (c->resume_path) {
         ol_ckpt ck;
         if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
-        rc = restore(&s, &ck, c->resume_path);
+        rc = ol_train_restore(&s, &ck, c->resume_path);
         ol_ckpt_free(&ck);
         if (rc) goto out;
         ol_optim_set_lr_scale(s.opt, s.lr_scale);
         r->resumed = 1;
-        if (s.epoch_done) {
-            s.epoch++;
-            s.epoch_done = 0;
-            s.loss_sum = 0;
-            s.seen = 0;
-        }
+        if (s.epoch_done) next_epoch(&s);
         if (!quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
     }
     /* the state at the start is the first good one */
-    if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = save_state(&s, c, 0))) goto out;
+    if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = ol_train_save_state(&s, c, 0))) goto out;
     int cand[AUTO_CANDIDATES], n_cand;
     double cand_ms[AUTO_CANDIDATES];
     r->threads = auto_threads(&s, c, batch, planned - s.steps, cand, cand_ms, &n_cand);
@@ -631,94 +532,10 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         printf("; --threads sets it)\n");
     }
 
-    int show_progress = !quiet && isatty(2);
+    s.show_progress = !quiet && isatty(2);
     int stop = 0;
-    while (s.epoch <= c->epochs && !stop) {
-        double t0 = ol_now_seconds(), t_before = s.seconds;
-        long epoch = s.epoch;
-        const uint32_t *idx;
-        uint32_t n;
-        int rolled_back = 0;
-        while ((n = ol_sampler_next(&s.sampler, &idx)) > 0) {
-            double loss;
-            if ((rc = batch_gradient(&s, c, train, idx, n, &loss))) goto out;
-            double lr_now = ol_optim_get_lr(s.opt, 0);
-            if (!isfinite(loss)) {
-                if ((rc = diverged(&s, c, "loss", loss))) goto out;
-                rolled_back = 1;
-                break;
-            }
-            if ((rc = ol_optim_step(s.opt))) {
-                if (rc != OL_ENUMERIC) goto out;
-                if ((rc = diverged(&s, c, "gradient norm", ol_optim_last_grad_norm(s.opt)))) goto out;
-                rolled_back = 1;
-                break;
-            }
-            ol_optim_report_loss(s.opt, loss);
-            s.steps++;
-            s.loss_sum += loss * n;
-            s.seen += n;
-            s.seconds = t_before + ol_now_seconds() - t0;
-            if (c->on_step) c->on_step(c->userdata, s.steps, s.seconds, loss, lr_now);
-            if (show_progress && (s.sampler.position % 8 == 0 || s.sampler.position == s.sampler.n_batches))
-                progress(epoch, c->epochs, s.sampler.position, s.sampler.n_batches, ol_now_seconds() - t0, s.seconds,
-                         s.steps > 0 ? s.seconds / ((double)s.steps / s.sampler.n_batches) : 0);
-            int stop_now = c->stop && *c->stop;
-            if ((c->checkpoint_every > 0 && s.steps % c->checkpoint_every == 0) || stop_now)
-                if ((rc = save_state(&s, c, leader))) goto out;
-            if (stop_now) {
-                if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
-                rc = ol_fail(OL_ESTOPPED, "stopped at step %ld (epoch %ld)%s%s%s", s.steps, epoch,
-                             c->checkpoint_path ? "; checkpoint written to " : "; no --checkpoint was given, nothing saved",
-                             c->checkpoint_path ? c->checkpoint_path : "",
-                             c->checkpoint_path ? "; continue with --resume" : "");
-                goto out;
-            }
-            if ((c->time_budget > 0 && s.seconds >= c->time_budget) || (c->max_steps > 0 && s.steps >= c->max_steps)) {
-                stop = 1;
-                break;
-            }
-        }
-        if (rolled_back) {
-            if (s.epoch_done) { /* the snapshot was taken at the end of an epoch */
-                s.epoch++;
-                s.epoch_done = 0;
-                s.loss_sum = 0;
-                s.seen = 0;
-            }
-            continue;
-        }
-        r->train_loss = s.loss_sum / (s.seen ? s.seen : 1);
-        if (s.val.n && (rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
-        if (s.test && (rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc))) goto out;
-        if (c->eval_train) {
-            double acc;
-            if ((rc = ol_evaluate(m, &s.eval, train, &r->train_loss_full, &acc))) goto out;
-        }
-        /* plateau watches the validation loss, or the training loss without a split */
-        if ((rc = ol_optim_report_metric(s.opt, s.val.n ? r->val_loss : r->train_loss))) goto out;
-        double dt = s.seconds - t_before;
-        if (show_progress) fprintf(stderr, "\r%*s\r", 90, "");
-        if (!quiet) {
-            printf("epoch %ld/%ld  train_loss %.4f", epoch, c->epochs, r->train_loss);
-            if (s.val.n) printf("  val_loss %.4f  val_acc %.2f%%", r->val_loss, 100 * r->val_acc);
-            if (s.test) printf("  test_loss %.4f  test_acc %.2f%%", r->test_loss, 100 * r->test_acc);
-            printf("  %.2fs\n", dt);
-            fflush(stdout);
-        }
-        r->epochs_done = epoch;
-        if (c->on_epoch) c->on_epoch(c->userdata, epoch, r);
-        if ((rc = log_append(&s, "%ld,%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", epoch, s.steps, ol_optim_get_lr(s.opt, 0),
-                             r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc, dt)))
-            goto out;
-        s.epoch_done = 1;
-        if (c->checkpoint_epoch || (c->on_divergence == OL_DIVERGE_ROLLBACK && !c->checkpoint_every))
-            if ((rc = save_state(&s, c, c->checkpoint_epoch && leader))) goto out;
-        s.epoch++;
-        s.epoch_done = 0;
-        s.loss_sum = 0;
-        s.seen = 0;
-    }
+    while (s.epoch <= c->epochs && !stop)
+        if ((rc = train_epoch(&s, c, r, &stop))) goto out;
     if (r->epochs_done == 0 && s.epoch > 1) { /* resumed a run already complete: evaluate it */
         r->epochs_done = s.epoch - 1;
         r->train_loss = NAN;

@@ -41,6 +41,9 @@ typedef struct {
 /* Parses and validates a spec, allocates the blocks (zeroed); sizes checked for overflow and
  * against max_bytes (0 = no limit) with the bytes it would need in the message. */
 int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes);
+/* The same checks and layout (sizes, offsets, n_params, canonical spec) without allocating the
+ * blocks (params and grads stay NULL; nothing to free): validating a spec costs nothing. */
+int ol_mlp_layout(ol_mlp *m, const char *spec, size_t max_bytes);
 void ol_mlp_free(ol_mlp *m);
 /* Draws the initial parameters from seed (see the scheme above). */
 void ol_mlp_init(ol_mlp *m, uint64_t seed);

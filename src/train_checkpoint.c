@@ -1,0 +1,195 @@
+/* train_checkpoint.c: what a training checkpoint holds and how a run comes back from it
+ * (sections CONF settings, DATA identity, PROG progress, MODL model, OPTM optimizer, SAMP sampler,
+ * LOGR the log so far; the file format itself: checkpoint.c). See include/optlab/train.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optlab/checkpoint.h"
+#include "optlab/common.h"
+#include "train_internal.h"
+
+#define PROG_VERSION 1u
+#define PROG_LEN (4 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8)
+
+static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
+    ol_ckpt c;
+    ol_ckpt_init(&c);
+    unsigned char prog[PROG_LEN], *p = prog;
+    ol_put_u32(p, PROG_VERSION), p += 4;
+    ol_put_u64(p, (uint64_t)s->epoch), p += 8;
+    ol_put_u32(p, (uint32_t)s->epoch_done), p += 4;
+    ol_put_u64(p, (uint64_t)s->steps), p += 8;
+    ol_put_f64(p, s->loss_sum), p += 8;
+    ol_put_u64(p, (uint64_t)s->seen), p += 8;
+    ol_put_f64(p, s->seconds), p += 8;
+    ol_put_u32(p, (uint32_t)s->rollbacks), p += 4;
+    ol_put_f64(p, s->lr_scale);
+    unsigned char *model = NULL, *opt = NULL, *samp = NULL;
+    size_t model_len, opt_len = ol_optim_state_size(s->opt), samp_len = ol_sampler_state_size(&s->sampler);
+    int rc = ol_mlp_serialize(s->m, &model, &model_len);
+    if (!rc && !(opt = ol_malloc_array(opt_len ? opt_len : 1, 1))) rc = OL_ENOMEM;
+    if (!rc && !(samp = ol_malloc_array(samp_len ? samp_len : 1, 1))) rc = OL_ENOMEM;
+    if (!rc) rc = ol_optim_state_save(s->opt, opt, opt_len);
+    if (!rc) rc = ol_sampler_state_save(&s->sampler, samp, samp_len);
+    if (!rc) rc = ol_ckpt_add(&c, "CONF", s->settings, strlen(s->settings));
+    if (!rc) rc = ol_ckpt_add(&c, "DATA", s->data_id, strlen(s->data_id));
+    if (!rc) rc = ol_ckpt_add(&c, "PROG", prog, sizeof prog);
+    if (!rc) rc = ol_ckpt_add(&c, "MODL", model, model_len);
+    if (!rc) rc = ol_ckpt_add(&c, "OPTM", opt, opt_len);
+    if (!rc) rc = ol_ckpt_add(&c, "SAMP", samp, samp_len);
+    if (!rc) rc = ol_ckpt_add(&c, "LOGR", s->log ? s->log : "", s->log_len);
+    if (!rc) rc = ol_ckpt_serialize(&c, buf, len);
+    free(model);
+    free(opt);
+    free(samp);
+    ol_ckpt_free(&c);
+    return rc;
+}
+
+static int all_finite(const float *x, size_t n) {
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= isfinite(x[i]);
+    return ok;
+}
+
+int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file) {
+    if (!all_finite(s->m->params, s->m->n_params)) return OL_OK; /* never keep a diverged state */
+    unsigned char *buf;
+    size_t len;
+    int rc = build_checkpoint(s, &buf, &len);
+    if (rc) return rc;
+    if (to_file && c->checkpoint_path && (rc = ol_write_file_atomic(c->checkpoint_path, buf, len))) {
+        free(buf);
+        return rc;
+    }
+    free(s->snapshot);
+    s->snapshot = buf;
+    s->snapshot_len = len;
+    return OL_OK;
+}
+
+/* First differing line of two settings texts, for the conflict message; 0 when they agree.
+ * "epochs=" lines may differ: a resumed run may train for longer or shorter. */
+static int first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
+    while (*a || *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        int free_key = !strncmp(a, "epochs=", 7) && !strncmp(b, "epochs=", 7);
+        if (!free_key && (la != lb || memcmp(a, b, la))) {
+            snprintf(ours, cap, "%.*s", (int)la, a);
+            snprintf(theirs, cap, "%.*s", (int)lb, b);
+            return 1;
+        }
+        a += la + (ea != NULL);
+        b += lb + (eb != NULL);
+    }
+    ours[0] = theirs[0] = 0;
+    return 0;
+}
+
+int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
+    size_t len;
+    const char *conf = ol_ckpt_get(ck, "CONF", &len);
+    if (!conf) return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", what);
+    char saved[4096];
+    if (len >= sizeof saved) return ol_fail(OL_EFORMAT, "%s: corrupt settings section", what);
+    memcpy(saved, conf, len);
+    saved[len] = 0;
+    char ours[512], theirs[512];
+    if (first_difference(s->settings, saved, ours, theirs, sizeof ours)) {
+        return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
+                       what, ours, theirs);
+    }
+    const char *data = ol_ckpt_get(ck, "DATA", &len);
+    if (!data || len != strlen(s->data_id) || memcmp(data, s->data_id, len))
+        return ol_fail(OL_EARG, "%s: the checkpoint was made on other data (%.*s; here %s)", what, data ? (int)len : 0,
+                       data ? data : "", s->data_id);
+    const unsigned char *prog = ol_ckpt_get(ck, "PROG", &len);
+    if (!prog || len != PROG_LEN || ol_get_u32(prog) != PROG_VERSION)
+        return ol_fail(OL_EFORMAT, "%s: corrupt or unknown progress section", what);
+    const unsigned char *model = ol_ckpt_get(ck, "MODL", &len);
+    if (!model) return ol_fail(OL_EFORMAT, "%s: no model section", what);
+    ol_mlp saved_model;
+    int rc = ol_mlp_deserialize(&saved_model, model, len, what);
+    if (rc) return rc;
+    if (strcmp(saved_model.spec, s->m->spec) || saved_model.n_params != s->m->n_params) {
+        ol_mlp_free(&saved_model);
+        return ol_fail(OL_EARG, "%s: holds a %s model, not %s", what, saved_model.spec, s->m->spec);
+    }
+    const unsigned char *opt = ol_ckpt_get(ck, "OPTM", &len);
+    if (!opt || (rc = ol_optim_state_load(s->opt, opt, len))) {
+        ol_mlp_free(&saved_model);
+        if (!opt) return ol_fail(OL_EFORMAT, "%s: no optimizer section", what);
+        char why[600];
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(rc, "%s: optimizer state: %s", what, why);
+    }
+    const unsigned char *samp = ol_ckpt_get(ck, "SAMP", &len);
+    if (!samp || (rc = ol_sampler_state_load(&s->sampler, samp, len))) {
+        ol_mlp_free(&saved_model);
+        if (!samp) return ol_fail(OL_EFORMAT, "%s: no sampler section", what);
+        char why[600];
+        snprintf(why, sizeof why, "%s", ol_error());
+        return ol_fail(rc, "%s: sampler state: %s", what, why);
+    }
+    memcpy(s->m->params, saved_model.params, s->m->n_params * sizeof(float));
+    s->m->input_mean = saved_model.input_mean;
+    s->m->input_inv_std = saved_model.input_inv_std;
+    ol_mlp_free(&saved_model);
+    const unsigned char *p = prog + 4;
+    s->epoch = (long)ol_get_u64(p), p += 8;
+    s->epoch_done = (int)ol_get_u32(p), p += 4;
+    s->steps = (long)ol_get_u64(p), p += 8;
+    s->loss_sum = ol_get_f64(p), p += 8;
+    s->seen = (long)ol_get_u64(p), p += 8;
+    s->seconds = ol_get_f64(p), p += 8;
+    s->rollbacks = (int)ol_get_u32(p), p += 4;
+    s->lr_scale = ol_get_f64(p);
+    const char *log = ol_ckpt_get(ck, "LOGR", &len);
+    s->log_len = 0;
+    if (log && len) {
+        if (len + 1 > s->log_cap) {
+            char *nl = realloc(s->log, len + 1);
+            if (!nl) return OL_ENOMEM;
+            s->log = nl;
+            s->log_cap = len + 1;
+        }
+        memcpy(s->log, log, len);
+        s->log[len] = 0;
+        s->log_len = len;
+    }
+    return OL_OK;
+}
+
+int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what) {
+    ol_ckpt ck;
+    int rc = ol_ckpt_parse(&ck, buf, len, what);
+    if (rc) return rc;
+    rc = ol_train_restore(s, &ck, what);
+    ol_ckpt_free(&ck);
+    return rc;
+}
+
+int ol_train_checkpoint_settings(const char *path, char **settings) {
+    ol_ckpt ck;
+    int rc = ol_ckpt_read(&ck, path);
+    if (rc) return rc;
+    size_t len;
+    const char *conf = ol_ckpt_get(&ck, "CONF", &len);
+    if (!conf) {
+        ol_ckpt_free(&ck);
+        return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", path);
+    }
+    *settings = ol_malloc_array(len + 1, 1);
+    if (*settings) {
+        memcpy(*settings, conf, len);
+        (*settings)[len] = 0;
+    }
+    ol_ckpt_free(&ck);
+    return *settings ? OL_OK : OL_ENOMEM;
+}
+
+/* ---- the run ---- */
+

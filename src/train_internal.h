@@ -1,0 +1,51 @@
+/* train_internal.h: the training loop's state, shared by train.c (the loop) and
+ * train_checkpoint.c (what a checkpoint holds of it, and its restoring). Not a public header. */
+#ifndef OPTLAB_TRAIN_INTERNAL_H
+#define OPTLAB_TRAIN_INTERNAL_H
+
+#include <stddef.h>
+
+#include "optlab/checkpoint.h"
+#include "optlab/data.h"
+#include "optlab/nn.h"
+#include "optlab/optim.h"
+#include "optlab/sampler.h"
+#include "optlab/train.h"
+
+typedef struct {
+    ol_dataset *train, val;
+    const ol_dataset *test;
+    ol_mlp own_model, *m;
+    ol_mlp_graph graph, eval;
+    ol_optim *opt;
+    ol_sampler sampler;
+    char settings[4096];
+    char data_id[256];
+    /* progress: what a checkpoint saves besides the model, optimizer and sampler */
+    long epoch;            /* the epoch in progress (1-based) */
+    int epoch_done;        /* 1: its end-of-epoch work is done (the next one starts on resume) */
+    long steps;
+    double loss_sum;       /* this epoch's loss, summed over examples */
+    long seen;             /* this epoch's examples */
+    double seconds;        /* training time so far */
+    int rollbacks;
+    double lr_scale;       /* 0.5 per rollback */
+    /* the log, kept in memory and written whole at the end (never a partial file) */
+    char *log;
+    size_t log_len, log_cap;
+    /* the last good state, serialized, for rollbacks */
+    unsigned char *snapshot;
+    size_t snapshot_len;
+    /* output: leader prints, logs and writes files (rank 0 of a data-parallel run) */
+    int leader, quiet, show_progress;
+} run_state;
+
+/* Saves the state as the last good one (for rollbacks) and, when to_file, to c's checkpoint file;
+ * a state with a non-finite parameter is never kept. */
+int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file);
+/* Restores s from checkpoint bytes or a parsed checkpoint; what names it in messages. The
+ * settings and the data are checked first; nothing of s is changed unless all is valid, but the
+ * optimizer and sampler states, which load all or nothing themselves. */
+int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what);
+int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what);
+#endif
