@@ -510,9 +510,14 @@ static int figure_clipping(tn_lab *t, const tn_sweep *s, int z) {
 
 /* ==== 3. schedules ==== */
 
-#define N_SCHED 8
-static const char *const sched_names[N_SCHED] = {"constant", "step", "exponential", "cosine",
-                                                 "inverse-sqrt", "onecycle", "warmup+cosine", "bold"};
+/* the schedules, named: every array indexed by schedule follows this order */
+enum { SCHED_CONSTANT, SCHED_STEP, SCHED_EXPONENTIAL, SCHED_COSINE, SCHED_INVERSE_SQRT, SCHED_ONECYCLE,
+       SCHED_WARMUP_COSINE, SCHED_BOLD, N_SCHED };
+_Static_assert(SCHED_CONSTANT == 0, "the loops over schedules from 1 skip the constant one");
+static const char *const sched_names[N_SCHED] = {
+    [SCHED_CONSTANT] = "constant",         [SCHED_STEP] = "step",         [SCHED_EXPONENTIAL] = "exponential",
+    [SCHED_COSINE] = "cosine",             [SCHED_INVERSE_SQRT] = "inverse-sqrt", [SCHED_ONECYCLE] = "onecycle",
+    [SCHED_WARMUP_COSINE] = "warmup+cosine", [SCHED_BOLD] = "bold"};
 
 /* Colours and dashes: no yellow (hard to see on white); warm-up + cosine shares cosine's colour. */
 static void sched_style(ol_plot *plot, int series, int i) {
@@ -527,7 +532,7 @@ typedef struct {
     char shown[N_SCHED][224];      /* the spec with its warm-up, for the CSV */
     const char *spec_ptr[N_SCHED];
     long warmup[N_SCHED];
-    tn_grid grid[N_SCHED];    /* grid[0], constant: the sweep */
+    tn_grid grid[N_SCHED];    /* grid[SCHED_CONSTANT]: the sweep */
     char classic_spec[192];   /* bold with window 1 and no tolerance: the classic per-step rule */
     tn_run classic;           /* ... at the best constant rate */
 } tn_scheds;
@@ -543,24 +548,24 @@ static void sweep_as_grid(const tn_run *runs, int n, tn_grid *g) {
 
 static int schedule_runs(tn_lab *t, const tn_sweep *s, tn_scheds *sc) {
     long T = t->total_steps, warm = T / 10 > 1 ? T / 10 : 1;
-    snprintf(sc->spec[0], 192, "constant");
-    snprintf(sc->spec[1], 192, "step:step_size=%ld,gamma=0.3", (T + 2) / 3);
-    snprintf(sc->spec[2], 192, "exponential:gamma=%.9g", pow(0.01, 1.0 / (double)T));
-    snprintf(sc->spec[3], 192, "cosine:t_max=%ld", T);
-    snprintf(sc->spec[4], 192, "inverse-sqrt:c=%.9g", sqrt((double)T) / 3);
-    snprintf(sc->spec[5], 192, "onecycle:total_steps=%ld", T);
-    snprintf(sc->spec[6], 192, "cosine:t_max=%ld", T - warm);
-    bold_spec(t, sc->spec[7], 192);
+    snprintf(sc->spec[SCHED_CONSTANT], 192, "constant");
+    snprintf(sc->spec[SCHED_STEP], 192, "step:step_size=%ld,gamma=0.3", (T + 2) / 3);
+    snprintf(sc->spec[SCHED_EXPONENTIAL], 192, "exponential:gamma=%.9g", pow(0.01, 1.0 / (double)T));
+    snprintf(sc->spec[SCHED_COSINE], 192, "cosine:t_max=%ld", T);
+    snprintf(sc->spec[SCHED_INVERSE_SQRT], 192, "inverse-sqrt:c=%.9g", sqrt((double)T) / 3);
+    snprintf(sc->spec[SCHED_ONECYCLE], 192, "onecycle:total_steps=%ld", T);
+    snprintf(sc->spec[SCHED_WARMUP_COSINE], 192, "cosine:t_max=%ld", T - warm);
+    bold_spec(t, sc->spec[SCHED_BOLD], 192);
     for (int i = 0; i < N_SCHED; i++) {
-        sc->warmup[i] = i == 6 ? warm : 0;
+        sc->warmup[i] = i == SCHED_WARMUP_COSINE ? warm : 0;
         if (sc->warmup[i]) snprintf(sc->shown[i], sizeof sc->shown[i], "%.180s after %ld warm-up steps", sc->spec[i], warm);
         else snprintf(sc->shown[i], sizeof sc->shown[i], "%s", sc->spec[i]);
         sc->spec_ptr[i] = sc->shown[i];
     }
     /* constant's grid is the sweep, bold's the sweep's bold runs (every starting rate) */
-    sweep_as_grid(s->plain, s->n, &sc->grid[0]);
-    sweep_as_grid(s->bold, s->n, &sc->grid[7]);
-    if (sc->grid[7].best < 0) return ol_fail(OL_ENUMERIC, "tuning lab: bold diverged from every starting rate");
+    sweep_as_grid(s->plain, s->n, &sc->grid[SCHED_CONSTANT]);
+    sweep_as_grid(s->bold, s->n, &sc->grid[SCHED_BOLD]);
+    if (sc->grid[SCHED_BOLD].best < 0) return ol_fail(OL_ENUMERIC, "tuning lab: bold diverged from every starting rate");
     /* peaks from the best constant rate up two lattice points (a decaying schedule can afford a
      * higher start), grown where the best is at an end */
     int kb = t->p->k_lo + s->best, k1 = kb + 2 < t->p->k_hi ? kb + 2 : t->p->k_hi, k0 = k1 - 2;
@@ -568,7 +573,7 @@ static int schedule_runs(tn_lab *t, const tn_sweep *s, tn_scheds *sc) {
     int rc = run_make(t, &sc->classic, "bold-classic", "sgd", sc->classic_spec, 0, s->plain[s->best].lr, 0);
     if (rc) return rc;
     for (int i = 1; i < N_SCHED; i++) {
-        if (i != 7) rc = tune(t, sched_names[i], "sgd", sc->spec[i], sc->warmup[i], k0, k1, &sc->grid[i]);
+        if (i != SCHED_BOLD) rc = tune(t, sched_names[i], "sgd", sc->spec[i], sc->warmup[i], k0, k1, &sc->grid[i]);
         if (rc) return rc;
         const tn_run *b = &sc->grid[i].runs[sc->grid[i].best];
         ol_lab_log(t->ctx, "schedule %-14s best peak lr %.3g of %d: loss %.4g", sched_names[i], b->lr,
@@ -594,7 +599,7 @@ static int figure_schedules(tn_lab *t, tn_scheds *sc) {
             order[j - 1] = tmp;
         }
     int beat = 0;   /* schedules that ended below constant */
-    for (int i = 1; i < N_SCHED; i++) beat += runs[i]->final_loss < runs[0]->final_loss;
+    for (int i = 0; i < N_SCHED; i++) beat += i != SCHED_CONSTANT && runs[i]->final_loss < runs[SCHED_CONSTANT]->final_loss;
 
     ol_plot *plot = ol_plot_new("Learning-rate schedules, each at its best peak rate", "step (mini-batches)",
                                 "mini-batch loss (mean over a window, log scale)");
@@ -614,7 +619,7 @@ static int figure_schedules(tn_lab *t, tn_scheds *sc) {
              "its starting rates there (table below). Each point is the mean mini-batch loss over %ld steps. Lowest final loss over the training subset: %s (%s); constant "
              "at its best rate: %s; %d of the %d other schedules ended below constant.",
              t->total_steps, curve_window(t), sched_names[order[0]], loss_text(runs[order[0]]->final_loss, a, sizeof a),
-             loss_text(runs[0]->final_loss, b, sizeof b), beat, N_SCHED - 1);
+             loss_text(runs[SCHED_CONSTANT]->final_loss, b, sizeof b), beat, N_SCHED - 1);
     rc = ol_lab_figure(t->ctx, plot, "tuning_schedules.svg", "tuning_schedules.csv", caption);
     ol_plot_free(plot);
     if (rc) return rc;
@@ -689,15 +694,19 @@ static int figure_schedules(tn_lab *t, tn_scheds *sc) {
 
 /* ==== 4. optimizers, each at its tuned rate ==== */
 
-#define N_OPT 6
-static const char *const opt_names[N_OPT] = {"SGD", "momentum", "Adagrad", "RMSprop", "Adam", "AdamW"};
-static const char *const opt_specs[N_OPT] = {"sgd", "sgd:momentum=0.9", "adagrad", "rmsprop", "adam", "adamw"};
+/* the optimizers, named: every array indexed by optimizer follows this order */
+enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAGRAD, OPT_RMSPROP, OPT_ADAM, OPT_ADAMW, N_OPT };
+static const char *const opt_names[N_OPT] = {[OPT_SGD] = "SGD", [OPT_MOMENTUM] = "momentum", [OPT_ADAGRAD] = "Adagrad",
+                                             [OPT_RMSPROP] = "RMSprop", [OPT_ADAM] = "Adam", [OPT_ADAMW] = "AdamW"};
+static const char *const opt_specs[N_OPT] = {[OPT_SGD] = "sgd", [OPT_MOMENTUM] = "sgd:momentum=0.9",
+                                             [OPT_ADAGRAD] = "adagrad", [OPT_RMSPROP] = "rmsprop",
+                                             [OPT_ADAM] = "adam", [OPT_ADAMW] = "adamw"};
 /* the first grid of each: lattice rates in [lo, hi] (SGD's grid is the sweep) */
 static const double opt_lo[N_OPT] = {0, 0.01, 0.01, 3e-4, 3e-4, 3e-4};
 static const double opt_hi[N_OPT] = {0, 0.1, 0.1, 3e-3, 3e-3, 3e-3};
 
 static int optimizer_runs(tn_lab *t, const tn_sweep *s, tn_grid *grids) {
-    sweep_as_grid(s->plain, s->n, &grids[0]);
+    sweep_as_grid(s->plain, s->n, &grids[OPT_SGD]);
     for (int o = 1; o < N_OPT; o++) {
         int k0 = (int)ceil(log10(opt_lo[o]) * t->p->per_decade - 1e-9);
         int k1 = (int)floor(log10(opt_hi[o]) * t->p->per_decade + 1e-9);
@@ -937,11 +946,12 @@ int ol_lab_tuning(ol_lab_ctx *ctx) {
         "driver started at lr %.3g reached %s vs %s at that constant rate%s; lr-find suggested %.3g for SGD "
         "(tuned %.3g) and %.3g for Adam (tuned %.3g).",
         best->lr, loss_text(best->final_loss, c, sizeof c), t.total_steps, diverge_text,
-        loss_text(sched_best[3]->final_loss, d, sizeof d), loss_text(sched_best[5]->final_loss, e, sizeof e),
-        loss_text(sched_best[0]->final_loss, f, sizeof f), sched_names[best_sched], opt_names[winner],
+        loss_text(sched_best[SCHED_COSINE]->final_loss, d, sizeof d),
+        loss_text(sched_best[SCHED_ONECYCLE]->final_loss, e, sizeof e),
+        loss_text(sched_best[SCHED_CONSTANT]->final_loss, f, sizeof f), sched_names[best_sched], opt_names[winner],
         opt_best[winner]->lr, loss_text(opt_best[winner]->final_loss, g, sizeof g), sweep->bold[0].lr,
         loss_text(sweep->bold[0].final_loss, h, sizeof h), loss_text(sweep->plain[0].final_loss, k, sizeof k),
-        clip_text, find.suggested_lr, best->lr, find_adam.suggested_lr, opt_best[4]->lr);
+        clip_text, find.suggested_lr, best->lr, find_adam.suggested_lr, opt_best[OPT_ADAM]->lr);
     if (rc) goto out;
     ol_lab_record(ctx, "initial_loss", t.initial_loss);
     ol_lab_record(ctx, "steps", (double)t.total_steps);
@@ -1023,9 +1033,10 @@ int ol_lab_tuning(ol_lab_ctx *ctx) {
         "the steepest descent of the smoothed loss (a common alternative, one decade below its minimum, is "
         "marked too). Below, for SGD and for Adam, each against the rate its grid of full runs found best.",
         sweep->n);
-    if ((rc = figure_lrfind(&t, &find, "SGD", "tuning_lr_find.svg", "tuning_lr_find.csv", &grids[0], grids[0].n)) ||
-        (rc = figure_lrfind(&t, &find_adam, "Adam", "tuning_lr_find_adam.svg", "tuning_lr_find_adam.csv", &grids[4],
-                            grids[4].n)))
+    if ((rc = figure_lrfind(&t, &find, "SGD", "tuning_lr_find.svg", "tuning_lr_find.csv", &grids[OPT_SGD],
+                            grids[OPT_SGD].n)) ||
+        (rc = figure_lrfind(&t, &find_adam, "Adam", "tuning_lr_find_adam.svg", "tuning_lr_find_adam.csv", &grids[OPT_ADAM],
+                            grids[OPT_ADAM].n)))
         goto out;
 
 out:
