@@ -7,6 +7,7 @@
  * precision, so the same data always gives the same bytes. The heat map is a small PNG (stored,
  * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling. */
 #include "optlab/plot.h"
+#include "plot_parts.h"
 #include "optlab/common.h"
 #include "strbuf.h"
 
@@ -286,36 +287,6 @@ int ol_plot_heatmap(ol_plot *p, const ol_plot_grid *g) {
 #define FONT_NOTE 11.5
 #define TICK_LEN 5.0
 
-/* Advance widths (em) of ASCII 32..126 in DejaVu Sans, the widest common sans-serif (the fallback
- * of system-ui on Linux): estimates from it leave room in narrower fonts. */
-static const unsigned char ADVANCE[95] = {
-    32, 40, 46, 84, 64, 95, 78, 28, 39, 39, 50, 84, 32, 36, 32, 34,  /* space .. / */
-    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 34, 34, 84, 84, 84, 53,  /* 0 .. ? */
-    100, 68, 69, 70, 77, 63, 58, 78, 75, 30, 30, 66, 56, 86, 75, 79, /* @ .. O */
-    60, 79, 70, 64, 61, 73, 68, 99, 69, 61, 69, 39, 34, 39, 84, 50,  /* P .. _ */
-    50, 61, 64, 55, 64, 62, 35, 64, 63, 28, 28, 58, 28, 97, 63, 61,  /* ` .. o */
-    64, 64, 41, 52, 39, 63, 59, 82, 59, 59, 53, 64, 34, 64, 84};     /* p .. ~ */
-
-/* Width of UTF-8 text in font size fs. */
-static double text_width(const char *s, double fs) {
-    double w = 0;
-    for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
-        if (*c < 0x80) {
-            w += *c >= 32 && *c < 127 ? ADVANCE[*c - 32] / 100.0 : 0.6;
-        } else if ((*c & 0xC0) != 0x80) {
-            /* superscripts (c2 b2, c2 b3, c2 b9, e2 81 xx) are narrow; math signs (e2 88 xx,
-             * c3 97) wide; other letters (Greek, accents) about a lowercase letter */
-            if ((c[0] == 0xC2 && (c[1] == 0xB2 || c[1] == 0xB3 || c[1] == 0xB9)) ||
-                (c[0] == 0xE2 && c[1] == 0x81) || (c[0] == 0xE1 && c[1] == 0xB5))
-                w += 0.42;
-            else if ((c[0] == 0xE2 && (c[1] == 0x88 || c[1] == 0x89)) || (c[0] == 0xC3 && c[1] == 0x97))
-                w += 0.84;
-            else w += 0.66;
-        }
-    }
-    return w * fs;
-}
-
 /* ---- axes and ticks ---- */
 typedef struct {
     double lo, hi;
@@ -335,204 +306,6 @@ static double ax_map(const axis *a, double v) {
     if (!(p > -1e7)) p = -1e7;
     if (!(p < 1e7)) p = 1e7;
     return p;
-}
-
-#define MAX_TICKS 160
-typedef struct {
-    double v;
-    int major;         /* labelled */
-    char text[48];
-    double w;          /* label width */
-} tick;
-typedef struct {
-    int n;
-    tick t[MAX_TICKS];
-} ticks;
-
-static const char *const SUPERSCRIPT[10] = {"\xe2\x81\xb0", "\xc2\xb9", "\xc2\xb2", "\xc2\xb3",
-                                            "\xe2\x81\xb4", "\xe2\x81\xb5", "\xe2\x81\xb6",
-                                            "\xe2\x81\xb7", "\xe2\x81\xb8", "\xe2\x81\xb9"};
-#define MINUS "\xe2\x88\x92"
-
-/* Replaces a leading '-' by the typographic minus sign. */
-static void fix_minus(char *s, size_t cap) {
-    if (s[0] != '-' || strlen(s) + 3 > cap) return;
-    memmove(s + 3, s + 1, strlen(s)); /* includes the NUL */
-    memcpy(s, MINUS, 3);
-}
-
-/* "10" followed by the exponent k in superscript digits. */
-static void fmt_power(char *out, size_t cap, int k) {
-    char digits[16];
-    snprintf(digits, sizeof digits, "%d", k < 0 ? -k : k);
-    snprintf(out, cap, "10%s", k < 0 ? "\xe2\x81\xbb" : "");
-    for (char *d = digits; *d; d++) strncat(out, SUPERSCRIPT[*d - '0'], cap - strlen(out) - 1);
-}
-
-/* A tick value on a linear scale with spacing step: fixed decimals when short, else m e k. */
-static void fmt_value(char *out, size_t cap, double v, double step, double max_abs) {
-    if (fabs(v) < step * 1e-6) v = 0;
-    int decimals = (int)-floor(log10(step) + 1e-9);
-    if (decimals < 0) decimals = 0;
-    if (max_abs < 1e5 && decimals <= 4) {
-        snprintf(out, cap, "%.*f", decimals, v);
-    } else if (v == 0) {
-        snprintf(out, cap, "0");
-    } else {
-        int sig = (int)floor(log10(fabs(v)) + 1e-9) - (int)floor(log10(step) + 1e-9) + 1;
-        if (sig < 1) sig = 1;
-        if (sig > 9) sig = 9;
-        char tmp[48];
-        snprintf(tmp, sizeof tmp, "%.*e", sig - 1, v);
-        /* 1.50e+05 -> 1.5e5 */
-        char *e = strchr(tmp, 'e');
-        char mant[48];
-        size_t ml = (size_t)(e - tmp);
-        memcpy(mant, tmp, ml);
-        mant[ml] = 0;
-        if (strchr(mant, '.')) {
-            while (ml > 0 && mant[ml - 1] == '0') mant[--ml] = 0;
-            if (ml > 0 && mant[ml - 1] == '.') mant[--ml] = 0;
-        }
-        snprintf(out, cap, "%.20se%d", mant, atoi(e + 1) % 1000);
-    }
-    fix_minus(out, cap);
-}
-
-static double nice_step(double raw) {
-    double mag = pow(10, floor(log10(raw)));
-    double f = raw / mag;
-    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-}
-
-/* Position of v along an axis of length len (0 at lo). */
-static double tick_pos(double lo, double hi, int log, double len, double v) {
-    if (log) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo)) * len;
-    return (v - lo) / (hi - lo) * len;
-}
-
-/* 1 if the labelled ticks leave room between their labels. */
-static int ticks_fit(const ticks *t, double lo, double hi, int log, double len, int horizontal, double fs) {
-    double prev_pos = 0, prev_w = 0;
-    int have_prev = 0;
-    for (int i = 0; i < t->n; i++) {
-        if (!t->t[i].major) continue;
-        double pos = tick_pos(lo, hi, log, len, t->t[i].v);
-        if (have_prev) {
-            double need = horizontal ? (prev_w + t->t[i].w) / 2 + 0.8 * fs : 1.6 * fs;
-            if (pos - prev_pos < need) return 0;
-        }
-        prev_pos = pos;
-        prev_w = t->t[i].w;
-        have_prev = 1;
-    }
-    return 1;
-}
-
-static void tick_add(ticks *t, double v, int major, const char *text, double fs) {
-    if (t->n >= MAX_TICKS) return;
-    tick *k = &t->t[t->n++];
-    k->v = v;
-    k->major = major;
-    snprintf(k->text, sizeof k->text, "%s", major && text ? text : "");
-    k->w = text_width(k->text, fs);
-}
-
-static void linear_ticks(ticks *t, double lo, double hi, int log, double step, double fs) {
-    t->n = 0;
-    double max_abs = fmax(fabs(lo), fabs(hi));
-    double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
-    for (double k = k0; k <= k1 && t->n < MAX_TICKS && k - k0 < 4 * MAX_TICKS; k++) {
-        double v = k * step;
-        if (fabs(v) < step * 1e-9) v = 0;
-        if (log && v <= 0) continue;
-        char s[48];
-        fmt_value(s, sizeof s, v, step, max_abs);
-        tick_add(t, v, 1, s, fs);
-    }
-}
-
-/* Ticks for [lo, hi] over len pixels: 1-2-5 steps on linear axes, decades (with minor ticks at
- * 2..9) on log axes, as many as fit without labels touching. */
-static void make_ticks(ticks *t, double lo, double hi, int log, double len, int horizontal, double fs) {
-    t->n = 0;
-    if (!log) {
-        int max_n = (int)(len / (horizontal ? 50.0 : 34.0));
-        if (max_n > 10) max_n = 10;
-        if (max_n < 2) max_n = 2;
-        for (int target = max_n; target >= 1; target--) {
-            linear_ticks(t, lo, hi, 0, nice_step((hi - lo) / target), fs);
-            if (ticks_fit(t, lo, hi, 0, len, horizontal, fs)) return;
-        }
-        return;
-    }
-    double l0 = log10(lo), l1 = log10(hi);
-    int klo = (int)ceil(l0 - 1e-9), khi = (int)floor(l1 + 1e-9);
-    int nd = khi - klo + 1;
-    if (nd >= 3) {
-        int plain = klo >= -2 && khi <= 4;
-        static const int strides[] = {1, 2, 3, 4, 5, 10, 20, 50, 100};
-        int max_n = (int)(len / (horizontal ? 40.0 : 28.0));
-        for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
-            int stride = strides[si];
-            t->n = 0;
-            int n_major = 0;
-            for (int k = klo; k <= khi; k++) {
-                int major = ((k % stride) + stride) % stride == 0;
-                if (!major && (stride > 10 || nd > 60)) continue;
-                char s[48];
-                if (plain) fmt_value(s, sizeof s, pow(10, k), pow(10, k < 0 ? k : 0), 1);
-                else fmt_power(s, sizeof s, k);
-                tick_add(t, pow(10, k), major, s, fs);
-                n_major += major;
-            }
-            if (n_major < 2 && si > 0) continue;
-            if ((n_major <= max_n || stride == 100) && ticks_fit(t, lo, hi, 1, len, horizontal, fs)) break;
-        }
-        /* minor ticks at 2..9 x 10^k when every decade is labelled and there is room */
-        int every_decade = 1;
-        for (int i = 0; i < t->n; i++) every_decade &= t->t[i].major;
-        if (every_decade && len / (l1 - l0) >= 40)
-            for (int k = klo - 1; k <= khi; k++)
-                for (int m = 2; m <= 9; m++) {
-                    double v = m * pow(10, k);
-                    if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) tick_add(t, v, 0, NULL, fs);
-                }
-        return;
-    }
-    /* less than three decades inside: label 1-2-5 (or every 1..9) multiples of a power of ten */
-    static const int sets[2][10] = {{1, 2, 5, 0}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 0}};
-    for (int si = 0; si < 2; si++) {
-        t->n = 0;
-        int n_major = 0;
-        for (int k = klo - 1; k <= khi; k++)
-            for (int m = 1; m <= 9; m++) {
-                double v = m * pow(10, k);
-                if (!(v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12))) continue;
-                int major = 0;
-                for (int j = 0; sets[si][j]; j++) major |= sets[si][j] == m;
-                char s[48];
-                int exp_form = k < -3 || k > 4;
-                if (exp_form && major) {
-                    char pw[32];
-                    fmt_power(pw, sizeof pw, k);
-                    if (m == 1) snprintf(s, sizeof s, "%s", pw);
-                    else snprintf(s, sizeof s, "%d\xc3\x97%s", m, pw);
-                } else {
-                    fmt_value(s, sizeof s, v, pow(10, k), 1);
-                }
-                tick_add(t, v, major, s, fs);
-                n_major += major;
-            }
-        if (n_major >= 2 + si && ticks_fit(t, lo, hi, 1, len, horizontal, fs)) return;
-    }
-    /* a narrow range: linear ticks placed on the log scale */
-    int max_n = (int)(len / (horizontal ? 60.0 : 34.0));
-    if (max_n < 2) max_n = 2;
-    for (int target = max_n; target >= 1; target--) {
-        linear_ticks(t, lo, hi, 1, nice_step((hi - lo) / target), fs);
-        if (ticks_fit(t, lo, hi, 1, len, horizontal, fs)) return;
-    }
 }
 
 /* ---- data ranges ---- */
@@ -610,7 +383,7 @@ static int finish_range(span s, double user_lo, double user_hi, int log, int nic
                 for (int k = 0; k < 4; k++) if (m[k] * d >= hi * (1 - 1e-9)) { hi = m[k] * d; break; }
             }
         } else {
-            double step = nice_step((hi - lo) / 5);
+            double step = plot_nice_step((hi - lo) / 5);
             if (auto_lo) lo = floor(lo / step + 1e-9) * step;
             if (auto_hi) hi = ceil(hi / step - 1e-9) * step;
         }
@@ -708,7 +481,7 @@ static void wrap_title(ctx *c, double max_w) {
         memcpy(trial, line, ll);
         if (ll) trial[ll++] = ' ';
         memcpy(trial + ll, word, wl + 1);
-        if (*line && 1.08 * text_width(trial, FONT_TITLE) > max_w) { /* bold: ~8% wider */
+        if (*line && 1.08 * plot_text_width(trial, FONT_TITLE) > max_w) { /* bold: ~8% wider */
             snprintf(c->title_lines[c->n_title_lines++], 256, "%s", line);
             snprintf(line, sizeof line, "%s", word);
         } else {
@@ -734,23 +507,23 @@ static void layout(ctx *c, double legend_h) {
     wrap_title(c, W - 24);
     c->T = c->n_title_lines ? 12 + c->n_title_lines * 20.0 + 6 : 14;
     c->B = H - (TICK_LEN + 6 + FONT_TICK + (p->x_label ? 10 + FONT_LABEL : 0) + 10 + legend_h);
-    make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
+    plot_make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
     c->L = 10 + (p->y_label ? FONT_LABEL + 10 : 0) + max_label_width(&c->yt) + 6 + TICK_LEN;
     double right = 16;
     if (p->has_grid) {
-        make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
+        plot_make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
         right = 14 + 14 + TICK_LEN + 4 + max_label_width(&c->zt) + (p->grid.z_label ? 10 + FONT_LABEL : 0) + 10;
     }
     c->R = W - right;
-    make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+    plot_make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
     /* the last x label must not run off the figure */
     for (int i = c->xt.n - 1; i >= 0; i--) {
         if (!c->xt.t[i].major) continue;
-        double pos = c->L + tick_pos(c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, c->xt.t[i].v);
+        double pos = c->L + plot_tick_pos(c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, c->xt.t[i].v);
         double over = pos + c->xt.t[i].w / 2 + 4 - (W - (p->has_grid ? 0 : 2));
         if (over > 0 && !p->has_grid) {
             c->R -= over;
-            make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+            plot_make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
         }
         break;
     }
@@ -763,14 +536,14 @@ static void layout(ctx *c, double legend_h) {
             double cut = (c->B - c->T) - sx * (c->ay.hi - c->ay.lo);
             c->B -= cut;
             c->H -= cut;
-            make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
-            make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
+            plot_make_ticks(&c->yt, c->ay.lo, c->ay.hi, c->ay.log, c->B - c->T, 0, FONT_TICK);
+            plot_make_ticks(&c->zt, c->zlo, c->zhi, c->zlog, c->B - c->T, 0, FONT_TICK);
         } else if (sx > sy) {
             double cut = (c->R - c->L) - sy * (c->ax.hi - c->ax.lo);
             c->L += cut / 2;
             c->R -= cut / 2;
             c->ylabel_x += cut / 2;
-            make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
+            plot_make_ticks(&c->xt, c->ax.lo, c->ax.hi, c->ax.log, c->R - c->L, 1, FONT_TICK);
         }
     }
     c->ax.p0 = c->L;
@@ -1112,83 +885,6 @@ static double z_t(const ctx *c, double z) {
     return (v - a) / (e - a);
 }
 
-static void be32(unsigned char *o, uint32_t v) {
-    o[0] = (unsigned char)(v >> 24); o[1] = (unsigned char)(v >> 16);
-    o[2] = (unsigned char)(v >> 8); o[3] = (unsigned char)v;
-}
-
-static void png_chunk(ol_sbuf *png, const char *type, const unsigned char *data, size_t len) {
-    unsigned char hdr[8];
-    be32(hdr, (uint32_t)len);
-    memcpy(hdr + 4, type, 4);
-    ol_sb_put(png, (const char *)hdr, 8);
-    if (len) ol_sb_put(png, (const char *)data, len);
-    uint32_t crc = ol_crc32(0, type, 4);
-    if (len) crc = ol_crc32(crc, data, len);
-    unsigned char tail[4];
-    be32(tail, crc);
-    ol_sb_put(png, (const char *)tail, 4);
-}
-
-/* An RGB PNG of w x h pixels (rows top to bottom) with stored deflate blocks (RFC 1950/1951). */
-static int png_encode(const unsigned char *rgb, int w, int h, ol_sbuf *png) {
-    size_t row = 1 + 3 * (size_t)w, raw_len = row * (size_t)h;
-    unsigned char *raw = malloc(raw_len);
-    if (!raw) return OL_ENOMEM;
-    for (int y = 0; y < h; y++) {
-        raw[(size_t)y * row] = 0; /* filter: none */
-        memcpy(raw + (size_t)y * row + 1, rgb + (size_t)y * 3 * (size_t)w, 3 * (size_t)w);
-    }
-    size_t n_blocks = raw_len / 65535 + 1;
-    size_t z_len = 2 + raw_len + 5 * n_blocks + 4;
-    unsigned char *z = malloc(z_len);
-    if (!z) { free(raw); return OL_ENOMEM; }
-    size_t o = 0;
-    z[o++] = 0x78;
-    z[o++] = 0x01;
-    uint32_t a = 1, bsum = 0;
-    for (size_t i = 0; i < raw_len; i++) { a = (a + raw[i]) % 65521; bsum = (bsum + a) % 65521; }
-    size_t pos = 0;
-    for (size_t k = 0; k < n_blocks; k++) {
-        size_t n = raw_len - pos < 65535 ? raw_len - pos : 65535;
-        z[o++] = k + 1 == n_blocks ? 1 : 0;
-        z[o++] = (unsigned char)(n & 0xff);
-        z[o++] = (unsigned char)(n >> 8);
-        z[o++] = (unsigned char)(~n & 0xff);
-        z[o++] = (unsigned char)((~n >> 8) & 0xff);
-        memcpy(z + o, raw + pos, n);
-        o += n;
-        pos += n;
-    }
-    be32(z + o, (bsum << 16) | a);
-    o += 4;
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    ol_sb_put(png, (const char *)sig, 8);
-    unsigned char ihdr[13];
-    be32(ihdr, (uint32_t)w);
-    be32(ihdr + 4, (uint32_t)h);
-    ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
-    png_chunk(png, "IHDR", ihdr, 13);
-    png_chunk(png, "IDAT", z, o);
-    png_chunk(png, "IEND", NULL, 0);
-    free(raw);
-    free(z);
-    return png->oom ? OL_ENOMEM : OL_OK;
-}
-
-static void sb_base64(ol_sbuf *b, const unsigned char *d, size_t n) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char out[4];
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        out[0] = tab[v >> 18 & 63];
-        out[1] = tab[v >> 12 & 63];
-        out[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[3] = i + 2 < n ? tab[v & 63] : '=';
-        ol_sb_put(b, out, 4);
-    }
-}
-
 static int draw_heatmap_image(ctx *c) {
     const ol_plot_grid *g = &c->p->grid;
     int nx = g->nx, ny = g->ny;
@@ -1204,7 +900,7 @@ static int draw_heatmap_image(ctx *c) {
         }
     }
     ol_sbuf png = {0};
-    int rc = png_encode(rgb, nx, ny, &png);
+    int rc = plot_png_encode(rgb, nx, ny, &png);
     free(rgb);
     if (rc) { free(png.p); return rc; }
     double dx = (ax_map(&c->ax, g->x1) - ax_map(&c->ax, g->x0)) / (nx - 1);
@@ -1219,7 +915,7 @@ static int draw_heatmap_image(ctx *c) {
     ol_sb_puts(b, "\" height=\"");
     sb_num(b, dy * ny);
     ol_sb_puts(b, "\" href=\"data:image/png;base64,");
-    sb_base64(b, (const unsigned char *)png.p, png.len);
+    plot_base64(b, (const unsigned char *)png.p, png.len);
     ol_sb_puts(b, "\"/>\n");
     free(png.p);
     return OL_OK;
@@ -1238,7 +934,7 @@ static int grid_levels(const ctx *c, double *lv, int cap) {
     int want = g->n_levels ? g->n_levels : 10;
     int n = 0;
     if (!c->zlog) {
-        double step = nice_step((c->zhi - c->zlo) / (want + 1));
+        double step = plot_nice_step((c->zhi - c->zlo) / (want + 1));
         double k0 = floor(c->zlo / step) + 1;
         for (double k = k0; n < cap && k - k0 < 4 * cap; k++) {
             double v = k * step;
@@ -1487,12 +1183,12 @@ static int legend_entries(const ctx *c, legend_entry *out, int cap) {
         if (s->kind == S_PATH) has_path = 1;
         if (!s->label || s->kind == S_HLINE || s->kind == S_VLINE || s->kind == S_POINT) continue;
         out[n].s = s;
-        out[n].w = LEGEND_SWATCH + 6 + text_width(s->label, FONT_LEGEND);
+        out[n].w = LEGEND_SWATCH + 6 + plot_text_width(s->label, FONT_LEGEND);
         n++;
     }
     if (has_path && n < cap) {
         out[n].s = NULL;
-        out[n].w = 14 + text_width("start", FONT_LEGEND) + 12 + 14 + text_width("end", FONT_LEGEND);
+        out[n].w = 14 + plot_text_width("start", FONT_LEGEND) + 12 + 14 + plot_text_width("end", FONT_LEGEND);
         n++;
     }
     if (n < 2 && !has_path) return 0;
@@ -1652,7 +1348,7 @@ static void legend_entry_draw(ctx *c, const legend_entry *e, double x, double y)
         sb_num(b, y);
         ol_sb_puts(b, "\" r=\"4.5\" fill=\"#fff\" stroke=\"" GREY "\" stroke-width=\"2\"/>\n");
         text(c, x + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "start");
-        double x2 = x + 14 + text_width("start", FONT_LEGEND) + 12;
+        double x2 = x + 14 + plot_text_width("start", FONT_LEGEND) + 12;
         ol_sb_puts(b, "<circle cx=\"");
         sb_num(b, x2 + 5);
         ol_sb_puts(b, "\" cy=\"");
@@ -1699,7 +1395,7 @@ static double overlap(const double *a, const double *b) {
 /* Writes a note at the first of the candidate spots {x, baseline y, 1 = right-aligned} that hides
  * the least: data of other series, the legend, notes placed before; it must fit the plot area. */
 static void place_label(ctx *c, int self, double cand[][3], int n, const char *label) {
-    double fs = FONT_NOTE, tw = text_width(label, fs);
+    double fs = FONT_NOTE, tw = plot_text_width(label, fs);
     int best = 0;
     double best_score = INFINITY;
     for (int k = 0; k < n; k++) {
