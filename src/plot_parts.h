@@ -33,6 +33,14 @@ double plot_tick_pos(double lo, double hi, int log, double len, double v);
 /* raw rounded to 1, 2, 5 or 10 times a power of ten (mantissa below 1.5 -> 1, 3 -> 2, 7 -> 5, else 10). */
 double plot_nice_step(double raw);
 
+/* Marching squares on the ny x nx grid z (row-major, NaN: no data): calls emit once per polyline
+ * where z crosses level, with its points as edge ids (plot_isoline_point turns one into grid
+ * coordinates) and closed = 1 for a loop. Saddles are resolved by the cell's mean. OL_ENOMEM or 0. */
+int plot_isolines(const double *z, int nx, int ny, double level,
+                  void (*emit)(void *userdata, const size_t *edges, size_t n, int closed), void *userdata);
+/* Where level crosses edge id, in grid coordinates (x = column, y = row, fractional). */
+void plot_isoline_point(const double *z, int nx, int ny, double level, size_t id, double *gx, double *gy);
+
 /* An RGB PNG of w x h pixels (rows top to bottom) appended to png; OL_ENOMEM on failure. */
 int plot_png_encode(const unsigned char *rgb, int w, int h, ol_sbuf *png);
 /* base64 of d[0..n) appended to b. */

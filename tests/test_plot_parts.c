@@ -168,3 +168,61 @@ TEST(plot_png_is_valid_and_inflates_to_the_pixels) {
     free(rgb);
     free(png.p);
 }
+
+typedef struct {
+    const double *z;
+    int nx, ny, lines, closed, points;
+    double level, center, worst; /* worst |distance from the center - expected radius| */
+    double radius;
+} iso_check;
+
+static void check_line(void *userdata, const size_t *edges, size_t n, int closed) {
+    iso_check *c = userdata;
+    c->lines++;
+    c->closed += closed;
+    c->points += (int)n;
+    for (size_t k = 0; k < n; k++) {
+        double gx, gy;
+        plot_isoline_point(c->z, c->nx, c->ny, c->level, edges[k], &gx, &gy);
+        if (c->radius > 0) {
+            double d = fabs(hypot(gx - c->center, gy - c->center) - c->radius);
+            if (d > c->worst) c->worst = d;
+        } else if (fabs(gx - c->center) > c->worst) {
+            c->worst = fabs(gx - c->center); /* the plane: every point on the column x = center */
+        }
+    }
+}
+
+/* A bowl z = (x - 10)^2 + (y - 10)^2 on a 21 x 21 grid: the level 36 is one closed loop of radius
+ * 6 (within the linear interpolation's error); a plane z = x gives one open line at x = level; NaN
+ * cells break a line; a level outside the values gives none. */
+TEST(plot_isolines_trace_loops_lines_and_gaps) {
+    enum { N = 21 };
+    double z[N * N];
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) z[j * N + i] = (i - 10.0) * (i - 10.0) + (j - 10.0) * (j - 10.0);
+    iso_check c = {z, N, N, 0, 0, 0, 36, 10, 0, 6};
+    CHECK(plot_isolines(z, N, N, 36.0, check_line, &c) == 0);
+    CHECK_EQ_INT(c.lines, 1);
+    CHECK_EQ_INT(c.closed, 1);
+    CHECK(c.points >= 20);
+    CHECK_MSG(c.worst < 0.1, "a point %.3f off the circle", c.worst);
+
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) z[j * N + i] = i;
+    iso_check p = {z, N, N, 0, 0, 0, 7.5, 7.5, 0, 0};
+    CHECK(plot_isolines(z, N, N, 7.5, check_line, &p) == 0);
+    CHECK_EQ_INT(p.lines, 1);
+    CHECK_EQ_INT(p.closed, 0);
+    CHECK_EQ_INT(p.points, N);
+    CHECK_MSG(p.worst < 1e-12, "a point %.3g off x = 7.5", p.worst);
+
+    z[10 * N + 7] = NAN; /* the cells around it are skipped: the line breaks in two */
+    iso_check q = {z, N, N, 0, 0, 0, 7.5, 7.5, 0, 0};
+    CHECK(plot_isolines(z, N, N, 7.5, check_line, &q) == 0);
+    CHECK_EQ_INT(q.lines, 2);
+
+    iso_check none = {z, N, N, 0, 0, 0, 99, 0, 0, 0};
+    CHECK(plot_isolines(z, N, N, 99.0, check_line, &none) == 0);
+    CHECK_EQ_INT(none.lines, 0);
+}
