@@ -4,6 +4,7 @@
  * Everything a restart needs lives in files written atomically (trials/<id>.txt, the trial's
  * checkpoint and log), so a sweep killed at any moment continues where it stopped. */
 #include "optlab/sweep.h"
+#include "sweep_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,20 +24,13 @@
 
 #include "optlab/common.h"
 #include "optlab/dist.h"
-#include "optlab/nn.h"
-#include "optlab/optim.h"
 #include "optlab/csv.h"
-#include "optlab/plot.h"
-#include "optlab/report.h"
 #include "optlab/rng.h"
 #include "optlab/train_settings.h"
 
 extern char **environ;
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+const char *const ol_sweep_status_names[] = {"", "ok", "diverged", "failed", "pruned"};
 
 /* ---- the run ---- */
 
@@ -57,41 +51,6 @@ ol_sweep_config ol_sweep_default_config(void) {
     return c;
 }
 
-enum { ST_NONE = 0, ST_OK, ST_DIVERGED, ST_FAILED, ST_PRUNED };
-static const char *status_names[] = {"", "ok", "diverged", "failed", "pruned"};
-
-typedef struct {
-    size_t combo;
-    int seed;
-    char id[16];
-    char setting[1024];   /* "opt=adam lr=0.1 batch=32 seed=1" */
-    /* the result (trials/<id>.txt), once finished */
-    int status;
-    long epochs;
-    double final_val_loss, final_val_acc, best_val_loss, best_val_acc, test_loss, test_acc, seconds;
-    long best_epoch;
-    double *val_losses;   /* per epoch (epochs of them) */
-    char message[512];
-} trial_t;
-
-/* A trial's training log (log.csv, rewritten whole by each child). */
-typedef struct {
-    long n;
-    double *val_loss, *val_acc, *test_loss, *test_acc, *seconds;
-} trial_log;
-
-typedef struct {
-    const ol_sweep_config *c;
-    ol_sweep_grid grid;
-    trial_t *trials;
-    size_t n_trials;
-    long rungs[64];
-    int n_rungs;
-    int threads;
-    char **envp;          /* the environment of the children: ours + OPTLAB_DIST=0 */
-    long done_here;       /* trials finished by this process in this run */
-    long to_run;          /* this rank's unfinished trials at the start */
-} sweep_t;
 
 static void log_free(trial_log *L) {
     free(L->val_loss);
@@ -183,7 +142,7 @@ static int write_result(const sweep_t *S, trial_t *t) {
     if (!buf) return OL_ENOMEM;
     size_t n = 0;
 #define PUT(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
-    PUT("id=%s\nsetting=%s\nseed=%d\nstatus=%s\nepochs=%ld\n", t->id, t->setting, t->seed, status_names[t->status], t->epochs);
+    PUT("id=%s\nsetting=%s\nseed=%d\nstatus=%s\nepochs=%ld\n", t->id, t->setting, t->seed, ol_sweep_status_names[t->status], t->epochs);
     PUT("final_val_loss=%.9g\nfinal_val_acc=%.9g\nbest_val_loss=%.9g\nbest_val_acc=%.9g\nbest_epoch=%ld\n", t->final_val_loss,
         t->final_val_acc, t->best_val_loss, t->best_val_acc, t->best_epoch);
     PUT("test_loss=%.9g\ntest_acc=%.9g\nseconds=%.9g\nval_losses=", t->test_loss, t->test_acc, t->seconds);
@@ -235,7 +194,7 @@ static int read_result(const sweep_t *S, trial_t *t) {
         const char *k = line, *v = eq + 1;
         if (!strcmp(k, "status")) {
             for (int s = ST_OK; s <= ST_PRUNED; s++)
-                if (!strcmp(v, status_names[s])) status = s;
+                if (!strcmp(v, ol_sweep_status_names[s])) status = s;
         } else if (!strcmp(k, "setting") && strcmp(v, t->setting)) {
             free(text);
             return ol_fail(OL_EFORMAT, "%s: trial of another setting (%s, expected %s); use a new --out", path, v, t->setting);
@@ -383,7 +342,7 @@ static void print_trial(sweep_t *S, const trial_t *t) {
     if (S->c->size > 1) snprintf(where, sizeof where, "rank %d #", S->c->rank);
     if (S->c->prune == OL_PRUNE_HALVING) printf("[%s%ld] ", where, S->done_here); /* the shares change per rung */
     else printf("[%s%ld/%ld] ", where, S->done_here, S->to_run);
-    printf("%s %s: %s", t->id, t->setting, status_names[t->status]);
+    printf("%s %s: %s", t->id, t->setting, ol_sweep_status_names[t->status]);
     if (t->epochs) printf("  val_loss %.4f (best %.4f)  val_acc %.2f%%  %ld epoch%s  %.2fs", t->final_val_loss,
                           t->best_val_loss, 100 * t->final_val_acc, t->epochs, t->epochs > 1 ? "s" : "", t->seconds);
     if (t->status == ST_FAILED || t->status == ST_DIVERGED) printf("  (%s)", t->message);
@@ -652,260 +611,7 @@ static int lock_dir(const char *dir, int exclusive_first, int *fd_out) {
     return OL_OK;
 }
 
-/* ---- results.csv and index.html ---- */
-
-/* 1 when a parameter's values are numbers (a number axis): numeric settings, and a choice whose
- * values all read as numbers (batch sizes without "full") */
-static int numeric_param(const ol_sweep_grid *g, int p) {
-    const ol_train_setting *s = ol_train_setting_find(g->name[p]);
-    if (s->type == OL_TS_DOUBLE || s->type == OL_TS_LONG || s->type == OL_TS_INT) return 1;
-    if (s->type != OL_TS_CHOICE) return 0;
-    for (int j = 0; j < g->n_values[p]; j++) {
-        char *end;
-        strtod(g->value[p][j], &end);
-        if (end == g->value[p][j] || *end) return 0;
-    }
-    return 1;
-}
-
-static int by_best_loss(const void *a, const void *b) {
-    const trial_t *x = *(trial_t *const *)a, *y = *(trial_t *const *)b;
-    double u = x->status == ST_OK || x->status == ST_PRUNED ? x->best_val_loss : NAN;
-    double v = y->status == ST_OK || y->status == ST_PRUNED ? y->best_val_loss : NAN;
-    /* finished trials first, then pruned, each by loss; NaN last; ties by id */
-    int rx = x->status == ST_OK ? 0 : x->status == ST_PRUNED ? 1 : 2, ry = y->status == ST_OK ? 0 : y->status == ST_PRUNED ? 1 : 2;
-    if (rx != ry) return rx - ry;
-    if (isfinite(u) != isfinite(v)) return isfinite(u) ? -1 : 1;
-    if (isfinite(u) && u != v) return u < v ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
-static int write_results_csv(sweep_t *S) {
-    const ol_sweep_grid *g = &S->grid;
-    char header[2048] = "trial";
-    for (int p = 0; p < g->n_params; p++) {
-        strcat(header, ",");
-        strcat(header, g->name[p]);
-    }
-    strcat(header, ",seed,status,epochs,final_val_loss,final_val_acc,best_val_loss,best_val_acc,best_epoch,test_loss,"
-                   "test_acc,seconds,message");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/results.csv", S->c->out_dir);
-    ol_csv *csv;
-    int rc = ol_csv_open(&csv, path, header);
-    if (rc) return rc;
-    for (size_t i = 0; i < S->n_trials && !rc; i++) {
-        const trial_t *t = &S->trials[i];
-        int idx[OL_SWEEP_MAX_PARAMS];
-        ol_sweep_grid_setting(g, t->combo, idx);
-        rc = ol_csv_str(csv, t->id);
-        for (int p = 0; p < g->n_params && !rc; p++) {
-            const char *v = g->value[p][idx[p]];
-            rc = numeric_param(g, p) ? ol_csv_num(csv, atof(v)) : ol_csv_str(csv, v);
-        }
-        if (!rc) rc = ol_csv_int(csv, t->seed);
-        if (!rc) rc = ol_csv_str(csv, status_names[t->status]);
-        if (!rc) rc = ol_csv_int(csv, t->epochs);
-        double nums[] = {t->final_val_loss, t->final_val_acc, t->best_val_loss, t->best_val_acc};
-        for (int k = 0; k < 4 && !rc; k++) rc = ol_csv_num(csv, nums[k]);
-        if (!rc) rc = ol_csv_int(csv, t->best_epoch);
-        double more[] = {t->test_loss, t->test_acc, t->seconds};
-        for (int k = 0; k < 3 && !rc; k++) rc = ol_csv_num(csv, more[k]);
-        if (!rc) rc = ol_csv_str(csv, t->message);
-        if (!rc) rc = ol_csv_end_row(csv);
-    }
-    if (rc) {
-        ol_csv_abort(csv);
-        return rc;
-    }
-    return ol_csv_close(csv);
-}
-
-/* The figure of the best validation loss against parameter p; x is the value, or its position
- * (1, 2, ...) for specs and words, named in the caption. */
-static int param_figure(sweep_t *S, ol_report *rep, int p, const trial_t *best) {
-    const ol_sweep_grid *g = &S->grid;
-    size_t n = S->n_trials;
-    double *buf = ol_malloc_array(6 * (n ? n : 1), sizeof(double));
-    if (!buf) return OL_ENOMEM;
-    /* finished, pruned (x, y); for words and specs, xp and yp also hold one value's points after
-     * the pruned ones (np + m <= 2 n) */
-    double *xo = buf, *yo = buf + n, *xp = buf + 2 * n, *yp = buf + 4 * n;
-    size_t no = 0, np = 0;
-    int numeric = numeric_param(g, p), best_idx = -1;
-    double lo = INFINITY, hi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        const trial_t *t = &S->trials[i];
-        int idx[OL_SWEEP_MAX_PARAMS];
-        ol_sweep_grid_setting(g, t->combo, idx);
-        double x = numeric ? atof(g->value[p][idx[p]]) : idx[p] + 1;
-        if (t == best) best_idx = idx[p];
-        if (!isfinite(t->best_val_loss) || (t->status != ST_OK && t->status != ST_PRUNED)) continue;
-        lo = fmin(lo, x), hi = fmax(hi, x), ylo = fmin(ylo, t->best_val_loss), yhi = fmax(yhi, t->best_val_loss);
-        if (t->status == ST_OK) xo[no] = x, yo[no++] = t->best_val_loss;
-        else xp[np] = x, yp[np++] = t->best_val_loss;
-    }
-    char title[128], xlabel[128];
-    snprintf(title, sizeof title, "Best validation loss against %s", g->name[p]);
-    snprintf(xlabel, sizeof xlabel, numeric ? "%s" : "%s (value number, see the legend)", g->name[p]);
-    ol_plot *plot = ol_plot_new(title, xlabel, "best validation loss");
-    int rc = plot ? OL_OK : OL_ENOMEM;
-    if (!rc && numeric && lo > 0 && hi / lo >= 10) ol_plot_log_x(plot, 1);
-    if (!rc && ylo > 0 && yhi / ylo >= 100) ol_plot_log_y(plot, 1);
-    if (!rc && !numeric) ol_plot_x_range(plot, 0.5, g->n_values[p] + 0.5);
-    if (rc) {
-    } else if (numeric) {
-        if (!rc && no && (rc = ol_plot_scatter(plot, "finished", xo, yo, no)) > 0) rc = 0;
-        if (!rc && np && (rc = ol_plot_scatter(plot, "pruned", xp, yp, np)) > 0) rc = 0;
-    } else { /* one series per value, named in the legend (finished and pruned together) */
-        for (int j = 0; j < g->n_values[p] && rc >= 0; j++) {
-            size_t m = 0;
-            for (size_t i = 0; i < no; i++)
-                if (xo[i] == j + 1) xp[np + m] = xo[i], yp[np + m] = yo[i], m++;
-            for (size_t i = 0; i < np; i++)
-                if (xp[i] == j + 1) xp[np + m] = xp[i], yp[np + m] = yp[i], m++;
-            char label[300];
-            snprintf(label, sizeof label, "%d: %s", j + 1, g->value[p][j]);
-            if (m && (rc = ol_plot_scatter(plot, label, xp + np, yp + np, m)) >= 0) {
-                ol_plot_color(plot, rc, j);
-                rc = 0;
-            }
-        }
-    }
-    if (rc < 0) rc = -rc;
-    if (!rc && best && isfinite(best->best_val_loss) && best_idx >= 0) {
-        double x = numeric ? atof(g->value[p][best_idx]) : best_idx + 1;
-        int s = ol_plot_point(plot, x, best->best_val_loss, "best");
-        rc = s < 0 ? -s : OL_OK;
-    }
-    if (!rc && plot)
-        rc = ol_report_plot(rep, plot, "results.csv",
-                            "Best validation loss of every trial against %s (other parameters and seeds vary: each "
-                            "point is one trial; diverged and failed trials are not drawn)%s.",
-                            g->name[p], numeric ? "" : "; the values are numbered as in the legend");
-    ol_plot_free(plot);
-    free(buf);
-    return rc;
-}
-
-static int curves_figure(sweep_t *S, ol_report *rep, const trial_t *best) {
-    ol_plot *plot = ol_plot_new("Validation loss per epoch", "epoch", "validation loss");
-    if (!plot) return OL_ENOMEM;
-    int rc = OL_OK;
-    double x[4096];
-    for (int i = 0; i < 4096; i++) x[i] = i + 1;
-    double ylo = INFINITY, yhi = -INFINITY;
-    for (size_t i = 0; i < S->n_trials && !rc; i++) {
-        const trial_t *t = &S->trials[i];
-        if (t->epochs < 1 || t == best || (t->status != ST_OK && t->status != ST_PRUNED)) continue;
-        for (long e = 0; e < t->epochs; e++)
-            if (isfinite(t->val_losses[e])) ylo = fmin(ylo, t->val_losses[e]), yhi = fmax(yhi, t->val_losses[e]);
-        int s = ol_plot_line(plot, NULL, x, t->val_losses, (size_t)(t->epochs < 4096 ? t->epochs : 4096));
-        if (s < 0) rc = -s;
-        else ol_plot_color(plot, s, 5), ol_plot_markers(plot, s, 1);
-    }
-    if (!rc && best && best->epochs > 0) {
-        char label[128];
-        snprintf(label, sizeof label, "best: trial %s", best->id);
-        int s = ol_plot_line(plot, label, x, best->val_losses, (size_t)(best->epochs < 4096 ? best->epochs : 4096));
-        if (s < 0) rc = -s;
-        else ol_plot_color(plot, s, 1), ol_plot_markers(plot, s, 1);
-    }
-    /* a diverging trial's 1e8 would flatten the others: the axis ends at 100 x the median best loss */
-    double *best_losses = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof(double)), cut = NAN;
-    size_t nb = 0;
-    for (size_t i = 0; best_losses && i < S->n_trials; i++)
-        if (isfinite(S->trials[i].best_val_loss) && S->trials[i].best_val_loss > 0) best_losses[nb++] = S->trials[i].best_val_loss;
-    if (nb) {
-        qsort(best_losses, nb, sizeof *best_losses, cmp_double);
-        if (yhi > 100 * best_losses[nb / 2]) cut = 100 * best_losses[nb / 2];
-    }
-    free(best_losses);
-    if (!rc && isfinite(cut)) ol_plot_y_range(plot, NAN, cut), yhi = cut;
-    if (!rc && ylo > 0 && yhi / ylo >= 100) ol_plot_log_y(plot, 1);
-    char note[128] = "";
-    if (isfinite(cut)) snprintf(note, sizeof note, " The axis ends at %.3g (100 x the median best loss).", cut);
-    if (!rc)
-        rc = ol_report_plot(rep, plot, NULL, "Validation loss after each epoch, every finished or pruned trial (blue), the "
-                                             "best one highlighted. Pruned trials end early.%s", note);
-    ol_plot_free(plot);
-    return rc;
-}
-
-static int write_html(sweep_t *S, const trial_t *best, long counts[5]) {
-    const ol_sweep_config *c = S->c;
-    ol_report *rep = ol_report_new("optlab sweep");
-    if (!rep) return OL_ENOMEM;
-    static const char *prunes[] = {"none", "median rule", "successive halving"};
-    int rc = OL_OK;
-    rc |= ol_report_setting(rep, "grid", "%s", c->grid);
-    rc |= ol_report_setting(rep, "trials", "%zu (%s%d seed%s each)", S->n_trials, c->random ? "random draws, " : "", c->seeds,
-                            c->seeds > 1 ? "s" : "");
-    rc |= ol_report_setting(rep, "epochs", "%ld", c->epochs);
-    rc |= ol_report_setting(rep, "data", "%s (validation split %g)", c->data, c->val_split);
-    rc |= ol_report_setting(rep, "model", "%s", c->model);
-    rc |= ol_report_setting(rep, "pruning", "%s", prunes[c->prune]);
-    rc |= ol_report_setting(rep, "outcome", "%ld ok, %ld pruned, %ld diverged, %ld failed", counts[ST_OK], counts[ST_PRUNED],
-                            counts[ST_DIVERGED], counts[ST_FAILED]);
-    rc |= ol_report_section(rep, "Best settings");
-    if (best) {
-        rc |= ol_report_takeaway(rep, "Best: %s (trial %s): validation loss %.4g, accuracy %.2f%% (epoch %ld of %ld).",
-                                 best->setting, best->id, best->best_val_loss, 100 * best->best_val_acc, best->best_epoch,
-                                 best->epochs);
-        rc |= ol_report_kv(rep, "settings", "%s", best->setting);
-        rc |= ol_report_kv(rep, "best validation loss", "%.6g (epoch %ld)", best->best_val_loss, best->best_epoch);
-        rc |= ol_report_kv(rep, "best validation accuracy", "%.2f%%", 100 * best->best_val_acc);
-        rc |= ol_report_kv(rep, "test accuracy at the end", "%.2f%%", 100 * best->test_acc);
-        rc |= ol_report_kv(rep, "training time", "%.2f s", best->seconds);
-    } else {
-        rc |= ol_report_paragraph(rep, "No trial finished with a finite validation loss.");
-    }
-    if (rc) rc = OL_EIO;
-    if (!rc) rc = ol_report_section(rep, "Loss against each hyperparameter");
-    int drawn = 0;
-    for (int p = 0; p < S->grid.n_params && !rc; p++)
-        if (S->grid.n_values[p] > 1) rc = param_figure(S, rep, p, best), drawn++;
-    if (!rc && !drawn) rc = ol_report_paragraph(rep, "The grid varies no parameter (one value each).");
-    if (!rc) rc = ol_report_section(rep, "Learning curves");
-    if (!rc) rc = curves_figure(S, rep, best);
-    /* every trial, best first */
-    trial_t **order = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof *order);
-    const char **cells = ol_malloc_array(9 * (S->n_trials ? S->n_trials : 1), sizeof *cells);
-    char (*text)[6][48] = ol_malloc_array(S->n_trials ? S->n_trials : 1, sizeof *text);
-    if (!order || !cells || !text) rc = rc ? rc : OL_ENOMEM;
-    if (!rc) {
-        for (size_t i = 0; i < S->n_trials; i++) order[i] = &S->trials[i];
-        qsort(order, S->n_trials, sizeof *order, by_best_loss);
-        for (size_t i = 0; i < S->n_trials; i++) {
-            const trial_t *t = order[i];
-            const char **row = cells + 9 * i;
-            snprintf(text[i][0], 48, "%.4f", t->best_val_loss);
-            snprintf(text[i][1], 48, "%.2f%%", 100 * t->best_val_acc);
-            snprintf(text[i][2], 48, "%.4f", t->final_val_loss);
-            snprintf(text[i][3], 48, "%ld", t->epochs);
-            snprintf(text[i][4], 48, "%.2f", t->seconds);
-            snprintf(text[i][5], 48, "%s", status_names[t->status]);
-            row[0] = t->id, row[1] = t->setting, row[2] = text[i][5], row[3] = text[i][3], row[4] = text[i][0];
-            row[5] = text[i][1], row[6] = text[i][2], row[7] = text[i][4], row[8] = t->message;
-        }
-        static const char *header[] = {"trial", "settings", "status", "epochs", "best val loss", "best val acc",
-                                       "final val loss", "time (s)", "note"};
-        rc = ol_report_section(rep, "All trials");
-        if (!rc) rc = ol_report_paragraph(rep, "Best first (finished trials, then pruned, then the others). The same "
-                                                "numbers, with the settings in columns, are in results.csv; each trial's "
-                                                "log, checkpoint and output are in trials/<id>/.");
-        if (!rc) rc = ol_report_table(rep, 9, header, (int)S->n_trials, cells);
-    }
-    free(order);
-    free(cells);
-    free(text);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/index.html", c->out_dir);
-    if (!rc) rc = ol_report_write(rep, path);
-    ol_report_free(rep);
-    return rc;
-}
-
+/* The results of every trial (read from trials/<id>.txt) into the summary, results.csv and index.html. */
 static int assemble(sweep_t *S, ol_sweep_summary *sum) {
     long counts[5] = {0};
     const trial_t *best = NULL;
@@ -926,8 +632,8 @@ static int assemble(sweep_t *S, ol_sweep_summary *sum) {
         snprintf(sum->best_setting, sizeof sum->best_setting, "%s", best->setting);
         sum->best_val_loss = best->best_val_loss, sum->best_val_acc = best->best_val_acc;
     }
-    int rc = write_results_csv(S);
-    if (!rc) rc = write_html(S, best, counts);
+    int rc = ol_sweep_write_results_csv(S);
+    if (!rc) rc = ol_sweep_write_html(S, best, counts);
     return rc;
 }
 
