@@ -38,6 +38,13 @@ const char *ol_lab_path(const ol_lab_ctx *ctx, const char *name, char *buf, size
 }
 
 int ol_lab_record(ol_lab_ctx *ctx, const char *key, double value) {
+    int max = (int)(sizeof ctx->records / sizeof ctx->records[0]), i = 0;
+    while (i < ctx->n_records && strcmp(ctx->records[i].key, key)) i++;
+    if (i == ctx->n_records && i < max) ctx->n_records++;
+    if (i < max) {
+        snprintf(ctx->records[i].key, sizeof ctx->records[i].key, "%s", key);
+        ctx->records[i].value = value;
+    }
     if (!ctx->summary) return OL_OK;
     int rc = ol_csv_str(ctx->summary, ctx->current_lab ? ctx->current_lab : "");
     if (!rc) rc = ol_csv_str(ctx->summary, key);
@@ -54,12 +61,46 @@ int ol_lab_figure(ol_lab_ctx *ctx, const ol_plot *plot, const char *svg_name, co
     return ol_report_plot(ctx->report, plot, csv_name, "%s", caption);
 }
 
+/* text with every {key} or {key:spec} replaced by the recorded value (printf "%spec", default .9g) */
+static int fill_records(const ol_lab_ctx *ctx, const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (const char *p = in; *p;) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        if (!close) {
+            if (o + 1 < cap) out[o++] = *p;
+            p++;
+            continue;
+        }
+        char name[96], spec[24] = ".9g";
+        snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+        char *colon = strchr(name, ':');
+        if (colon) {
+            snprintf(spec, sizeof spec, "%s", colon + 1);
+            *colon = 0;
+        }
+        int i = 0;
+        while (i < ctx->n_records && strcmp(ctx->records[i].key, name)) i++;
+        if (i == ctx->n_records)
+            return ol_fail(OL_ESTATE, "%s: the takeaway names {%s}, which the lab did not record",
+                           ctx->current_lab ? ctx->current_lab : "lab", name);
+        char format[32], number[64];
+        snprintf(format, sizeof format, "%%%s", spec);
+        snprintf(number, sizeof number, format, ctx->records[i].value);
+        for (const char *n = number; *n && o + 1 < cap; n++) out[o++] = *n;
+        p = close + 1;
+    }
+    out[o] = 0;
+    return OL_OK;
+}
+
 int ol_lab_takeaway(ol_lab_ctx *ctx, const char *fmt, ...) {
-    char text[2048];
+    char raw[2048], text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    int rc = fill_records(ctx, raw, text, sizeof text);
+    if (rc) return rc;
     printf("%s: %s\n", ctx->current_lab ? ctx->current_lab : "lab", text);
     fflush(stdout);
     return ol_report_takeaway(ctx->report, "%s", text);
@@ -109,6 +150,7 @@ int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
     for (const ol_lab_entry *e = ol_labs; e->name; e++) {
         if (!all && strcmp(e->name, which)) continue;
         ctx->current_lab = e->name;
+        ctx->n_records = 0; /* a takeaway names its own lab's records */
         if ((rc = ol_report_section(ctx->report, e->title))) goto out;
         double t0 = ol_now_seconds();
         ol_lab_log(ctx, "running%s", ctx->quick ? " (quick)" : "");

@@ -661,14 +661,6 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
         "8 up to the whole training set (n = %u) the same wall-clock budget, and finally compares the "
         "two ways to pick the mini-batches: IID draws with replacement and shuffled epochs.",
         train->n);
-    rc = ol_lab_takeaway(ctx,
-        "One full gradient over %ld examples took %.1f ms (%.2f us per example); in %.1f s of training, "
-        "batch %ld (%ld steps) reached loss %.3g while full-batch GD (%ld step%s, best of 3 learning rates) "
-        "reached %.3g; after %d epochs shuffled epochs ended at %.4g vs IID %.4g (mean of %d seeds).",
-        big->n, big->grad_ms, 1e3 * big->grad_ms / (double)big->n, p->budget, mb->batch, mb->steps[mb_last],
-        mb->loss[mb_last], gd->steps[gd_last], gd->steps[gd_last] == 1 ? "" : "s", gd->loss[gd_last],
-        p->sampler_epochs, shuffle_final, iid_final, p->sampler_seeds);
-    if (rc) goto out;
     ol_lab_record(ctx, "grad_n", (double)big->n);
     ol_lab_record(ctx, "grad_ms", big->grad_ms);
     ol_lab_record(ctx, "grad_us_per_example", 1e3 * big->grad_ms / (double)big->n);
@@ -688,6 +680,14 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
     ol_lab_record(ctx, "shuffle_final_loss", shuffle_final);
     ol_lab_record(ctx, "iid_final_loss", iid_final);
     ol_lab_record(ctx, "shuffle_wins", shuffle_wins);
+    rc = ol_lab_takeaway(ctx,
+        "One full gradient over {grad_n:.0f} examples took {grad_ms:.1f} ms ({grad_us_per_example:.2f} us per example); "
+        "in {budget_seconds:.1f} s of training, batch {best_batch:.0f} ({best_batch_steps:.0f} steps) reached loss "
+        "{best_batch_loss:.3g} while full-batch GD ({full_batch_steps:.0f} step%s, best of %d learning rates) reached "
+        "{full_batch_loss:.3g}; after {sampler_epochs:.0f} epochs shuffled epochs ended at {shuffle_final_loss:.4g} vs "
+        "IID {iid_final_loss:.4g} (mean of {sampler_seeds:.0f} seeds).",
+        gd->steps[gd_last] == 1 ? "" : "s", (int)(sizeof p->gd_lrs / sizeof p->gd_lrs[0]));
+    if (rc) goto out;
     ol_lab_record(ctx, "iid_epoch_coverage", coverage);
 
     ol_report_heading(ctx->report, "The price of one gradient");

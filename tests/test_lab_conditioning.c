@@ -140,13 +140,15 @@ TEST(lab_conditioning_takeaway_matches_data) {
     const char *text = strstr(cond_output, "conditioning: At kappa=1000, gradient descent needed");
     CHECK_MSG(text, "no summary line 'conditioning: At kappa=1000, ...' in the output:\n%s", cond_output);
     long gd, mom;
-    double speedup, kmax, gd_slope, mom_slope;
+    double target, speedup, kmax, gd_slope, mom_slope;
     int got = sscanf(text,
-                     "conditioning: At kappa=1000, gradient descent needed %ld iterations to reach f <= 1e-6 f(x0) and "
+                     "conditioning: At kappa=1000, gradient descent needed %ld iterations to reach f <= %lf f(x0) and "
                      "heavy-ball momentum %ld (x%lf faster), each at its best tuned lr (and beta); over kappa = 10..%lf "
                      "their iteration counts grew with log-log slopes %lf and %lf",
-                     &gd, &mom, &speedup, &kmax, &gd_slope, &mom_slope);
-    CHECK_MSG(got == 6, "cannot parse the takeaway (%d fields): %s", got, text);
+                     &gd, &target, &mom, &speedup, &kmax, &gd_slope, &mom_slope);
+    CHECK_MSG(got == 7, "cannot parse the takeaway (%d fields): %s", got, text);
+    CHECK(target == 1e-6);
+    CHECK_NEAR(kmax, cond_summary("largest_kappa"), 0);
     CHECK_NEAR(gd, cond_summary("gd_iters_kappa1000"), 0);
     CHECK_NEAR(mom, cond_summary("momentum_iters_kappa1000"), 0);
     CHECK_NEAR(gd, cond_iterations(1000, "gd_iters"), 0);

@@ -31,6 +31,8 @@ struct ol_lab_ctx {
     int data_loaded;
     struct ol_csv *summary;
     const char *current_lab;
+    struct { char key[64]; double value; } records[256]; /* the current lab's, for its takeaway */
+    int n_records;
 };
 
 /* The training and test sets, loaded once per run on first use. */
@@ -43,7 +45,11 @@ int ol_lab_record(ol_lab_ctx *ctx, const char *key, double value);
 int ol_lab_figure(ol_lab_ctx *ctx, const ol_plot *plot, const char *svg_name, const char *csv_name,
                   const char *caption);
 /* The lab's takeaway: a callout in its section, listed at the top of the page, and printed on
- * stdout as the run's summary ("conditioning: ..."). Record its numbers with ol_lab_record. */
+ * stdout as the run's summary ("conditioning: ..."). Record its numbers first (ol_lab_record) and
+ * name them in the text: {key} or {key:.3g} (a printf conversion without its '%') is replaced by the
+ * current lab's recorded value, so each number is given once and the text cannot drift from the
+ * record; a key not recorded is an error (OL_ESTATE). printf conversions in fmt take the rest
+ * (names, plurals). */
 int ol_lab_takeaway(ol_lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Progress line on stderr: "[lab conditioning] ..." */
 void ol_lab_log(const ol_lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
