@@ -936,21 +936,22 @@ int ol_lab_nonconvex(ol_lab_ctx *ctx) {
     if ((rc = landscape_figure(ctx, &p, &land[1], &land[0], levels, n_levels))) goto out;
 
     /* ---- the takeaway: numbers from this run ---- */
-    char verdict[256];
+    char verdict[256];   /* its number, too, comes from the record */
     if (wide->spread < narrow->spread)
-        snprintf(verdict, sizeof verdict, "%.*fx smaller: the wider, the less the initialization matters",
-                 ratio < 10 ? 1 : 0, ratio);
+        snprintf(verdict, sizeof verdict, "{spread_ratio:.%df}x smaller: the wider, the less the initialization matters",
+                 ratio < 10 ? 1 : 0);
     else
-        snprintf(verdict, sizeof verdict, "not smaller on this data (the narrow one's spread is %.2fx the wide one's)",
-                 ratio);
+        snprintf(verdict, sizeof verdict,
+                 "not smaller on this data (the narrow one's spread is {spread_ratio:.2f}x the wide one's)");
+    int nw = narrow->width, ww = wide->width;
     rc = ol_lab_takeaway(ctx,
-                         "Over %d seeds with one GD budget (lr %g, %ld steps, %u examples), the final training "
-                         "loss of width %d ranged from %.3f to %.3f (spread %.3f, median %.3f); width %d from "
-                         "%.3f to %.3f (spread %.3f, median %.3f): %s. On rastrigin, GD from %d random starts "
-                         "ended in %d different minima.",
-                         p.n_seeds, p.lr, p.steps, p.n_subset, narrow->width, narrow->min, narrow->max,
-                         narrow->spread, narrow->median, wide->width, wide->min, wide->max, wide->spread,
-                         wide->median, verdict, fr.n_starts, fr.distinct_minima);
+                         "Over {seeds:.0f} seeds with one GD budget (lr {lr:g}, {steps:.0f} steps, {examples:.0f} "
+                         "examples), the final training loss of width %d ranged from {min_width%d:.3f} to "
+                         "{max_width%d:.3f} (spread {spread_width%d:.3f}, median {median_width%d:.3f}); width %d "
+                         "from {min_width%d:.3f} to {max_width%d:.3f} (spread {spread_width%d:.3f}, median "
+                         "{median_width%d:.3f}): %s. On rastrigin, GD from {rastrigin_starts:.0f} random starts "
+                         "ended in {rastrigin_distinct_minima:.0f} different minima.",
+                         nw, nw, nw, nw, nw, ww, ww, ww, ww, ww, verdict);
 out:
     if (runs)
         for (int i = 0; i < n_runs; i++) free(runs[i].params);

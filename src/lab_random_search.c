@@ -565,16 +565,16 @@ int ol_lab_random_search(ol_lab_ctx *ctx) {
     const dim_result *mid = first;
     for (int i = 0; i < n_dims; i++)
         if (res[i].d == 8) mid = &res[i];
-    ol_lab_takeaway(ctx,
-        "Random search needed %ld evaluations at d=%d, %ld at d=%d and %ld at d=%d (x%.0f), gradient descent %ld "
-        "iteration%s %s; "
-        "on the MLP after training, %d%% of 100 random directions lowered the loss, by at most %.2g, while one "
-        "gradient step of the same length lowered it by %.3g (at initialization: %d%%, at most %.2g, against %.3g).",
-        first->median, first->d, mid->median, mid->d, last->median, last->d,
-        (double)last->median / (double)first->median, first->gd_steps, first->gd_steps == 1 ? "" : "s",
-        gd_same ? "at every d" : "(not constant in d)",
-        trained.n_lower, trained.best_random < 0 ? -trained.best_random : 0.0, -trained.gd_change, at_init.n_lower,
-        at_init.best_random < 0 ? -at_init.best_random : 0.0, -at_init.gd_change);
+    ol_lab_record(ctx, "rs_evals_ratio", (double)last->median / (double)first->median);
+    rc = ol_lab_takeaway(ctx,
+        "Random search needed {rs_evals_d%d:.0f} evaluations at d=%d, {rs_evals_d%d:.0f} at d=%d and {rs_evals_d%d:.0f} "
+        "at d=%d (x{rs_evals_ratio:.0f}), gradient descent {gd_iters:.0f} iteration%s %s; "
+        "on the MLP after training, {mlp_trained_pct_lower:.0f}%% of 100 random directions lowered the loss, by at "
+        "most {mlp_trained_best_random_drop:.2g}, while one gradient step of the same length lowered it by "
+        "{mlp_trained_gd_drop:.3g} (at initialization: {mlp_init_pct_lower:.0f}%%, at most "
+        "{mlp_init_best_random_drop:.2g}, against {mlp_init_gd_drop:.3g}).",
+        first->d, first->d, mid->d, mid->d, last->d, last->d, first->gd_steps == 1 ? "" : "s",
+        gd_same ? "at every d" : "(not constant in d)");
 out:
     ol_mlp_graph_free(&graph);
     ol_mlp_free(&m);

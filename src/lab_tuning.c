@@ -940,19 +940,6 @@ int ol_lab_tuning(ol_lab_ctx *ctx) {
         snprintf(clip_text, sizeof clip_text, "; clipping the gradient norm at %g turned lr %.3g (%s%s) into loss %s",
                  CLIP_NORM, sweep->plain[z].lr, sweep->plain[z].diverged ? "" : "loss ",
                  loss_text(sweep->plain[z].final_loss, a, sizeof a), loss_text(sweep->clip[z].final_loss, b, sizeof b));
-    rc = ol_lab_takeaway(ctx,
-        "The best constant SGD rate was %.3g (loss %s after %ld steps); %s; at their tuned peaks cosine reached "
-        "%s and onecycle %s vs constant %s (best schedule: %s); %s at its tuned lr %.3g reached %s; the bold "
-        "driver started at lr %.3g reached %s vs %s at that constant rate%s; lr-find suggested %.3g for SGD "
-        "(tuned %.3g) and %.3g for Adam (tuned %.3g).",
-        best->lr, loss_text(best->final_loss, c, sizeof c), t.total_steps, diverge_text,
-        loss_text(sched_best[SCHED_COSINE]->final_loss, d, sizeof d),
-        loss_text(sched_best[SCHED_ONECYCLE]->final_loss, e, sizeof e),
-        loss_text(sched_best[SCHED_CONSTANT]->final_loss, f, sizeof f), sched_names[best_sched], opt_names[winner],
-        opt_best[winner]->lr, loss_text(opt_best[winner]->final_loss, g, sizeof g), sweep->bold[0].lr,
-        loss_text(sweep->bold[0].final_loss, h, sizeof h), loss_text(sweep->plain[0].final_loss, k, sizeof k),
-        clip_text, find.suggested_lr, best->lr, find_adam.suggested_lr, opt_best[OPT_ADAM]->lr);
-    if (rc) goto out;
     ol_lab_record(ctx, "initial_loss", t.initial_loss);
     ol_lab_record(ctx, "steps", (double)t.total_steps);
     ol_lab_record(ctx, "subset", (double)t.sub.n);
@@ -988,6 +975,20 @@ int ol_lab_tuning(ol_lab_ctx *ctx) {
     ol_lab_record(ctx, "lrfind_sgd_min_lr", find.min_lr);
     ol_lab_record(ctx, "lrfind_adam_suggested_lr", find_adam.suggested_lr);
     ol_lab_record(ctx, "lrfind_adam_min_lr", find_adam.min_lr);
+    rc = ol_lab_takeaway(ctx,
+        "The best constant SGD rate was {best_lr:.3g} (loss %s after {steps:.0f} steps); %s; at their tuned peaks "
+        "cosine reached %s and onecycle %s vs constant %s (best schedule: %s); %s at its tuned lr "
+        "{optimizer_%s_lr:.3g} reached %s; the bold driver started at lr {bold_start_lr:.3g} reached %s vs %s at "
+        "that constant rate%s; lr-find suggested {lrfind_sgd_suggested_lr:.3g} for SGD (tuned {best_lr:.3g}) and "
+        "{lrfind_adam_suggested_lr:.3g} for Adam (tuned {optimizer_Adam_lr:.3g}).",
+        loss_text(best->final_loss, c, sizeof c), diverge_text,
+        loss_text(sched_best[SCHED_COSINE]->final_loss, d, sizeof d),
+        loss_text(sched_best[SCHED_ONECYCLE]->final_loss, e, sizeof e),
+        loss_text(sched_best[SCHED_CONSTANT]->final_loss, f, sizeof f), sched_names[best_sched], opt_names[winner],
+        opt_names[winner], loss_text(opt_best[winner]->final_loss, g, sizeof g),
+        loss_text(sweep->bold[0].final_loss, h, sizeof h), loss_text(sweep->plain[0].final_loss, k, sizeof k),
+        clip_text);
+    if (rc) goto out;
 
     ol_report_heading(ctx->report, "Loss against the learning rate");
     ol_report_paragraph(ctx->report,
