@@ -5,9 +5,11 @@
  * Deliberately not a plotting library: one figure layout, one palette, sizes estimated from
  * character counts (no font metrics). Everything is computed in double and printed with fixed
  * precision, so the same data always gives the same bytes. The heat map is a small PNG (stored,
- * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling. */
+ * uncompressed deflate: no zlib needed) inside the SVG; the browser smooths it when scaling.
+ * Its parts: plot_internal.h (the data and render state), plot_legend.c (the legend), and the pure
+ * maths behind plot_parts.h: plot_ticks.c, plot_isolines.c, plot_png.c. */
 #include "optlab/plot.h"
-#include "plot_parts.h"
+#include "plot_internal.h"
 #include "optlab/common.h"
 #include "strbuf.h"
 
@@ -18,7 +20,7 @@
 #include <string.h>
 
 /* A coordinate: 2 decimals, trailing zeros dropped, never "-0" or "nan". */
-static void sb_num(ol_sbuf *b, double v) {
+void plot_sb_num(ol_sbuf *b, double v) {
     char s[48];
     if (!isfinite(v)) v = 0;
     if (v > 1e9) v = 1e9;
@@ -31,39 +33,11 @@ static void sb_num(ol_sbuf *b, double v) {
     if (!strcmp(s, "-0")) strcpy(s, "0");
     ol_sb_puts(b, s);
 }
-static void sb_xy(ol_sbuf *b, double x, double y) {
-    sb_num(b, x);
+void plot_sb_xy(ol_sbuf *b, double x, double y) {
+    plot_sb_num(b, x);
     ol_sb_put(b, ",", 1);
-    sb_num(b, y);
+    plot_sb_num(b, y);
 }
-
-/* ---- the plot ---- */
-enum { S_LINE, S_SCATTER, S_ERRBARS, S_BAND, S_HIST, S_PATH, S_HLINE, S_VLINE, S_POINT };
-
-typedef struct {
-    int kind;
-    char *label;       /* NULL: not in the legend */
-    int color;         /* palette index; -1: grey (reference lines) */
-    int shape;         /* marker shape */
-    int dash;          /* 0 solid, 1.. dash patterns */
-    int markers;
-    size_t n;
-    double *x, *y, *lo, *hi; /* one allocation: x then y, lo, hi (as the kind needs) */
-    double value, value2;
-} series;
-
-struct ol_plot {
-    char *title, *x_label, *y_label;
-    int width, height;
-    int log_x, log_y;
-    double x_lo, x_hi, y_lo, y_hi;   /* NaN: automatic */
-    int hist_bins;
-    int n_series, cap_series;
-    series *series;
-    int n_colored;
-    int has_grid;
-    ol_plot_grid grid;                /* z, levels, z_label point to our own copies */
-};
 
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour vision
  * deficiency. Ordered so the first colours contrast most on white; yellow last. */
@@ -72,9 +46,8 @@ static const char *const PALETTE[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"
 #define N_PALETTE 8
 #define N_SHAPES 5
 static const char *const DASHES[] = {"", "7 4", "2 3", "9 3 2 3"};
-#define GREY "#555555"
 
-static const char *color_of(int c) { return c < 0 ? GREY : PALETTE[c % N_PALETTE]; }
+const char *plot_color_of(int c) { return c < 0 ? GREY : PALETTE[c % N_PALETTE]; }
 
 static char *dupstr(const char *s) {
     if (!s || !*s) return NULL;
@@ -280,19 +253,7 @@ int ol_plot_heatmap(ol_plot *p, const ol_plot_grid *g) {
 
 /* ==== rendering ==== */
 
-#define FONT_TITLE 16.0
-#define FONT_LABEL 14.0
-#define FONT_TICK 12.5
-#define FONT_LEGEND 12.5
-#define FONT_NOTE 11.5
-#define TICK_LEN 5.0
-
 /* ---- axes and ticks ---- */
-typedef struct {
-    double lo, hi;
-    int log;
-    double p0, p1;     /* pixel positions of lo and hi */
-} axis;
 
 static double ax_t(const axis *a, double v) {
     if (a->log) return (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
@@ -300,7 +261,7 @@ static double ax_t(const axis *a, double v) {
 }
 /* Pixel of v, or NaN when v cannot be shown (non-finite, <= 0 on a log axis). Far values are
  * clamped to +-1e7 px: off the figure in any direction, the visible part unchanged. */
-static double ax_map(const axis *a, double v) {
+double plot_ax_map(const axis *a, double v) {
     if (!isfinite(v) || (a->log && v <= 0)) return NAN;
     double p = a->p0 + ax_t(a, v) * (a->p1 - a->p0);
     if (!(p > -1e7)) p = -1e7;
@@ -394,33 +355,6 @@ static int finish_range(span s, double user_lo, double user_hi, int log, int nic
     *hi_out = hi;
     return OL_OK;
 }
-
-/* ---- render state ---- */
-typedef struct {
-    const ol_plot *p;
-    ol_sbuf *b;
-    char id[24];
-    axis ax, ay;
-    double L, T, R, B;          /* plot area: left, top, right, bottom (pixels) */
-    double H;                   /* figure height (the plot's, plus a legend below) */
-    double ylabel_x;
-    /* histograms: shared bins */
-    int bins;
-    double hist_lo, hist_hi;
-    double *counts;             /* (n_series, bins), rows of histogram series only */
-    /* heat map colour range */
-    double zlo, zhi;
-    int zlog;
-    /* layout */
-    char title_lines[4][256];
-    int n_title_lines;
-    ticks xt, yt, zt;
-    int legend_below;
-    double legend_x, legend_y, legend_w, legend_h;
-    int n_legend;
-    double notes[64][4];        /* boxes of the notes written so far */
-    int n_notes;
-} ctx;
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n) {
     const unsigned char *c = data;
@@ -555,23 +489,23 @@ static void layout(ctx *c, double legend_h) {
 /* ---- drawing helpers ---- */
 
 /* One text element; rotate (degrees) about its anchor point. */
-static void text(ctx *c, double x, double y, const char *anchor, double fs, const char *extra,
+void plot_svg_text(ctx *c, double x, double y, const char *anchor, double fs, const char *extra,
                  double rotate, const char *s) {
     ol_sbuf *b = c->b;
     ol_sb_puts(b, "<text x=\"");
-    sb_num(b, x);
+    plot_sb_num(b, x);
     ol_sb_puts(b, "\" y=\"");
-    sb_num(b, y);
+    plot_sb_num(b, y);
     ol_sb_puts(b, "\"");
     if (anchor && strcmp(anchor, "start")) ol_sb_printf(b, " text-anchor=\"%s\"", anchor);
     ol_sb_puts(b, " font-size=\"");
-    sb_num(b, fs);
+    plot_sb_num(b, fs);
     ol_sb_puts(b, "\"");
     if (rotate != 0) {
         ol_sb_puts(b, " transform=\"rotate(");
-        sb_num(b, rotate);
+        plot_sb_num(b, rotate);
         ol_sb_puts(b, " ");
-        sb_xy(b, x, y);
+        plot_sb_xy(b, x, y);
         ol_sb_puts(b, ")\"");
     }
     if (extra) ol_sb_printf(b, " %s", extra);
@@ -581,48 +515,48 @@ static void text(ctx *c, double x, double y, const char *anchor, double fs, cons
 }
 
 /* A marker as a subpath (appended to a d attribute). */
-static void marker_path(ol_sbuf *b, int shape, double x, double y, double r) {
+void plot_marker_path(ol_sbuf *b, int shape, double x, double y, double r) {
     switch (shape % N_SHAPES) {
     case 0: /* circle */
         ol_sb_puts(b, "M");
-        sb_xy(b, x - r, y);
+        plot_sb_xy(b, x - r, y);
         ol_sb_puts(b, "a");
-        sb_num(b, r);
+        plot_sb_num(b, r);
         ol_sb_puts(b, ",");
-        sb_num(b, r);
+        plot_sb_num(b, r);
         ol_sb_puts(b, " 0 1,0 ");
-        sb_num(b, 2 * r);
+        plot_sb_num(b, 2 * r);
         ol_sb_puts(b, ",0a");
-        sb_num(b, r);
+        plot_sb_num(b, r);
         ol_sb_puts(b, ",");
-        sb_num(b, r);
+        plot_sb_num(b, r);
         ol_sb_puts(b, " 0 1,0 ");
-        sb_num(b, -2 * r);
+        plot_sb_num(b, -2 * r);
         ol_sb_puts(b, ",0z");
         break;
     case 1: { /* square */
         double h = r * 0.88;
         ol_sb_puts(b, "M");
-        sb_xy(b, x - h, y - h);
+        plot_sb_xy(b, x - h, y - h);
         ol_sb_puts(b, "h");
-        sb_num(b, 2 * h);
+        plot_sb_num(b, 2 * h);
         ol_sb_puts(b, "v");
-        sb_num(b, 2 * h);
+        plot_sb_num(b, 2 * h);
         ol_sb_puts(b, "h");
-        sb_num(b, -2 * h);
+        plot_sb_num(b, -2 * h);
         ol_sb_puts(b, "z");
         break;
     }
     case 2: { /* diamond */
         double h = r * 1.25;
         ol_sb_puts(b, "M");
-        sb_xy(b, x, y - h);
+        plot_sb_xy(b, x, y - h);
         ol_sb_puts(b, "L");
-        sb_xy(b, x + h, y);
+        plot_sb_xy(b, x + h, y);
         ol_sb_puts(b, " ");
-        sb_xy(b, x, y + h);
+        plot_sb_xy(b, x, y + h);
         ol_sb_puts(b, " ");
-        sb_xy(b, x - h, y);
+        plot_sb_xy(b, x - h, y);
         ol_sb_puts(b, "z");
         break;
     }
@@ -630,11 +564,11 @@ static void marker_path(ol_sbuf *b, int shape, double x, double y, double r) {
     case 4: { /* triangle down */
         double h = r * 1.3, s = shape % N_SHAPES == 3 ? 1 : -1;
         ol_sb_puts(b, "M");
-        sb_xy(b, x, y - s * h);
+        plot_sb_xy(b, x, y - s * h);
         ol_sb_puts(b, "L");
-        sb_xy(b, x + h * 0.95, y + s * h * 0.6);
+        plot_sb_xy(b, x + h * 0.95, y + s * h * 0.6);
         ol_sb_puts(b, " ");
-        sb_xy(b, x - h * 0.95, y + s * h * 0.6);
+        plot_sb_xy(b, x - h * 0.95, y + s * h * 0.6);
         ol_sb_puts(b, "z");
         break;
     }
@@ -671,20 +605,20 @@ static size_t polyline_d(ctx *c, ol_sbuf *b, const double *x, const double *y, s
     int pen = 0;             /* 1 when the last point written is where the next segment starts */
     double px = NAN, py = NAN;
     for (size_t i = 0; i < n; i++) {
-        double qx = ax_map(&c->ax, x[i]), qy = ax_map(&c->ay, y[i]);
+        double qx = plot_ax_map(&c->ax, x[i]), qy = plot_ax_map(&c->ay, y[i]);
         if (isnan(qx) || isnan(qy)) { px = py = NAN; pen = 0; continue; }
         if (isnan(px)) {
             px = qx; py = qy;
             if (n == 1 && inside(c, qx, qy, 0)) { /* a lone point: a dot */
-                ol_sb_puts(b, "M"); sb_xy(b, qx, qy); ol_sb_puts(b, "h0.01");
+                ol_sb_puts(b, "M"); plot_sb_xy(b, qx, qy); ol_sb_puts(b, "h0.01");
             }
             continue;
         }
         double x0 = px, y0 = py, x1 = qx, y1 = qy;
         if (clip_segment(c, 2, &x0, &y0, &x1, &y1)) {
-            if (!pen || x0 != px || y0 != py) { ol_sb_puts(b, "M"); sb_xy(b, x0, y0); }
+            if (!pen || x0 != px || y0 != py) { ol_sb_puts(b, "M"); plot_sb_xy(b, x0, y0); }
             ol_sb_puts(b, "L");
-            sb_xy(b, x1, y1);
+            plot_sb_xy(b, x1, y1);
             drawn++;
             pen = x1 == qx && y1 == qy;
         } else {
@@ -695,7 +629,7 @@ static size_t polyline_d(ctx *c, ol_sbuf *b, const double *x, const double *y, s
     return drawn;
 }
 
-static void dash_attr(ol_sbuf *b, int dash) {
+void plot_dash_attr(ol_sbuf *b, int dash) {
     if (dash > 0) ol_sb_printf(b, " stroke-dasharray=\"%s\"", DASHES[dash]);
 }
 
@@ -704,14 +638,14 @@ static void draw_markers(ctx *c, const series *s, const double *x, const double 
     ol_sbuf *b = c->b;
     size_t n_in = 0;
     for (size_t i = 0; i < s->n; i++) {
-        double px = ax_map(&c->ax, x[i]), py = ax_map(&c->ay, y[i]);
+        double px = plot_ax_map(&c->ax, x[i]), py = plot_ax_map(&c->ay, y[i]);
         if (isnan(px) || isnan(py) || !inside(c, px, py, r)) continue;
         if (!n_in++) {
-            ol_sb_printf(b, "<path fill=\"%s\"", color_of(s->color));
+            ol_sb_printf(b, "<path fill=\"%s\"", plot_color_of(s->color));
             if (stroke) ol_sb_printf(b, " stroke=\"%s\" stroke-width=\"0.8\"", stroke);
             ol_sb_puts(b, " d=\"");
         }
-        marker_path(b, s->shape, px, py, r);
+        plot_marker_path(b, s->shape, px, py, r);
     }
     if (n_in) ol_sb_puts(b, "\"/>\n");
 }
@@ -729,8 +663,8 @@ static void draw_line(ctx *c, const series *s, int is_path) {
             ol_sb_puts(b, "\"/>\n");
         }
         ol_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" "
-                     "stroke-linecap=\"round\"", color_of(s->color));
-        dash_attr(b, s->dash);
+                     "stroke-linecap=\"round\"", plot_color_of(s->color));
+        plot_dash_attr(b, s->dash);
         ol_sb_puts(b, " d=\"");
         ol_sb_put(b, d.p, d.len);
         ol_sb_puts(b, "\"/>\n");
@@ -748,26 +682,26 @@ static void draw_series_markers(ctx *c, const series *s) {
         if (s->n <= 80) draw_markers(c, &(series){.color = s->color, .shape = 0, .n = s->n}, s->x, s->y, 1.9, NULL);
         /* start: open circle, end: filled circle */
         for (size_t i = 0; i < s->n; i++) {
-            double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
+            double px = plot_ax_map(&c->ax, s->x[i]), py = plot_ax_map(&c->ay, s->y[i]);
             if (isnan(px) || isnan(py)) continue;
             if (inside(c, px, py, 0)) {
                 ol_sb_puts(b, "<circle cx=\"");
-                sb_num(b, px);
+                plot_sb_num(b, px);
                 ol_sb_puts(b, "\" cy=\"");
-                sb_num(b, py);
-                ol_sb_printf(b, "\" r=\"5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>\n", color_of(s->color));
+                plot_sb_num(b, py);
+                ol_sb_printf(b, "\" r=\"5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>\n", plot_color_of(s->color));
             }
             break;
         }
         for (size_t i = s->n; i-- > 0;) {
-            double px = ax_map(&c->ax, s->x[i]), py = ax_map(&c->ay, s->y[i]);
+            double px = plot_ax_map(&c->ax, s->x[i]), py = plot_ax_map(&c->ay, s->y[i]);
             if (isnan(px) || isnan(py)) continue;
             if (inside(c, px, py, 0)) {
                 ol_sb_puts(b, "<circle cx=\"");
-                sb_num(b, px);
+                plot_sb_num(b, px);
                 ol_sb_puts(b, "\" cy=\"");
-                sb_num(b, py);
-                ol_sb_printf(b, "\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>\n", color_of(s->color));
+                plot_sb_num(b, py);
+                ol_sb_printf(b, "\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>\n", plot_color_of(s->color));
             }
             break;
         }
@@ -778,20 +712,20 @@ static void draw_errorbars(ctx *c, const series *s) {
     ol_sbuf *b = c->b;
     size_t n_in = 0;
     for (size_t i = 0; i < s->n; i++) {
-        double px = ax_map(&c->ax, s->x[i]);
-        double plo = ax_map(&c->ay, s->lo[i]), phi = ax_map(&c->ay, s->hi[i]);
+        double px = plot_ax_map(&c->ax, s->x[i]);
+        double plo = plot_ax_map(&c->ay, s->lo[i]), phi = plot_ax_map(&c->ay, s->hi[i]);
         if (isnan(px) || px < c->L - 1 || px > c->R + 1) continue;
         if (isnan(plo) && c->ay.log && isfinite(s->lo[i]) && isfinite(phi)) plo = c->B; /* lo <= 0 on log */
         if (isnan(plo) || isnan(phi)) continue;
-        if (!n_in++) ol_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" d=\"", color_of(s->color));
+        if (!n_in++) ol_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" d=\"", plot_color_of(s->color));
         ol_sb_puts(b, "M");
-        sb_xy(b, px, plo);
+        plot_sb_xy(b, px, plo);
         ol_sb_puts(b, "V");
-        sb_num(b, phi);
+        plot_sb_num(b, phi);
         ol_sb_puts(b, "M");
-        sb_xy(b, px - 4, plo);
+        plot_sb_xy(b, px - 4, plo);
         ol_sb_puts(b, "h8M");
-        sb_xy(b, px - 4, phi);
+        plot_sb_xy(b, px - 4, phi);
         ol_sb_puts(b, "h8");
     }
     if (n_in) ol_sb_puts(b, "\"/>\n");
@@ -804,19 +738,19 @@ static void draw_band(ctx *c, const series *s) {
     int any = 0;
     while (i < s->n) {
         size_t j = i;
-        while (j < s->n && !isnan(ax_map(&c->ax, s->x[j])) && !isnan(ax_map(&c->ay, s->lo[j])) &&
-               !isnan(ax_map(&c->ay, s->hi[j])))
+        while (j < s->n && !isnan(plot_ax_map(&c->ax, s->x[j])) && !isnan(plot_ax_map(&c->ay, s->lo[j])) &&
+               !isnan(plot_ax_map(&c->ay, s->hi[j])))
             j++;
         if (j - i >= 2) {
-            if (!any++) ol_sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.22\" stroke=\"none\" d=\"", color_of(s->color));
+            if (!any++) ol_sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.22\" stroke=\"none\" d=\"", plot_color_of(s->color));
             ol_sb_puts(b, "M");
             for (size_t k = i; k < j; k++) {
                 if (k > i) ol_sb_puts(b, "L");
-                sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->hi[k]));
+                plot_sb_xy(b, plot_ax_map(&c->ax, s->x[k]), plot_ax_map(&c->ay, s->hi[k]));
             }
             for (size_t k = j; k-- > i;) {
                 ol_sb_puts(b, "L");
-                sb_xy(b, ax_map(&c->ax, s->x[k]), ax_map(&c->ay, s->lo[k]));
+                plot_sb_xy(b, plot_ax_map(&c->ax, s->x[k]), plot_ax_map(&c->ay, s->lo[k]));
             }
             ol_sb_puts(b, "Z");
         }
@@ -825,7 +759,7 @@ static void draw_band(ctx *c, const series *s) {
     if (any) ol_sb_puts(b, "\"/>\n");
 }
 
-static double bin_edge(const ctx *c, int k) {
+double plot_bin_edge(const ctx *c, int k) {
     if (c->p->log_x)
         return pow(10, log10(c->hist_lo) + (log10(c->hist_hi) - log10(c->hist_lo)) * k / c->bins);
     return c->hist_lo + (c->hist_hi - c->hist_lo) * k / c->bins;
@@ -836,19 +770,19 @@ static void draw_hist(ctx *c, int si) {
     const double *cnt = c->counts + (size_t)si * (size_t)c->bins;
     ol_sbuf *b = c->b;
     ol_sb_printf(b, "<path fill=\"%s\" fill-opacity=\"0.38\" stroke=\"%s\" stroke-width=\"1.5\" "
-                 "stroke-linejoin=\"round\" d=\"M", color_of(s->color), color_of(s->color));
+                 "stroke-linejoin=\"round\" d=\"M", plot_color_of(s->color), plot_color_of(s->color));
     double base = c->B;
-    sb_xy(b, ax_map(&c->ax, bin_edge(c, 0)), base);
+    plot_sb_xy(b, plot_ax_map(&c->ax, plot_bin_edge(c, 0)), base);
     for (int k = 0; k < c->bins; k++) {
-        double top = cnt[k] > 0 ? ax_map(&c->ay, cnt[k]) : base;
+        double top = cnt[k] > 0 ? plot_ax_map(&c->ay, cnt[k]) : base;
         if (isnan(top) || top > base) top = base;
         ol_sb_puts(b, "V");
-        sb_num(b, top);
+        plot_sb_num(b, top);
         ol_sb_puts(b, "H");
-        sb_num(b, ax_map(&c->ax, bin_edge(c, k + 1)));
+        plot_sb_num(b, plot_ax_map(&c->ax, plot_bin_edge(c, k + 1)));
     }
     ol_sb_puts(b, "V");
-    sb_num(b, base);
+    plot_sb_num(b, base);
     ol_sb_puts(b, "Z\"/>\n");
 }
 
@@ -903,17 +837,17 @@ static int draw_heatmap_image(ctx *c) {
     int rc = plot_png_encode(rgb, nx, ny, &png);
     free(rgb);
     if (rc) { free(png.p); return rc; }
-    double dx = (ax_map(&c->ax, g->x1) - ax_map(&c->ax, g->x0)) / (nx - 1);
-    double dy = (ax_map(&c->ay, g->y0) - ax_map(&c->ay, g->y1)) / (ny - 1);
+    double dx = (plot_ax_map(&c->ax, g->x1) - plot_ax_map(&c->ax, g->x0)) / (nx - 1);
+    double dy = (plot_ax_map(&c->ay, g->y0) - plot_ax_map(&c->ay, g->y1)) / (ny - 1);
     ol_sbuf *b = c->b;
     ol_sb_printf(b, "<image clip-path=\"url(#%s-c)\" preserveAspectRatio=\"none\" x=\"", c->id);
-    sb_num(b, ax_map(&c->ax, g->x0) - dx / 2);
+    plot_sb_num(b, plot_ax_map(&c->ax, g->x0) - dx / 2);
     ol_sb_puts(b, "\" y=\"");
-    sb_num(b, ax_map(&c->ay, g->y1) - dy / 2);
+    plot_sb_num(b, plot_ax_map(&c->ay, g->y1) - dy / 2);
     ol_sb_puts(b, "\" width=\"");
-    sb_num(b, dx * nx);
+    plot_sb_num(b, dx * nx);
     ol_sb_puts(b, "\" height=\"");
-    sb_num(b, dy * ny);
+    plot_sb_num(b, dy * ny);
     ol_sb_puts(b, "\" href=\"data:image/png;base64,");
     plot_base64(b, (const unsigned char *)png.p, png.len);
     ol_sb_puts(b, "\"/>\n");
@@ -978,10 +912,10 @@ static void emit_isoline(void *userdata, const size_t *edges, size_t n, int clos
     for (size_t k = 0; k < n; k++) {
         double gx, gy;
         plot_isoline_point(d->zv, g->nx, g->ny, d->level, edges[k], &gx, &gy);
-        double px = ax_map(&d->c->ax, g->x0 + gx * (g->x1 - g->x0) / (g->nx - 1));
-        double py = ax_map(&d->c->ay, g->y0 + gy * (g->y1 - g->y0) / (g->ny - 1));
+        double px = plot_ax_map(&d->c->ax, g->x0 + gx * (g->x1 - g->x0) / (g->nx - 1));
+        double py = plot_ax_map(&d->c->ay, g->y0 + gy * (g->y1 - g->y0) / (g->ny - 1));
         ol_sb_puts(d->c->b, k == 0 ? "M" : k == 1 ? "L" : " ");
-        sb_xy(d->c->b, px, py);
+        plot_sb_xy(d->c->b, px, py);
     }
     if (closed) ol_sb_puts(d->c->b, "Z");
 }
@@ -1037,13 +971,13 @@ static void draw_colorbar(ctx *c) {
         ol_sb_printf(b, "<stop offset=\"%.1f\" stop-color=\"#%02x%02x%02x\"/>", k / 10.0, VIRIDIS[k][0],
                   VIRIDIS[k][1], VIRIDIS[k][2]);
     ol_sb_puts(b, "</linearGradient></defs>\n<rect x=\"");
-    sb_num(b, x);
+    plot_sb_num(b, x);
     ol_sb_puts(b, "\" y=\"");
-    sb_num(b, top);
+    plot_sb_num(b, top);
     ol_sb_puts(b, "\" width=\"");
-    sb_num(b, w);
+    plot_sb_num(b, w);
     ol_sb_puts(b, "\" height=\"");
-    sb_num(b, bot - top);
+    plot_sb_num(b, bot - top);
     ol_sb_printf(b, "\" fill=\"url(#%s-g)\" stroke=\"#444\" stroke-width=\"0.8\"/>\n", c->id);
     axis za = {c->zlo, c->zhi, c->zlog, bot, top};
     /* iso-levels as marks across the bar */
@@ -1052,253 +986,35 @@ static void draw_colorbar(ctx *c) {
     if (n_lv && n_lv <= 40) {
         ol_sb_puts(b, "<path stroke=\"#fff\" stroke-width=\"1\" d=\"");
         for (int i = 0; i < n_lv; i++) {
-            double py = ax_map(&za, lv[i]);
+            double py = plot_ax_map(&za, lv[i]);
             if (isnan(py)) continue;
             ol_sb_puts(b, "M");
-            sb_xy(b, x, py);
+            plot_sb_xy(b, x, py);
             ol_sb_puts(b, "h");
-            sb_num(b, w);
+            plot_sb_num(b, w);
         }
         ol_sb_puts(b, "\"/>\n");
     }
     ol_sb_puts(b, "<path stroke=\"#444\" d=\"");
     for (int i = 0; i < c->zt.n; i++) {
-        double py = ax_map(&za, c->zt.t[i].v);
+        double py = plot_ax_map(&za, c->zt.t[i].v);
         if (isnan(py)) continue;
         ol_sb_puts(b, "M");
-        sb_xy(b, x + w, py);
+        plot_sb_xy(b, x + w, py);
         ol_sb_puts(b, "h");
-        sb_num(b, c->zt.t[i].major ? TICK_LEN : 3);
+        plot_sb_num(b, c->zt.t[i].major ? TICK_LEN : 3);
     }
     ol_sb_puts(b, "\"/>\n<g fill=\"#444\">\n");
     for (int i = 0; i < c->zt.n; i++) {
         if (!c->zt.t[i].major) continue;
-        double py = ax_map(&za, c->zt.t[i].v);
-        text(c, x + w + TICK_LEN + 3, py + FONT_TICK * 0.35, "start", FONT_TICK, NULL, 0, c->zt.t[i].text);
+        double py = plot_ax_map(&za, c->zt.t[i].v);
+        plot_svg_text(c, x + w + TICK_LEN + 3, py + FONT_TICK * 0.35, "start", FONT_TICK, NULL, 0, c->zt.t[i].text);
     }
     ol_sb_puts(b, "</g>\n");
     if (g->z_label) {
         double lx = x + w + TICK_LEN + 4 + max_label_width(&c->zt) + 10 + FONT_LABEL;
-        text(c, lx, (top + bot) / 2, "middle", FONT_LABEL, "fill=\"#222\"", -90, g->z_label);
+        plot_svg_text(c, lx, (top + bot) / 2, "middle", FONT_LABEL, "fill=\"#222\"", -90, g->z_label);
     }
-}
-
-/* ---- legend ---- */
-typedef struct {
-    const series *s;       /* NULL: the start/end key of paths */
-    double w;
-} legend_entry;
-
-#define LEGEND_ROW 19.0
-#define LEGEND_SWATCH 26.0
-
-static int legend_entries(const ctx *c, legend_entry *out, int cap) {
-    int n = 0, has_path = 0;
-    for (int i = 0; i < c->p->n_series && n < cap; i++) {
-        const series *s = &c->p->series[i];
-        if (s->kind == S_PATH) has_path = 1;
-        if (!s->label || s->kind == S_HLINE || s->kind == S_VLINE || s->kind == S_POINT) continue;
-        out[n].s = s;
-        out[n].w = LEGEND_SWATCH + 6 + plot_text_width(s->label, FONT_LEGEND);
-        n++;
-    }
-    if (has_path && n < cap) {
-        out[n].s = NULL;
-        out[n].w = 14 + plot_text_width("start", FONT_LEGEND) + 12 + 14 + plot_text_width("end", FONT_LEGEND);
-        n++;
-    }
-    if (n < 2 && !has_path) return 0;
-    return n;
-}
-
-static void legend_swatch(ctx *c, const series *s, double x, double y) {
-    ol_sbuf *b = c->b;
-    const char *col = color_of(s->color);
-    double mx = x + LEGEND_SWATCH / 2;
-    switch (s->kind) {
-    case S_LINE:
-    case S_PATH:
-        ol_sb_printf(b, "<path stroke=\"%s\" stroke-width=\"2.2\"", col);
-        dash_attr(b, s->dash);
-        ol_sb_puts(b, " d=\"M");
-        sb_xy(b, x, y);
-        ol_sb_puts(b, "h");
-        sb_num(b, LEGEND_SWATCH);
-        ol_sb_puts(b, "\"/>\n");
-        if (s->kind == S_LINE && s->markers) {
-            ol_sb_printf(b, "<path fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\" d=\"", col);
-            marker_path(b, s->shape, mx, y, 3.2);
-            ol_sb_puts(b, "\"/>\n");
-        }
-        break;
-    case S_SCATTER:
-    case S_ERRBARS:
-        if (s->kind == S_ERRBARS) {
-            ol_sb_printf(b, "<path stroke=\"%s\" stroke-width=\"1.5\" d=\"M", col);
-            sb_xy(b, mx, y - 6);
-            ol_sb_puts(b, "V");
-            sb_num(b, y + 6);
-            ol_sb_puts(b, "\"/>\n");
-        }
-        ol_sb_printf(b, "<path fill=\"%s\" d=\"", col);
-        marker_path(b, s->shape, mx, y, 3.6);
-        ol_sb_puts(b, "\"/>\n");
-        break;
-    case S_BAND:
-    case S_HIST:
-        ol_sb_printf(b, "<rect fill=\"%s\" fill-opacity=\"%s\"", col, s->kind == S_BAND ? "0.3" : "0.38");
-        if (s->kind == S_HIST) ol_sb_printf(b, " stroke=\"%s\" stroke-width=\"1.5\"", col);
-        ol_sb_puts(b, " x=\"");
-        sb_num(b, x + 2);
-        ol_sb_puts(b, "\" y=\"");
-        sb_num(b, y - 6);
-        ol_sb_puts(b, "\" width=\"");
-        sb_num(b, LEGEND_SWATCH - 4);
-        ol_sb_puts(b, "\" height=\"12\"/>\n");
-        break;
-    }
-}
-
-/* Counts how many drawn points fall into the box: the legend goes where this is least. */
-static double box_score(ctx *c, double x0, double y0, double x1, double y1, int skip) {
-    double score = 0;
-    for (int i = 0; i < c->p->n_series; i++) {
-        const series *s = &c->p->series[i];
-        if (i == skip) continue;
-        const double *ys[2] = {s->y, NULL};
-        if (s->kind == S_BAND || s->kind == S_ERRBARS) { ys[0] = s->lo; ys[1] = s->hi; }
-        if (s->kind == S_HIST) {
-            const double *cnt = c->counts + (size_t)i * (size_t)c->bins;
-            for (int k = 0; k < c->bins; k++) {
-                double xa = ax_map(&c->ax, bin_edge(c, k)), xb = ax_map(&c->ax, bin_edge(c, k + 1));
-                double top = cnt[k] > 0 ? ax_map(&c->ay, cnt[k]) : c->B;
-                if (xb >= x0 && xa <= x1 && top <= y1) score++;
-            }
-            continue;
-        }
-        if (s->kind == S_HLINE || s->kind == S_VLINE) {
-            double v = ax_map(s->kind == S_HLINE ? &c->ay : &c->ax, s->value);
-            if (!isnan(v) && (s->kind == S_HLINE ? (v >= y0 && v <= y1) : (v >= x0 && v <= x1))) score += 3;
-            continue;
-        }
-        if (s->kind == S_POINT) {
-            double px = ax_map(&c->ax, s->value), py = ax_map(&c->ay, s->value2);
-            if (!isnan(px) && !isnan(py) && px >= x0 - 6 && px <= x1 + 6 && py >= y0 - 6 && py <= y1 + 6) score += 3;
-            continue;
-        }
-        for (int a = 0; a < 2; a++) {
-            if (!ys[a]) continue;
-            double qx = NAN, qy = NAN;
-            for (size_t k = 0; k < s->n; k++) {
-                double px = ax_map(&c->ax, s->x[k]), py = ax_map(&c->ay, ys[a][k]);
-                if (isnan(px) || isnan(py)) { qx = NAN; continue; }
-                /* sample the segment from the previous point every ~6 px */
-                int steps = 1;
-                if (!isnan(qx) && (s->kind == S_LINE || s->kind == S_PATH || s->kind == S_BAND)) {
-                    double d = hypot(px - qx, py - qy);
-                    steps = d > 6 ? (int)fmin(d / 6, 200) : 1;
-                }
-                for (int t = 1; t <= steps; t++) {
-                    double u = (double)t / steps;
-                    double sx = isnan(qx) ? px : qx + u * (px - qx), sy = isnan(qx) ? py : qy + u * (py - qy);
-                    if (sx >= x0 && sx <= x1 && sy >= y0 && sy <= y1) score++;
-                }
-                qx = px;
-                qy = py;
-            }
-        }
-    }
-    return score;
-}
-
-/* Chooses a corner inside the plot area (the emptiest) or a block below the axis label. */
-static void place_legend(ctx *c, legend_entry *le, int n) {
-    c->legend_below = 0;
-    double w = 0;
-    for (int i = 0; i < n; i++) if (le[i].w > w) w = le[i].w;
-    w += 16;
-    double h = n * LEGEND_ROW + 10;
-    c->legend_w = w;
-    c->legend_h = h;
-    double pw = c->R - c->L, ph = c->B - c->T;
-    if (w <= 0.6 * pw && h <= 0.62 * ph) {
-        double inset = 8;
-        double xs[4] = {c->R - inset - w, c->L + inset, c->R - inset - w, c->L + inset};
-        double ys[4] = {c->T + inset, c->T + inset, c->B - inset - h, c->B - inset - h};
-        int best = -1;
-        double best_score = 0;
-        for (int k = 0; k < 4; k++) {
-            double sc = box_score(c, xs[k] - 4, ys[k] - 4, xs[k] + w + 4, ys[k] + h + 4, -1);
-            if (best < 0 || sc < best_score) { best = k; best_score = sc; }
-        }
-        if (best_score == 0) {
-            c->legend_x = xs[best];
-            c->legend_y = ys[best];
-            return;
-        }
-    }
-    c->legend_below = 1;
-}
-
-/* Rows of entries under the plot when no corner is free. Returns the height needed. */
-static double legend_below_height(const ctx *c, const legend_entry *le, int n, double avail) {
-    double x = 0;
-    int rows = 1;
-    for (int i = 0; i < n; i++) {
-        if (x > 0 && x + le[i].w > avail) { rows++; x = 0; }
-        x += le[i].w + 18;
-    }
-    (void)c;
-    return rows * LEGEND_ROW + 8;
-}
-
-static void legend_entry_draw(ctx *c, const legend_entry *e, double x, double y) {
-    if (e->s) {
-        legend_swatch(c, e->s, x, y);
-        text(c, x + LEGEND_SWATCH + 6, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, e->s->label);
-    } else {
-        ol_sbuf *b = c->b;
-        ol_sb_puts(b, "<circle cx=\"");
-        sb_num(b, x + 5);
-        ol_sb_puts(b, "\" cy=\"");
-        sb_num(b, y);
-        ol_sb_puts(b, "\" r=\"4.5\" fill=\"#fff\" stroke=\"" GREY "\" stroke-width=\"2\"/>\n");
-        text(c, x + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "start");
-        double x2 = x + 14 + plot_text_width("start", FONT_LEGEND) + 12;
-        ol_sb_puts(b, "<circle cx=\"");
-        sb_num(b, x2 + 5);
-        ol_sb_puts(b, "\" cy=\"");
-        sb_num(b, y);
-        ol_sb_puts(b, "\" r=\"4.5\" fill=\"" GREY "\"/>\n");
-        text(c, x2 + 14, y + FONT_LEGEND * 0.35, "start", FONT_LEGEND, NULL, 0, "end");
-    }
-}
-
-static void draw_legend(ctx *c, const legend_entry *le, int n) {
-    ol_sbuf *b = c->b;
-    ol_sb_puts(b, "<g class=\"legend\" fill=\"#222\">\n");
-    if (!c->legend_below) {
-        ol_sb_puts(b, "<rect x=\"");
-        sb_num(b, c->legend_x);
-        ol_sb_puts(b, "\" y=\"");
-        sb_num(b, c->legend_y);
-        ol_sb_puts(b, "\" width=\"");
-        sb_num(b, c->legend_w);
-        ol_sb_puts(b, "\" height=\"");
-        sb_num(b, c->legend_h);
-        ol_sb_puts(b, "\" rx=\"4\" fill=\"#fff\" fill-opacity=\"0.88\" stroke=\"#ccc\"/>\n");
-        for (int i = 0; i < n; i++)
-            legend_entry_draw(c, &le[i], c->legend_x + 8, c->legend_y + 5 + LEGEND_ROW * (i + 0.5));
-    } else {
-        double avail = c->p->width - c->L - 10;
-        double x = 0, y = c->H - c->legend_h + LEGEND_ROW / 2 - 2;
-        for (int i = 0; i < n; i++) {
-            if (x > 0 && x + le[i].w > avail) { x = 0; y += LEGEND_ROW; }
-            legend_entry_draw(c, &le[i], c->L + x, y);
-            x += le[i].w + 18;
-        }
-    }
-    ol_sb_puts(b, "</g>\n");
 }
 
 /* ---- reference lines and points ---- */
@@ -1317,7 +1033,7 @@ static void place_label(ctx *c, int self, double cand[][3], int n, const char *l
     for (int k = 0; k < n; k++) {
         double x0 = cand[k][2] ? cand[k][0] - tw : cand[k][0], y1 = cand[k][1] + 0.25 * fs;
         double box[4] = {x0 - 2, cand[k][1] - 0.8 * fs - 2, x0 + tw + 2, y1 + 2};
-        double score = box_score(c, box[0], box[1], box[2], box[3], self);
+        double score = plot_box_score(c, box[0], box[1], box[2], box[3], self);
         if (box[0] < c->L || box[2] > c->R || box[1] < c->T || box[3] > c->B) score += 1000;
         if (c->n_legend && !c->legend_below) {
             double lg[4] = {c->legend_x, c->legend_y, c->legend_x + c->legend_w, c->legend_y + c->legend_h};
@@ -1331,7 +1047,7 @@ static void place_label(ctx *c, int self, double cand[][3], int n, const char *l
         double *nb = c->notes[c->n_notes++];
         nb[0] = x0 - 2; nb[1] = cand[best][1] - 0.8 * fs - 2; nb[2] = x0 + tw + 2; nb[3] = cand[best][1] + 0.25 * fs + 2;
     }
-    text(c, cand[best][0], cand[best][1], cand[best][2] ? "end" : "start", fs,
+    plot_svg_text(c, cand[best][0], cand[best][1], cand[best][2] ? "end" : "start", fs,
          "fill=\"#222\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\"", 0, label);
 }
 
@@ -1341,12 +1057,12 @@ static void draw_refs(ctx *c, int labels) {
         const series *s = &c->p->series[i];
         if (s->kind == S_HLINE || s->kind == S_VLINE) {
             int h = s->kind == S_HLINE;
-            double v = ax_map(h ? &c->ay : &c->ax, s->value);
+            double v = plot_ax_map(h ? &c->ay : &c->ax, s->value);
             if (isnan(v) || (h ? (v < c->T - 0.5 || v > c->B + 0.5) : (v < c->L - 0.5 || v > c->R + 0.5))) continue;
             if (!labels) {
                 ol_sb_puts(b, "<path stroke=\"" GREY "\" stroke-width=\"1.3\" stroke-dasharray=\"5 4\" d=\"M");
-                if (h) { sb_xy(b, c->L, v); ol_sb_puts(b, "H"); sb_num(b, c->R); }
-                else { sb_xy(b, v, c->T); ol_sb_puts(b, "V"); sb_num(b, c->B); }
+                if (h) { plot_sb_xy(b, c->L, v); ol_sb_puts(b, "H"); plot_sb_num(b, c->R); }
+                else { plot_sb_xy(b, v, c->T); ol_sb_puts(b, "V"); plot_sb_num(b, c->B); }
                 ol_sb_puts(b, "\"/>\n");
             } else if (s->label) {
                 double fs = FONT_NOTE, t = c->T + fs + 4, bo = c->B - 6;
@@ -1360,17 +1076,17 @@ static void draw_refs(ctx *c, int labels) {
                 }
             }
         } else if (s->kind == S_POINT) {
-            double px = ax_map(&c->ax, s->value), py = ax_map(&c->ay, s->value2);
+            double px = plot_ax_map(&c->ax, s->value), py = plot_ax_map(&c->ay, s->value2);
             if (isnan(px) || isnan(py) || !inside(c, px, py, 0)) continue;
             if (!labels) {
                 ol_sb_puts(b, "<circle cx=\"");
-                sb_num(b, px);
+                plot_sb_num(b, px);
                 ol_sb_puts(b, "\" cy=\"");
-                sb_num(b, py);
+                plot_sb_num(b, py);
                 ol_sb_puts(b, "\" r=\"5\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.8\"/>\n<circle cx=\"");
-                sb_num(b, px);
+                plot_sb_num(b, px);
                 ol_sb_puts(b, "\" cy=\"");
-                sb_num(b, py);
+                plot_sb_num(b, py);
                 ol_sb_puts(b, "\" r=\"1.8\" fill=\"#222\"/>\n");
             } else if (s->label) {
                 double fs = FONT_NOTE;
@@ -1495,19 +1211,19 @@ static void draw_axes(ctx *c) {
     ol_sb_puts(b, "<path stroke=\"#e6e6e6\" stroke-width=\"1\" d=\"");
     for (int i = 0; i < c->xt.n; i++) {
         if (!c->xt.t[i].major) continue;
-        double x = ax_map(&c->ax, c->xt.t[i].v);
+        double x = plot_ax_map(&c->ax, c->xt.t[i].v);
         ol_sb_puts(b, "M");
-        sb_xy(b, x, c->T);
+        plot_sb_xy(b, x, c->T);
         ol_sb_puts(b, "V");
-        sb_num(b, c->B);
+        plot_sb_num(b, c->B);
     }
     for (int i = 0; i < c->yt.n; i++) {
         if (!c->yt.t[i].major) continue;
-        double y = ax_map(&c->ay, c->yt.t[i].v);
+        double y = plot_ax_map(&c->ay, c->yt.t[i].v);
         ol_sb_puts(b, "M");
-        sb_xy(b, c->L, y);
+        plot_sb_xy(b, c->L, y);
         ol_sb_puts(b, "H");
-        sb_num(b, c->R);
+        plot_sb_num(b, c->R);
     }
     ol_sb_puts(b, "\"/>\n");
     /* minor grid lines only where a decade is wide enough for them not to crowd */
@@ -1521,16 +1237,16 @@ static void draw_axes(ctx *c) {
         for (int i = 0; i < c->xt.n && minor_x; i++) {
             if (c->xt.t[i].major) continue;
             ol_sb_puts(b, "M");
-            sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->T);
+            plot_sb_xy(b, plot_ax_map(&c->ax, c->xt.t[i].v), c->T);
             ol_sb_puts(b, "V");
-            sb_num(b, c->B);
+            plot_sb_num(b, c->B);
         }
         for (int i = 0; i < c->yt.n && minor_y; i++) {
             if (c->yt.t[i].major) continue;
             ol_sb_puts(b, "M");
-            sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
+            plot_sb_xy(b, c->L, plot_ax_map(&c->ay, c->yt.t[i].v));
             ol_sb_puts(b, "H");
-            sb_num(b, c->R);
+            plot_sb_num(b, c->R);
         }
         ol_sb_puts(b, "\"/>\n");
     }
@@ -1542,48 +1258,48 @@ static void draw_frame_and_labels(ctx *c) {
     const ol_plot *p = c->p;
     /* frame */
     ol_sb_puts(b, "<rect fill=\"none\" stroke=\"#444\" stroke-width=\"1\" x=\"");
-    sb_num(b, c->L);
+    plot_sb_num(b, c->L);
     ol_sb_puts(b, "\" y=\"");
-    sb_num(b, c->T);
+    plot_sb_num(b, c->T);
     ol_sb_puts(b, "\" width=\"");
-    sb_num(b, c->R - c->L);
+    plot_sb_num(b, c->R - c->L);
     ol_sb_puts(b, "\" height=\"");
-    sb_num(b, c->B - c->T);
+    plot_sb_num(b, c->B - c->T);
     ol_sb_puts(b, "\"/>\n");
     /* tick marks */
     ol_sb_puts(b, "<path stroke=\"#444\" stroke-width=\"1\" d=\"");
     for (int i = 0; i < c->xt.n; i++) {
         ol_sb_puts(b, "M");
-        sb_xy(b, ax_map(&c->ax, c->xt.t[i].v), c->B);
+        plot_sb_xy(b, plot_ax_map(&c->ax, c->xt.t[i].v), c->B);
         ol_sb_puts(b, "v");
-        sb_num(b, c->xt.t[i].major ? TICK_LEN : 3);
+        plot_sb_num(b, c->xt.t[i].major ? TICK_LEN : 3);
     }
     for (int i = 0; i < c->yt.n; i++) {
         ol_sb_puts(b, "M");
-        sb_xy(b, c->L, ax_map(&c->ay, c->yt.t[i].v));
+        plot_sb_xy(b, c->L, plot_ax_map(&c->ay, c->yt.t[i].v));
         ol_sb_puts(b, "h");
-        sb_num(b, -(c->yt.t[i].major ? TICK_LEN : 3));
+        plot_sb_num(b, -(c->yt.t[i].major ? TICK_LEN : 3));
     }
     ol_sb_puts(b, "\"/>\n");
     /* tick labels */
     ol_sb_puts(b, "<g class=\"tick-x\" fill=\"#444\">\n");
     for (int i = 0; i < c->xt.n; i++)
         if (c->xt.t[i].major)
-            text(c, ax_map(&c->ax, c->xt.t[i].v), c->B + TICK_LEN + 3 + FONT_TICK * 0.8, "middle", FONT_TICK, NULL, 0, c->xt.t[i].text);
+            plot_svg_text(c, plot_ax_map(&c->ax, c->xt.t[i].v), c->B + TICK_LEN + 3 + FONT_TICK * 0.8, "middle", FONT_TICK, NULL, 0, c->xt.t[i].text);
     ol_sb_puts(b, "</g>\n<g class=\"tick-y\" fill=\"#444\">\n");
     for (int i = 0; i < c->yt.n; i++)
         if (c->yt.t[i].major)
-            text(c, c->L - TICK_LEN - 4, ax_map(&c->ay, c->yt.t[i].v) + FONT_TICK * 0.35, "end", FONT_TICK, NULL, 0, c->yt.t[i].text);
+            plot_svg_text(c, c->L - TICK_LEN - 4, plot_ax_map(&c->ay, c->yt.t[i].v) + FONT_TICK * 0.35, "end", FONT_TICK, NULL, 0, c->yt.t[i].text);
     ol_sb_puts(b, "</g>\n");
     /* axis labels and title */
     if (p->x_label)
-        text(c, (c->L + c->R) / 2, c->B + TICK_LEN + 6 + FONT_TICK + 8 + FONT_LABEL * 0.8, "middle",
+        plot_svg_text(c, (c->L + c->R) / 2, c->B + TICK_LEN + 6 + FONT_TICK + 8 + FONT_LABEL * 0.8, "middle",
              FONT_LABEL, "class=\"x-label\" fill=\"#222\"", 0, p->x_label);
     if (p->y_label)
-        text(c, c->ylabel_x, (c->T + c->B) / 2, "middle", FONT_LABEL,
+        plot_svg_text(c, c->ylabel_x, (c->T + c->B) / 2, "middle", FONT_LABEL,
              "class=\"y-label\" fill=\"#222\"", -90, p->y_label);
     for (int i = 0; i < c->n_title_lines; i++)
-        text(c, p->width / 2.0, 12 + FONT_TITLE * 0.85 + i * 20.0, "middle", FONT_TITLE,
+        plot_svg_text(c, p->width / 2.0, 12 + FONT_TITLE * 0.85 + i * 20.0, "middle", FONT_TITLE,
              "class=\"title\" font-weight=\"600\" fill=\"#111\"", 0, c->title_lines[i]);
 }
 
@@ -1596,15 +1312,15 @@ static int render(const ol_plot *p, ol_sbuf *b) {
     int rc = compute_ranges(c);
     if (rc) goto done;
     legend_entry le[64];
-    int n_le = legend_entries(c, le, 64);
+    int n_le = plot_legend_entries(c, le, 64);
     c->n_legend = n_le;
     layout(c, 0);
     if (n_le) {
-        place_legend(c, le, n_le);
+        plot_place_legend(c, le, n_le);
         if (c->legend_below) {
-            double h = legend_below_height(c, le, n_le, p->width - 10 - 80);
+            double h = plot_legend_below_height(c, le, n_le, p->width - 10 - 80);
             layout(c, h);
-            c->legend_h = legend_below_height(c, le, n_le, p->width - c->L - 10);
+            c->legend_h = plot_legend_below_height(c, le, n_le, p->width - c->L - 10);
             if (c->legend_h != h) layout(c, c->legend_h);
         }
     }
@@ -1617,18 +1333,18 @@ static int render(const ol_plot *p, ol_sbuf *b) {
     ol_sb_esc(b, p->title ? p->title : "figure");
     ol_sb_puts(b, "</title>\n");
     ol_sb_printf(b, "<defs><clipPath id=\"%s-c\"><rect x=\"", c->id);
-    sb_num(b, c->L);
+    plot_sb_num(b, c->L);
     ol_sb_puts(b, "\" y=\"");
-    sb_num(b, c->T);
+    plot_sb_num(b, c->T);
     ol_sb_puts(b, "\" width=\"");
-    sb_num(b, c->R - c->L);
+    plot_sb_num(b, c->R - c->L);
     ol_sb_puts(b, "\" height=\"");
-    sb_num(b, c->B - c->T);
+    plot_sb_num(b, c->B - c->T);
     ol_sb_puts(b, "\"/></clipPath></defs>\n");
     ol_sb_puts(b, "<rect width=\"");
-    sb_num(b, W);
+    plot_sb_num(b, W);
     ol_sb_puts(b, "\" height=\"");
-    sb_num(b, H);
+    plot_sb_num(b, H);
     ol_sb_puts(b, "\" fill=\"#fff\"/>\n");
     if (p->has_grid && !p->grid.lines_only) {
         rc = draw_heatmap_image(c);
@@ -1660,7 +1376,7 @@ static int render(const ol_plot *p, ol_sbuf *b) {
     draw_refs(c, 1);
     draw_frame_and_labels(c);
     if (p->has_grid) draw_colorbar(c);
-    if (n_le) draw_legend(c, le, n_le);
+    if (n_le) plot_draw_legend(c, le, n_le);
     ol_sb_puts(b, "</svg>\n");
     if (b->oom) rc = ol_fail(OL_ENOMEM, "out of memory drawing plot '%s'", p->title ? p->title : "");
 done:
