@@ -106,8 +106,8 @@ double ol_fn_eval(ol_objective *o, int want_grad) {
 
 /* ---- the minimize loop ---- */
 
-ol_minimize_opts ol_minimize_defaults(void) {
-    ol_minimize_opts m;
+ol_fn_minimize_opts ol_fn_minimize_defaults(void) {
+    ol_fn_minimize_opts m;
     memset(&m, 0, sizeof m);
     m.target = -INFINITY;
     m.diverge_above = NAN;
@@ -128,7 +128,7 @@ static double min_objective(const void *x, void *userdata) {
     return f;
 }
 
-int ol_minimize(ol_objective *fn, ol_optim *o, const ol_minimize_opts *opts, ol_minimize_result *r) {
+int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opts, ol_fn_minimize_result *r) {
     const int random = ol_optim_kind(o) == OL_OPTIM_RANDOM;
     min_state st = {fn, INFINITY};
     if (random) ol_optim_set_objective(o, min_objective, &st);

@@ -59,13 +59,13 @@ static int run_from(ol_objective *fn, const double *x0, double lr, double beta, 
     int rc = make_optimizer(fn, lr, beta, &o);
     if (rc) return rc;
     double f0 = ol_fn_eval(fn, 1);
-    ol_minimize_opts mo = ol_minimize_defaults();
+    ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
     mo.max_steps = budget;
     mo.target = TARGET * f0;
     mo.diverge_above = DIVERGED * f0;
     mo.tolerate_nonfinite_grad = 1;   /* a non-finite gradient is a divergence, seen in f */
-    ol_minimize_result res;
-    rc = ol_minimize(fn, o, &mo, &res);
+    ol_fn_minimize_result res;
+    rc = ol_fn_minimize(fn, o, &mo, &res);
     *iterations = res.steps;
     *outcome = res.outcome == OL_MIN_TARGET ? OUT_REACHED : res.outcome == OL_MIN_DIVERGED ? OUT_DIVERGED : OUT_BUDGET;
     ol_optim_free(o);
@@ -260,7 +260,7 @@ static int iterations_figure(ol_lab_ctx *ctx, const kappa_result *res, int n, do
 
 /* ---- (b) the 2-D picture ---- */
 
-/* ol_minimize's on_point: the iterates into xs (n+1, 2) */
+/* ol_fn_minimize's on_point: the iterates into xs (n+1, 2) */
 static int record_iterate(void *userdata, long step, double f, const double *x) {
     double *xs = userdata;
     (void)f;
@@ -276,12 +276,12 @@ static int trajectory(ol_objective *fn, double lr, double beta, const double *st
     fn->x[1] = start[1];
     int rc = make_optimizer(fn, lr, beta, &o);
     if (rc) return rc;
-    ol_minimize_opts mo = ol_minimize_defaults();
+    ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
     mo.max_steps = n;
     mo.on_point = record_iterate;
     mo.userdata = xs;
-    ol_minimize_result res;
-    rc = ol_minimize(fn, o, &mo, &res);
+    ol_fn_minimize_result res;
+    rc = ol_fn_minimize(fn, o, &mo, &res);
     ol_optim_free(o);
     return rc;
 }

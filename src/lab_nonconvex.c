@@ -468,7 +468,7 @@ typedef struct {
 #define FN_HI 3.0
 #define FN_LR 0.002 /* below 2 / (2 + 40 pi^2), the largest curvature at a minimum: stable */
 
-/* ol_minimize's on_point: each point of a run (x0, x1, f) into the runs' arrays from `first` on */
+/* ol_fn_minimize's on_point: each point of a run (x0, x1, f) into the runs' arrays from `first` on */
 typedef struct {
     nc_fn_runs *runs;
     size_t first;
@@ -506,12 +506,12 @@ static int rastrigin_runs(ol_lab_ctx *ctx, const nc_plan *p, nc_fn_runs *out) {
         if ((rc = ol_optim_create(&opt, "gd", FN_LR))) goto out;
         if ((rc = ol_optim_add_group_f64(opt, o.x, o.grad, 2, -1, -1))) goto out;
         path_record rec = {out, (size_t)s * (p->fn_steps + 1)};
-        ol_minimize_opts mo = ol_minimize_defaults();
+        ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
         mo.max_steps = p->fn_steps;
         mo.on_point = record_point;
         mo.userdata = &rec;
-        ol_minimize_result res;
-        if ((rc = ol_minimize(&o, opt, &mo, &res))) goto out;
+        ol_fn_minimize_result res;
+        if ((rc = ol_fn_minimize(&o, opt, &mo, &res))) goto out;
         ol_optim_free(opt);
         opt = NULL;
     }

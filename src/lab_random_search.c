@@ -49,14 +49,14 @@ static int random_search_run(ol_objective *fn, double sigma, uint64_t seed, long
     int rc = ol_optim_create_params(&o, &p);
     if (rc) return rc;
     start_point(fn->x, fn->d);
-    ol_minimize_result res = {0};
+    ol_fn_minimize_result res = {0};
     if (!(rc = ol_optim_add_group_f64(o, fn->x, NULL, (size_t)fn->d, -1, -1))) {
         ol_optim_seed(o, seed);
-        ol_minimize_opts mo = ol_minimize_defaults();
+        ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
         mo.max_steps = LONG_MAX;
         mo.max_evaluations = budget;
         mo.target = nextafter(EPS, -INFINITY);   /* f < EPS */
-        rc = ol_minimize(fn, o, &mo, &res);
+        rc = ol_fn_minimize(fn, o, &mo, &res);
     }
     *evaluations = ol_optim_evaluations(o);
     *reached = res.outcome == OL_MIN_TARGET;
@@ -72,12 +72,12 @@ static int gd_run(ol_objective *fn, double lr, long max_steps, long *steps) {
     start_point(fn->x, fn->d);
     *steps = -1;
     if (!(rc = ol_optim_add_group_f64(o, fn->x, fn->grad, (size_t)fn->d, -1, -1))) {
-        ol_minimize_opts mo = ol_minimize_defaults();
+        ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
         mo.max_steps = max_steps;
         mo.target = nextafter(EPS, -INFINITY);   /* f < EPS */
         mo.diverge_above = 1e12;
-        ol_minimize_result res;
-        if (!(rc = ol_minimize(fn, o, &mo, &res)) && res.outcome == OL_MIN_TARGET) *steps = res.steps;
+        ol_fn_minimize_result res;
+        if (!(rc = ol_fn_minimize(fn, o, &mo, &res)) && res.outcome == OL_MIN_TARGET) *steps = res.steps;
     }
     ol_optim_free(o);
     return rc;

@@ -453,7 +453,7 @@ static int after_chunk(sweep_t *S, trial_t *t, long target, long final, int *nex
             free(vals);
             return -rc;
         }
-        int prune = ol_sweep_median_prune(best, vals, n, (size_t)c->min_completed);
+        int prune = ol_sweep_prune_median(best, vals, n, (size_t)c->min_completed);
         free(vals);
         if (prune) {
             *next_status = ST_PRUNED;
@@ -844,7 +844,7 @@ int ol_sweep_run(const ol_sweep_config *c, ol_sweep_summary *sum) {
     sum->trials = (long)S.n_trials;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     S.threads = c->threads > 0 ? c->threads : (int)(cores / c->jobs > 1 ? cores / c->jobs : 1);
-    S.n_rungs = c->prune == OL_PRUNE_HALVING ? ol_sweep_halving_rungs(c->epochs, (long)S.n_trials, c->eta, S.rungs, 64) : 0;
+    S.n_rungs = c->prune == OL_PRUNE_HALVING ? ol_sweep_prune_halving_rungs(c->epochs, (long)S.n_trials, c->eta, S.rungs, 64) : 0;
     /* rank 0 claims the directory; the others wait, then see its verdict */
     if (c->rank == 0) {
         rc = mkdir_p(c->out_dir);

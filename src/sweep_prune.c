@@ -9,7 +9,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int ol_sweep_median_prune(double best_so_far, const double *completed, size_t n, size_t min_completed) {
+int ol_sweep_prune_median(double best_so_far, const double *completed, size_t n, size_t min_completed) {
     double v[512];
     size_t m = 0;
     for (size_t i = 0; i < n && m < sizeof v / sizeof v[0]; i++)
@@ -20,7 +20,7 @@ int ol_sweep_median_prune(double best_so_far, const double *completed, size_t n,
     return !(best_so_far <= median); /* NaN (a diverged loss) is worse than anything */
 }
 
-int ol_sweep_halving_rungs(long epochs, long n_trials, int eta, long *rungs, int cap) {
+int ol_sweep_prune_halving_rungs(long epochs, long n_trials, int eta, long *rungs, int cap) {
     if (epochs < 1 || cap < 1) return 0;
     if (eta < 2) eta = 2;
     int k_epochs = 0, k_trials = 0;

@@ -124,23 +124,23 @@ TEST(sweep_grid_rejects_unknown_names_bad_specs_and_empty_values) {
 
 TEST(sweep_median_rule_prunes_only_worse_than_the_median_after_enough_trials) {
     double done[] = {0.5, 0.3, 0.9, NAN};
-    CHECK(ol_sweep_median_prune(0.6, done, 4, 3) == 1);  /* median of 0.3, 0.5, 0.9 is 0.5 */
-    CHECK(ol_sweep_median_prune(0.5, done, 4, 3) == 0);
-    CHECK(ol_sweep_median_prune(0.1, done, 4, 3) == 0);
-    CHECK(ol_sweep_median_prune(0.6, done, 4, 4) == 0);  /* 3 finite < 4 needed */
-    CHECK(ol_sweep_median_prune(NAN, done, 4, 1) == 1);  /* a NaN loss is worse than anything */
-    CHECK(ol_sweep_median_prune(0.45, done, 2, 1) == 1); /* median of 0.5, 0.3 is 0.4 */
+    CHECK(ol_sweep_prune_median(0.6, done, 4, 3) == 1);  /* median of 0.3, 0.5, 0.9 is 0.5 */
+    CHECK(ol_sweep_prune_median(0.5, done, 4, 3) == 0);
+    CHECK(ol_sweep_prune_median(0.1, done, 4, 3) == 0);
+    CHECK(ol_sweep_prune_median(0.6, done, 4, 4) == 0);  /* 3 finite < 4 needed */
+    CHECK(ol_sweep_prune_median(NAN, done, 4, 1) == 1);  /* a NaN loss is worse than anything */
+    CHECK(ol_sweep_prune_median(0.45, done, 2, 1) == 1); /* median of 0.5, 0.3 is 0.4 */
 }
 
 TEST(sweep_halving_rungs_end_at_the_epochs_and_shrink_by_eta) {
     long r[16];
-    int n = ol_sweep_halving_rungs(9, 27, 3, r, 16);
+    int n = ol_sweep_prune_halving_rungs(9, 27, 3, r, 16);
     CHECK(n == 3 && r[0] == 1 && r[1] == 3 && r[2] == 9);
-    n = ol_sweep_halving_rungs(3, 9, 3, r, 16);
+    n = ol_sweep_prune_halving_rungs(3, 9, 3, r, 16);
     CHECK(n == 2 && r[0] == 1 && r[1] == 3);
-    n = ol_sweep_halving_rungs(9, 4, 3, r, 16); /* 4 trials: one halving only */
+    n = ol_sweep_prune_halving_rungs(9, 4, 3, r, 16); /* 4 trials: one halving only */
     CHECK(n == 2 && r[0] == 3 && r[1] == 9);
-    n = ol_sweep_halving_rungs(1, 100, 3, r, 16);
+    n = ol_sweep_prune_halving_rungs(1, 100, 3, r, 16);
     CHECK(n == 1 && r[0] == 1);
 }
 

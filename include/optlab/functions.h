@@ -4,7 +4,7 @@
  *   rosenbrock         f(x) = sum_{i<d-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2 (d >= 2); min 0 at 1
  *   rastrigin          f(x) = 10 d + sum_i (x_i^2 - 10 cos(2 pi x_i)); min 0 at 0, many local minima
  *   himmelblau (d = 2) f(x) = (x0^2 + x1 - 11)^2 + (x0 + x1^2 - 7)^2; four minima of value 0
- * and ol_minimize, the one step / evaluate / stop loop that `optlab optimize` and the labs run an
+ * and ol_fn_minimize, the one step / evaluate / stop loop that `optlab optimize` and the labs run an
  * optimizer on them with. */
 #ifndef OPTLAB_FUNCTIONS_H
 #define OPTLAB_FUNCTIONS_H
@@ -33,7 +33,7 @@ const char *ol_fn_names(void);
 
 /* ---- minimizing one: the step / evaluate / stop loop ----
  * The optimizer's group 0 must be fn->x (with fn->grad as its gradient; NULL for random search,
- * whose objective ol_minimize sets to f at fn->x). At the start point and after each step: f (and
+ * whose objective ol_fn_minimize sets to f at fn->x). At the start point and after each step: f (and
  * its gradient) at x, then, in this order: f to the schedule (feed_schedule, after a step, when
  * finite), divergence, on_point (may stop the run), the target, the step and evaluation budgets;
  * then the next step. All limits are optional. */
@@ -50,17 +50,17 @@ typedef struct {
     /* after the start point (step 0) and each step: return nonzero to stop (outcome OL_MIN_STOPPED) */
     int (*on_point)(void *userdata, long step, double f, const double *x);
     void *userdata;
-} ol_minimize_opts;
+} ol_fn_minimize_opts;
 typedef struct {
     int outcome;              /* OL_MIN_*: why it stopped */
     long steps;               /* optimizer steps taken */
     double f;                 /* f at the last point evaluated (NaN for random search's: see best) */
     double best;              /* the least f any evaluation returned */
-} ol_minimize_result;
+} ol_fn_minimize_result;
 /* Options with no limit but max_steps = 0: set what you need. */
-ol_minimize_opts ol_minimize_defaults(void);
+ol_fn_minimize_opts ol_fn_minimize_defaults(void);
 /* Runs o on fn from fn->x. Returns 0 (whatever the outcome) or the optimizer's error code (with
  * ol_error()); r holds what happened up to then either way. */
-int ol_minimize(ol_objective *fn, ol_optim *o, const ol_minimize_opts *opts, ol_minimize_result *r);
+int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opts, ol_fn_minimize_result *r);
 
 #endif

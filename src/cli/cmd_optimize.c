@@ -56,7 +56,7 @@ typedef struct {
     int d;
 } trace_ctx;
 
-/* ol_minimize's on_point: one trace row a point (the start is step 0) */
+/* ol_fn_minimize's on_point: one trace row a point (the start is step 0) */
 static int trace_point(void *userdata, long step, double fx, const double *x) {
     trace_ctx *t = userdata;
     if (t->f) trace_row(t->f, step, ol_optim_get_lr(t->o, 0), fx, x, t->d);
@@ -112,15 +112,15 @@ int cmd_optimize(int argc, char **argv) {
         fputc('\n', file.f);
     }
     /* the library's loop: every step, f to the schedule (plateau, bold), a non-finite f stops */
-    ol_minimize_opts mo = ol_minimize_defaults();
+    ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
     mo.max_steps = steps;
     mo.diverge_above = INFINITY;
     mo.feed_schedule = 1;
     trace_ctx tc = {file_open ? file.f : NULL, o, d};
     mo.on_point = trace_point;
     mo.userdata = &tc;
-    ol_minimize_result res;
-    if ((rc = ol_minimize(&obj, o, &mo, &res))) goto out;
+    ol_fn_minimize_result res;
+    if ((rc = ol_fn_minimize(&obj, o, &mo, &res))) goto out;
     double fx = res.f;
     if (res.outcome == OL_MIN_DIVERGED) {
         rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
