@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -318,4 +319,39 @@ double ol_now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* the path with its directory resolved (the file itself need not exist) */
+static int resolved(const char *path, char *out, size_t cap) {
+    char dir[4096], *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    char real[PATH_MAX];
+    if (!realpath(dir, real)) return -1;
+    int n = snprintf(out, cap, "%s/%s", real, base);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int ol_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ra[PATH_MAX + 256], rb[PATH_MAX + 256];
+    if (resolved(a, ra, sizeof ra) || resolved(b, rb, sizeof rb)) return !strcmp(a, b);
+    return !strcmp(ra, rb);
+}
+
+int ol_check_outputs(const ol_file_role *inputs, int n_in, const ol_file_role *outputs, int n_out, const int *allow) {
+    for (int k = 0; k < n_out; k++) {
+        if (!outputs[k].path) continue;
+        for (int j = 0; j < n_in; j++)
+            if (inputs[j].path && !(allow && allow[k] == j) && ol_same_file(outputs[k].path, inputs[j].path))
+                return ol_fail(OL_EARG, "%s %s is the same file as %s (%s): writing it would destroy it; choose "
+                               "another path", outputs[k].what, outputs[k].path, inputs[j].what, inputs[j].path);
+        for (int j = 0; j < k; j++)
+            if (outputs[j].path && ol_same_file(outputs[k].path, outputs[j].path))
+                return ol_fail(OL_EARG, "%s and %s are the same file (%s): one would overwrite the other; give each "
+                               "its own path", outputs[j].what, outputs[k].what, outputs[k].path);
+    }
+    return OL_OK;
 }

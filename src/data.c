@@ -325,10 +325,7 @@ static int find_file(const char *dir, const char *stem, const char *kind, const 
                    tried[1], tried[2], tried[3], hint);
 }
 
-int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
-    if (!train || !test) return ol_fail(OL_EARG, "ol_data_load: no datasets to load into");
-    memset(train, 0, sizeof *train);
-    memset(test, 0, sizeof *test);
+int ol_data_files(const char *name_or_dir, char paths[4][1024]) {
     if (!name_or_dir || !*name_or_dir)
         return ol_fail(OL_EARG, "no data set given: use fashion-mnist, mnist or a directory with the "
                        "four MNIST files");
@@ -357,14 +354,23 @@ int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
                        "t10k-labels-idx1-ubyte, each raw or .gz)", name_or_dir);
     }
 
-    char paths[4][1024];
     static const char *const stems[4] = {"train-images", "train-labels", "t10k-images", "t10k-labels"};
     static const char *const kinds[4] = {"idx3", "idx1", "idx3", "idx1"};
     for (int i = 0; i < 4; i++) {
         int rc = find_file(dir, stems[i], kinds[i], hint, paths[i], sizeof paths[i]);
         if (rc) return rc;
     }
-    int rc = ol_data_load_idx(train, paths[0], paths[1]);
+    return OL_OK;
+}
+
+int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
+    if (!train || !test) return ol_fail(OL_EARG, "ol_data_load: no datasets to load into");
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    char paths[4][1024];
+    int rc = ol_data_files(name_or_dir, paths);
+    if (rc) return rc;
+    rc = ol_data_load_idx(train, paths[0], paths[1]);
     if (rc) return rc;
     rc = ol_data_load_idx(test, paths[2], paths[3]);
     if (rc) { ol_dataset_free(train); return rc; }

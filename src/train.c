@@ -197,6 +197,17 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     int rc = check_config(c);
     if (rc) return rc;
     if ((rc = check_specs(c))) return rc;
+    /* no output may be an input or another output (a checkpoint may be written where it was resumed
+     * from); the data's files are found now, and found again when it is read */
+    char data_files[4][1024];
+    if ((rc = ol_data_files(c->data, data_files))) return rc;
+    const ol_file_role inputs[5] = {{data_files[0], "the training images"}, {data_files[1], "the training labels"},
+                                    {data_files[2], "the test images"},     {data_files[3], "the test labels"},
+                                    {c->resume_path, "--resume"}};
+    const ol_file_role written[3] = {{c->save_path, "--save"}, {c->log_path, "--log"},
+                                     {c->checkpoint_path, "--checkpoint"}};
+    const int allow[3] = {-1, -1, 4};
+    if ((rc = ol_check_outputs(inputs, 5, written, 3, allow))) return rc;
     /* every output's directory is checked now: a typo must not cost the whole run */
     const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
     for (int i = 0; i < 3; i++) {

@@ -226,3 +226,54 @@ TEST(cli_bad_input_eval_with_mismatched_images) {
     CHECK(optlab("eval --model %s --data %s", model, data_dir()) == 2);
     CHECK(strstr(out, "expects 784 inputs") != NULL);
 }
+
+/* The bytes of a file, for checking it was left alone (NULL when missing). */
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(1 << 20);
+    *len = buf ? fread(buf, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+/* Issue 16, class 1: an output that is an input (a data file, the checkpoint resumed from) or
+ * another output is refused with exit 2 before any work, and the input is left as it was; the
+ * one legitimate case, --resume F --checkpoint F, still runs. Each case exited 0 and destroyed the
+ * file before (train --save onto the training images, --log onto a label file, --save onto the
+ * resumed checkpoint, --save and --checkpoint on one file). */
+TEST(cli_bad_input_an_output_that_is_an_input_or_another_output_is_refused) {
+    const char *dir = data_dir();
+    char images[600], labels[600], ck[600];
+    snprintf(images, sizeof images, "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", dir);
+    snprintf(ck, sizeof ck, "%s", ol_test_path("same-ck.bin"));
+    size_t n_img, n_lab;
+    char *img0 = slurp(images, &n_img), *lab0 = slurp(labels, &n_lab);
+    CHECK_MSG(img0 && lab0, "fixture files missing in %s", dir);
+    int rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --save %s", dir, images);
+    CHECK_MSG(rc == 2 && strstr(out, "same file as the training images"), "exit %d: %s", rc, out);
+    rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --log %s/./train-labels-idx1-ubyte.gz", dir, dir);
+    CHECK_MSG(rc == 2 && strstr(out, "same file as the training labels"), "exit %d: %s", rc, out);
+    size_t n1, n2;
+    char *img1 = slurp(images, &n1), *lab1 = slurp(labels, &n2);
+    CHECK(img1 && lab1 && n1 == n_img && n2 == n_lab && !memcmp(img0, img1, n1) && !memcmp(lab0, lab1, n2));
+    free(img0), free(img1), free(lab0), free(lab1);
+    rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --save %s --checkpoint %s", dir, ck, ck);
+    CHECK_MSG(rc == 2 && strstr(out, "--save and --checkpoint are the same file"), "exit %d: %s", rc, out);
+    CHECK(!file_exists(ck));
+    /* a checkpoint, then a resume that would save the model over it */
+    rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --checkpoint %s", dir, ck);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    size_t n_ck;
+    char *ck0 = slurp(ck, &n_ck);
+    CHECK(ck0);
+    rc = optlab("train --resume %s --epochs 2 --quiet --save %s", ck, ck);
+    CHECK_MSG(rc == 2 && strstr(out, "same file as --resume"), "exit %d: %s", rc, out);
+    size_t n_ck1;
+    char *ck1 = slurp(ck, &n_ck1);
+    CHECK(ck1 && n_ck1 == n_ck && !memcmp(ck0, ck1, n_ck));
+    free(ck0), free(ck1);
+    rc = optlab("train --resume %s --epochs 2 --quiet --checkpoint %s", ck, ck); /* allowed */
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+}

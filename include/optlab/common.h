@@ -75,6 +75,19 @@ int ol_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
 
+/* ---- outputs that must not destroy inputs ---- */
+typedef struct {
+    const char *path;   /* NULL: not given (skipped) */
+    const char *what;   /* "--save", "the training images", ... for the message */
+} ol_file_role;
+/* 1 when a and b name the same file: the same device and inode where both exist, else the same
+ * path once the directories are resolved (a file not yet created). */
+int ol_same_file(const char *a, const char *b);
+/* OL_EARG (before any work) when an output is the same file as an input or as another output,
+ * naming both and the fix; except output k and input j where allow[k] == j (a checkpoint written
+ * where it was resumed from); allow may be NULL. */
+int ol_check_outputs(const ol_file_role *inputs, int n_in, const ol_file_role *outputs, int n_out, const int *allow);
+
 /* Seconds on a monotonic clock (for intervals: training time, time budgets, progress). */
 double ol_now_seconds(void);
 

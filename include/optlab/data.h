@@ -40,6 +40,9 @@ int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *label
  *                    directories called so: write ./mnist for such a directory
  * Train and test image sizes must agree; both get n_classes = 1 + max label over the two. */
 int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test);
+/* The four files ol_data_load would read for name_or_dir (train images, train labels, test images,
+ * test labels), found the same way and with the same errors, without reading them. */
+int ol_data_files(const char *name_or_dir, char paths[4][1024]);
 /* Frees what d owns (nothing for a view) and zeroes it. Safe on a zeroed dataset. */
 void ol_dataset_free(ol_dataset *d);
 

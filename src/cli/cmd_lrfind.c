@@ -55,6 +55,12 @@ int cmd_lrfind(int argc, char **argv) {
     if ((rc = ol_lrfind_check(&c))) return cli_report_error(rc);
     if ((csv_path && (rc = check_writable(csv_path))) || (svg_path && (rc = check_writable(svg_path))))
         return cli_report_error(rc);
+    char files[4][1024]; /* no output may be a data file or the other output */
+    if ((rc = ol_data_files(data, files))) return cli_report_error(rc);
+    const ol_file_role inputs[4] = {{files[0], "the training images"}, {files[1], "the training labels"},
+                                    {files[2], "the test images"},     {files[3], "the test labels"}};
+    const ol_file_role written[2] = {{csv_path, "--csv"}, {svg_path, "--svg"}};
+    if ((rc = ol_check_outputs(inputs, 4, written, 2, NULL))) return cli_report_error(rc);
     if ((rc = ol_data_load(data, &train, &test))) return cli_report_error(rc);
     ol_dataset_free(&test);
     rc = ol_lrfind_run(&c, &train, &r);
