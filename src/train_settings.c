@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/parallel.h"
 #include "optlab/sampler.h"
 
 /* --batch N | full (0 in the config) */
@@ -77,7 +78,7 @@ static const ol_train_setting table[] = {
     {"epochs", "--epochs", OL_TS_LONG, AT(epochs), RANGE(1, 1000000), NULL, "E", "passes over the training set",
      OL_TS_RUN | OL_TS_DEFAULT},
     /* how the run is carried out: no effect on its numbers */
-    {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, 1024), NULL, "T",
+    {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, OL_PARALLEL_MAX_THREADS), NULL, "T",
      "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 0},
     {"log", "--log", OL_TS_STR, AT(log_path), NONE, NULL, "F.csv", "write one CSV row per epoch", 0},
     {"save", "--save", OL_TS_STR, AT(save_path), NONE, NULL, "F", "save the trained model to F", 0},

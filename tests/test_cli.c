@@ -277,3 +277,20 @@ TEST(cli_bad_input_an_output_that_is_an_input_or_another_output_is_refused) {
     rc = optlab("train --resume %s --epochs 2 --quiet --checkpoint %s", ck, ck); /* allowed */
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
 }
+
+/* Issue 16, class 5: OMP_NUM_THREADS=100000 made libgomp crash (SIGSEGV, no message) at the first
+ * parallel region (here: converting an evaluation batch of 1000 28x28 images). optlab caps the
+ * environment's count as it caps --threads, and says so. */
+TEST(cli_bad_input_a_huge_omp_num_threads_is_capped_with_a_note) {
+    char dir[600], model[600];
+    snprintf(dir, sizeof dir, "%s/data28", ol_test_tmpdir());
+    snprintf(model, sizeof model, "%s", ol_test_path("m28.bin"));
+    CHECK(fixture_make_dataset(dir, 100, 1000, 28, 10, 5, 0) == 0);
+    int rc = optlab("train --data %s --model mlp:784-8-10 --epochs 1 --threads 1 --quiet --save %s", dir, model);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=100000 %s eval --model %s --data %s", ol_test_bin(), model, dir);
+    rc = ol_test_run(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0 && strstr(out, "OMP_NUM_THREADS asks for 100000 threads; using 1024") && strstr(out, "test accuracy"),
+              "exit %d: %s", rc, out);
+}

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "optlab/common.h"
 #include "optlab/gemm.h"
+#include "optlab/parallel.h"
 
 #define OPTLAB_VERSION "0.1.0"
 
@@ -44,6 +45,10 @@ static void prefer_quiet_threads(char **argv) {
 
 int main(int argc, char **argv) {
     prefer_quiet_threads(argv);
+    int asked = ol_parallel_cap_environment(); /* before any parallel work */
+    if (asked)
+        fprintf(stderr, "optlab: OMP_NUM_THREADS asks for %d threads; using %d, the most --threads accepts\n", asked,
+                OL_PARALLEL_MAX_THREADS);
     if (argc < 2) {
         usage(stderr);
         return 2;
