@@ -49,6 +49,10 @@ int main(int argc, char **argv) {
     if (asked)
         fprintf(stderr, "optlab: OMP_NUM_THREADS asks for %d threads; using %d, the most --threads accepts\n", asked,
                 OL_PARALLEL_MAX_THREADS);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (getenv("OMP_NUM_THREADS") && cores > 0 && ol_parallel_threads() > 4 * cores) /* 5000 ran 800x slower */
+        fprintf(stderr, "optlab: %d threads on %ld cores run far slower than %ld; set OMP_NUM_THREADS (or --threads) to "
+                "at most %ld\n", ol_parallel_threads(), cores, cores, cores);
     if (argc < 2) {
         usage(stderr);
         return 2;
