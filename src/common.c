@@ -205,11 +205,36 @@ int ol_write_file_atomic(const char *path, const void *data, size_t len) {
     return ol_afile_commit(&a);
 }
 
+/* what a non-regular file is, for messages */
+static const char *file_kind(mode_t m) {
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ol_fail(OL_EIO, "cannot open %s: %s", path, strerror(errno));
+    /* only regular files, and no bigger than allowed: a FIFO would block forever and /dev/zero never
+     * ends (issue 16); opened without blocking, checked again on the open file (no race with stat) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ol_fail(OL_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int is_stat = fstat(fd, &st) == 0;
+        close(fd);
+        return ol_fail(OL_EIO, "%s is %s, not a regular file: give the file itself", path,
+                       is_stat ? file_kind(st.st_mode) : "unreadable");
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max_len) {
+        close(fd);
+        return ol_fail(OL_EFORMAT, "%s is larger than the %zu bytes allowed (%lld bytes)", path, max_len,
+                       (long long)st.st_size);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return ol_fail(OL_EIO, "cannot open %s: %s", path, strerror(errno));
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     if (!buf) { fclose(f); return ol_fail(OL_ENOMEM, "out of memory reading %s", path); }

@@ -294,3 +294,25 @@ TEST(cli_bad_input_a_huge_omp_num_threads_is_capped_with_a_note) {
     CHECK_MSG(rc == 0 && strstr(out, "OMP_NUM_THREADS asks for 100000 threads; using 1024") && strstr(out, "test accuracy"),
               "exit %d: %s", rc, out);
 }
+
+/* Issue 16, class 3: a model or checkpoint that is not a regular file is refused at once: a FIFO
+ * hung `eval --model` and `train --resume` forever, /dev/zero was read for gigabytes. (timeout
+ * ends the old behaviour with 124.) */
+TEST(cli_bad_input_special_files_as_model_or_checkpoint_are_refused_at_once) {
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s", ol_test_path("a-fifo"));
+    unlink(fifo);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    static const char *const special[2] = {NULL, "/dev/zero"};
+    for (int k = 0; k < 2; k++) {
+        const char *f = special[k] ? special[k] : fifo;
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "timeout 20 %s eval --model %s --data %s", ol_test_bin(), f, data_dir());
+        int rc = ol_test_run(cmd, out, sizeof out);
+        CHECK_MSG(rc == 1 && strstr(out, "not a regular file"), "eval --model %s: exit %d: %s", f, rc, out);
+        snprintf(cmd, sizeof cmd, "timeout 20 %s train --resume %s --threads 1 --quiet", ol_test_bin(), f);
+        rc = ol_test_run(cmd, out, sizeof out);
+        CHECK_MSG(rc == 1 && strstr(out, "not a regular file"), "train --resume %s: exit %d: %s", f, rc, out);
+    }
+    unlink(fifo);
+}
