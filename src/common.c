@@ -230,6 +230,13 @@ int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
         return ol_fail(OL_EFORMAT, "%s is larger than the %zu bytes allowed (%lld bytes)", path, max_len,
                        (long long)st.st_size);
     }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t room = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 4 * 3 : UINT64_MAX;
+    if ((uint64_t)st.st_size > room) { /* reading it would take the machine's memory */
+        close(fd);
+        return ol_fail(OL_ENOMEM, "%s is %lld bytes, more than three quarters of this machine's memory (%llu bytes)", path,
+                       (long long)st.st_size, (unsigned long long)(room / 3 * 4));
+    }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         close(fd);
