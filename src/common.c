@@ -140,7 +140,35 @@ int ol_afile_open(ol_afile *a, const char *path) {
     memset(a, 0, sizeof *a);
     if (strlen(path) + 16 >= sizeof a->path) return ol_fail(OL_EARG, "path too long: %s", path);
     strcpy(a->path, path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp-XXXXXX", path);
+    struct stat st, lst;
+    if (!strcmp(path, "-")) { /* standard output */
+        a->f = stdout;
+        a->direct = 1;
+        return OL_OK;
+    }
+    if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        a->f = fopen(path, "wb"); /* a device or a pipe: no temporary, no rename */
+        if (!a->f) return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+        a->direct = 1;
+        return OL_OK;
+    }
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) { /* replace the link's target, keep the link */
+        char real[PATH_MAX], link[PATH_MAX];
+        ssize_t n;
+        if (realpath(path, real)) {
+            if (strlen(real) + 16 < sizeof a->path) snprintf(a->path, sizeof a->path, "%s", real);
+        } else if ((n = readlink(path, link, sizeof link - 1)) > 0) { /* a target not made yet */
+            link[n] = 0;
+            const char *slash = strrchr(path, '/');
+            int len = link[0] == '/' || !slash ? snprintf(real, sizeof real, "%s", link)
+                                                : snprintf(real, sizeof real, "%.*s/%s", (int)(slash - path), path, link);
+            if (len > 0 && (size_t)len + 16 < sizeof a->path) snprintf(a->path, sizeof a->path, "%s", real);
+        }
+    }
+    path = a->path;
+    size_t plen = strlen(path);
+    memcpy(a->tmp, path, plen); /* plen + 16 < sizeof a->tmp, checked above */
+    memcpy(a->tmp + plen, ".tmp-XXXXXX", 12);
     int fd = mkstemp(a->tmp);
     if (fd < 0) {
         a->tmp[0] = 0;
@@ -166,6 +194,13 @@ static void fsync_parent_dir(const char *path) {
 
 int ol_afile_commit(ol_afile *a) {
     if (!a->f) return ol_fail(OL_EIO, "cannot write %s: file not open", a->path);
+    if (a->direct) { /* stdout stays open; a device or pipe is closed; any error is reported */
+        int bad = ferror(a->f) || fflush(a->f) != 0;
+        int saved = errno;
+        if (a->f != stdout && fclose(a->f) != 0 && !bad) bad = 1, saved = errno;
+        a->f = NULL;
+        return bad ? ol_fail(OL_EIO, "cannot write %s: %s", a->path, strerror(saved ? saved : EIO)) : OL_OK;
+    }
     int bad = ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
     int saved = errno;
     if (fclose(a->f) != 0) bad = 1, saved = errno;
@@ -187,10 +222,21 @@ int ol_afile_commit(ol_afile *a) {
 }
 
 void ol_afile_abort(ol_afile *a) {
-    if (a->f) fclose(a->f);
+    if (a->f && a->f != stdout) fclose(a->f);
+    else if (a->f) fflush(a->f);
     a->f = NULL;
     if (a->tmp[0]) unlink(a->tmp);
     a->tmp[0] = 0;
+}
+
+int ol_afile_check(const char *path) {
+    struct stat st;
+    if (!strcmp(path, "-") || (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+        return OL_OK;
+    ol_afile f;
+    int rc = ol_afile_open(&f, path);
+    if (!rc) ol_afile_abort(&f);
+    return rc;
 }
 
 int ol_write_file_atomic(const char *path, const void *data, size_t len) {

@@ -211,11 +211,8 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     if ((rc = ol_check_outputs(inputs, 5, written, 3, allow))) return rc;
     /* every output's directory is checked now: a typo must not cost the whole run */
     const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
-    for (int i = 0; i < 3; i++) {
-        ol_afile probe_file;
-        if (outputs[i] && (rc = ol_afile_open(&probe_file, outputs[i]))) return rc;
-        if (outputs[i]) ol_afile_abort(&probe_file);
-    }
+    for (int i = 0; i < 3; i++)
+        if (outputs[i] && (rc = ol_afile_check(outputs[i]))) return rc;
     if (c->resume_path) { /* a missing or corrupt checkpoint is reported before the data is read */
         ol_ckpt ck;
         if ((rc = ol_ckpt_read(&ck, c->resume_path))) return rc;

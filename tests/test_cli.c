@@ -316,3 +316,43 @@ TEST(cli_bad_input_special_files_as_model_or_checkpoint_are_refused_at_once) {
     }
     unlink(fifo);
 }
+
+/* Issue 16, class 2: the atomic write (temporary name, rename) is for regular files and new paths.
+ * `--log -` streams the CSV to stdout, a FIFO is written in place (its reader gets the CSV), a
+ * symlink stays a link and its target gets the file, and a write error on a device (/dev/full) is
+ * exit 1. Before, as root, /dev/null, /dev/stdout, a FIFO or a link were replaced by regular files. */
+TEST(cli_outputs_to_stdout_fifos_links_and_devices_are_written_in_place) {
+    const char *dir = data_dir();
+    int rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --threads 1 --quiet --log -", dir);
+    CHECK_MSG(rc == 0 && strstr(out, "epoch,step,lr,train_loss"), "--log -: exit %d: %s", rc, out);
+    char target[600], link_path[600], fifo[600], got[600];
+    snprintf(target, sizeof target, "%s", ol_test_path("link-target.bin"));
+    snprintf(link_path, sizeof link_path, "%s", ol_test_path("a-link.bin"));
+    snprintf(fifo, sizeof fifo, "%s", ol_test_path("log-fifo"));
+    snprintf(got, sizeof got, "%s", ol_test_path("from-fifo.csv"));
+    unlink(link_path), unlink(fifo), unlink(target);
+    CHECK(symlink(target, link_path) == 0);
+    rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --threads 1 --quiet --save %s", dir, link_path);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    struct stat st;
+    CHECK(lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode));
+    size_t n;
+    char *model = slurp(target, &n);
+    CHECK_MSG(model && n > 8 && !memcmp(model, "OLMODEL1", 8), "the link's target is not the model");
+    free(model);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    char cmd[4096]; /* a reader in the background, then optlab writes the log into the FIFO */
+    snprintf(cmd, sizeof cmd,
+             "(timeout 20 cat %s > %s &) ; timeout 20 %s train --data %s --model mlp:64-8-4 --epochs 2 --threads 1 --quiet "
+             "--log %s; s=$?; sleep 0.3; exit $s",
+             fifo, got, ol_test_bin(), dir, fifo);
+    rc = ol_test_run(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0, "--log FIFO: exit %d: %s", rc, out);
+    CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    char *csv = slurp(got, &n);
+    CHECK_MSG(csv && n > 20 && !memcmp(csv, "epoch,step,lr", 13), "the FIFO's reader got no CSV");
+    free(csv);
+    rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --threads 1 --quiet --save /dev/full", dir);
+    CHECK_MSG(rc == 1 && strstr(out, "No space left on device"), "--save /dev/full: exit %d: %s", rc, out);
+    CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+}

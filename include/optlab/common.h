@@ -59,17 +59,25 @@ int ol_parse_double(const char *text, const char *what, double *out);
 /* Parses a whole integer in [lo, hi]. */
 int ol_parse_long(const char *text, const char *what, long lo, long hi, long *out);
 
-/* ---- atomic file writes: temporary name, fflush, fsync, rename, fsync of the directory ---- */
+/* ---- atomic file writes: temporary name, fflush, fsync, rename, fsync of the directory ----
+ * For regular files and new paths. A symlink is followed (its target is replaced atomically, the
+ * link stays); "-", a character device or a FIFO is written directly (`--log -` or /dev/stdout
+ * streams the CSV), and a write error there (/dev/full) is an error like any other. */
 typedef struct {
     FILE *f;           /* write here */
     char path[4096];   /* final name */
-    char tmp[4096];    /* temporary name in the same directory */
+    char tmp[4096];    /* temporary name in the same directory ("" when direct) */
+    int direct;        /* 1: written in place (stdout, a device, a FIFO) */
 } ol_afile;
 int ol_afile_open(ol_afile *a, const char *path);
 /* Flushes, fsyncs, closes and renames onto the final name; on failure removes the temporary. */
 int ol_afile_commit(ol_afile *a);
 /* Closes and removes the temporary; the final name is untouched. Safe to call twice. */
 void ol_afile_abort(ol_afile *a);
+/* Whether path can be written, checked before the work that makes its contents: a temporary is
+ * created and removed next to it; standard output, devices and FIFOs are not opened (a FIFO's
+ * reader would see its end). */
+int ol_afile_check(const char *path);
 /* Writes len bytes atomically to path. */
 int ol_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */

@@ -14,13 +14,6 @@
 #include "optlab/parallel.h"
 
 /* Fails early (before minutes of work) when path cannot be written. */
-static int check_writable(const char *path) {
-    ol_afile f;
-    int rc = ol_afile_open(&f, path);
-    if (!rc) ol_afile_abort(&f);
-    return rc;
-}
-
 int cmd_lrfind(int argc, char **argv) {
     ol_lrfind_config c = ol_lrfind_default_config();
     const char *data = "fashion-mnist", *csv_path = NULL, *svg_path = NULL;
@@ -53,7 +46,7 @@ int cmd_lrfind(int argc, char **argv) {
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
     if ((rc = ol_lrfind_check(&c))) return cli_report_error(rc);
-    if ((csv_path && (rc = check_writable(csv_path))) || (svg_path && (rc = check_writable(svg_path))))
+    if ((csv_path && (rc = ol_afile_check(csv_path))) || (svg_path && (rc = ol_afile_check(svg_path))))
         return cli_report_error(rc);
     char files[4][1024]; /* no output may be a data file or the other output */
     if ((rc = ol_data_files(data, files))) return cli_report_error(rc);
