@@ -76,10 +76,8 @@ int ol_ckpt_parse(ol_ckpt *out, const unsigned char *buf, size_t len, const char
         return ol_fail(OL_EFORMAT, "%s is not an optlab checkpoint (wrong magic): a foreign file", what);
     if (len < 20) return ol_fail(OL_EFORMAT, "%s: truncated checkpoint (%zu bytes)", what, len);
     uint32_t version = ol_get_u32(buf + 8), n = ol_get_u32(buf + 12);
-    if (version > OL_CKPT_VERSION)
-        return ol_fail(OL_EFORMAT, "%s: checkpoint format version %u is newer than this optlab's (%u); use a newer optlab",
-                       what, version, OL_CKPT_VERSION);
-    if (version == 0) return ol_fail(OL_EFORMAT, "%s: corrupt checkpoint (version 0)", what);
+    /* the checksum before anything the header says: a flipped bit in the version must read as
+     * corruption, not as "newer, upgrade" */
     if (ol_crc32(0, buf, len - 4) != ol_get_u32(buf + len - 4)) {
         /* tell truncation from corruption where the section table allows */
         size_t pos = 16;
@@ -94,6 +92,10 @@ int ol_ckpt_parse(ol_ckpt *out, const unsigned char *buf, size_t len, const char
             return ol_fail(OL_EFORMAT, "%s: truncated checkpoint (%zu bytes; the file ends early)", what, len);
         return ol_fail(OL_EFORMAT, "%s: checksum mismatch: the checkpoint is corrupt", what);
     }
+    if (version > OL_CKPT_VERSION)
+        return ol_fail(OL_EFORMAT, "%s: checkpoint format version %u is newer than this optlab's (%u); use a newer optlab",
+                       what, version, OL_CKPT_VERSION);
+    if (version == 0) return ol_fail(OL_EFORMAT, "%s: corrupt checkpoint (version 0)", what);
     if (n > OL_CKPT_MAX_SECTIONS) return ol_fail(OL_EFORMAT, "%s: corrupt checkpoint (%u sections)", what, n);
     ol_ckpt c;
     ol_ckpt_init(&c);

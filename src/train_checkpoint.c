@@ -109,6 +109,18 @@ int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
     const unsigned char *prog = ol_ckpt_get(ck, "PROG", &len);
     if (!prog || len != PROG_LEN || ol_get_u32(prog) != PROG_VERSION)
         return ol_fail(OL_EFORMAT, "%s: corrupt or unknown progress section", what);
+    const unsigned char *p = prog + 4;
+    uint64_t epoch = ol_get_u64(p), steps = ol_get_u64(p + 12), seen = ol_get_u64(p + 28);
+    uint32_t epoch_done = ol_get_u32(p + 8), rollbacks = ol_get_u32(p + 44);
+    double loss_sum = ol_get_f64(p + 20), seconds = ol_get_f64(p + 36), lr_scale = ol_get_f64(p + 48);
+    /* every field checked before anything is restored (a CRC only says the bytes are those written) */
+    const char *bad = epoch < 1 || epoch > 1000001 ? "epoch" : epoch_done > 1 ? "epoch_done"
+                    : steps > ((uint64_t)1 << 52) ? "steps" : seen > ((uint64_t)1 << 52) ? "examples seen"
+                    : !(isfinite(loss_sum) && loss_sum >= 0) ? "loss sum" : !(isfinite(seconds) && seconds >= 0) ? "seconds"
+                    : rollbacks > 1000 ? "rollbacks" : !(lr_scale > 0 && lr_scale <= 1) ? "lr scale" : NULL;
+    if (bad)
+        return ol_fail(OL_EFORMAT, "%s: corrupt progress section (its %s is impossible); the checkpoint cannot be resumed", what,
+                       bad);
     const unsigned char *model = ol_ckpt_get(ck, "MODL", &len);
     if (!model) return ol_fail(OL_EFORMAT, "%s: no model section", what);
     ol_mlp saved_model;
@@ -138,15 +150,14 @@ int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
     s->m->input_mean = saved_model.input_mean;
     s->m->input_inv_std = saved_model.input_inv_std;
     ol_mlp_free(&saved_model);
-    const unsigned char *p = prog + 4;
-    s->epoch = (long)ol_get_u64(p), p += 8;
-    s->epoch_done = (int)ol_get_u32(p), p += 4;
-    s->steps = (long)ol_get_u64(p), p += 8;
-    s->loss_sum = ol_get_f64(p), p += 8;
-    s->seen = (long)ol_get_u64(p), p += 8;
-    s->seconds = ol_get_f64(p), p += 8;
-    s->rollbacks = (int)ol_get_u32(p), p += 4;
-    s->lr_scale = ol_get_f64(p);
+    s->epoch = (long)epoch;
+    s->epoch_done = (int)epoch_done;
+    s->steps = (long)steps;
+    s->loss_sum = loss_sum;
+    s->seen = (long)seen;
+    s->seconds = seconds;
+    s->rollbacks = (int)rollbacks;
+    s->lr_scale = lr_scale;
     const char *log = ol_ckpt_get(ck, "LOGR", &len);
     s->log_len = 0;
     if (log && len) {

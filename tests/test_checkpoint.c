@@ -77,13 +77,20 @@ static int parse_damaged(void (*damage)(unsigned char *, size_t *)) {
 static void flip(unsigned char *b, size_t *len) { b[*len - 10] ^= 1; }
 static void cut(unsigned char *b, size_t *len) { (void)b; *len -= 7; }
 static void foreign(unsigned char *b, size_t *len) { (void)len; memcpy(b, "\x89PNG", 4); }
-static void newer(unsigned char *b, size_t *len) { (void)len; b[8] = 2; }
+/* a file of a newer format: its version and a CRC that matches */
+static void newer(unsigned char *b, size_t *len) {
+    b[8] = 2;
+    ol_put_u32(b + *len - 4, ol_crc32(0, b, *len - 4));
+}
+/* a flipped bit in the version field: corruption, not "newer" (the CRC is checked first) */
+static void version_bit(unsigned char *b, size_t *len) { (void)len; b[8] ^= 4; }
 
 TEST(checkpoint_corrupt_truncated_foreign_and_newer_are_refused_with_which) {
     CHECK(parse_damaged(flip) == OL_EFORMAT && strstr(ol_error(), "checksum"));
     CHECK(parse_damaged(cut) == OL_EFORMAT && strstr(ol_error(), "truncated"));
     CHECK(parse_damaged(foreign) == OL_EFORMAT && strstr(ol_error(), "not an optlab checkpoint"));
     CHECK(parse_damaged(newer) == OL_EFORMAT && strstr(ol_error(), "newer"));
+    CHECK_MSG(parse_damaged(version_bit) == OL_EFORMAT && strstr(ol_error(), "checksum"), "%s", ol_error());
 }
 
 /* ---- resume ---- */
@@ -177,4 +184,47 @@ TEST(checkpoint_rollback_halves_the_lr_and_finishes) {
                 ol_test_bin(), data_dir());
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
     CHECK_MSG(strstr(out, "rolled back") != NULL, "%s", out);
+}
+
+/* Issue 16, class 6: a checkpoint whose CRC is right but whose progress is impossible (epoch
+ * 2^63-1 overflowed a counter and trained practically forever; a negative or NaN lr scale was
+ * ignored and written back; 5000 rollbacks lifted --max-rollbacks) is refused on load. The
+ * damaged copies are re-serialized, so their checksums are valid. */
+TEST(checkpoint_with_impossible_progress_fields_is_refused) {
+    const char *ck = tmp("fields.ck"), *bad = tmp("fields-bad.ck");
+    CHECK(sh("%s train --data %s %s --epochs 1 --checkpoint %s", ol_test_bin(), data_dir(), SGD_SETTINGS, ck) == 0);
+    static const struct {
+        size_t offset;
+        int is_f64, is_u32;
+        double value;
+        const char *field;
+    } cases[] = {{4, 0, 0, 9.2e18, "epoch"}, {12, 0, 1, 7, "epoch_done"}, {48, 0, 1, 5000, "rollbacks"},
+                 {52, 1, 0, -1, "lr scale"}, {52, 1, 0, NAN, "lr scale"}, {40, 1, 0, INFINITY, "seconds"}};
+    static const char *const tags[] = {"CONF", "DATA", "PROG", "MODL", "OPTM", "SAMP", "LOGR"};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ol_ckpt c, d;
+        CHECK(ol_ckpt_read(&c, ck) == 0);
+        ol_ckpt_init(&d);
+        for (size_t t = 0; t < sizeof tags / sizeof tags[0]; t++) {
+            size_t len;
+            const unsigned char *sec = ol_ckpt_get(&c, tags[t], &len);
+            CHECK(sec);
+            unsigned char copy[256];
+            if (!strcmp(tags[t], "PROG")) {
+                CHECK(len <= sizeof copy);
+                memcpy(copy, sec, len);
+                if (cases[k].is_f64) ol_put_f64(copy + cases[k].offset, cases[k].value);
+                else if (cases[k].is_u32) ol_put_u32(copy + cases[k].offset, (uint32_t)cases[k].value);
+                else ol_put_u64(copy + cases[k].offset, (uint64_t)cases[k].value);
+                sec = copy;
+            }
+            CHECK(ol_ckpt_add(&d, tags[t], sec, len) == 0);
+        }
+        CHECK(ol_ckpt_write(&d, bad) == 0);
+        ol_ckpt_free(&c);
+        ol_ckpt_free(&d);
+        int rc = sh("%s train --resume %s --data %s --epochs 3 --quiet", ol_test_bin(), bad, data_dir());
+        CHECK_MSG(rc == 1 && strstr(out, "corrupt progress section") && strstr(out, cases[k].field),
+                  "%s = %g: exit %d: %s", cases[k].field, cases[k].value, rc, out);
+    }
 }
