@@ -246,7 +246,10 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
         return ol_fail(rc, "%s is not an optlab model file (wrong magic); save one with optlab train --save", what);
     if (len < 16 + 8 + 8 + 4) return ol_fail(rc, "%s: truncated model file (%zu bytes)", what, len);
     uint32_t version = ol_get_u32(buf + 8), spec_len = ol_get_u32(buf + 12);
-    if (version > MODEL_VERSION)
+    /* the version is believed only once the checksum holds (a flipped bit is corruption, not
+     * "newer"); a file whose lengths do not add up is reported as truncated below */
+    int crc_ok = ol_crc32(0, buf, len - 4) == ol_get_u32(buf + len - 4);
+    if (crc_ok && version > MODEL_VERSION)
         return ol_fail(rc, "%s: model format version %u is newer than this optlab's (%u); upgrade optlab", what, version,
                        MODEL_VERSION);
     if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 16 + 4 > len)
@@ -256,8 +259,7 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
     if (n_params > (len - 16 - spec_len - 20) / 4 || 16 + spec_len + 16 + n_params * 4 + 4 != len)
         return ol_fail(rc, "%s: truncated or corrupt model file (%zu bytes for %llu parameters)", what, len,
                        (unsigned long long)n_params);
-    if (ol_crc32(0, buf, len - 4) != ol_get_u32(buf + len - 4))
-        return ol_fail(rc, "%s: checksum mismatch: the model file is corrupt", what);
+    if (!crc_ok) return ol_fail(rc, "%s: checksum mismatch: the model file is corrupt", what);
     char spec[256];
     memcpy(spec, buf + 16, spec_len);
     spec[spec_len] = 0;

@@ -155,7 +155,13 @@ static int load_damaged(void (*damage)(unsigned char *buf, size_t *len), const c
 static void flip_weight(unsigned char *buf, size_t *len) { buf[*len - 20] ^= 0x40; }
 static void truncate_half(unsigned char *buf, size_t *len) { (void)buf; *len /= 2; }
 static void wrong_magic(unsigned char *buf, size_t *len) { (void)len; memcpy(buf, "PK\3\4", 4); }
-static void newer_version(unsigned char *buf, size_t *len) { (void)len; buf[8] = 99; }
+/* a file of a newer format: its version and a checksum that matches */
+static void newer_version(unsigned char *buf, size_t *len) {
+    buf[8] = 99;
+    ol_put_u32(buf + *len - 4, ol_crc32(0, buf, *len - 4));
+}
+/* one flipped bit in the version field: corruption (the checksum is believed first), not "newer" */
+static void version_bit(unsigned char *buf, size_t *len) { (void)len; buf[8] ^= 8; }
 static void truncate_to_4(unsigned char *buf, size_t *len) { (void)buf; *len = 4; }
 
 TEST(nn_corrupt_model_file_is_refused_with_checksum_message) {
@@ -172,8 +178,10 @@ TEST(nn_foreign_file_is_refused_as_not_a_model) {
     CHECK(strstr(ol_error(), "not an optlab model") != NULL);
 }
 TEST(nn_newer_model_version_is_refused) {
-    CHECK(load_damaged(newer_version, "newer") == OL_EFORMAT);
-    CHECK(strstr(ol_error(), "newer") != NULL);
+    CHECK(load_damaged(newer_version, "v99") == OL_EFORMAT);
+    CHECK_MSG(strstr(ol_error(), "is newer than this optlab's") != NULL, "%s", ol_error());
+    CHECK(load_damaged(version_bit, "vbit") == OL_EFORMAT);
+    CHECK_MSG(strstr(ol_error(), "checksum mismatch") != NULL, "%s", ol_error());
 }
 TEST(nn_missing_model_file_is_an_io_error) {
     ol_mlp m;
