@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "optlab/common.h"
@@ -71,6 +72,14 @@ static int check_value(const ol_train_setting *s, const char *v) {
     return OL_OK;
 }
 
+/* 1 when two values of a numeric parameter are the same number written twice (lr=0.10/0.1) */
+static int same_number(const ol_train_setting *s, const char *a, const char *b) {
+    if (s->type != OL_TS_DOUBLE && s->type != OL_TS_LONG && s->type != OL_TS_INT) return 0;
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    return ea != a && eb != b && !*ea && !*eb && x == y;
+}
+
 int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
     memset(g, 0, sizeof *g);
     if (!text || !*text) return ol_fail(OL_EARG, "--grid is empty; e.g. --grid 'opt=sgd/adam,lr=0.01/0.1'");
@@ -107,7 +116,8 @@ int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
             if (g->n_values[p] == OL_SWEEP_MAX_VALUES)
                 return ol_fail(OL_EARG, "--grid %s: more than %d values", g->name[p], OL_SWEEP_MAX_VALUES);
             for (int j = 0; j < g->n_values[p]; j++)
-                if (!strcmp(g->value[p][j], start)) return ol_fail(OL_EARG, "--grid %s: value %s given twice", g->name[p], start);
+                if (!strcmp(g->value[p][j], start) || same_number(k, g->value[p][j], start))
+                    return ol_fail(OL_EARG, "--grid %s: value %s given twice", g->name[p], start);
             g->value[p][g->n_values[p]++] = start;
             if (last) break;
             start = c + 1;

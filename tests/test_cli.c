@@ -356,3 +356,14 @@ TEST(cli_outputs_to_stdout_fifos_links_and_devices_are_written_in_place) {
     CHECK_MSG(rc == 1 && strstr(out, "No space left on device"), "--save /dev/full: exit %d: %s", rc, out);
     CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
 }
+
+/* Issue 16, "should not happen": `--schedule ''` was taken as constant while `--opt ''` was
+ * refused; a sweep grid with lr=0.10/0.1 ran one setting twice. Both are refused now. */
+TEST(cli_bad_input_empty_specs_and_a_number_given_twice_in_a_grid) {
+    int rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --schedule ''", data_dir());
+    CHECK_MSG(rc == 2 && strstr(out, "--schedule: an empty spec"), "exit %d: %s", rc, out);
+    rc = optlab("train --data %s --model '' --epochs 1 --quiet", data_dir());
+    CHECK_MSG(rc == 2 && strstr(out, "--model: an empty spec"), "exit %d: %s", rc, out);
+    rc = optlab("sweep --grid 'lr=0.10/0.1' --epochs 1 --data %s --out %s", data_dir(), ol_test_path("dup-sweep"));
+    CHECK_MSG(rc == 2 && strstr(out, "--grid lr: value 0.1 given twice"), "exit %d: %s", rc, out);
+}

@@ -18,6 +18,14 @@ static int parse_every(const char *value, void *target) {
     return ol_parse_long(value, "--checkpoint-every", 1, 1L << 40, (long *)target);
 }
 
+/* a spec flag's value: any text but an empty one (`--schedule ''` was taken as constant while
+ * `--opt ''` was refused) */
+static int parse_spec_text(const char *value, void *target) {
+    if (!*value) return ol_fail(OL_EARG, "an empty spec: give one, or leave the flag out for the default");
+    *(const char **)target = value;
+    return OL_OK;
+}
+
 static const int kinds[] = {[OL_TS_STR] = ARG_STR,   [OL_TS_DOUBLE] = ARG_DOUBLE, [OL_TS_LONG] = ARG_LONG,
                             [OL_TS_U64] = ARG_U64,   [OL_TS_INT] = ARG_INT,       [OL_TS_BOOL] = ARG_BOOL,
                             [OL_TS_CHOICE] = ARG_CUSTOM};
@@ -38,8 +46,9 @@ int cli_train_flags(ol_train_config *c, long *every, cli_flag *flags, int *setti
                 snprintf(dflt, sizeof dflt, " (default %s)", v);
         }
         snprintf(help[n], sizeof help[n], "%s%s", s->help, dflt);
-        flags[n] = (cli_flag){s->flag, kinds[s->type], ol_train_setting_field(s, c), s->metavar, help[n], s->lo, s->hi,
-                              s->type == OL_TS_CHOICE ? s->parse : NULL, 0, 0};
+        int spec = s->type == OL_TS_STR && (s->flags & OL_TS_SPEC);
+        flags[n] = (cli_flag){s->flag, spec ? ARG_CUSTOM : kinds[s->type], ol_train_setting_field(s, c), s->metavar, help[n],
+                              s->lo, s->hi, spec ? parse_spec_text : s->type == OL_TS_CHOICE ? s->parse : NULL, 0, 0};
         setting_of[n++] = i;
         if (!strcmp(s->name, "checkpoint") && n < cap && n < CLI_TRAIN_MAX_FLAGS) {
             flags[n] = (cli_flag){"--checkpoint-every", ARG_CUSTOM, every, "N|epoch",
