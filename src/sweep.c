@@ -639,28 +639,25 @@ static int assemble(sweep_t *S, ol_sweep_summary *sum) {
 
 /* ---- building the trial list ---- */
 
-static int cmp_size(const void *a, const void *b) {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int make_trials(sweep_t *S) {
     const ol_sweep_config *c = S->c;
     size_t count = ol_sweep_grid_count(&S->grid), n_settings = count;
     if (c->random > 0 && (size_t)c->random < count) n_settings = (size_t)c->random;
+    if (n_settings > OL_SWEEP_MAX_TRIALS)
+        return ol_fail(OL_EARG, "--grid has %zu settings, more than the %d a sweep runs; draw some with --random N", count,
+                       OL_SWEEP_MAX_TRIALS);
     if (n_settings * (size_t)c->seeds > OL_SWEEP_MAX_TRIALS)
         return ol_fail(OL_EARG, "%zu trials is too many (at most %d)", n_settings * (size_t)c->seeds, OL_SWEEP_MAX_TRIALS);
-    size_t *combos = ol_malloc_array(count, sizeof *combos);
+    size_t *combos = ol_malloc_array(n_settings, sizeof *combos);
     if (!combos) return OL_ENOMEM;
-    for (size_t i = 0; i < count; i++) combos[i] = i;
-    if (n_settings < count) { /* the first n of a seeded Fisher-Yates shuffle, then in grid order */
-        ol_rng rng;
-        ol_rng_seed(&rng, c->draw_seed);
-        for (size_t i = 0; i < n_settings; i++) {
-            size_t j = i + (size_t)ol_rng_below(&rng, count - i), tmp = combos[i];
-            combos[i] = combos[j], combos[j] = tmp;
+    if (n_settings < count) { /* drawn without listing the grid: it may hold far more than a sweep runs */
+        int rc = ol_sweep_grid_draw(count, n_settings, c->draw_seed, combos);
+        if (rc) {
+            free(combos);
+            return rc;
         }
-        qsort(combos, n_settings, sizeof *combos, cmp_size);
+    } else {
+        for (size_t i = 0; i < count; i++) combos[i] = i;
     }
     S->n_trials = n_settings * (size_t)c->seeds;
     S->trials = ol_calloc(S->n_trials, sizeof *S->trials);

@@ -9,6 +9,7 @@
 #include "optlab/common.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
+#include "optlab/rng.h"
 #include "optlab/train_settings.h"
 
 /* ---- the parameters a grid may vary: the settings table's OL_TS_SWEEP entries ---- */
@@ -128,10 +129,12 @@ int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
         }
         s = next;
     }
+    /* a grid too large to run whole is fine here: --random draws from it (the runner decides) */
     size_t count = 1;
     for (int p = 0; p < g->n_params; p++) {
+        if (count > OL_SWEEP_MAX_SETTINGS / (size_t)g->n_values[p])
+            return ol_fail(OL_EARG, "--grid has over 2^62 settings; give fewer values");
         count *= (size_t)g->n_values[p];
-        if (count > OL_SWEEP_MAX_TRIALS) return ol_fail(OL_EARG, "--grid has over %d settings; use --random N", OL_SWEEP_MAX_TRIALS);
     }
     return OL_OK;
 }
@@ -149,3 +152,57 @@ void ol_sweep_grid_setting(const ol_sweep_grid *g, size_t combo, int *value_inde
     }
 }
 
+
+/* ---- drawing settings: a sparse Fisher-Yates shuffle ---- */
+
+/* The positions the shuffle moved: position -> what sits there now (open addressing; an absent
+ * position holds itself). */
+typedef struct {
+    size_t *key, *val, mask;
+} moved_map;
+
+static size_t *moved_slot(const moved_map *m, size_t pos) {
+    size_t h = (size_t)(((uint64_t)pos * 0x9E3779B97F4A7C15u) >> 20) & m->mask;
+    while (m->key[h] != SIZE_MAX && m->key[h] != pos) h = (h + 1) & m->mask;
+    return &m->key[h];
+}
+
+static size_t moved_get(const moved_map *m, size_t pos) {
+    size_t *k = moved_slot(m, pos);
+    return *k == SIZE_MAX ? pos : m->val[k - m->key];
+}
+
+static void moved_put(moved_map *m, size_t pos, size_t v) {
+    size_t *k = moved_slot(m, pos);
+    *k = pos;
+    m->val[k - m->key] = v;
+}
+
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+int ol_sweep_grid_draw(size_t count, size_t n, uint64_t seed, size_t *out) {
+    if (n > count) n = count;
+    /* each step moves at most one position that a later step can read: n entries, half full */
+    size_t cap = 2;
+    while (cap < 2 * n) cap *= 2;
+    moved_map m = {ol_malloc_array(cap, sizeof(size_t)), ol_malloc_array(cap, sizeof(size_t)), cap - 1};
+    if (!m.key || !m.val) {
+        free(m.key), free(m.val);
+        return OL_ENOMEM;
+    }
+    memset(m.key, 0xff, cap * sizeof(size_t)); /* SIZE_MAX: empty */
+    ol_rng rng;
+    ol_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++) { /* swap positions i and j, as the dense shuffle does */
+        size_t j = i + (size_t)ol_rng_below(&rng, count - i);
+        size_t at_i = moved_get(&m, i);
+        out[i] = moved_get(&m, j);
+        moved_put(&m, j, at_i); /* position i is never read again */
+    }
+    free(m.key), free(m.val);
+    qsort(out, n, sizeof *out, cmp_size);
+    return OL_OK;
+}

@@ -15,7 +15,9 @@
 #include "optlab/common.h"
 #include "optlab/dist.h"
 #include "optlab/csv.h"
+#include "optlab/rng.h"
 #include "optlab/sweep.h"
+#include "optlab/sweep_grid.h"
 #include "test.h"
 
 static char out[1 << 16];
@@ -76,6 +78,11 @@ static long epochs_of(const char *dir, const char *id) {
 
 /* ---- the grid ---- */
 
+static int cmp_size_t(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
 TEST(sweep_grid_splits_parameters_at_known_names_and_values_at_slashes) {
     ol_sweep_grid g;
     CHECK_MSG(ol_sweep_grid_parse(&g, "opt=sgd:momentum=0.9/adam,lr=0.01/0.1/1,batch=32/128") == 0, "%s", ol_error());
@@ -121,6 +128,36 @@ TEST(sweep_grid_rejects_unknown_names_bad_specs_and_empty_values) {
 }
 
 /* ---- the pruning rules ---- */
+
+/* The draw is the first n of a Fisher-Yates shuffle, exactly as the whole grid shuffled in memory
+ * gave it (so a --random sweep started by an older optlab resumes to the same trials), and it never
+ * lists the grid: 2^40 settings would be 8 TiB of setting numbers. */
+TEST(sweep_random_draws_are_the_dense_shuffle_without_listing_the_grid) {
+    enum { COUNT = 1000, N = 137 };
+    size_t dense[COUNT], drawn[N];
+    for (size_t i = 0; i < COUNT; i++) dense[i] = i;
+    ol_rng rng;
+    ol_rng_seed(&rng, 5);
+    for (size_t i = 0; i < N; i++) {
+        size_t j = i + (size_t)ol_rng_below(&rng, COUNT - i), t = dense[i];
+        dense[i] = dense[j], dense[j] = t;
+    }
+    qsort(dense, N, sizeof *dense, cmp_size_t);
+    CHECK(ol_sweep_grid_draw(COUNT, N, 5, drawn) == OL_OK);
+    for (size_t i = 0; i < N; i++) CHECK_MSG(drawn[i] == dense[i], "draw %zu: %zu, the dense shuffle %zu", i, drawn[i], dense[i]);
+    /* all of a small grid: a permutation, sorted */
+    CHECK(ol_sweep_grid_draw(10, 10, 9, drawn) == OL_OK);
+    for (size_t i = 0; i < 10; i++) CHECK(drawn[i] == i);
+    /* a huge grid: distinct, in range, the same again */
+    static size_t big[5000], again[5000];
+    size_t count = (size_t)1 << 40;
+    CHECK(ol_sweep_grid_draw(count, 5000, 3, big) == OL_OK);
+    CHECK(ol_sweep_grid_draw(count, 5000, 3, again) == OL_OK);
+    for (size_t i = 0; i < 5000; i++) {
+        CHECK(big[i] < count && big[i] == again[i]);
+        if (i) CHECK_MSG(big[i] > big[i - 1], "draws %zu and %zu: %zu, %zu", i - 1, i, big[i - 1], big[i]);
+    }
+}
 
 TEST(sweep_median_rule_prunes_only_worse_than_the_median_after_enough_trials) {
     double done[] = {0.5, 0.3, 0.9, NAN};
@@ -270,6 +307,27 @@ TEST(sweep_bad_flags_exit_2_with_a_message) {
     CHECK_MSG(rc == 2 && strstr(out, "mean"), "exit %d: %s", rc, out);
     rc = sh("%s sweep --grid 'speed=1' --epochs 2 --out %s", ol_test_bin(), tmp("bad"));
     CHECK_MSG(rc == 2 && strstr(out, "speed"), "exit %d: %s", rc, out);
+}
+
+/* Issue 16, class 7: a grid of more than 100,000 settings was refused with "use --random N" even
+ * with --random given. 20^4 = 160,000 settings here: --random 2 runs 2 of them; without --random
+ * the message says to draw. */
+TEST(sweep_random_draws_from_a_grid_larger_than_a_sweep_runs) {
+    char grid[1024], *g = grid;
+    const char *names[] = {"lr", "warmup", "clip-norm", "clip-value"};
+    for (int p = 0; p < 4; p++) {
+        g += sprintf(g, "%s%s=", p ? "," : "", names[p]);
+        for (int v = 0; v < 20; v++) g += sprintf(g, "%s%d", v ? "/" : "", p == 1 ? v : v + 1);
+    }
+    const char *dir = tmp("huge-grid");
+    int rc = sh("%s sweep --grid '%s' --random 2 --out %s " SWEEP_FLAGS, ol_test_bin(), grid, dir, data_dir());
+    CHECK_MSG(rc == 0 && strstr(out, "sweep done: 2 trials"), "exit %d: %s", rc, out);
+    int rows = 0;
+    char text[1 << 14];
+    CHECK(read_results(dir, text, sizeof text, &rows) == 0);
+    CHECK_MSG(rows == 2, "%d rows: %s", rows, text);
+    rc = sh("%s sweep --grid '%s' --out %s " SWEEP_FLAGS, ol_test_bin(), grid, tmp("huge-grid-all"), data_dir());
+    CHECK_MSG(rc == 2 && strstr(out, "160000 settings") && strstr(out, "--random N"), "exit %d: %s", rc, out);
 }
 
 TEST(sweep_over_2_mpi_ranks_gives_the_single_process_results) {

@@ -18,10 +18,12 @@
 #define OPTLAB_SWEEP_GRID_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define OL_SWEEP_MAX_PARAMS 12
 #define OL_SWEEP_MAX_VALUES 64
-#define OL_SWEEP_MAX_TRIALS 100000
+#define OL_SWEEP_MAX_TRIALS 100000               /* trials one sweep runs */
+#define OL_SWEEP_MAX_SETTINGS ((size_t)1 << 62)   /* settings a grid may hold (--random draws from them) */
 
 /* A parsed grid; values point into text (a copy of the grid with NULs between the values). */
 typedef struct {
@@ -38,5 +40,9 @@ int ol_sweep_grid_parse(ol_sweep_grid *grid, const char *text);
 size_t ol_sweep_grid_count(const ol_sweep_grid *grid);
 /* value_index[p] of setting number combo (the first parameter varies slowest). */
 void ol_sweep_grid_setting(const ol_sweep_grid *grid, size_t combo, int *value_index);
+/* n distinct setting numbers out of [0, count), in increasing order: the first n of a Fisher-Yates
+ * shuffle seeded with seed. The shuffle is kept sparse (only the positions it moved), so memory and
+ * time are O(n) however large count is. OL_ENOMEM, or OL_OK. */
+int ol_sweep_grid_draw(size_t count, size_t n, uint64_t seed, size_t *out);
 
 #endif
