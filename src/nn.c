@@ -282,7 +282,15 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
         return ol_fail(rc, "%s: corrupt input normalization in the model file", what);
     }
     const unsigned char *p = norm + 16;
-    for (size_t i = 0; i < m->n_params; i++, p += 4) m->params[i] = get_f32(p);
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < m->n_params; i++, p += 4)
+        if (!isfinite(m->params[i] = get_f32(p)) && !bad++) first = i;
+    if (bad) { /* a model that diverged: its predictions would be meaningless, not merely poor */
+        size_t n = m->n_params;
+        ol_mlp_free(m);
+        return ol_fail(rc, "%s: %zu of its %zu parameters are NaN or Inf (the first is number %zu): the model diverged before it was saved; train it again",
+                       what, bad, n, first);
+    }
     return OL_OK;
 }
 

@@ -558,7 +558,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     r->seconds_per_epoch = r->epochs_done ? s.seconds / (double)r->epochs_done : s.seconds;
     r->rollbacks = s.rollbacks;
     if (leader && c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
-    if (leader && c->save_path && (rc = ol_mlp_save(m, c->save_path))) goto out;
+    if (leader && c->save_path && ((rc = ol_train_check_params_finite(&s)) || (rc = ol_mlp_save(m, c->save_path)))) goto out;
     rc = OL_OK;
 out:
     r->steps = s.steps;

@@ -48,18 +48,21 @@ static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
     return rc;
 }
 
-static int all_finite(const float *x, size_t n) {
-    int ok = 1;
-    for (size_t i = 0; i < n; i++) ok &= isfinite(x[i]);
-    return ok;
+int ol_train_check_params_finite(const run_state *s) {
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < s->m->n_params; i++)
+        if (!isfinite(s->m->params[i]) && !bad++) first = i;
+    if (!bad) return OL_OK;
+    return ol_fail(OL_ENUMERIC, "%zu of the %zu parameters hold NaN or Inf at step %ld (epoch %ld; the first is number %zu) although the loss is finite (units a ReLU switched off hide them): training diverged; try a smaller --lr, a warm-up or --clip-norm",
+                   bad, s->m->n_params, s->steps, s->epoch, first);
 }
 
 int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file) {
-    if (!all_finite(s->m->params, s->m->n_params)) return OL_OK; /* never keep a diverged state */
+    int rc = ol_train_check_params_finite(s); /* never keep a diverged state, and never skip one silently */
+    if (rc) return rc;
     unsigned char *buf;
     size_t len;
-    int rc = build_checkpoint(s, &buf, &len);
-    if (rc) return rc;
+    if ((rc = build_checkpoint(s, &buf, &len))) return rc;
     if (to_file && c->checkpoint_path && (rc = ol_write_file_atomic(c->checkpoint_path, buf, len))) {
         free(buf);
         return rc;

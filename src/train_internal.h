@@ -40,8 +40,10 @@ typedef struct {
     int leader, quiet, show_progress;
 } run_state;
 
+/* OL_OK when every parameter is finite; else OL_ENUMERIC saying how many are not and where. */
+int ol_train_check_params_finite(const run_state *s);
 /* Saves the state as the last good one (for rollbacks) and, when to_file, to c's checkpoint file;
- * a state with a non-finite parameter is never kept. */
+ * a state with a non-finite parameter is never kept: that is the divergence error above. */
 int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file);
 /* Restores s from checkpoint bytes or a parsed checkpoint; what names it in messages. The
  * settings and the data are checked first; nothing of s is changed unless all is valid, but the

@@ -183,6 +183,24 @@ TEST(nn_newer_model_version_is_refused) {
     CHECK(load_damaged(version_bit, "vbit") == OL_EFORMAT);
     CHECK_MSG(strstr(ol_error(), "checksum mismatch") != NULL, "%s", ol_error());
 }
+/* Issue 16: a model holding NaN loaded and evaluated ("accuracy 11%", exit 0); the file is valid
+ * (its checksum matches), so only the values can tell. */
+TEST(nn_model_file_with_a_nan_or_inf_parameter_is_refused) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/nan-model.bin", ol_test_tmpdir());
+    for (int k = 0; k < 2; k++) {
+        ol_mlp a, b;
+        CHECK(ol_mlp_create(&a, "mlp:6-4-3", 0) == 0);
+        ol_mlp_init(&a, 5);
+        a.params[7] = k == 0 ? NAN : -INFINITY;
+        a.params[9] = NAN;
+        CHECK(ol_mlp_save(&a, path) == 0);
+        ol_mlp_free(&a);
+        CHECK(ol_mlp_load(&b, path) == OL_EFORMAT);
+        CHECK_MSG(strstr(ol_error(), "2 of its 43 parameters are NaN or Inf (the first is number 7)"), "%s", ol_error());
+    }
+}
+
 TEST(nn_missing_model_file_is_an_io_error) {
     ol_mlp m;
     CHECK(ol_mlp_load(&m, "/nonexistent/model.bin") == OL_EIO);

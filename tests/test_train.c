@@ -1,8 +1,10 @@
 /* test_train.c: ol_train_fit called as a library (the CLI's own tests are in test_cli.c). */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "optlab/common.h"
@@ -89,4 +91,44 @@ TEST(train_chooses_its_thread_count_by_timing_and_gets_the_same_bytes) {
     CHECK(memcmp(models[0], models[1], n_params * sizeof(float)) == 0);
     free(models[0]);
     free(models[1]);
+}
+
+/* Issue 16: a NaN in the weights into a hidden ReLU unit leaves the loss finite (the unit outputs 0,
+ * its gradient is 0), and the checkpoint code skipped every later checkpoint without a word while
+ * the run "succeeded". Now the first checkpoint after it ends the run with the divergence error. */
+static void poison_at_step_3(void *userdata, long step, double seconds, double loss, double lr) {
+    (void)seconds, (void)loss, (void)lr;
+    ol_mlp *m = userdata;
+    if (step == 3) m->params[0] = NAN; /* the first weight into hidden unit 0 */
+}
+
+TEST(train_never_skips_a_checkpoint_silently_when_a_parameter_is_nan) {
+    char dir[512], ck[600];
+    snprintf(dir, sizeof dir, "%s/nan-params", ol_test_tmpdir());
+    snprintf(ck, sizeof ck, "%s/ck", dir);
+    CHECK(fixture_make_dataset(dir, 120, 20, 8, 4, 9, 0) == 0);
+    ol_dataset train, test;
+    CHECK(ol_data_load(dir, &train, &test) == 0);
+    ol_mlp m;
+    CHECK(ol_mlp_create(&m, "mlp:64-16-4", 0) == 0);
+    ol_mlp_init(&m, 3);
+    ol_train_config c = ol_train_default_config();
+    c.model = &m;
+    c.batch = 12;
+    c.epochs = 2;
+    c.quiet = 1;
+    c.threads = 1;
+    c.checkpoint_path = ck;
+    c.checkpoint_every = 5;
+    c.on_step = poison_at_step_3;
+    c.userdata = &m;
+    ol_train_result r;
+    int rc = ol_train_fit(&c, &train, &test, &r);
+    CHECK_MSG(rc == OL_ENUMERIC, "rc %d: %s", rc, ol_error());
+    CHECK_MSG(strstr(ol_error(), "1 of the 1108 parameters hold NaN or Inf at step 5") && strstr(ol_error(), "diverged"), "%s",
+              ol_error());
+    CHECK_MSG(access(ck, F_OK) != 0, "a checkpoint was written");
+    ol_dataset_free(&train);
+    ol_dataset_free(&test);
+    ol_mlp_free(&m);
 }
