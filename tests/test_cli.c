@@ -357,6 +357,21 @@ TEST(cli_outputs_to_stdout_fifos_links_and_devices_are_written_in_place) {
     CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
 }
 
+/* Issue 16, "should not happen": `optlab train ... | head -1` died of SIGPIPE at the second progress
+ * line and lost the run (no --save). Now it finishes and saves; stdout's lines after head left are
+ * dropped. */
+TEST(cli_a_closed_stdout_pipe_does_not_lose_the_run) {
+    const char *model = ol_test_path("piped.bin");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model mlp:64-8-4 --epochs 20 --threads 1 --save %s | head -1; "
+             "echo \"optlab exit ${PIPESTATUS[0]}\"", ol_test_bin(), data_dir(), model);
+    char bash[2300];
+    snprintf(bash, sizeof bash, "bash -c '%s'", cmd);
+    int rc = ol_test_run(bash, out, sizeof out);
+    CHECK_MSG(rc == 0 && strstr(out, "optlab exit 0"), "exit %d: %s", rc, out);
+    CHECK_MSG(file_exists(model), "no model saved: %s", out);
+}
+
 /* Issue 16, "should not happen": `--schedule ''` was taken as constant while `--opt ''` was
  * refused; a sweep grid with lr=0.10/0.1 ran one setting twice. Both are refused now. */
 TEST(cli_bad_input_empty_specs_and_a_number_given_twice_in_a_grid) {

@@ -1,4 +1,5 @@
 /* main.c: `optlab`, the command line of the laboratory: dispatches to the sub-commands. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ static void prefer_quiet_threads(char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* `optlab train ... | head -1` must not lose the run: a closed pipe makes writes to it fail
+     * (and be dropped), not kill the process before --save and --checkpoint */
+    signal(SIGPIPE, SIG_IGN);
     prefer_quiet_threads(argv);
     int asked = ol_parallel_cap_environment(); /* before any parallel work */
     if (asked)
