@@ -257,6 +257,13 @@ static const char *file_kind(mode_t m) {
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
+const char *ol_path_kind(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return NULL;
+    if (stat(path, &st) != 0) return errno == ELOOP ? "a symbolic link loop" : "a dangling symbolic link";
+    return S_ISREG(st.st_mode) ? NULL : file_kind(st.st_mode);
+}
+
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len) {
     *data = NULL;
     *len = 0;

@@ -321,6 +321,10 @@ static int find_file(const char *dir, const char *stem, const char *kind, const 
             return OL_OK;
         }
     }
+    for (int i = 0; i < 4; i++) { /* there, but nothing to read: say what it is */
+        const char *kind = ol_path_kind(tried[i]);
+        if (kind) return ol_fail(OL_EIO, "%s is %s, not a regular file: put the %s file itself there", tried[i], kind, stem);
+    }
     return ol_fail(OL_EIO, "%s: no %s file: looked for %s, %s, %s and %s%s", dir, stem, tried[0],
                    tried[1], tried[2], tried[3], hint);
 }

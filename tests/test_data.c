@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -605,6 +606,27 @@ TEST(data_load_dir_missing_file_names_every_path_looked_for) {
              "%s/t10k-labels.idx1-ubyte and %s/t10k-labels.idx1-ubyte.gz", dir, dir, dir, dir);
     CHECK_MSG(error_has(want), "%s", ol_error());
     CHECK(train.pixels == NULL && test.pixels == NULL);
+}
+
+/* Issue 16: "no train-images file: looked for X" when X was there but a FIFO, a directory, a
+ * dangling link or a link loop: now the message says what X is. */
+TEST(data_load_says_what_a_data_path_is_when_it_is_not_a_regular_file) {
+    char dir[512], path[1024], other[1100];
+    fixture_dir(dir, sizeof dir, "not-regular");
+    CHECK(write_mnist_dir(dir, STANDARD_NAMES, 10, 5, 2, 2, 3, 0) == 0);
+    join(path, sizeof path, dir, STANDARD_NAMES[0]);
+    snprintf(other, sizeof other, "%s.gone", path);
+    const char *kinds[] = {"a FIFO", "a directory", "a dangling symbolic link", "a symbolic link loop"};
+    for (int k = 0; k < 4; k++) {
+        CHECK(remove(path) == 0);
+        int made = k == 0 ? mkfifo(path, 0600) : k == 1 ? mkdir(path, 0700) : k == 2 ? symlink(other, path) : symlink(path, path);
+        CHECK(made == 0);
+        ol_dataset train, test;
+        CHECK_EQ_INT(ol_data_load(dir, &train, &test), OL_EIO);
+        char want[1200];
+        snprintf(want, sizeof want, "%s is %s, not a regular file", path, kinds[k]);
+        CHECK_MSG(error_has(want), "%s", ol_error());
+    }
 }
 
 TEST(data_load_rejects_train_and_test_image_sizes_that_differ) {

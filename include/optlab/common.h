@@ -80,6 +80,10 @@ void ol_afile_abort(ol_afile *a);
 int ol_afile_check(const char *path);
 /* Writes len bytes atomically to path. */
 int ol_write_file_atomic(const char *path, const void *data, size_t len);
+/* What path is when it is there but is not a regular file ("a FIFO", "a directory", "a dangling
+ * symbolic link", "a symbolic link loop", ...), for messages; NULL when it is a regular file or is
+ * not there at all. */
+const char *ol_path_kind(const char *path);
 /* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
 
