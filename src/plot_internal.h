@@ -100,10 +100,16 @@ void plot_marker_path(ol_sbuf *b, int shape, double x, double y, double r); /* a
 void plot_dash_attr(ol_sbuf *b, int dash);           /* a stroke-dasharray attribute (none for 0) */
 const char *plot_color_of(int c);                    /* palette colour c; GREY for -1 */
 #define GREY "#555555"
+double plot_max_label_width(const ticks *t);        /* the widest tick label of t */
 double plot_bin_edge(const ctx *c, int k);          /* the k-th edge of the shared histogram bins */
 double plot_ax_map(const axis *a, double v);         /* pixel of v, NaN when it cannot be shown */
 /* how much data and text a box would hide (lower is better); skip: a note not to count */
 double plot_box_score(ctx *c, double x0, double y0, double x1, double y1, int skip);
+
+/* the heat map (plot_heatmap.c) */
+int plot_draw_heatmap_image(ctx *c);  /* the grid as a PNG image */
+int plot_draw_isolines(ctx *c);       /* iso-lines at the grid's levels */
+void plot_draw_colorbar(ctx *c);      /* the colour bar beside the plot */
 
 /* the legend (plot_legend.c) */
 int plot_legend_entries(const ctx *c, legend_entry *out, int cap);   /* 0: no legend needed */
