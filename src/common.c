@@ -4,8 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static _Thread_local char error_message[1024];
+static _Thread_local char error_message[8192]; /* room for two paths of the system's longest */
 
 int ol_fail(int code, const char *fmt, ...) {
     va_list ap;
@@ -136,10 +137,172 @@ int ol_spec_check_unused(const ol_spec *spec, const char *valid_keys) {
 
 /* ---- atomic writes ---- */
 
+/* The temporaries this process has open, for ol_afile_remove_temps (async-signal-safe: a slot is
+ * read only once armed, and only unlinkat is called). state: 0 free, 1 being filled, 2 armed. */
+#define TEMP_SLOTS 64
+static struct {
+    int state;
+    pid_t pid;         /* the process that made it (a forked child must not remove its parent's) */
+    int dirfd;
+    char name[NAME_MAX + 1];
+} temps[TEMP_SLOTS];
+
+static int temp_register(int dirfd, const char *name) {
+    for (int i = 0; i < TEMP_SLOTS; i++) {
+        int expected = 0;
+        if (!__atomic_compare_exchange_n(&temps[i].state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) continue;
+        temps[i].pid = getpid();
+        temps[i].dirfd = dirfd;
+        snprintf(temps[i].name, sizeof temps[i].name, "%s", name);
+        __atomic_store_n(&temps[i].state, 2, __ATOMIC_RELEASE);
+        return i + 1;
+    }
+    return 0; /* all taken: this one is left to the stale sweep of a later run */
+}
+
+static void temp_unregister(int slot) {
+    if (slot > 0) __atomic_store_n(&temps[slot - 1].state, 0, __ATOMIC_RELEASE);
+}
+
+void ol_afile_remove_temps(void) {
+    pid_t self = getpid();
+    for (int i = 0; i < TEMP_SLOTS; i++)
+        if (__atomic_load_n(&temps[i].state, __ATOMIC_ACQUIRE) == 2 && temps[i].pid == self)
+            unlinkat(temps[i].dirfd, temps[i].name, 0);
+}
+
+static void remove_temps_and_die(int signo) {
+    ol_afile_remove_temps();
+    raise(signo); /* the action is the default again (SA_RESETHAND): delivered once this returns */
+}
+
+void ol_afile_clean_on_signals(void) {
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue; /* nohup: stays ignored */
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = remove_temps_and_die;
+        sa.sa_flags = SA_RESETHAND;
+        sigemptyset(&sa.sa_mask);
+        sigaction(signals[i], &sa, NULL);
+    }
+    static int at_exit;
+    if (!at_exit++) atexit(ol_afile_remove_temps);
+}
+
+#define TEMP_TAG ".tmp-"
+#define TEMP_RANDOM 6
+
+/* If name is a temporary (PREFIX.tmp-PID-XXXXXX), its pid, and PREFIX's length in *prefix_len; else 0. */
+static long temp_owner(const char *name, size_t *prefix_len) {
+    const char *tag = NULL;
+    for (const char *p = strstr(name, TEMP_TAG); p; p = strstr(p + 1, TEMP_TAG)) tag = p;
+    if (!tag || tag == name) return 0;
+    const char *p = tag + strlen(TEMP_TAG);
+    long pid = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) pid = pid * 10 + (*p - '0');
+    if (!digits || *p++ != '-' || pid <= 0 || pid > INT_MAX) return 0;
+    for (int i = 0; i < TEMP_RANDOM; i++, p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) return 0;
+    if (*p) return 0;
+    *prefix_len = (size_t)(tag - name);
+    return pid;
+}
+
+/* Whether the temporary name (prefix_len bytes before its tag) was made for the final name base: its
+ * prefix is base, or base cut short to make a name of exactly name_max bytes. */
+static int temp_is_of(const char *name, size_t prefix_len, const char *base, long name_max) {
+    size_t blen = strlen(base);
+    if (prefix_len == blen) return !memcmp(name, base, blen);
+    return prefix_len < blen && strlen(name) == (size_t)name_max && !memcmp(name, base, prefix_len);
+}
+
+/* Directories found holding no stale temporary of another output, per thread: not read again. */
+#define CLEAN_DIRS 8
+static _Thread_local struct { dev_t dev; ino_t ino; } clean_dirs[CLEAN_DIRS];
+static _Thread_local int n_clean_dirs;
+
+/* Removes the temporaries of base in the directory whose process is gone (kill(pid, 0): ESRCH). */
+static void remove_stale_temps(int dirfd, const char *base, long name_max) {
+    struct stat st;
+    if (fstat(dirfd, &st) != 0) return;
+    for (int i = 0; i < n_clean_dirs && i < CLEAN_DIRS; i++)
+        if (clean_dirs[i].dev == st.st_dev && clean_dirs[i].ino == st.st_ino) return;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    int others = 0; /* stale ones of other outputs: removed when those are written */
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t prefix_len;
+        long pid = temp_owner(e->d_name, &prefix_len);
+        if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        if (temp_is_of(e->d_name, prefix_len, base, name_max)) unlinkat(dirfd, e->d_name, 0);
+        else others = 1;
+    }
+    closedir(d);
+    if (!others) {
+        clean_dirs[n_clean_dirs % CLEAN_DIRS].dev = st.st_dev;
+        clean_dirs[n_clean_dirs % CLEAN_DIRS].ino = st.st_ino;
+        n_clean_dirs++;
+    }
+}
+
+/* Creates the temporary of a->path's last component in a->dirfd: a->tmp, listed; the open fd or -1. */
+static int create_temp(ol_afile *a, long name_max) {
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static _Thread_local uint64_t state;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    state ^= (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15u ^ (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)a;
+    const char *base = a->path + a->base;
+    size_t blen = strlen(base);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char suffix[48];
+        int n = snprintf(suffix, sizeof suffix, TEMP_TAG "%ld-", (long)getpid());
+        for (int i = 0; i < TEMP_RANDOM; i++) {
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            suffix[n++] = letters[(state >> 33) % (sizeof letters - 1)];
+        }
+        suffix[n] = 0;
+        size_t keep = blen + (size_t)n > (size_t)name_max ? (size_t)name_max - (size_t)n : blen; /* cut to fit */
+        snprintf(a->tmp, sizeof a->tmp, "%.*s%s", (int)keep, base, suffix);
+        a->slot = temp_register(a->dirfd, a->tmp); /* before it exists: a signal finds it the moment it does */
+        int fd = openat(a->dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) return fd;
+        int saved = errno;
+        temp_unregister(a->slot);
+        a->slot = 0;
+        a->tmp[0] = 0;
+        errno = saved;
+        if (saved != EEXIST) return -1;
+    }
+    return -1;
+}
+
+/* Closes the directory and forgets the temporary (removed first when remove is set). */
+static void temp_done(ol_afile *a, int remove) {
+    if (!a->tmp[0]) return;
+    if (remove) unlinkat(a->dirfd, a->tmp, 0);
+    temp_unregister(a->slot);
+    a->slot = 0;
+    a->tmp[0] = 0;
+    close(a->dirfd);
+    a->dirfd = -1;
+}
+
 int ol_afile_open(ol_afile *a, const char *path) {
     memset(a, 0, sizeof *a);
-    if (strlen(path) + 16 >= sizeof a->path) return ol_fail(OL_EARG, "path too long: %s", path);
-    strcpy(a->path, path);
+    a->dirfd = -1;
+    size_t plen = strlen(path);
+    if (plen >= sizeof a->path)
+        return ol_fail(OL_EARG, "cannot write %.64s...: the path is %zu bytes, more than the system's limit of %d",
+                       path, plen, OL_PATH_CAP - 1);
+    memcpy(a->path, path, plen + 1);
     struct stat st, lst;
     if (!strcmp(path, "-")) { /* standard output */
         a->f = stdout;
@@ -156,40 +319,52 @@ int ol_afile_open(ol_afile *a, const char *path) {
         char real[PATH_MAX], link[PATH_MAX];
         ssize_t n;
         if (realpath(path, real)) {
-            if (strlen(real) + 16 < sizeof a->path) snprintf(a->path, sizeof a->path, "%s", real);
+            snprintf(a->path, sizeof a->path, "%s", real);
         } else if ((n = readlink(path, link, sizeof link - 1)) > 0) { /* a target not made yet */
             link[n] = 0;
             const char *slash = strrchr(path, '/');
             int len = link[0] == '/' || !slash ? snprintf(real, sizeof real, "%s", link)
                                                 : snprintf(real, sizeof real, "%.*s/%s", (int)(slash - path), path, link);
-            if (len > 0 && (size_t)len + 16 < sizeof a->path) snprintf(a->path, sizeof a->path, "%s", real);
+            if (len > 0 && (size_t)len < sizeof a->path) snprintf(a->path, sizeof a->path, "%s", real);
         }
     }
     path = a->path;
-    size_t plen = strlen(path);
-    memcpy(a->tmp, path, plen); /* plen + 16 < sizeof a->tmp, checked above */
-    memcpy(a->tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(a->tmp);
+    /* the directory, opened: the temporary is made and renamed relative to it (a path near the
+     * system's limit has no room for a longer temporary name) */
+    const char *slash = strrchr(path, '/');
+    a->base = slash ? (size_t)(slash - path) + 1 : 0;
+    if (!path[a->base]) return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(EISDIR));
+    char dir[OL_PATH_CAP];
+    snprintf(dir, sizeof dir, "%.*s", !slash ? 1 : slash == path ? 1 : (int)(slash - path), !slash ? "." : path);
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0 && errno == EACCES) dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* writable, not listable */
+    if (dirfd < 0) return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+    long name_max = fpathconf(dirfd, _PC_NAME_MAX);
+    if (name_max <= 0 || name_max > NAME_MAX) name_max = NAME_MAX;
+    size_t blen = strlen(path + a->base);
+    if (blen > (size_t)name_max) {
+        close(dirfd);
+        return ol_fail(OL_EIO, "cannot write %s: its name is %zu bytes, more than the %ld this file system allows", path,
+                       blen, name_max);
+    }
+    a->dirfd = dirfd;
+    remove_stale_temps(dirfd, path + a->base, name_max);
+    int fd = create_temp(a, name_max);
     if (fd < 0) {
-        a->tmp[0] = 0;
-        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+        int saved = errno;
+        close(dirfd);
+        a->dirfd = -1;
+        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(saved));
     }
     fchmod(fd, 0644);
     a->f = fdopen(fd, "wb");
     if (!a->f) {
+        int saved = errno;
         close(fd);
-        unlink(a->tmp);
-        a->tmp[0] = 0;
-        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(errno));
+        temp_done(a, 1);
+        return ol_fail(OL_EIO, "cannot write %s: %s", path, strerror(saved));
     }
     return OL_OK;
-}
-
-static void fsync_parent_dir(const char *path) {
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) { fsync(fd); close(fd); }
 }
 
 int ol_afile_commit(ol_afile *a) {
@@ -205,19 +380,13 @@ int ol_afile_commit(ol_afile *a) {
     int saved = errno;
     if (fclose(a->f) != 0) bad = 1, saved = errno;
     a->f = NULL;
+    if (!bad && renameat(a->dirfd, a->tmp, a->dirfd, a->path + a->base) != 0) bad = 1, saved = errno;
     if (bad) {
-        unlink(a->tmp);
-        a->tmp[0] = 0;
+        temp_done(a, 1);
         return ol_fail(OL_EIO, "cannot write %s: %s", a->path, strerror(saved));
     }
-    if (rename(a->tmp, a->path) != 0) {
-        saved = errno;
-        unlink(a->tmp);
-        a->tmp[0] = 0;
-        return ol_fail(OL_EIO, "cannot write %s: %s", a->path, strerror(saved));
-    }
-    a->tmp[0] = 0;
-    fsync_parent_dir(a->path);
+    fsync(a->dirfd);
+    temp_done(a, 0);
     return OL_OK;
 }
 
@@ -225,8 +394,7 @@ void ol_afile_abort(ol_afile *a) {
     if (a->f && a->f != stdout) fclose(a->f);
     else if (a->f) fflush(a->f);
     a->f = NULL;
-    if (a->tmp[0]) unlink(a->tmp);
-    a->tmp[0] = 0;
+    temp_done(a, 1);
 }
 
 int ol_afile_check(const char *path) {
@@ -237,6 +405,25 @@ int ol_afile_check(const char *path) {
     int rc = ol_afile_open(&f, path);
     if (!rc) ol_afile_abort(&f);
     return rc;
+}
+
+int ol_mkdir_p(const char *path) {
+    char buf[OL_PATH_CAP];
+    size_t len = strlen(path);
+    if (!len) return ol_fail(OL_EARG, "cannot create a directory with an empty name");
+    if (len >= sizeof buf)
+        return ol_fail(OL_EARG, "cannot create %.64s...: the path is %zu bytes, more than the system's limit of %d", path, len,
+                       OL_PATH_CAP - 1);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) { /* each directory of the path, from the top */
+        if (*p != '/' && *p) continue;
+        char saved = *p;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return ol_fail(OL_EIO, "cannot create %s: %s", buf, strerror(errno));
+        *p = saved;
+        if (!saved) break;
+    }
+    return OL_OK;
 }
 
 int ol_write_file_atomic(const char *path, const void *data, size_t len) {

@@ -205,6 +205,7 @@ int ol_dist_max_int(int value, int *out) {
 }
 
 void ol_dist_abort(int status) {
+    ol_afile_remove_temps(); /* MPI_Abort kills without running exit's handlers */
     fflush(stdout);
     fflush(stderr);
 #ifdef OL_HAVE_MPI

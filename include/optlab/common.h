@@ -62,11 +62,22 @@ int ol_parse_long(const char *text, const char *what, long lo, long hi, long *ou
 /* ---- atomic file writes: temporary name, fflush, fsync, rename, fsync of the directory ----
  * For regular files and new paths. A symlink is followed (its target is replaced atomically, the
  * link stays); "-", a character device or a FIFO is written directly (`--log -` or /dev/stdout
- * streams the CSV), and a write error there (/dev/full) is an error like any other. */
+ * streams the CSV), and a write error there (/dev/full) is an error like any other.
+ *
+ * The temporary is NAME.tmp-PID-XXXXXX next to the final name (NAME cut short where the whole would
+ * pass the file system's limit on a name, 255 bytes), made and renamed relative to the directory, so
+ * any path the system accepts (up to OL_PATH_CAP - 1 bytes) can be written. PID is the writer's: a
+ * temporary whose process is gone (SIGKILL, a crash, a power cut) is removed when a later run opens
+ * the same output; one of a live process never is. While it is open, a temporary is listed where
+ * ol_afile_remove_temps (a signal handler's call) finds it. */
+#define OL_PATH_CAP 4096   /* bytes of a path buffer: the system's PATH_MAX, its terminating NUL included */
 typedef struct {
     FILE *f;           /* write here */
-    char path[4096];   /* final name */
-    char tmp[4096];    /* temporary name in the same directory ("" when direct) */
+    char path[OL_PATH_CAP]; /* final name */
+    char tmp[256];     /* the temporary's name in the final name's directory ("" when direct or done) */
+    size_t base;       /* offset of the final name's last component in path */
+    int dirfd;         /* the directory, open while tmp[0] is set */
+    int slot;          /* 1 + the temporary's entry in the list of open ones; 0 none */
     int direct;        /* 1: written in place (stdout, a device, a FIFO) */
 } ol_afile;
 int ol_afile_open(ol_afile *a, const char *path);
@@ -78,6 +89,16 @@ void ol_afile_abort(ol_afile *a);
  * created and removed next to it; standard output, devices and FIFOs are not opened (a FIFO's
  * reader would see its end). */
 int ol_afile_check(const char *path);
+/* Removes every temporary this process has open (not yet committed or aborted). Async-signal-safe
+ * (unlinkat only): for a signal handler, and for exits that skip the normal paths (MPI_Abort). */
+void ol_afile_remove_temps(void);
+/* For a command: SIGINT, SIGTERM and SIGHUP, where they have their default action, first remove the
+ * open temporaries (ol_afile_remove_temps) and then end the process as before (killed by the
+ * signal); an ignored signal (nohup) stays ignored, and a handler set later (train's and sweep's
+ * save-and-stop on SIGINT/SIGTERM) replaces this one. Also removes them at exit(). */
+void ol_afile_clean_on_signals(void);
+/* Creates the directory path and its missing parents (mkdir -p); OL_EIO naming the one that failed. */
+int ol_mkdir_p(const char *path);
 /* Writes len bytes atomically to path. */
 int ol_write_file_atomic(const char *path, const void *data, size_t len);
 /* What path is when it is there but is not a regular file ("a FIFO", "a directory", "a dangling

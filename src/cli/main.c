@@ -49,6 +49,10 @@ int main(int argc, char **argv) {
      * (and be dropped), not kill the process before --save and --checkpoint */
     signal(SIGPIPE, SIG_IGN);
     prefer_quiet_threads(argv);
+    /* Ctrl-C, kill or a closed terminal must not leave NAME.tmp-* files behind (issue 16): the
+     * temporaries of the atomic writes go first (train and sweep then set their own save-and-stop
+     * handlers for SIGINT and SIGTERM, which end through the normal paths) */
+    ol_afile_clean_on_signals();
     int asked = ol_parallel_cap_environment(); /* before any parallel work */
     if (asked)
         fprintf(stderr, "optlab: OMP_NUM_THREADS asks for %d threads; using %d, the most --threads accepts\n", asked,
