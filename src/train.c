@@ -176,7 +176,7 @@ static int check_specs(const ol_train_config *c) {
         rc = ol_optim_set_clip(o, c->clip_norm, c->clip_value);
     ol_optim_free(o);
     if (rc) return rc;
-    char settings[4096];
+    char settings[OL_TRAIN_SETTINGS_CAP];
     return ol_train_settings_text(c, c->model ? c->model->spec : layout.spec, settings, sizeof settings);
 }
 
@@ -200,7 +200,7 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     if ((rc = check_specs(c))) return rc;
     /* no output may be an input or another output (a checkpoint may be written where it was resumed
      * from); the data's files are found now, and found again when it is read */
-    char data_files[4][1024];
+    char data_files[4][OL_PATH_CAP];
     if ((rc = ol_data_files(c->data, data_files))) return rc;
     const ol_file_role inputs[5] = {{data_files[0], "the training images"}, {data_files[1], "the training labels"},
                                     {data_files[2], "the test images"},     {data_files[3], "the test labels"},

@@ -96,11 +96,11 @@ int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
     size_t len;
     const char *conf = ol_ckpt_get(ck, "CONF", &len);
     if (!conf) return ol_fail(OL_EFORMAT, "%s: not a training checkpoint (no settings section)", what);
-    char saved[4096];
+    char saved[OL_TRAIN_SETTINGS_CAP];
     if (len >= sizeof saved) return ol_fail(OL_EFORMAT, "%s: corrupt settings section", what);
     memcpy(saved, conf, len);
     saved[len] = 0;
-    char ours[512], theirs[512];
+    char ours[OL_PATH_CAP + 64], theirs[OL_PATH_CAP + 64]; /* a setting line: a path of the longest */
     if (first_difference(s->settings, saved, ours, theirs, sizeof ours)) {
         return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
                        what, ours, theirs);

@@ -11,6 +11,7 @@
 #include "optlab/optim.h"
 #include "optlab/sampler.h"
 #include "optlab/train.h"
+#include "optlab/train_settings.h"
 
 typedef struct {
     ol_dataset *train, val;
@@ -19,7 +20,7 @@ typedef struct {
     ol_mlp_graph graph, eval;
     ol_optim *opt;
     ol_sampler sampler;
-    char settings[4096];
+    char settings[OL_TRAIN_SETTINGS_CAP];
     char data_id[256];
     /* progress: what a checkpoint saves besides the model, optimizer and sampler */
     long epoch;            /* the epoch in progress (1-based) */

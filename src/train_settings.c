@@ -164,7 +164,7 @@ int ol_train_settings_text(const ol_train_config *c, const char *model_spec, cha
     buf[0] = 0;
     for (int i = 0; i < N_SETTINGS; i++) {
         if (!(table[i].flags & OL_TS_RUN)) continue;
-        char value[2048];
+        char value[OL_PATH_CAP + 64]; /* a path of the system's longest, or a spec */
         if (ol_train_setting_format(&table[i], &with_model, value, sizeof value))
             return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", sizeof value);
         int n = snprintf(buf + len, cap - len, "%s=%s\n", table[i].name, value);
@@ -185,7 +185,7 @@ int ol_train_settings_apply(ol_train_config *c, char *text, const int *given) {
         const char *value = eq + 1;
         const ol_train_setting *s = ol_train_setting_find(line);
         if (!s || !(s->flags & OL_TS_RUN) || given[s - table]) continue;
-        char dflt[2048];
+        char dflt[OL_PATH_CAP + 64];
         if (!ol_train_setting_format(s, &defaults, dflt, sizeof dflt) && !strcmp(dflt, value)) continue; /* as by default */
         char what[96];
         snprintf(what, sizeof what, "optlab train %s", s->flag);

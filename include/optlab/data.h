@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "optlab/common.h"
 #include "optlab/rng.h"
 
 #define OL_DATA_MAX_BYTES (1ull << 30)   /* largest decompressed IDX payload accepted (1 GiB) */
@@ -42,7 +43,7 @@ int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *label
 int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test);
 /* The four files ol_data_load would read for name_or_dir (train images, train labels, test images,
  * test labels), found the same way and with the same errors, without reading them. */
-int ol_data_files(const char *name_or_dir, char paths[4][1024]);
+int ol_data_files(const char *name_or_dir, char paths[4][OL_PATH_CAP]);
 /* Frees what d owns (nothing for a view) and zeroes it. Safe on a zeroed dataset. */
 void ol_dataset_free(ol_dataset *d);
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "optlab/common.h"
 #include "optlab/train.h"
 
 enum {
@@ -53,7 +54,9 @@ int ol_train_setting_parse(const ol_train_setting *s, const char *text, ol_train
 int ol_train_setting_format(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap);
 
 /* The run-defining settings of c as "name=value" lines (OL_TS_RUN, in table order; model_spec
- * replaces c's model: the canonical spec): what a checkpoint stores. */
+ * replaces c's model: the canonical spec): what a checkpoint stores. OL_TRAIN_SETTINGS_CAP bytes
+ * hold them all with a --data path of the system's longest. */
+#define OL_TRAIN_SETTINGS_CAP (4 * OL_PATH_CAP)
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap);
 /* --resume: sets every run-defining setting of text (a checkpoint's settings, modified in place:
  * string fields point into it) that given[index in the table] does not mark as given on the

@@ -48,7 +48,7 @@ int cmd_lrfind(int argc, char **argv) {
     if ((rc = ol_lrfind_check(&c))) return cli_report_error(rc);
     if ((csv_path && (rc = ol_afile_check(csv_path))) || (svg_path && (rc = ol_afile_check(svg_path))))
         return cli_report_error(rc);
-    char files[4][1024]; /* no output may be a data file or the other output */
+    char files[4][OL_PATH_CAP]; /* no output may be a data file or the other output */
     if ((rc = ol_data_files(data, files))) return cli_report_error(rc);
     const ol_file_role inputs[4] = {{files[0], "the training images"}, {files[1], "the training labels"},
                                     {files[2], "the test images"},     {files[3], "the test labels"}};
