@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "optlab/common.h"
+#include "optlab/outdir.h"
 #include "optlab/parallel.h"
 
 const ol_lab_entry ol_labs[] = {
@@ -115,14 +116,9 @@ void ol_lab_log(const ol_lab_ctx *ctx, const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
-static int make_dir(const char *dir) {
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return OL_OK;
-        return ol_fail(OL_EIO, "--out %s exists and is not a directory", dir);
-    }
-    return ol_fail(OL_EIO, "cannot create the output directory %s: %s", dir, strerror(errno));
-}
+/* the report's directory: its longest file name is under 64 bytes; an older optlab's report (no
+ * marker) has summary.csv with its header */
+static const ol_outdir_kind lab_outdir = {"lab", "summary.csv", "lab,key,value\n", 64};
 
 int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
     int all = !strcmp(which, "all"), found = 0;
@@ -135,7 +131,8 @@ int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
         }
         return ol_fail(OL_EARG, "unknown lab '%s'; use one of: %s", which, names);
     }
-    int rc = make_dir(ctx->out_dir);
+    int rc = ol_outdir_check(ctx->out_dir, &lab_outdir, ctx->force);
+    if (!rc) rc = ol_outdir_claim(ctx->out_dir, &lab_outdir);
     if (rc) return rc;
     if (ctx->threads) ol_parallel_set_threads(ctx->threads);
     ctx->report = ol_report_new("optlab: the five challenges of training, measured");

@@ -24,6 +24,7 @@
 
 #include "optlab/common.h"
 #include "optlab/dist.h"
+#include "optlab/outdir.h"
 #include "optlab/csv.h"
 #include "optlab/rng.h"
 #include "optlab/train_settings.h"
@@ -60,23 +61,6 @@ static void log_free(trial_log *L) {
 static void path_of(char *buf, size_t cap, const sweep_t *S, const trial_t *t, const char *leaf) {
     if (leaf) snprintf(buf, cap, "%s/trials/%s/%s", S->c->out_dir, t->id, leaf);
     else snprintf(buf, cap, "%s/trials/%s.txt", S->c->out_dir, t->id);
-}
-
-static int mkdir_p(const char *path) {
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len >= sizeof buf) return ol_fail(OL_EARG, "path too long: %s", path);
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char saved = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) return ol_fail(OL_EIO, "cannot create %s: %s", buf, strerror(errno));
-            *p = saved;
-            if (!saved) break;
-        }
-    }
-    return OL_OK;
 }
 
 static int read_log(const char *path, trial_log *L) {
@@ -246,7 +230,7 @@ static int spawn(sweep_t *S, trial_t *t, long target, pid_t *pid_out) {
     const ol_sweep_config *c = S->c;
     char dir[4200], ckpt[4200], log[4200], out[4200], epochs[32], seed[32], threads[32], subset[32], val[64];
     path_of(dir, sizeof dir, S, t, "");
-    int rc = mkdir_p(dir);
+    int rc = ol_mkdir_p(dir);
     if (rc) return rc;
     path_of(ckpt, sizeof ckpt, S, t, "ckpt");
     path_of(log, sizeof log, S, t, "log.csv");
@@ -550,13 +534,17 @@ static int definition(const ol_sweep_config *c, char *buf, size_t cap) {
     return OL_OK;
 }
 
+/* DIR: its file names add up to "/trials/000001/log.csv" to its path; an older optlab's sweep
+ * directory (no marker) has sweep.txt, whose first line is the grid */
+static const ol_outdir_kind sweep_outdir = {"sweep", "sweep.txt", "grid=", 64};
+
 /* Writes DIR/sweep.txt, or checks that the one there is this sweep's. */
 static int claim_dir(const ol_sweep_config *c) {
     char path[4200], def[8192];
     int rc = definition(c, def, sizeof def);
     if (rc) return rc;
     snprintf(path, sizeof path, "%s/trials", c->out_dir);
-    if ((rc = mkdir_p(path))) return rc;
+    if ((rc = ol_mkdir_p(path))) return rc;
     snprintf(path, sizeof path, "%s/sweep.txt", c->out_dir);
     if (access(path, F_OK)) return ol_write_file_atomic(path, def, strlen(def));
     unsigned char *old;
@@ -844,7 +832,8 @@ int ol_sweep_run(const ol_sweep_config *c, ol_sweep_summary *sum) {
     S.n_rungs = c->prune == OL_PRUNE_HALVING ? ol_sweep_prune_halving_rungs(c->epochs, (long)S.n_trials, c->eta, S.rungs, 64) : 0;
     /* rank 0 claims the directory; the others wait, then see its verdict */
     if (c->rank == 0) {
-        rc = mkdir_p(c->out_dir);
+        rc = ol_outdir_check(c->out_dir, &sweep_outdir, c->force);
+        if (!rc) rc = ol_outdir_claim(c->out_dir, &sweep_outdir);
         if (!rc) rc = lock_dir(c->out_dir, 1, &lock_fd);
         if (!rc) rc = claim_dir(c);
     }

@@ -20,7 +20,8 @@
 typedef struct ol_lab_ctx ol_lab_ctx;
 
 struct ol_lab_ctx {
-    const char *out_dir;     /* where CSVs, SVGs and index.html go (created if missing) */
+    const char *out_dir;     /* where CSVs, SVGs and index.html go (created if missing; see outdir.h) */
+    int force;               /* 1: write into an out_dir holding files optlab did not write */
     const char *data;        /* data set name or directory (default fashion-mnist) */
     int quick;               /* 1: the small version of every experiment */
     uint64_t seed;
@@ -69,7 +70,9 @@ typedef struct {
 /* The labs in lecture order, terminated by {NULL}. */
 extern const ol_lab_entry ol_labs[];
 
-/* Runs the named lab or "all" into ctx->out_dir and writes index.html and summary.csv. */
+/* Runs the named lab or "all" into ctx->out_dir and writes index.html and summary.csv. An out_dir
+ * holding files optlab did not write, or another command's output, is refused (OL_EARG) before
+ * anything is run or written, unless ctx->force. */
 int ol_lab_run(ol_lab_ctx *ctx, const char *which);
 
 #endif

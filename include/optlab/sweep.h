@@ -32,7 +32,8 @@ typedef struct {
     uint64_t draw_seed;       /* seed of those draws */
     int seeds;                /* seeds per setting: the trials use --seed 1..seeds */
     long epochs;              /* >= 1 */
-    const char *out_dir;      /* DIR */
+    const char *out_dir;      /* DIR: missing, empty, or a sweep's own (its .optlab or sweep.txt); see outdir.h */
+    int force;                /* 1: write into a DIR holding files optlab did not write */
     int jobs;                 /* trials at a time in this process (>= 1) */
     int prune;                /* OL_PRUNE_* */
     int eta;                  /* successive halving's reduction factor (>= 2, default 3) */
@@ -64,7 +65,8 @@ typedef struct {
 /* Runs the sweep. Under MPI (size > 1) every rank calls it: the ranks split the trials, wait for
  * each other (ol_dist_barrier) and rank 0 writes results.csv and index.html; the summary is filled
  * on rank 0. A trial that diverges or fails is recorded and the others go on; the return code is 0
- * then. Errors: OL_EARG (bad settings, a DIR of another sweep), OL_EIO, OL_ESTOPPED. */
+ * then. Errors: OL_EARG (bad settings, a DIR of another sweep, a DIR of files optlab did not write
+ * without force), OL_EIO, OL_ESTOPPED. */
 int ol_sweep_run(const ol_sweep_config *c, ol_sweep_summary *summary);
 
 #endif

@@ -15,7 +15,8 @@ int cmd_lab(int argc, char **argv) {
     ctx.seed = 1;
     const char *usage = "all|random-search|conditioning|nonconvex|minibatch|tuning [--out DIR] [--quick] [options]";
     cli_flag flags[] = {
-        {"--out", ARG_STR, &ctx.out_dir, "DIR", "output directory: index.html, CSVs, SVGs (default report)", 0, 0, NULL, 0, 0},
+        {"--out", ARG_STR, &ctx.out_dir, "DIR", "output directory (new, empty or an earlier report's): index.html, CSVs, SVGs (default report)", 0, 0, NULL, 0, 0},
+        {"--force", ARG_BOOL, &ctx.force, NULL, "write into an --out directory that holds files optlab did not write (refused otherwise)", 0, 0, NULL, 0, 0},
         {"--quick", ARG_BOOL, &ctx.quick, NULL, "small experiments (under a minute for all five)", 0, 0, NULL, 0, 0},
         {"--data", ARG_STR, &ctx.data, "D", "fashion-mnist (default), mnist, or a directory with the 4 MNIST files", 0, 0, NULL, 0, 0},
         {"--seed", ARG_U64, &ctx.seed, "S", "seed of every experiment (default 1)", 0, 0, NULL, 0, 0},

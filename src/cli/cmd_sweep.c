@@ -50,7 +50,8 @@ static int sweep_command(int argc, char **argv) {
     cli_flag flags[] = {
         {"--grid", ARG_STR, &c.grid, "G", "parameters and values: 'opt=sgd:momentum=0.9/adam,lr=0.01/0.1,batch=32/128'", 0, 0, NULL, 1, 0},
         {"--epochs", ARG_LONG, &c.epochs, "E", "epochs per trial", 1, 100000, NULL, 1, 0},
-        {"--out", ARG_STR, &c.out_dir, "DIR", "results.csv, index.html and trials/ (run again: finished trials are skipped)", 0, 0, NULL, 1, 0},
+        {"--out", ARG_STR, &c.out_dir, "DIR", "results.csv, index.html and trials/ (new, empty or this sweep's: run again, finished trials are skipped)", 0, 0, NULL, 1, 0},
+        {"--force", ARG_BOOL, &c.force, NULL, "write into an --out directory that holds files optlab did not write (refused otherwise)", 0, 0, NULL, 0, 0},
         {"--random", ARG_LONG, &c.random, "N", "N settings drawn at random from the grid (default: all)", 1, OL_SWEEP_MAX_TRIALS, NULL, 0, 0},
         {"--draw-seed", ARG_LONG, &draw_seed, "S", "seed of the random draws (default 1)", 0, 1L << 62, NULL, 0, 0},
         {"--seeds", ARG_INT, &c.seeds, "K", "seeds per setting: trials train with --seed 1..K (default 1)", 1, 1000, NULL, 0, 0},
