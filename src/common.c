@@ -269,7 +269,8 @@ static int create_temp(ol_afile *a, long name_max) {
             suffix[n++] = letters[(state >> 33) % (sizeof letters - 1)];
         }
         suffix[n] = 0;
-        size_t keep = blen + (size_t)n > (size_t)name_max ? (size_t)name_max - (size_t)n : blen; /* cut to fit */
+        size_t room = (size_t)name_max > (size_t)n ? (size_t)name_max - (size_t)n : 1;
+        size_t keep = blen > room ? room : blen; /* cut to fit the name limit */
         snprintf(a->tmp, sizeof a->tmp, "%.*s%s", (int)keep, base, suffix);
         a->slot = temp_register(a->dirfd, a->tmp); /* before it exists: a signal finds it the moment it does */
         int fd = openat(a->dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

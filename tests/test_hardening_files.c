@@ -3,8 +3,9 @@
  * stale one of a dead process removed by the next run (one of a live process never); names and
  * paths up to the system's limits (a 250-byte file name, --data paths of 1,100 and 4,000 bytes);
  * `lab` and `sweep` refusing an --out directory of files optlab did not write unless --force, and
- * still re-running (and resuming) in their own. The commands run as child processes, started with
- * fork and exec (no shell: paths of 4,000 bytes, and signals sent to optlab itself). */
+ * still re-running (and resuming) in their own; nohup's ignored SIGHUP stays ignored. The commands
+ * run as child processes, started with fork and exec (no shell: paths of 4,000 bytes, and signals
+ * sent to optlab itself). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,8 @@ static const char *data_dir(void) {
     return dir;
 }
 
+static int ignore_sighup; /* start: SIGHUP ignored, as under nohup */
+
 /* Starts `optlab ARGS...` (NULL-terminated) with its output into fd (or /dev/null when fd < 0), the
  * signals it may be sent at their default action (whatever the runner's were); its pid. */
 static pid_t start(int fd, const char *const *args) {
@@ -44,7 +47,7 @@ static pid_t start(int fd, const char *const *args) {
     if (pid == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
+        signal(SIGHUP, ignore_sighup ? SIG_IGN : SIG_DFL);
         int to = fd >= 0 ? fd : open("/dev/null", O_WRONLY);
         dup2(to, 1);
         dup2(to, 2);
@@ -160,6 +163,27 @@ TEST(hardening_files_sigint_on_optimize_trace_leaves_no_temporary) {
     char first[512];
     CHECK_MSG(temps_in(dir, first, sizeof first) == 0, "left behind: %s", first);
     CHECK_MSG(!exists(trace), "a partial trace %s was written", trace);
+}
+
+/* under nohup (SIGHUP ignored) a hangup still does nothing: the clean-up handler is not installed */
+TEST(hardening_files_nohup_keeps_sighup_ignored) {
+    const char *dir = fresh_dir("hf-nohup");
+    char trace[600];
+    snprintf(trace, sizeof trace, "%s/tr.csv", dir);
+    ignore_sighup = 1;
+    pid_t pid = start(-1, (const char *const[]){"optimize", "--fn", "rosenbrock", "--x0", "-1.5,2", "--opt", "gd", "--lr",
+                                                "1e-5", "--steps", "100000000", "--trace", trace, "--quiet", NULL});
+    ignore_sighup = 0;
+    int seen = wait_for_temp(dir, "tr.csv.tmp-");
+    kill(pid, SIGHUP);
+    usleep(200000);
+    int alive = waitpid(pid, NULL, WNOHANG) == 0;
+    kill(pid, SIGINT);
+    int rc = finish(pid);
+    CHECK_MSG(seen, "the trace's temporary never appeared in %s", dir);
+    CHECK_MSG(alive, "SIGHUP ended a run started with SIGHUP ignored (nohup)");
+    CHECK_MSG(rc == 128 + SIGINT, "exit %d", rc);
+    CHECK(temps_in(dir, NULL, 0) == 0);
 }
 
 /* issue 16: killing `lab` left summary.csv.tmp-*; SIGTERM and SIGHUP end it without one */
