@@ -109,6 +109,19 @@ static int log_append(run_state *s, const char *fmt, ...) {
     return OL_OK;
 }
 
+/* A diverged run writes its log so far (the epochs before the one that diverged) and keeps the
+ * divergence error, saying where the log is. */
+static int log_divergence(const run_state *s, const char *path) {
+    char why[1024];
+    snprintf(why, sizeof why, "%s", ol_error());
+    if (ol_write_file_atomic(path, s->log, s->log_len)) {
+        char werr[600];
+        snprintf(werr, sizeof werr, "%s", ol_error());
+        return ol_fail(OL_ENUMERIC, "%s; the log could not be written either: %s", why, werr);
+    }
+    return ol_fail(OL_ENUMERIC, "%s; the log up to it is in %s", why, path);
+}
+
 static int check_config(const ol_train_config *c) {
     if (!(c->lr >= 0) || !isfinite(c->lr)) return ol_fail(OL_EARG, "--lr must be a finite number >= 0, got %g", c->lr);
     if (c->batch < 0) return ol_fail(OL_EARG, "--batch must be a positive whole number or 'full', got %ld", c->batch);
@@ -226,11 +239,17 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
 }
 
 /* Handles a non-finite loss or gradient: returns OL_OK after a rollback (the state is the last
- * good one, the lr halved), or the divergence error. */
+ * good one, the lr halved), or the divergence error. The loss and gradient found at step N + 1 are
+ * those of the parameters step N made: the lr named is the one step N used. */
 static int diverged(run_state *s, const ol_train_config *c, const char *what, double value) {
-    double lr = ol_optim_get_lr(s->opt, 0);
     const char *shown = isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf";
-    if (c->on_divergence == OL_DIVERGE_ROLLBACK && s->snapshot && s->rollbacks < c->max_rollbacks) {
+    char when[160];
+    if (isnan(s->step_lr)) /* no step of this process made these parameters: the lr this one would use */
+        snprintf(when, sizeof when, "lr %g", ol_optim_get_lr(s->opt, 0));
+    else
+        snprintf(when, sizeof when, "after step %ld with lr %g", s->steps, s->step_lr);
+    const int rollback = c->on_divergence == OL_DIVERGE_ROLLBACK && s->snapshot;
+    if (rollback && s->rollbacks < c->max_rollbacks) {
         int rollbacks = s->rollbacks + 1;
         double scale = s->lr_scale * 0.5;
         long at = s->steps + 1;
@@ -238,15 +257,23 @@ static int diverged(run_state *s, const ol_train_config *c, const char *what, do
         if (rc) return rc;
         s->rollbacks = rollbacks;
         s->lr_scale = scale;
+        s->step_lr = NAN;
         ol_optim_set_lr_scale(s->opt, scale);
         if (!c->quiet && (c->dist_size <= 1 || c->dist_rank == 0))
-            fprintf(stderr, "optlab: the %s became %s at step %ld (lr %g): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
-                    what, shown, at, lr, s->steps, scale, rollbacks, c->max_rollbacks);
+            fprintf(stderr, "optlab: the %s became %s at step %ld (%s): rolled back to step %ld, learning rate x%g (rollback %d of %d)\n",
+                    what, shown, at, when, s->steps, scale, rollbacks, c->max_rollbacks);
         return OL_OK;
     }
-    return ol_fail(OL_ENUMERIC, "the %s became %s at step %ld (epoch %ld, lr %g): training diverged; the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback%s",
-                   what, shown, s->steps + 1, s->epoch, lr,
-                   c->checkpoint_path ? "; the last good checkpoint is kept" : "");
+    char advice[256]; /* with rollbacks on, rolling back again is not on offer: say what is */
+    if (!rollback)
+        snprintf(advice, sizeof advice, "the learning rate is likely too high: try a smaller --lr, a warm-up, --clip-norm, or --on-divergence rollback");
+    else if (!c->max_rollbacks)
+        snprintf(advice, sizeof advice, "--max-rollbacks 0 allows no rollback: try a smaller --lr, a warm-up, --clip-norm, or a larger --max-rollbacks");
+    else
+        snprintf(advice, sizeof advice, "the %d rollback%s of --max-rollbacks are used up: try a smaller --lr, a warm-up, --clip-norm, or a larger --max-rollbacks",
+                 c->max_rollbacks, c->max_rollbacks == 1 ? "" : "s");
+    return ol_fail(OL_ENUMERIC, "the %s became %s at step %ld (epoch %ld, %s): training diverged; %s%s", what, shown,
+                   s->steps + 1, s->epoch, when, advice, c->checkpoint_path ? "; the last good checkpoint is kept" : "");
 }
 
 /* Loss and parameter gradients (of the mean loss) of one global batch of n examples. Data-parallel:
@@ -375,6 +402,7 @@ static int train_step(run_state *s, const ol_train_config *c, const uint32_t *id
         return OL_OK;
     }
     ol_optim_report_loss(s->opt, loss);
+    s->step_lr = lr_now;
     s->steps++;
     s->loss_sum += loss * n;
     s->seen += n;
@@ -518,6 +546,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     }
     s.epoch = 1;
     s.lr_scale = 1;
+    s.step_lr = NAN;
     if ((rc = log_append(&s, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"))) goto out;
     if (c->resume_path) {
         ol_ckpt ck;
@@ -544,7 +573,10 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     s.show_progress = !quiet && isatty(2);
     int stop = 0;
     while (s.epoch <= c->epochs && !stop)
-        if ((rc = train_epoch(&s, c, r, &stop))) goto out;
+        if ((rc = train_epoch(&s, c, r, &stop))) {
+            if (rc == OL_ENUMERIC && leader && c->log_path) rc = log_divergence(&s, c->log_path);
+            goto out;
+        }
     if (r->epochs_done == 0 && s.epoch > 1) { /* resumed a run already complete: evaluate it */
         r->epochs_done = s.epoch - 1;
         r->train_loss = NAN;
