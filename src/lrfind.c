@@ -12,6 +12,7 @@
 #include "optlab/csv.h"
 #include "optlab/optim.h"
 #include "optlab/sampler.h"
+#include "optlab/train.h"
 
 ol_lrfind_config ol_lrfind_default_config(void) {
     ol_lrfind_config c;
@@ -119,16 +120,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
         if ((rc = ol_mlp_create(&own, c->model_spec, (size_t)8 << 30))) return rc;
         m = &own;
     }
-    if (ol_dataset_dim(&train) != (size_t)m->sizes[0]) {
-        rc = ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
-                     ol_dataset_dim(&train), train.rows, train.cols, m->spec, m->sizes[0], ol_dataset_dim(&train));
-        goto out;
-    }
-    if (train.n_classes > m->sizes[m->n_layers]) {
-        rc = ol_fail(OL_EARG, "the data has %d classes but the model %s has only %d outputs", train.n_classes, m->spec,
-                     m->sizes[m->n_layers]);
-        goto out;
-    }
+    if ((rc = ol_train_check_data(m, &train))) goto out;
     if (!c->model) {
         if (c->normalize) {
             double mean, std;
