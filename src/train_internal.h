@@ -35,7 +35,8 @@ typedef struct {
     double lr_scale;       /* 0.5 per rollback */
     double step_lr;        /* the lr the last step used (NAN: no step since the start, resume or rollback):
                             * the step a divergence found at the next one is blamed on */
-    /* the log, kept in memory and written whole at the end (never a partial file) */
+    /* the log, kept in memory and written whole at the end, or up to the epoch before a divergence
+     * (never a partial file) */
     char *log;
     size_t log_len, log_cap;
     /* the last good state, serialized, for rollbacks */
