@@ -4,7 +4,7 @@
  * bit-flipped copies). It is loaded as it is, then, when its CRC-32 trailer is wrong, once more
  * with the trailer rewritten, so that the fuzzer gets past the checksum to the checks behind it.
  * Checked on success: the model is consistent, runs forward on a small batch, and saves and loads
- * back to the same spec, normalization and bits. On failure: the model holds no buffers, and the
+ * back to the same spec, normalization, image shape and bits. On failure: the model holds no buffers, and the
  * loader did not run out of memory (a file of n bytes never needs more than about 2n bytes; under
  * a memory limit, as in the regression test, a loader that allocates what the spec inside says
  * before checking it against the file fails this). */
@@ -61,7 +61,8 @@ static int fuzz_model_check(ol_mlp *m) {
         } else {
             if (strcmp(back.spec, m->spec) || back.n_params != m->n_params ||
                 memcmp(&back.input_mean, &m->input_mean, sizeof(float)) ||
-                memcmp(&back.input_inv_std, &m->input_inv_std, sizeof(float)) ||
+                memcmp(&back.input_inv_std, &m->input_inv_std, sizeof(float)) || back.in_rows != m->in_rows ||
+                back.in_cols != m->in_cols ||
                 memcmp(back.params, m->params, m->n_params * sizeof(float))) {
                 fprintf(stderr, "fuzz_model: a saved model loads back different (%s vs %s)\n", back.spec, m->spec);
                 bad = 1;

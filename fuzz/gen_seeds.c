@@ -200,7 +200,7 @@ static void model_variants(const char *stem, const unsigned char *buf, size_t le
     snprintf(name, sizeof name, "%s-bitflip", stem);
     put("model", name, copy, len);
     memcpy(copy, buf, len);
-    copy[8] = 2; /* version 2, checksum rewritten by the target */
+    copy[8] = 3; /* version 3, newer than any, checksum rewritten by the target */
     snprintf(name, sizeof name, "%s-newer", stem);
     put("model", name, copy, len);
     memcpy(copy, buf, len);
@@ -223,6 +223,7 @@ static void gen_model(void) {
         if (ol_mlp_create(&m, specs[i][1], 0)) { fprintf(stderr, "gen_seeds: %s\n", ol_error()); failures++; continue; }
         ol_mlp_init(&m, 1 + i);
         m.input_mean = 0.25f, m.input_inv_std = 2.0f;
+        if (i == 0) m.in_rows = m.in_cols = 2; /* a shape: format 2's field (4 inputs, 2x2 images) */
         if (ol_mlp_save(&m, path)) { fprintf(stderr, "gen_seeds: %s\n", ol_error()); failures++; }
         ol_mlp_free(&m);
         size_t len;

@@ -135,6 +135,7 @@ int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opt
     r->outcome = OL_MIN_STEPS;
     r->steps = 0;
     r->f = r->best = NAN;
+    r->diverge_bound = INFINITY;
     for (long k = 0;; k++) {
         /* f at x (random search: its gradient is not needed, its evaluations are the optimizer's) */
         double f = ol_fn_eval(fn, !random);
@@ -147,7 +148,9 @@ int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opt
             if ((rc = ol_optim_report_metric(o, f))) return rc;
             if ((rc = ol_optim_report_loss(o, f))) return rc;
         }
-        if (!isnan(opts->diverge_above) && (!isfinite(f) || f > opts->diverge_above)) {
+        if (k == 0 && opts->diverge_factor > 0 && isfinite(f))
+            r->diverge_bound = f + opts->diverge_factor * fmax(fabs(f), 1);
+        if ((!isnan(opts->diverge_above) && (!isfinite(f) || f > opts->diverge_above)) || f > r->diverge_bound) {
             r->outcome = OL_MIN_DIVERGED;
             return OL_OK;
         }

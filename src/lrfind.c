@@ -12,6 +12,7 @@
 #include "optlab/csv.h"
 #include "optlab/optim.h"
 #include "optlab/sampler.h"
+#include "optlab/train.h"
 
 ol_lrfind_config ol_lrfind_default_config(void) {
     ol_lrfind_config c;
@@ -65,6 +66,15 @@ int ol_lrfind_check(const ol_lrfind_config *c) {
     return OL_OK;
 }
 
+/* The lr of step i of the sweep: start (end/start)^(i/(steps-1)), the last one exactly end. ratio is
+ * log(end/start), or log(end) - log(start) when end/start overflows (1e-300 to 1e300); a product
+ * that overflows on the way up is taken in logarithms (the usual sweeps keep their exact values). */
+static double sweep_lr(const ol_lrfind_config *c, double ratio, long i) {
+    if (i + 1 == c->steps) return c->end_lr;
+    double e = ratio * (double)i / (double)(c->steps - 1), lr = c->start_lr * exp(e);
+    return isfinite(lr) && lr > 0 ? lr : exp(log(c->start_lr) + e);
+}
+
 /* The minimum, the steepest descent and the suggestion from the recorded curve. */
 static void summarize(ol_lrfind_result *r) {
     long n = r->n_points - (r->diverged ? 1 : 0);   /* the divergent point takes no part */
@@ -110,16 +120,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
         if ((rc = ol_mlp_create(&own, c->model_spec, (size_t)8 << 30))) return rc;
         m = &own;
     }
-    if (ol_dataset_dim(&train) != (size_t)m->sizes[0]) {
-        rc = ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
-                     ol_dataset_dim(&train), train.rows, train.cols, m->spec, m->sizes[0], ol_dataset_dim(&train));
-        goto out;
-    }
-    if (train.n_classes > m->sizes[m->n_layers]) {
-        rc = ol_fail(OL_EARG, "the data has %d classes but the model %s has only %d outputs", train.n_classes, m->spec,
-                     m->sizes[m->n_layers]);
-        goto out;
-    }
+    if ((rc = ol_train_check_data(m, &train))) goto out;
     if (!c->model) {
         if (c->normalize) {
             double mean, std;
@@ -147,7 +148,8 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
 
     float *x = ol_ad_value(mg.g, mg.x);
     int32_t *y = ol_ad_labels(mg.g, mg.loss);
-    double ratio = log(c->end_lr / c->start_lr), avg = 0, best = INFINITY, beta_pow = 1;
+    double ratio = isfinite(c->end_lr / c->start_lr) ? log(c->end_lr / c->start_lr) : log(c->end_lr) - log(c->start_lr);
+    double avg = 0, best = INFINITY, beta_pow = 1;
     for (long i = 0; i < c->steps; i++) {
         const uint32_t *idx;
         uint32_t k = ol_sampler_next(&sampler, &idx);
@@ -155,8 +157,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
         if ((rc = ol_ad_set_batch(mg.g, (int)k))) goto out;
         ol_data_batch(&train, idx, k, x, y, m->input_mean, m->input_inv_std);
         if ((rc = ol_ad_forward(mg.g)) || (rc = ol_ad_backward_set(mg.g, mg.loss, 1.0))) goto out;
-        /* the last step lands exactly on end_lr */
-        double lr = i + 1 == c->steps ? c->end_lr : c->start_lr * exp(ratio * (double)i / (double)(c->steps - 1));
+        double lr = sweep_lr(c, ratio, i);
         double loss = ol_ad_scalar(mg.g, mg.loss), smooth = NAN;
         int stop = !isfinite(loss);
         if (!stop) {
@@ -182,7 +183,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
             rc = OL_OK;
             if (i + 1 < c->steps) {
                 r->step[i + 1] = i + 2;
-                r->lr[i + 1] = c->start_lr * exp(ratio * (double)(i + 1) / (double)(c->steps - 1));
+                r->lr[i + 1] = sweep_lr(c, ratio, i + 1);
                 r->loss[i + 1] = r->smooth[i + 1] = NAN;
                 r->n_points = i + 2;
             }

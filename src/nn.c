@@ -11,7 +11,7 @@
 #include "optlab/rng.h"
 
 #define MODEL_MAGIC "OLMODEL1"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u   /* 2: the image shape after the normalization; 1 still loads */
 #define MAX_WIDTH 1000000
 
 static int parse_act(const char *text, int *act) {
@@ -209,9 +209,21 @@ static float get_f32(const unsigned char *p) {
     return v;
 }
 
+int ol_mlp_check_shape(const ol_mlp *m, uint32_t rows, uint32_t cols) {
+    size_t dim = (size_t)rows * cols;
+    if (dim != (size_t)m->sizes[0])
+        return ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs", dim, rows,
+                       cols, m->spec, m->sizes[0]);
+    if (m->in_rows && (m->in_rows != rows || m->in_cols != cols))
+        return ol_fail(OL_EARG, "the data's images are %ux%u but the model %s was trained on %ux%u images (the same %zu "
+                       "pixels, arranged otherwise): give it data of %ux%u images",
+                       rows, cols, m->spec, m->in_rows, m->in_cols, dim, m->in_rows, m->in_cols);
+    return OL_OK;
+}
+
 int ol_mlp_serialize(const ol_mlp *m, unsigned char **out, size_t *out_len) {
     size_t spec_len = strlen(m->spec);
-    size_t len = 8 + 4 + 4 + spec_len + 8 + 8 + m->n_params * 4 + 4;
+    size_t len = 8 + 4 + 4 + spec_len + 8 + 8 + 8 + m->n_params * 4 + 4;
     unsigned char *buf = ol_malloc_array(len, 1);
     if (!buf) return OL_ENOMEM;
     unsigned char *p = buf;
@@ -221,6 +233,8 @@ int ol_mlp_serialize(const ol_mlp *m, unsigned char **out, size_t *out_len) {
     memcpy(p, m->spec, spec_len), p += spec_len;
     put_f32(p, m->input_mean), p += 4;
     put_f32(p, m->input_inv_std), p += 4;
+    ol_put_u32(p, m->in_rows), p += 4;
+    ol_put_u32(p, m->in_cols), p += 4;
     ol_put_u64(p, m->n_params), p += 8;
     for (size_t i = 0; i < m->n_params; i++, p += 4) put_f32(p, m->params[i]);
     ol_put_u32(p, ol_crc32(0, buf, (size_t)(p - buf)));
@@ -252,11 +266,13 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
     if (crc_ok && version > MODEL_VERSION)
         return ol_fail(rc, "%s: model format version %u is newer than this optlab's (%u); upgrade optlab", what, version,
                        MODEL_VERSION);
-    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + 16 + 4 > len)
+    /* the header after the spec: normalization (8 bytes), the shape (8, format 2), n_params (8) */
+    const size_t head = version >= 2 ? 24 : 16;
+    if (spec_len == 0 || spec_len > 255 || 16 + (size_t)spec_len + head + 4 > len)
         return ol_fail(rc, "%s: truncated or corrupt model file (spec length %u)", what, spec_len);
     const unsigned char *norm = buf + 16 + spec_len;
-    uint64_t n_params = ol_get_u64(norm + 8);
-    if (n_params > (len - 16 - spec_len - 20) / 4 || 16 + spec_len + 16 + n_params * 4 + 4 != len)
+    uint64_t n_params = ol_get_u64(norm + head - 8);
+    if (n_params > (len - 16 - spec_len - head - 4) / 4 || 16 + spec_len + head + n_params * 4 + 4 != len)
         return ol_fail(rc, "%s: truncated or corrupt model file (%zu bytes for %llu parameters)", what, len,
                        (unsigned long long)n_params);
     if (!crc_ok) return ol_fail(rc, "%s: checksum mismatch: the model file is corrupt", what);
@@ -281,7 +297,16 @@ int ol_mlp_deserialize(ol_mlp *m, const unsigned char *buf, size_t len, const ch
         ol_mlp_free(m);
         return ol_fail(rc, "%s: corrupt input normalization in the model file", what);
     }
-    const unsigned char *p = norm + 16;
+    if (version >= 2) {
+        m->in_rows = ol_get_u32(norm + 8);
+        m->in_cols = ol_get_u32(norm + 12);
+        if ((m->in_rows || m->in_cols) && (uint64_t)m->in_rows * m->in_cols != (uint64_t)m->sizes[0]) {
+            uint32_t rows = m->in_rows, cols = m->in_cols;
+            ol_mlp_free(m);
+            return ol_fail(rc, "%s: corrupt image shape in the model file (%ux%u for %s)", what, rows, cols, spec);
+        }
+    }
+    const unsigned char *p = norm + head;
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < m->n_params; i++, p += 4)
         if (!isfinite(m->params[i] = get_f32(p)) && !bad++) first = i;

@@ -1,13 +1,24 @@
 /* train_checkpoint.c: what a training checkpoint holds and how a run comes back from it
- * (sections CONF settings, DATA identity, PROG progress, MODL model, OPTM optimizer, SAMP sampler,
- * LOGR the log so far; the file format itself: checkpoint.c). See include/optlab/train.h. */
+ * (sections CONF settings, DATA identity, PIXL the pixels' CRC-32, DDIR the data's directory, PROG
+ * progress, MODL model, OPTM optimizer, SAMP sampler, LOGR the log so far; the file format itself:
+ * checkpoint.c). See include/optlab/train.h.
+ *
+ * The data's identity is its count, shape, classes and labels (DATA) and its pixels (PIXL, since
+ * issue 16). A checkpoint without PIXL, written before, is resumed with a note: refusing it would
+ * strand every run in progress at the upgrade, while its count, shape and labels are still checked
+ * (only images changed under the same labels get through), and the first checkpoint the resumed
+ * run writes has the CRC. The path the run was given is a setting like any other but not part of
+ * the identity: a resume may read the same data from elsewhere (--data), and finds it in DDIR when
+ * the path it was given (relative, say) leads nowhere from where it resumes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "optlab/checkpoint.h"
 #include "optlab/common.h"
+#include "optlab/train_settings.h"
 #include "train_internal.h"
 
 #define PROG_VERSION 1u
@@ -34,7 +45,11 @@ static int build_checkpoint(run_state *s, unsigned char **buf, size_t *len) {
     if (!rc) rc = ol_optim_state_save(s->opt, opt, opt_len);
     if (!rc) rc = ol_sampler_state_save(&s->sampler, samp, samp_len);
     if (!rc) rc = ol_ckpt_add(&c, "CONF", s->settings, strlen(s->settings));
+    char pixels[32];
+    snprintf(pixels, sizeof pixels, "crc32 %08x", (unsigned)s->pixels_crc);
     if (!rc) rc = ol_ckpt_add(&c, "DATA", s->data_id, strlen(s->data_id));
+    if (!rc) rc = ol_ckpt_add(&c, "PIXL", pixels, strlen(pixels));
+    if (!rc && s->data_dir) rc = ol_ckpt_add(&c, "DDIR", s->data_dir, strlen(s->data_dir));
     if (!rc) rc = ol_ckpt_add(&c, "PROG", prog, sizeof prog);
     if (!rc) rc = ol_ckpt_add(&c, "MODL", model, model_len);
     if (!rc) rc = ol_ckpt_add(&c, "OPTM", opt, opt_len);
@@ -73,13 +88,20 @@ int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file) {
     return OL_OK;
 }
 
+/* 1 when lines a and b both set the key `key=` */
+static int both_set(const char *a, const char *b, const char *key) {
+    size_t n = strlen(key);
+    return !strncmp(a, key, n) && !strncmp(b, key, n);
+}
+
 /* First differing line of two settings texts, for the conflict message; 0 when they agree.
- * "epochs=" lines may differ: a resumed run may train for longer or shorter. */
+ * "epochs=" lines may differ: a resumed run may train for longer or shorter; "data=" lines too:
+ * the data is checked by its identity, wherever it is read from. */
 static int first_difference(const char *a, const char *b, char *ours, char *theirs, size_t cap) {
     while (*a || *b) {
         const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
         size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-        int free_key = !strncmp(a, "epochs=", 7) && !strncmp(b, "epochs=", 7);
+        int free_key = both_set(a, b, "epochs=") || both_set(a, b, "data=");
         if (!free_key && (la != lb || memcmp(a, b, la))) {
             snprintf(ours, cap, "%.*s", (int)la, a);
             snprintf(theirs, cap, "%.*s", (int)lb, b);
@@ -105,10 +127,24 @@ int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
         return ol_fail(OL_EARG, "%s: the run's settings conflict with the checkpoint's: %s here, %s there; resume with the checkpoint's settings (give only --resume and --epochs) or start a new run",
                        what, ours, theirs);
     }
+    size_t dir_len;
+    const char *dir = ol_ckpt_get(ck, "DDIR", &dir_len);
+    char read_from[OL_PATH_CAP + 32] = ""; /* where its run read the data, for the messages */
+    if (dir && dir_len < OL_PATH_CAP) snprintf(read_from, sizeof read_from, " (its run read %.*s)", (int)dir_len, dir);
     const char *data = ol_ckpt_get(ck, "DATA", &len);
     if (!data || len != strlen(s->data_id) || memcmp(data, s->data_id, len))
-        return ol_fail(OL_EARG, "%s: the checkpoint was made on other data (%.*s; here %s)", what, data ? (int)len : 0,
-                       data ? data : "", s->data_id);
+        return ol_fail(OL_EARG, "%s: the checkpoint was made on other data%s: %.*s there, %s here", what, read_from,
+                       data ? (int)len : 0, data ? data : "", s->data_id);
+    char pixels[32];
+    snprintf(pixels, sizeof pixels, "crc32 %08x", (unsigned)s->pixels_crc);
+    const char *saved_pixels = ol_ckpt_get(ck, "PIXL", &len);
+    if (saved_pixels && (len != strlen(pixels) || memcmp(saved_pixels, pixels, len)))
+        return ol_fail(OL_EARG, "%s: the training images differ from those the checkpoint was made on%s: pixels %.*s there, %s "
+                       "here (their count, shape and labels agree); resume on the data it was made on, or start a new run",
+                       what, read_from, len < 32 ? (int)len : 32, saved_pixels, pixels);
+    if (!saved_pixels && s->leader && !s->quiet)
+        fprintf(stderr, "optlab: note: %s was written before checkpoints held the data's pixel CRC: the images' count, shape "
+                "and labels were checked, not their pixels\n", what);
     const unsigned char *prog = ol_ckpt_get(ck, "PROG", &len);
     if (!prog || len != PROG_LEN || ol_get_u32(prog) != PROG_VERSION)
         return ol_fail(OL_EFORMAT, "%s: corrupt or unknown progress section", what);
@@ -184,6 +220,43 @@ int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, c
     rc = ol_train_restore(s, &ck, what);
     ol_ckpt_free(&ck);
     return rc;
+}
+
+int ol_train_resume_data(const ol_ckpt *ck, const char *what, const char *data, int note, char *use, size_t cap,
+                         char files[4][OL_PATH_CAP]) {
+    int rc = ol_data_files(data, files);
+    if (!rc) {
+        if (strlen(data) >= cap) return ol_fail(OL_EARG, "--data: the path is too long (%zu bytes)", strlen(data));
+        snprintf(use, cap, "%s", data);
+        return OL_OK;
+    }
+    /* data is the checkpoint's own setting, and no such directory from here: another directory? */
+    size_t len;
+    const char *conf = ol_ckpt_get(ck, "CONF", &len);
+    char text[OL_TRAIN_SETTINGS_CAP], saved[OL_PATH_CAP];
+    if (!conf || len >= sizeof text) return rc;
+    memcpy(text, conf, len);
+    text[len] = 0;
+    if (!ol_train_settings_get(text, "data", saved, sizeof saved) || strcmp(saved, data)) return rc;
+    if (!strcmp(data, "fashion-mnist") || !strcmp(data, "mnist") || access(data, F_OK) == 0) return rc;
+    const char *dir = ol_ckpt_get(ck, "DDIR", &len);
+    char saved_dir[OL_PATH_CAP] = "";
+    if (dir && len && len < sizeof saved_dir && len < cap) {
+        memcpy(saved_dir, dir, len);
+        saved_dir[len] = 0;
+        if (!ol_data_files(saved_dir, files)) {
+            if (note)
+                fprintf(stderr, "optlab: note: %s: its data '%s' is not found from here; reading %s, where its run read it\n",
+                        what, data, saved_dir);
+            snprintf(use, cap, "%s", saved_dir);
+            return OL_OK;
+        }
+    }
+    if (saved_dir[0])
+        return ol_fail(rc, "%s: its data '%s' is not found from here, nor in %s, where its run read it: give --data DIR, "
+                       "the directory that holds it now", what, data, saved_dir);
+    return ol_fail(rc, "%s: its data '%s' is not found from here%s: give --data DIR, the directory that holds it now", what,
+                   data, data[0] == '/' ? "" : " (a path relative to the directory the run was started in?)");
 }
 
 int ol_train_checkpoint_settings(const char *path, char **settings) {

@@ -4,6 +4,7 @@
 #define OPTLAB_TRAIN_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "optlab/checkpoint.h"
 #include "optlab/data.h"
@@ -21,7 +22,9 @@ typedef struct {
     ol_optim *opt;
     ol_sampler sampler;
     char settings[OL_TRAIN_SETTINGS_CAP];
-    char data_id[256];
+    char data_id[256];     /* the training data's count, shape, classes and labels CRC (section DATA) */
+    uint32_t pixels_crc;   /* CRC-32 of its pixels (section PIXL) */
+    const char *data_dir;  /* its directory, absolute (section DDIR), or NULL */
     /* progress: what a checkpoint saves besides the model, optimizer and sampler */
     long epoch;            /* the epoch in progress (1-based) */
     int epoch_done;        /* 1: its end-of-epoch work is done (the next one starts on resume) */
@@ -31,7 +34,10 @@ typedef struct {
     double seconds;        /* training time so far */
     int rollbacks;
     double lr_scale;       /* 0.5 per rollback */
-    /* the log, kept in memory and written whole at the end (never a partial file) */
+    double step_lr;        /* the lr the last step used (NAN: no step since the start, resume or rollback):
+                            * the step a divergence found at the next one is blamed on */
+    /* the log, kept in memory and written whole at the end, or up to the epoch before a divergence
+     * (never a partial file) */
     char *log;
     size_t log_len, log_cap;
     /* the last good state, serialized, for rollbacks */
@@ -51,4 +57,10 @@ int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file);
  * optimizer and sampler states, which load all or nothing themselves. */
 int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what);
 int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what);
+/* --resume: the data to read for the run of checkpoint ck (what names it): data itself when its
+ * files are found from here; else, when data is the checkpoint's own setting, the directory its run
+ * read (section DDIR), with a note on stderr when note; else the error, saying to give --data.
+ * The data found into use (cap bytes), its files into files. */
+int ol_train_resume_data(const ol_ckpt *ck, const char *what, const char *data, int note, char *use, size_t cap,
+                         char files[4][OL_PATH_CAP]);
 #endif

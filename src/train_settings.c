@@ -3,6 +3,7 @@
  * settings text (checkpoints written before this table store the same text). */
 #include "optlab/train_settings.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -157,6 +158,39 @@ int ol_train_setting_format(const ol_train_setting *s, const ol_train_config *c,
     return OL_OK;
 }
 
+/* A text value in the one-line-a-setting record: a backslash as two, a control character (a
+ * newline in a directory's name) as \xHH, so that every value stays on its line. */
+static int escape(const char *in, char *out, size_t cap) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+        char e[8];
+        int k;
+        if (*p == '\\') k = snprintf(e, sizeof e, "\\\\");
+        else if (*p < 0x20 || *p == 0x7f) k = snprintf(e, sizeof e, "\\x%02x", *p);
+        else e[0] = (char)*p, k = 1;
+        if (n + (size_t)k >= cap) return OL_EARG;
+        memcpy(out + n, e, (size_t)k);
+        n += (size_t)k;
+    }
+    out[n] = 0;
+    return OL_OK;
+}
+
+/* The inverse, in place. Any other backslash stays as it is (records written before values were
+ * escaped hold plain text). */
+static void unescape(char *s) {
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hex;
+        if (r[0] == '\\' && r[1] == '\\') *w++ = '\\', r += 2;
+        else if (r[0] == '\\' && r[1] == 'x' && isxdigit((unsigned char)r[2]) && isxdigit((unsigned char)r[3]) &&
+                 sscanf(r + 2, "%2x", &hex) == 1)
+            *w++ = (char)hex, r += 4;
+        else *w++ = *r++;
+    }
+    *w = 0;
+}
+
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap) {
     ol_train_config with_model = *c;
     with_model.model_spec = model_spec;
@@ -164,10 +198,11 @@ int ol_train_settings_text(const ol_train_config *c, const char *model_spec, cha
     buf[0] = 0;
     for (int i = 0; i < N_SETTINGS; i++) {
         if (!(table[i].flags & OL_TS_RUN)) continue;
-        char value[OL_PATH_CAP + 64]; /* a path of the system's longest, or a spec */
-        if (ol_train_setting_format(&table[i], &with_model, value, sizeof value))
+        char value[OL_PATH_CAP + 64], escaped[4 * (OL_PATH_CAP + 64)]; /* a path of the system's longest, or a spec */
+        if (ol_train_setting_format(&table[i], &with_model, value, sizeof value) ||
+            (table[i].type == OL_TS_STR && escape(value, escaped, sizeof escaped)))
             return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", sizeof value);
-        int n = snprintf(buf + len, cap - len, "%s=%s\n", table[i].name, value);
+        int n = snprintf(buf + len, cap - len, "%s=%s\n", table[i].name, table[i].type == OL_TS_STR ? escaped : value);
         if (n < 0 || (size_t)n >= cap - len) return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", cap);
         len += (size_t)n;
     }
@@ -185,6 +220,7 @@ int ol_train_settings_apply(ol_train_config *c, char *text, const int *given) {
         const char *value = eq + 1;
         const ol_train_setting *s = ol_train_setting_find(line);
         if (!s || !(s->flags & OL_TS_RUN) || given[s - table]) continue;
+        if (s->type == OL_TS_STR) unescape(eq + 1);
         char dflt[OL_PATH_CAP + 64];
         if (!ol_train_setting_format(s, &defaults, dflt, sizeof dflt) && !strcmp(dflt, value)) continue; /* as by default */
         char what[96];
@@ -193,4 +229,22 @@ int ol_train_settings_apply(ol_train_config *c, char *text, const int *given) {
         if (rc) return rc;
     }
     return OL_OK;
+}
+
+int ol_train_settings_get(const char *text, const char *name, char *value, size_t cap) {
+    size_t name_len = strlen(name);
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > name_len && !strncmp(line, name, name_len) && line[name_len] == '=') {
+            if (len - name_len - 1 >= cap) return 0;
+            memcpy(value, line + name_len + 1, len - name_len - 1);
+            value[len - name_len - 1] = 0;
+            const ol_train_setting *s = ol_train_setting_find(name);
+            if (s && s->type == OL_TS_STR) unescape(value);
+            return 1;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
 }

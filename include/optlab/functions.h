@@ -44,6 +44,9 @@ typedef struct {
     double target;            /* reached when f <= target (-INFINITY: never); random search: the best f
                                * any evaluation found (candidates included) */
     double diverge_above;     /* diverged when f > this or f is not finite; NAN: never stop for it */
+    double diverge_factor;    /* > 0: also diverged when f > f(x0) + diverge_factor * max(|f(x0)|, 1), f(x0)
+                               * the value at the start point (a bound relative to the start, for
+                               * objectives of any scale); 0: no such bound */
     int feed_schedule;        /* report each finite f to the schedule (plateau, bold) after its step */
     int tolerate_nonfinite_grad; /* a step refused for a non-finite gradient norm (OL_ENUMERIC) is not an
                                   * error: f at the unchanged x decides (the labs' divergence tests) */
@@ -56,6 +59,7 @@ typedef struct {
     long steps;               /* optimizer steps taken */
     double f;                 /* f at the last point evaluated (NaN for random search's: see best) */
     double best;              /* the least f any evaluation returned */
+    double diverge_bound;     /* the bound diverge_factor set (INFINITY without one) */
 } ol_fn_minimize_result;
 /* Options with no limit but max_steps = 0: set what you need. */
 ol_fn_minimize_opts ol_fn_minimize_defaults(void);

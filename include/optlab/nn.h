@@ -36,6 +36,8 @@ typedef struct {
     float *params;                      /* (n_params), 64-byte aligned */
     float *grads;                       /* (n_params + 1): the last slot carries the loss in all-reduces */
     float input_mean, input_inv_std;    /* input normalization the model was trained with (0, 1: none) */
+    uint32_t in_rows, in_cols;          /* the image shape it was trained on (rows * cols = sizes[0]);
+                                           0, 0: not known (a model file of format 1, an untrained model) */
 } ol_mlp;
 
 /* Parses and validates a spec, allocates the blocks (zeroed); sizes checked for overflow and
@@ -45,6 +47,10 @@ int ol_mlp_create(ol_mlp *m, const char *spec, size_t max_bytes);
  * blocks (params and grads stay NULL; nothing to free): validating a spec costs nothing. */
 int ol_mlp_layout(ol_mlp *m, const char *spec, size_t max_bytes);
 void ol_mlp_free(ol_mlp *m);
+/* OL_OK when data of images rows x cols fits m: sizes[0] = rows * cols and, when m records the
+ * shape it was trained on, the same shape; else OL_EARG saying which (a 28x28 model refuses 14x56
+ * images, although they have its 784 pixels). */
+int ol_mlp_check_shape(const ol_mlp *m, uint32_t rows, uint32_t cols);
 /* Draws the initial parameters from seed (see the scheme above). */
 void ol_mlp_init(ol_mlp *m, uint64_t seed);
 
@@ -61,8 +67,9 @@ void ol_mlp_graph_free(ol_mlp_graph *mg);
 long ol_mlp_graph_correct(ol_mlp_graph *mg);
 
 /* Model file: magic "OLMODEL1", u32 format version, u32 spec length, spec, f32 input_mean,
- * f32 input_inv_std, u64 n_params, n_params float32, u32 CRC-32 of all before; little-endian.
- * Written atomically. */
+ * f32 input_inv_std, [format 2: u32 in_rows, u32 in_cols,] u64 n_params, n_params float32, u32
+ * CRC-32 of all before; little-endian. Written atomically, in format 2; format 1 (no image shape)
+ * still loads, with in_rows = in_cols = 0. */
 int ol_mlp_save(const ol_mlp *m, const char *path);
 /* Loads a model file into a new model; corrupt, truncated, foreign or newer files are refused. */
 int ol_mlp_load(ol_mlp *m, const char *path);

@@ -15,6 +15,8 @@ struct ol_train_result;
 
 typedef struct {
     const char *data;         /* "fashion-mnist", "mnist" or a directory (ol_data_load) */
+    const char *data_dir;     /* the data's directory as an absolute path, kept in checkpoints so that a
+                                 resume from elsewhere finds it (ol_train_run sets it), or NULL */
     const char *model_spec;   /* "mlp:784-256-10[,act=...,init=...]" */
     const char *opt;          /* optimizer spec, e.g. "sgd:momentum=0.9" */
     double lr;                /* base learning rate, >= 0 */
@@ -93,6 +95,10 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r);
 /* The same on data already loaded (c->data ignored); test may be NULL (no test evaluation). With
  * c->val_split > 0 the rows of train are permuted in place (its count is restored on return). */
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r);
+
+/* OL_OK when the images of d fit model m (its inputs, and the image shape it records, if any) and
+ * its outputs cover d's classes; else OL_EARG saying which, and what model would fit. */
+int ol_train_check_data(const ol_mlp *m, const ol_dataset *d);
 
 /* Mean loss and accuracy (fraction) of model m on d through an evaluation graph of up to
  * graph batch rows (built by ol_mlp_graph_build with_grad = 0); fixed summation order. */

@@ -54,13 +54,17 @@ int ol_train_setting_parse(const ol_train_setting *s, const char *text, ol_train
 int ol_train_setting_format(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap);
 
 /* The run-defining settings of c as "name=value" lines (OL_TS_RUN, in table order; model_spec
- * replaces c's model: the canonical spec): what a checkpoint stores. OL_TRAIN_SETTINGS_CAP bytes
- * hold them all with a --data path of the system's longest. */
+ * replaces c's model: the canonical spec): what a checkpoint stores. A text value keeps to its
+ * line: a backslash is written as two and a control character (a newline in a path) as \xHH.
+ * OL_TRAIN_SETTINGS_CAP bytes hold them all with a --data path of the system's longest. */
 #define OL_TRAIN_SETTINGS_CAP (4 * OL_PATH_CAP)
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap);
 /* --resume: sets every run-defining setting of text (a checkpoint's settings, modified in place:
  * string fields point into it) that given[index in the table] does not mark as given on the
  * command line, and that differs from the default. */
 int ol_train_settings_apply(ol_train_config *c, char *text, const int *given);
+/* The value of setting `name` in such a text (unescaped) into value: 1, or 0 when absent or longer
+ * than cap. */
+int ol_train_settings_get(const char *text, const char *name, char *value, size_t cap);
 
 #endif

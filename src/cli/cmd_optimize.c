@@ -1,6 +1,14 @@
 /* cmd_optimize.c: `optlab optimize`: an optimizer on an analytic objective, in double precision,
  * with a trace CSV (step,lr,f,x0..x{d-1}: row k = the iterate after k steps, f there, and the lr
- * step k+1 uses). The trace is written only when the whole run succeeds. */
+ * step k+1 uses). The trace is written when the run succeeds or diverges (then up to and with the
+ * point where it did: the path to the blow-up); a failure of any other kind writes none.
+ *
+ * Divergence: f not finite, or f > f(x0) + F max(|f(x0)|, 1) with F = --diverge-factor (default
+ * 1e6): an objective a million times its start (or, from a start at or near 0, above a million)
+ * is not being minimized. The bound leaves room for the overshoot of momentum and of large rates
+ * (the torch reference cases of tests/ref/cases.txt that converge rise by at most 0.8 x f(x0)), is
+ * scale-free, and stops a run that only a floating-point overflow stopped before (adam at lr 1e10
+ * on rosenbrock ended at f = 1.6e36 with exit 0). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +58,41 @@ static void trace_row(FILE *f, long step, double lr, double fx, const double *x,
     fputc('\n', f);
 }
 
+#define DIVERGE_FACTOR 1e6
+
 typedef struct {
     FILE *f;       /* the trace, or NULL */
     ol_optim *o;
     int d;
+    double next_lr; /* the lr of the step after the last point: the one a divergence there is blamed on */
 } trace_ctx;
 
 /* ol_fn_minimize's on_point: one trace row a point (the start is step 0) */
 static int trace_point(void *userdata, long step, double fx, const double *x) {
     trace_ctx *t = userdata;
-    if (t->f) trace_row(t->f, step, ol_optim_get_lr(t->o, 0), fx, x, t->d);
+    t->next_lr = ol_optim_get_lr(t->o, 0);
+    if (t->f) trace_row(t->f, step, t->next_lr, fx, x, t->d);
     return 0;
+}
+
+/* The error of a run that diverged at res->steps, after the trace (if any) was written up to it. */
+static int diverged(const ol_fn_minimize_result *res, double lr_used, double factor, const char *trace) {
+    char where[1200] = "";
+    if (trace) snprintf(where, sizeof where, "; the trace up to it is in %s", trace);
+    if (res->steps == 0)
+        return ol_fail(OL_EARG, "f(x0) is %g: --x0 is too far out for this function (f overflows); choose a start nearer its minimum",
+                       res->f);
+    if (!isfinite(res->f))
+        return ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm%s",
+                       res->f, res->steps, lr_used, where);
+    return ol_fail(OL_ENUMERIC, "f rose to %g at step %ld (lr %g), above %g = f(x0) + %g max(|f(x0)|, 1): the run diverged; "
+                   "try a smaller --lr or --clip-norm (or a larger --diverge-factor)%s",
+                   res->f, res->steps, lr_used, res->diverge_bound, factor, where);
 }
 
 int cmd_optimize(int argc, char **argv) {
     const char *fn = NULL, *x0_text = NULL, *opt_spec = NULL, *schedule = NULL, *trace = NULL;
-    double lr = NAN, clip_norm = 0, clip_value = 0;
+    double lr = NAN, clip_norm = 0, clip_value = 0, diverge_factor = DIVERGE_FACTOR;
     long steps = -1, warmup = 0;
     uint64_t seed = 0;
     int quiet = 0;
@@ -79,6 +106,8 @@ int cmd_optimize(int argc, char **argv) {
         {"--warmup", ARG_LONG, &warmup, "N", "linear warm-up over the first N steps", 0, 1L << 40, NULL, 0, 0},
         {"--clip-norm", ARG_DOUBLE, &clip_norm, "C", "clip the gradient's L2 norm to C", 0, 0, NULL, 0, 0},
         {"--clip-value", ARG_DOUBLE, &clip_value, "C", "clip every gradient element to [-C, C]", 0, 0, NULL, 0, 0},
+        {"--diverge-factor", ARG_DOUBLE, &diverge_factor, "F",
+         "diverged when f > f(x0) + F max(|f(x0)|, 1) (default 1e6; 0: only when f is not finite)", 0, 0, NULL, 0, 0},
         {"--seed", ARG_U64, &seed, "S", "seed of random search (default 0)", 0, 0, NULL, 0, 0},
         {"--trace", ARG_STR, &trace, "F.csv", "write the trace: step,lr,f,x0,...", 0, 0, NULL, 0, 0},
         {"--quiet", ARG_BOOL, &quiet, NULL, "print only the final point and value", 0, 0, NULL, 0, 0},
@@ -88,6 +117,9 @@ int cmd_optimize(int argc, char **argv) {
     if (rc == CLI_HELP) return 0;
     if (rc) return cli_report_error(rc);
     if (clip_norm < 0 || clip_value < 0) return cli_report_error(ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0"));
+    if (diverge_factor < 0)
+        return cli_report_error(ol_fail(OL_EARG, "--diverge-factor must be >= 0 (0: stop only when f is not finite), got %g",
+                                        diverge_factor));
 
     double *x0 = NULL;
     int d = 0;
@@ -111,25 +143,41 @@ int cmd_optimize(int argc, char **argv) {
         for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
         fputc('\n', file.f);
     }
-    /* the library's loop: every step, f to the schedule (plateau, bold), a non-finite f stops */
+    /* the library's loop: every step, f to the schedule (plateau, bold); a non-finite f, or one
+     * past the bound of --diverge-factor, stops */
     ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
     mo.max_steps = steps;
     mo.diverge_above = INFINITY;
+    mo.diverge_factor = diverge_factor;
     mo.feed_schedule = 1;
-    trace_ctx tc = {file_open ? file.f : NULL, o, d};
+    trace_ctx tc = {file_open ? file.f : NULL, o, d, NAN};
     mo.on_point = trace_point;
     mo.userdata = &tc;
     ol_fn_minimize_result res;
-    if ((rc = ol_fn_minimize(&obj, o, &mo, &res))) goto out;
+    rc = ol_fn_minimize(&obj, o, &mo, &res);
+    /* diverged: f out of bounds, or a step the optimizer refused for a non-finite gradient */
+    const int blew_up = rc == OL_ENUMERIC || (!rc && res.outcome == OL_MIN_DIVERGED);
+    if (rc && !blew_up) goto out;
     double fx = res.f;
-    if (res.outcome == OL_MIN_DIVERGED) {
-        rc = ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm",
-                     fx, res.steps, ol_optim_get_lr(o, 0));
+    char why[1024] = "";
+    if (rc) snprintf(why, sizeof why, "%s", ol_error());
+    if (blew_up && !rc && res.steps == 0) { /* nothing to trace: the start itself is out of range */
+        rc = diverged(&res, NAN, diverge_factor, NULL);
         goto out;
     }
     if (file_open) {
+        if (blew_up && !rc) trace_row(file.f, res.steps, ol_optim_get_lr(o, 0), fx, obj.x, d); /* the blow-up */
         file_open = 0;
-        if ((rc = ol_afile_commit(&file))) goto out;
+        int wrc = ol_afile_commit(&file);
+        if (wrc) {
+            rc = wrc;
+            goto out;
+        }
+    }
+    if (blew_up) {
+        rc = rc ? ol_fail(rc, "%s%s%s", why, trace ? "; the trace up to it is in " : "", trace ? trace : "")
+                : diverged(&res, tc.next_lr, diverge_factor, trace);
+        goto out;
     }
     printf("f = %.17g after %ld steps", fx, steps);
     if (ol_optim_kind(o) == OL_OPTIM_RANDOM) printf(" (%ld function evaluations)", ol_optim_evaluations(o));

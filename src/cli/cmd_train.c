@@ -127,11 +127,7 @@ int cmd_eval(int argc, char **argv) {
     ol_mlp_graph eval = {0};
     if ((rc = ol_data_load(data, &train, &test))) goto out;
     ol_dataset_free(&train);
-    if (ol_dataset_dim(&test) != (size_t)m.sizes[0]) {
-        rc = ol_fail(OL_EARG, "the data's images have %zu pixels but the model %s expects %d inputs", ol_dataset_dim(&test),
-                     m.spec, m.sizes[0]);
-        goto out;
-    }
+    if ((rc = ol_mlp_check_shape(&m, test.rows, test.cols))) goto out; /* its inputs, and its image shape if known */
     if (test.n_classes > m.sizes[m.n_layers]) {
         rc = ol_fail(OL_EARG, "the data has %d classes but the model has %d outputs", test.n_classes, m.sizes[m.n_layers]);
         goto out;
