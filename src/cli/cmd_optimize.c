@@ -1,6 +1,7 @@
 /* cmd_optimize.c: `optlab optimize`: an optimizer on an analytic objective, in double precision,
  * with a trace CSV (step,lr,f,x0..x{d-1}: row k = the iterate after k steps, f there, and the lr
- * step k+1 uses). The trace is written only when the whole run succeeds. */
+ * step k+1 uses; asgd adds its averaged iterate ax0..ax{d-1}). The trace is written only when the
+ * whole run succeeds. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,10 @@ static int parse_point(const char *text, double **out, int *d) {
     return OL_OK;
 }
 
-static void trace_row(FILE *f, long step, double lr, double fx, const double *x, int d) {
+static void trace_row(FILE *f, long step, double lr, double fx, const double *x, const double *ax, int d) {
     fprintf(f, "%ld,%.17g,%.17g", step, lr, fx);
     for (int i = 0; i < d; i++) fprintf(f, ",%.17g", x[i]);
+    for (int i = 0; ax && i < d; i++) fprintf(f, ",%.17g", ax[i]);
     fputc('\n', f);
 }
 
@@ -59,7 +61,7 @@ typedef struct {
 /* ol_fn_minimize's on_point: one trace row a point (the start is step 0) */
 static int trace_point(void *userdata, long step, double fx, const double *x) {
     trace_ctx *t = userdata;
-    if (t->f) trace_row(t->f, step, ol_optim_get_lr(t->o, 0), fx, x, t->d);
+    if (t->f) trace_row(t->f, step, ol_optim_get_lr(t->o, 0), fx, x, ol_optim_average(t->o, 0), t->d);
     return 0;
 }
 
@@ -72,7 +74,7 @@ int cmd_optimize(int argc, char **argv) {
     cli_flag flags[] = {
         {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin or himmelblau", 0, 0, NULL, 1, 0},
         {"--x0", ARG_STR, &x0_text, "a,b,...", "the starting point; its length is the dimension", 0, 0, NULL, 1, 0},
-        {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ...", 0, 0, NULL, 1, 0},
+        {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ... (below)", 0, 0, NULL, 1, 0},
         {"--lr", ARG_DOUBLE, &lr, "X", "learning rate", 0, 0, NULL, 1, 0},
         {"--steps", ARG_LONG, &steps, "N", "optimizer steps", 0, 100000000, NULL, 1, 0},
         {"--schedule", ARG_STR, &schedule, "SPEC", "learning-rate schedule (default constant)", 0, 0, NULL, 0, 0},
@@ -85,7 +87,10 @@ int cmd_optimize(int argc, char **argv) {
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "optimize",
                        "--fn FN --x0 a,b,... --opt OPT --lr X --steps N [options]");
-    if (rc == CLI_HELP) return 0;
+    if (rc == CLI_HELP) {
+        cli_print_optimizers();
+        return 0;
+    }
     if (rc) return cli_report_error(rc);
     if (clip_norm < 0 || clip_value < 0) return cli_report_error(ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0"));
 
@@ -109,6 +114,7 @@ int cmd_optimize(int argc, char **argv) {
         file_open = 1;
         fprintf(file.f, "step,lr,f");
         for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
+        for (int i = 0; ol_optim_average(o, 0) && i < d; i++) fprintf(file.f, ",ax%d", i);
         fputc('\n', file.f);
     }
     /* the library's loop: every step, f to the schedule (plateau, bold), a non-finite f stops */
@@ -132,9 +138,13 @@ int cmd_optimize(int argc, char **argv) {
         if ((rc = ol_afile_commit(&file))) goto out;
     }
     printf("f = %.17g after %ld steps", fx, steps);
-    if (ol_optim_kind(o) == OL_OPTIM_RANDOM) printf(" (%ld function evaluations)", ol_optim_evaluations(o));
+    if (ol_optim_kind(o) == OL_OPTIM_RANDOM || ol_optim_needs_closure(o))
+        printf(" (%ld function evaluations)", ol_optim_evaluations(o));
     printf("\nx =");
     for (int i = 0; i < d; i++) printf("%s%.17g", i ? "," : " ", obj.x[i]);
+    const double *ax = ol_optim_average(o, 0);
+    if (ax) printf("\nax =");   /* asgd's averaged iterate */
+    for (int i = 0; ax && i < d; i++) printf("%s%.17g", i ? "," : " ", ax[i]);
     printf("\n");
 out:
     if (file_open) ol_afile_abort(&file);
