@@ -11,10 +11,14 @@
  * analytic functions that is the order of torch's own (BLAS's) sums, so float64 runs agree with
  * torch to rounding (tests/ref). The curvature pairs are a ring of history_size slots.
  *
+ * float32 state is stored without subnormals (flush.h), as every optimizer's; the parameters are
+ * left as computed (no weight decay pulls them towards 0).
+ *
  * Not here: torch's lazily grown lists (all history_size slots are allocated with the group). */
 #include <math.h>
 #include <string.h>
 
+#include "flush.h"
 #include "optim_internal.h"
 
 /* buffers of a group's state: saved ones first */
@@ -63,6 +67,9 @@ static void *vec(const group *gr, int id) { return id == V_X ? gr->x : ol_optim_
         }                                                                                          \
     } while (0)
 
+/* a value stored into a state buffer of type R: float32 flushed below FLT_MIN, float64 as it is */
+#define STORE(v) (sizeof(R) == sizeof(float) ? (R)ol_flush_f32((float)(v)) : (R)(v))
+
 static double vdot(const ol_optim *o, int a, int b) {
     double s = 0;
     FOR_GROUPS(o, gr) BOTH_TYPES(gr, {
@@ -96,23 +103,26 @@ static double vabssum(const ol_optim *o, int a) {
     return s;
 }
 
-/* y = y + alpha x (torch's y.add_(x, alpha=alpha)) */
+/* y = y + alpha x (torch's y.add_(x, alpha=alpha)); y the parameters (V_X) or a state buffer */
 static void vaxpy(ol_optim *o, int y, double alpha, int x) {
     FOR_GROUPS(o, gr) BOTH_TYPES(gr, {
         R *u = vec(gr, y);
         const R *v = vec(gr, x);
         const R al = (R)alpha;
-        for (size_t i = 0; i < n; i++) u[i] = u[i] + al * v[i];
+        if (y == V_X)
+            for (size_t i = 0; i < n; i++) u[i] = u[i] + al * v[i];
+        else
+            for (size_t i = 0; i < n; i++) u[i] = STORE(u[i] + al * v[i]);
     });
 }
 
-/* y = x * alpha; alpha = -1 is the exact negation (-x) */
+/* state buffer y = x * alpha; alpha = -1 is the exact negation (-x) */
 static void vscale(ol_optim *o, int y, int x, double alpha) {
     FOR_GROUPS(o, gr) BOTH_TYPES(gr, {
         R *u = vec(gr, y);
         const R *v = vec(gr, x);
         const R al = (R)alpha;
-        for (size_t i = 0; i < n; i++) u[i] = v[i] * al;
+        for (size_t i = 0; i < n; i++) u[i] = STORE(v[i] * al);
     });
 }
 
@@ -136,7 +146,7 @@ static double gather(ol_optim *o, int to) {
         for (size_t i = 0; i < n; i++) {
             R gi = g[i];
             gi = gi < -c ? -c : (gi > c ? c : gi);
-            u[i] = coef == 1 ? gi : gi * k;
+            u[i] = STORE(coef == 1 ? gi : gi * k);
         }
     });
     return norm;
@@ -346,7 +356,7 @@ int ol_optim_lbfgs_step(ol_optim *o) {
                 const R *g = vec(gr, G), *gp = vec(gr, B_PREV), *d = vec(gr, B_D);
                 const R tr = (R)t;
                 for (size_t i = 0; i < n; i++) {
-                    R y = g[i] - gp[i], s = d[i] * tr;
+                    R y = STORE(g[i] - gp[i]), s = STORE(d[i] * tr);   /* as they would be stored */
                     ys += (double)y * (double)s;
                 }
             });
@@ -361,8 +371,8 @@ int ol_optim_lbfgs_step(ol_optim *o) {
                     R *y = vec(gr, B_DIRS + slot), *s = vec(gr, B_STPS(H) + slot);
                     const R tr = (R)t;
                     for (size_t i = 0; i < n; i++) {
-                        y[i] = g[i] - gp[i];
-                        s[i] = d[i] * tr;
+                        y[i] = STORE(g[i] - gp[i]);
+                        s[i] = STORE(d[i] * tr);
                     }
                 });
                 ro[slot] = 1. / ys;

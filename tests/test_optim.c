@@ -564,6 +564,10 @@ TEST(state_round_trip_continues_bit_exactly) {
         {"nadam", "linear", 1},
         {"radam", "inverse-sqrt", 0},
         {"gd", "multistep:milestones=3/6", 0},
+        {"adadelta:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"adamax:beta1=0.8", "exponential:gamma=0.9", 1},
+        {"asgd:t0=2,lambd=0.01", "plateau:patience=1,factor=0.5", 0},   /* ax and eta per group */
+        {"rprop:eta_plus=1.5", "step:step_size=2,gamma=0.5", 3},        /* step sizes from the first lr */
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         float xf[5] = {1, -1, 0.5f, 2, -0.25f}, gf[5];
