@@ -29,7 +29,7 @@
  *   adamax                Adam with the infinity norm: steps bounded by lr, robust to rare
  *                         huge gradients (Kingma & Ba 2015, section 7.1)
  *   asgd                  SGD with a decaying step and Polyak-Ruppert averaging of the iterates
- *                         from step t0 on (Polyak & Juditsky 1992; torch's ASGD); the average ax
+ *                         past step t0 (Polyak & Juditsky 1992; torch's ASGD); the average ax
  *                         is what to evaluate: ol_optim_average, ol_optim_swap_average
  *   rprop                 sign-based steps, each weight's own size grown x eta_plus while its
  *                         gradient keeps its sign and cut x eta_minus when it flips; for full
@@ -94,7 +94,7 @@ typedef struct {
     long samples;                  /* random: >= 1 candidates per step */
     double rho;                    /* adadelta: in [0, 1], smoothing of both running means */
     double lambd, t0;              /* asgd: >= 0; eta_t = lr / (1 + lambd lr t)^alpha, x *= 1 - lambd
-                                    * eta; ax averages the iterates after step t0 */
+                                    * eta; ax is the mean of the iterates from step t0 + 2 on */
     double eta_minus, eta_plus;    /* rprop: 0 < eta_minus < 1 < eta_plus */
     double step_min, step_max;     /* rprop: 0 <= step_min <= step_max, each weight's step size */
     long max_iter, max_eval;       /* lbfgs: iterations, evaluations of f a step, >= 1 (max_eval 0:
@@ -188,9 +188,10 @@ const void *ol_optim_average(const ol_optim *o, int group);
  * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
 int ol_optim_swap_average(ol_optim *o);
 
-/* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's
- * ax and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves. Little-endian, versioned, CRC-checked; load checks kind, groups, sizes
- * and schedule kind/warm-up against this optimizer and changes nothing unless all is valid. */
+/* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's ax
+ * and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves.
+ * Little-endian, versioned, CRC-checked; load checks kind, groups, sizes and schedule kind/warm-up
+ * against this optimizer and changes nothing unless all is valid. */
 size_t ol_optim_state_size(const ol_optim *o);
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap);
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len);
