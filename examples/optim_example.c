@@ -4,8 +4,8 @@
  * w = (w_0..w_{d-1}, b) and so does their gradient, which is what ol_optim_add_group takes.
  * AdamW with a cosine schedule after a short warm-up, gradient norm clipped at 5; prints the
  * loss as it goes down. Build: make (into build/examples/optim_example), or
- *   cc -std=c11 -O2 -Iinclude examples/optim_example.c src/optim.c src/schedule.c src/common.c \
- *      src/rng.c -lz -lm */
+ *   cc -std=c11 -O2 -D_GNU_SOURCE -Iinclude examples/optim_example.c src/optim.c src/optim_torch2.c \
+ *      src/optim_lbfgs.c src/schedule.c src/common.c src/rng.c -lz -lm */
 #include "optlab/common.h"
 #include "optlab/optim.h"
 #include "optlab/rng.h"

@@ -43,6 +43,11 @@ static const fuzz_state_setup fuzz_state_setups[] = {
     {"gd", NULL, 0, 2, 0, 0},
     {NULL, NULL, 0, 0, 0, OL_SAMPLER_SHUFFLE},
     {NULL, NULL, 0, 0, 0, OL_SAMPLER_IID},
+    /* issue 19: scalars after the buffers (lbfgs's counters and ring, asgd's eta per group) */
+    {"lbfgs:history_size=3,max_iter=3,line_search=strong_wolfe", "cosine:t_max=50", 0, 4, 0, 0},
+    {"asgd:t0=2,lambd=0.01", "step:step_size=3,gamma=0.5", 1, 3, 2, 0},
+    {"rprop", "plateau:patience=1", 0, 4, 2, 0},
+    {"adadelta:weight_decay=0.1", NULL, 0, 3, 3, 0},
 };
 #define FUZZ_STATE_N_SETUPS ((int)(sizeof fuzz_state_setups / sizeof fuzz_state_setups[0]))
 
@@ -58,6 +63,17 @@ static double fuzz_state_objective(const void *x, void *userdata) {
     double f = 0;
     for (int i = 0; i < 4; i++) f += (double)(v[i] - 1) * (v[i] - 1);
     return f;
+}
+
+/* lbfgs's closure: f = sum (x - 1)^2 / 2 over the float buffer */
+static int fuzz_state_closure(void *userdata, double *f) {
+    fuzz_state_params *p = userdata;
+    *f = 0;
+    for (int i = 0; i < 8; i++) {
+        p->g32[i] = p->x32[i] - 1;
+        *f += 0.5 * (double)p->g32[i] * p->g32[i];
+    }
+    return 0;
 }
 
 /* Builds setup k's optimizer over p (deterministic: the seeds depend on it). Returns 0 or an error
@@ -81,6 +97,7 @@ int fuzz_state_make_optim(int k, ol_optim **out, fuzz_state_params *p) {
         return rc;
     }
     if (ol_optim_kind(o) == OL_OPTIM_RANDOM) ol_optim_set_objective(o, fuzz_state_objective, NULL);
+    ol_optim_set_closure(o, fuzz_state_closure, p);
     *out = o;
     return OL_OK;
 }

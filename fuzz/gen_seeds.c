@@ -121,6 +121,12 @@ static void gen_spec(void) {
         {"optim-adagrad", "o0adagrad:lr_decay=0.1,initial_accumulator_value=0.1,eps=1e-10"},
         {"optim-heavyball", "o0heavyball:beta=0.9"},
         {"optim-random", "o0random:sigma=0.1,samples=3"},
+        {"optim-adadelta", "o3adadelta:rho=0.9,eps=1e-6,weight_decay=0.01"},
+        {"optim-adamax", "o1adamax:beta1=0.9,beta2=0.999,eps=1e-8"},
+        {"optim-asgd", "o0asgd:lambd=1e-4,alpha=0.75,t0=2,weight_decay=0"},
+        {"optim-rprop", "o0rprop:eta_minus=0.5,eta_plus=1.2,step_min=1e-6,step_max=50"},
+        {"optim-lbfgs", "o3lbfgs:max_iter=20,max_eval=25,history_size=100,tolerance_grad=1e-7,tolerance_change=1e-9,"
+                        "line_search=strong_wolfe"},
         {"optim-gd-nan-lr", "o6gd"},
         {"sched-step", "c0step:step_size=3,gamma=0.5"},
         {"sched-multistep", "c4multistep:milestones=2/5/9,gamma=0.1"},

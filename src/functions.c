@@ -128,10 +128,19 @@ static double min_objective(const void *x, void *userdata) {
     return f;
 }
 
+/* the closure of kinds that evaluate f themselves (lbfgs): f and its gradient at fn->x */
+static int min_closure(void *userdata, double *f) {
+    min_state *s = userdata;
+    *f = ol_fn_eval(s->fn, 1);
+    if (*f < s->best) s->best = *f;
+    return OL_OK;
+}
+
 int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opts, ol_fn_minimize_result *r) {
     const int random = ol_optim_kind(o) == OL_OPTIM_RANDOM;
     min_state st = {fn, INFINITY};
     if (random) ol_optim_set_objective(o, min_objective, &st);
+    ol_optim_set_closure(o, min_closure, &st);
     r->outcome = OL_MIN_STEPS;
     r->steps = 0;
     r->f = r->best = NAN;

@@ -59,6 +59,9 @@ int ol_lrfind_check(const ol_lrfind_config *c) {
     ol_optim_free(opt);
     if (kind == OL_OPTIM_RANDOM)
         return ol_fail(OL_EARG, "lr-find: random search does not use a learning rate; pick a gradient method");
+    if (kind == OL_OPTIM_RPROP)
+        return ol_fail(OL_EARG, "lr-find: rprop takes the lr only as its first step size and adapts each weight's "
+                       "own from there, so sweeping the lr measures nothing; choose its lr by a short training run");
     if (c->model) return OL_OK;
     ol_mlp m;
     if ((rc = ol_mlp_create(&m, c->model_spec, (size_t)8 << 30))) return rc;
@@ -73,6 +76,16 @@ static double sweep_lr(const ol_lrfind_config *c, double ratio, long i) {
     if (i + 1 == c->steps) return c->end_lr;
     double e = ratio * (double)i / (double)(c->steps - 1), lr = c->start_lr * exp(e);
     return isfinite(lr) && lr > 0 ? lr : exp(log(c->start_lr) + e);
+}
+
+/* The closure of optimizers that evaluate the loss themselves (lbfgs): loss and gradient of the
+ * step's batch, already in the graph's input */
+static int batch_closure(void *userdata, double *f) {
+    ol_mlp_graph *mg = userdata;
+    int rc = ol_ad_forward(mg->g);
+    if (!rc) rc = ol_ad_backward_set(mg->g, mg->loss, 1.0);
+    *f = rc ? NAN : ol_ad_scalar(mg->g, mg->loss);
+    return rc;
 }
 
 /* The minimum, the steepest descent and the suggestion from the recorded curve. */
@@ -135,6 +148,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
     if ((rc = ol_mlp_graph_build(m, &mg, (int)batch, 1))) goto out;
     if ((rc = ol_optim_create(&opt, c->opt ? c->opt : "sgd", c->start_lr))) goto out;
     if ((rc = ol_optim_add_group(opt, m->params, m->grads, m->n_params, -1, -1))) goto out;
+    ol_optim_set_closure(opt, batch_closure, &mg);
     /* the same derivation of the sampler seed as the training loop */
     if ((rc = ol_sampler_init(&sampler, OL_SAMPLER_SHUFFLE, train.n, batch, c->seed ^ 0xda7aull))) goto out;
 

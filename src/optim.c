@@ -1,6 +1,8 @@
 /* optim.c: the optimizer object: creation and validation of hyper-parameters, parameter groups,
  * clipping, the step (scalars once per step, then src/optim_kernels.h per group), random search
- * and the state blob. Schedules live in schedule.c. See include/optlab/optim.h.
+ * and the state blob. Schedules live in schedule.c. See include/optlab/optim.h. The kinds added
+ * from torch.optim in issue 19 keep their keys, checks and scalars in optim_torch2.c and L-BFGS
+ * its step in optim_lbfgs.c; the object itself is in optim_internal.h.
  *
  * Not here: sparse gradients, per-group hyper-parameters beyond lr and weight decay, maximize,
  * threads inside a step. */
@@ -10,27 +12,13 @@
 #include "optlab/rng.h"
 
 #include "flush.h"
+#include "optim_internal.h"
 
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Per-step scalars handed to the kernels (all computed in double, once per step and group). */
-typedef struct {
-    double lr, wd, decay;        /* lr; coupled weight decay (g += wd x); adamw's x *= decay */
-    double gscale, clip;         /* clip-norm coefficient (1 = off); clip-value bound (inf = off) */
-    double momentum;             /* heavyball beta, rmsprop momentum */
-    double cb, cg, kg, kb;       /* sgd: b = cb b + cg g; x -= lr (kg g + kb b) */
-    double alpha, oma;           /* rmsprop: alpha, 1 - alpha */
-    double beta1, omb1, beta2, omb2;
-    double eps, eps_in;          /* eps_in: rmsprop's eps under the sqrt (eps_inside) */
-    double step_size;            /* adam: lr / bc1; adagrad: lr / (1 + (t-1) lr_decay) */
-    double bc1, bc2, bc2_sqrt;   /* 1 - beta1^t, 1 - beta2^t, sqrt(bc2) */
-    double rect;                 /* radam rectification, 0 on the un-rectified branch */
-    double nadam_cg, nadam_cm;   /* nadam's coefficients of g / d and m / d */
-} kargs;
 
 #ifdef __clang__
 /* clang reports each omp simd loop it leaves scalar (the sqrt ones, see below) as a warning */
@@ -87,41 +75,11 @@ typedef struct {
 #undef FLUSH_X
 #undef OL_PLAIN
 
-typedef struct {
-    void *x;                 /* (n) float or double parameters */
-    const void *g;           /* (n) gradient, same type; NULL for random search */
-    size_t n;
-    int is_f64;
-    double base_lr, weight_decay;
-    void *state;             /* n_buffers * n values of the group's type, 64-byte aligned */
-    int n_buffers;           /* buffers in state; all but random's scratch are saved */
-} group;
-
-struct ol_optim {
-    ol_optim_params p;
-    group *groups;
-    int n_groups, cap_groups;
-    ol_sched *sched;
-    char sched_spec[1024];   /* "" = constant */
-    long warmup;
-    double clip_norm, clip_value;
-    long t;                  /* steps taken */
-    double last_grad_norm;
-    double mu_product;       /* nadam: prod_{i<=t} mu_i */
-    double lr_scale;         /* multiplies every group's lr (divergence rollbacks); not in the state */
-    /* random search */
-    double (*f)(const void *x, void *userdata);
-    void *userdata;
-    ol_rng rng;
-    double fx;               /* f at the current point, valid when fx_valid */
-    int fx_valid;
-    long evaluations;
-};
-
 #define TRY(expr) do { int rc_ = (expr); if (rc_) return rc_; } while (0)
 
 static const char *const kind_names[OL_OPTIM_N_KINDS] = {
-    "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random"};
+    "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random",
+    "adadelta", "adamax", "asgd", "rprop", "lbfgs"};
 static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "weight_decay",
     "momentum, dampening, nesterov, weight_decay",
@@ -132,7 +90,31 @@ static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "beta1, beta2, eps, weight_decay, amsgrad",
     "beta1, beta2, eps, weight_decay, momentum_decay",
     "beta1, beta2, eps, weight_decay",
-    "sigma, samples"};
+    "sigma, samples",
+    "rho, eps, weight_decay",
+    "beta1, beta2, eps, weight_decay",
+    "lambd, alpha, t0, weight_decay",
+    "eta_minus, eta_plus, step_min, step_max",
+    "max_iter, max_eval, history_size, tolerance_grad, tolerance_change, line_search"};
+
+/* what each is for, one line (the command line's --help lists them) */
+static const char *const kind_help[OL_OPTIM_N_KINDS] = {
+    "x -= lr g: the baseline",
+    "momentum, dampening, nesterov: the workhorse of vision models",
+    "the lecture's heavy ball: w - lr g + beta (w - w_prev)",
+    "per-weight rates that shrink with the summed squared gradients: sparse features",
+    "per-weight rates from a running mean square: non-stationary problems",
+    "momentum and per-weight rates, bias-corrected: the default for most networks",
+    "adam with decoupled weight decay: for regularized models (transformers)",
+    "adam with Nesterov momentum",
+    "adam with its early steps' variance rectified: no warm-up needed",
+    "derivative-free random search: the baseline gradients beat",
+    "per-weight rates with no lr to tune (torch's lr 1.0 multiplies the step)",
+    "adam with the infinity norm: steps bounded by lr, robust to rare huge gradients",
+    "SGD averaging its iterates from step t0 on (ax, train --eval-average): noisy convex problems",
+    "sign-based per-weight step sizes that grow and shrink: full-batch training",
+    "quasi-Newton from curvature pairs, line_search=strong_wolfe: smooth full-batch problems",
+};
 
 int ol_optim_kind_from_name(const char *name) {
     for (int k = 0; k < OL_OPTIM_N_KINDS; k++)
@@ -144,8 +126,17 @@ const char *ol_optim_kind_name(int kind) {
     return kind >= 0 && kind < OL_OPTIM_N_KINDS ? kind_names[kind] : "?";
 }
 
+const char *ol_optim_kind_help(int kind) {
+    return kind >= 0 && kind < OL_OPTIM_N_KINDS ? kind_help[kind] : "?";
+}
+
+const char *ol_optim_kind_keys(int kind) {
+    return kind >= 0 && kind < OL_OPTIM_N_KINDS ? kind_keys[kind] : "";
+}
+
 const char *ol_optim_kind_names(void) {
-    return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random";
+    return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random, adadelta, adamax, asgd, rprop, "
+           "lbfgs";
 }
 
 int ol_optim_kind(const ol_optim *o) { return o->p.kind; }
@@ -172,6 +163,7 @@ ol_optim_params ol_optim_default_params(int kind) {
     case OL_OPTIM_RANDOM: p.lr = 0; break;
     default: break;
     }
+    ol_optim_t2_defaults(&p);
     return p;
 }
 
@@ -190,6 +182,7 @@ static int validate(const ol_optim_params *p) {
     const char *name = kind_names[p->kind];
     int k = p->kind;
     CHECK_ARG(p->lr >= 0 && isfinite(p->lr), "%s: invalid learning rate %g (must be >= 0)", name, p->lr);
+    if (ol_optim_t2_kind(k)) return ol_optim_t2_validate(p);
     if (k != OL_OPTIM_RANDOM)
         CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay),
                   "%s: invalid weight_decay %g (must be >= 0)", name, p->weight_decay);
@@ -242,6 +235,18 @@ static int validate(const ol_optim_params *p) {
     return OL_OK;
 }
 
+/* (Re)allocates the kind's scalars for its groups; new ones start at 0. */
+static int resize_scalars(ol_optim *o) {
+    size_t n = ol_optim_t2_kind(o->p.kind) ? ol_optim_t2_n_scalars(o) : 0;
+    if (n == o->n_scalars) return OL_OK;
+    double *v = realloc(o->scalars, (n ? n : 1) * sizeof *v);
+    if (!v) return ol_fail(OL_ENOMEM, "out of memory for the optimizer's scalars");
+    for (size_t i = o->n_scalars; i < n; i++) v[i] = 0;
+    o->scalars = v;
+    o->n_scalars = n;
+    return OL_OK;
+}
+
 int ol_optim_create_params(ol_optim **out, const ol_optim_params *p) {
     *out = NULL;
     TRY(validate(p));
@@ -254,6 +259,11 @@ int ol_optim_create_params(ol_optim **out, const ol_optim_params *p) {
     ol_rng_seed(&o->rng, 0);
     int rc = ol_sched_create(&o->sched, NULL, 0, 0, NULL);
     if (rc) { free(o); return rc; }
+    if ((rc = resize_scalars(o))) { ol_optim_free(o); return rc; }
+    if (o->p.kind == OL_OPTIM_LBFGS && !(o->scratch = ol_calloc((size_t)o->p.history_size, sizeof(double)))) {
+        ol_optim_free(o);
+        return OL_ENOMEM;
+    }
     *out = o;
     return OL_OK;
 }
@@ -279,7 +289,8 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
     if (kind < 0) return ol_fail(OL_EARG, "unknown optimizer '%s'; valid: %s", sp.name, ol_optim_kind_names());
     ol_optim_params p = ol_optim_default_params(kind);
     p.lr = lr;
-    if (kind != OL_OPTIM_RANDOM) TRY(spec_double(&sp, "weight_decay", &p.weight_decay));
+    if (kind != OL_OPTIM_RANDOM && kind != OL_OPTIM_RPROP && kind != OL_OPTIM_LBFGS)
+        TRY(spec_double(&sp, "weight_decay", &p.weight_decay));
     switch (kind) {
     case OL_OPTIM_SGD:
         TRY(spec_double(&sp, "momentum", &p.momentum));
@@ -315,7 +326,7 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
         if (r < 0) return -r;
         break;
     }
-    default: break;
+    default: TRY(ol_optim_t2_parse(&sp, &p)); break;
     }
     TRY(ol_spec_check_unused(&sp, kind_keys[kind]));
     return ol_optim_create_params(out, &p);
@@ -326,28 +337,38 @@ void ol_optim_free(ol_optim *o) {
     for (int i = 0; i < o->n_groups; i++) free(o->groups[i].state);
     free(o->groups);
     ol_sched_free(o->sched);
+    free(o->scalars);
+    free(o->scratch);
     free(o);
 }
 
 /* ---- groups ---- */
 
-static int buffers_for(const ol_optim_params *p) {
+/* State buffers of a group, and how many of them (the first) are saved. */
+static int buffers_for(const ol_optim_params *p, int *saved) {
+    if (ol_optim_t2_kind(p->kind)) return ol_optim_t2_buffers(p, saved);
+    int n = 0;
     switch (p->kind) {
-    case OL_OPTIM_SGD: return p->momentum != 0;
+    case OL_OPTIM_SGD: n = p->momentum != 0; break;
     case OL_OPTIM_HEAVYBALL:
     case OL_OPTIM_ADAGRAD:
-    case OL_OPTIM_RANDOM: return 1;
-    case OL_OPTIM_RMSPROP: return 1 + p->centered + (p->momentum > 0);
+    case OL_OPTIM_RANDOM: n = 1; break;
+    case OL_OPTIM_RMSPROP: n = 1 + p->centered + (p->momentum > 0); break;
     case OL_OPTIM_ADAM:
-    case OL_OPTIM_ADAMW: return 2 + p->amsgrad;
+    case OL_OPTIM_ADAMW: n = 2 + p->amsgrad; break;
     case OL_OPTIM_NADAM:
-    case OL_OPTIM_RADAM: return 2;
-    default: return 0;
+    case OL_OPTIM_RADAM: n = 2; break;
+    default: break;
     }
+    *saved = p->kind == OL_OPTIM_RANDOM ? 0 : n;   /* random's buffer is scratch */
+    return n;
 }
 
 static int saved_buffers(const ol_optim *o, const group *gr) {
-    return o->p.kind == OL_OPTIM_RANDOM ? 0 : gr->n_buffers;   /* random's buffer is scratch */
+    (void)gr;
+    int saved;
+    buffers_for(&o->p, &saved);
+    return saved;
 }
 
 static int rebuild_schedule(ol_optim *o, const char *spec, long warmup) {
@@ -374,6 +395,12 @@ static int add_group(ol_optim *o, void *x, const void *g, size_t n, double lr, d
         return ol_fail(OL_EARG, "%s: group weight_decay %g is not finite", name, weight_decay);
     if (o->p.kind == OL_OPTIM_RANDOM && weight_decay > 0)
         return ol_fail(OL_EARG, "random: random search has no weight decay");
+    if ((o->p.kind == OL_OPTIM_RPROP || o->p.kind == OL_OPTIM_LBFGS) && weight_decay > 0)
+        return ol_fail(OL_EARG, "%s: torch's %s has no weight decay; give the group weight_decay 0 (or -1)", name,
+                       o->p.kind == OL_OPTIM_RPROP ? "Rprop" : "LBFGS");
+    if (o->p.kind == OL_OPTIM_LBFGS && o->n_groups > 0 && (lr < 0 ? o->p.lr : lr) != o->groups[0].base_lr)
+        return ol_fail(OL_EARG, "lbfgs: every parameter group takes group 0's learning rate %g (torch's LBFGS has a "
+                       "single group), got %g", o->groups[0].base_lr, lr);
     if (o->n_groups == o->cap_groups) {
         int cap = o->cap_groups ? 2 * o->cap_groups : 4;
         group *ng = realloc(o->groups, (size_t)cap * sizeof *ng);
@@ -389,7 +416,8 @@ static int add_group(ol_optim *o, void *x, const void *g, size_t n, double lr, d
     gr->is_f64 = is_f64;
     gr->base_lr = lr < 0 ? o->p.lr : lr;
     gr->weight_decay = weight_decay < 0 ? o->p.weight_decay : weight_decay;
-    gr->n_buffers = buffers_for(&o->p);
+    int saved;
+    gr->n_buffers = buffers_for(&o->p, &saved);
     size_t elem = is_f64 ? sizeof(double) : sizeof(float);
     if (gr->n_buffers > 0) {
         if (ol_mul_overflows(n, (size_t)gr->n_buffers, "optimizer state")) return OL_ENOMEM;
@@ -401,11 +429,14 @@ static int add_group(ol_optim *o, void *x, const void *g, size_t n, double lr, d
             if (is_f64) ((double *)gr->state)[i] = o->p.initial_accumulator_value;
             else ((float *)gr->state)[i] = (float)o->p.initial_accumulator_value;
         }
+    if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_init_group(o, gr);
     o->n_groups++;
-    int rc = rebuild_schedule(o, o->sched_spec, o->warmup);
+    int rc = resize_scalars(o);
+    if (!rc) rc = rebuild_schedule(o, o->sched_spec, o->warmup);
     if (rc) {
         o->n_groups--;
         free(gr->state);
+        resize_scalars(o);   /* back to the smaller size: cannot fail in practice, harmless if it does */
         return rc;
     }
     return OL_OK;
@@ -446,7 +477,7 @@ int ol_optim_report_metric(ol_optim *o, double value) { return ol_sched_report_m
 int ol_optim_report_loss(ol_optim *o, double loss) { return ol_sched_report_loss(o->sched, loss); }
 
 double ol_optim_get_lr(const ol_optim *o, int group) {
-    return group >= 0 && group < o->n_groups ? o->lr_scale * ol_sched_lr(o->sched, (size_t)group) : NAN;
+    return group >= 0 && group < o->n_groups ? ol_optim_group_lr(o, group) : NAN;
 }
 
 long ol_optim_max_steps(const ol_optim *o) { return o->sched ? ol_sched_max_steps(o->sched) : LONG_MAX; }
@@ -477,6 +508,46 @@ void ol_optim_set_objective(ol_optim *o, double (*f)(const void *x, void *userda
 
 void ol_optim_seed(ol_optim *o, uint64_t seed) { ol_rng_seed(&o->rng, seed); }
 long ol_optim_evaluations(const ol_optim *o) { return o->evaluations; }
+
+void ol_optim_set_closure(ol_optim *o, ol_optim_closure fn, void *userdata) {
+    o->closure = fn;
+    o->closure_userdata = userdata;
+}
+
+int ol_optim_needs_closure(const ol_optim *o) { return o->p.kind == OL_OPTIM_LBFGS; }
+
+const void *ol_optim_average(const ol_optim *o, int group) {
+    if (o->p.kind != OL_OPTIM_ASGD || group < 0 || group >= o->n_groups) return NULL;
+    return o->groups[group].state;   /* asgd's buffer 0 is ax */
+}
+
+int ol_optim_swap_average(ol_optim *o) {
+    if (o->p.kind != OL_OPTIM_ASGD)
+        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does)", kind_names[o->p.kind]);
+    for (int k = 0; k < o->n_groups; k++) {
+        group *gr = &o->groups[k];
+        size_t bytes = gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float));
+        unsigned char *x = gr->x, *ax = gr->state, tmp[256];
+        for (size_t done = 0; done < bytes; done += sizeof tmp) {
+            size_t len = bytes - done < sizeof tmp ? bytes - done : sizeof tmp;
+            memcpy(tmp, x + done, len);
+            memcpy(x + done, ax + done, len);
+            memcpy(ax + done, tmp, len);
+        }
+    }
+    return OL_OK;
+}
+
+void *ol_optim_group_buffer(const group *gr, int k) {
+    return (unsigned char *)gr->state + (size_t)k * gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float));
+}
+
+double ol_optim_group_grad_sumsq(const group *gr, double clip) {
+    if (gr->n == 0) return 0;
+    return gr->is_f64 ? grad_sumsq_f64(gr->g, gr->n, clip) : grad_sumsq_f32(gr->g, gr->n, clip);
+}
+
+double ol_optim_group_lr(const ol_optim *o, int k) { return o->lr_scale * ol_sched_lr(o->sched, (size_t)k); }
 
 /* ---- the step ---- */
 
@@ -518,7 +589,9 @@ static void step_scalars(const ol_optim *o, long t, kargs *a) {
                              : 0;
         break;
     }
-    default: break;
+    default:
+        if (ol_optim_t2_kind(p->kind)) ol_optim_t2_step_scalars(o, t, a);
+        break;
     }
 }
 
@@ -664,6 +737,7 @@ int ol_optim_step(ol_optim *o) {
     const char *name = kind_names[o->p.kind];
     if (o->n_groups == 0) return ol_fail(OL_ESTATE, "%s: no parameter groups to step", name);
     if (o->p.kind == OL_OPTIM_RANDOM) return random_step(o);
+    if (o->p.kind == OL_OPTIM_LBFGS) return ol_optim_lbfgs_step(o);
     TRY(ol_sched_check_step(o->sched));
     long t = o->t + 1;
     kargs a;
@@ -699,8 +773,11 @@ int ol_optim_step(ol_optim *o) {
         if (o->p.kind == OL_OPTIM_HEAVYBALL && t == 1 && gr->n)   /* w_prev = w at the start */
             memcpy(gr->state, gr->x, gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float)));
         kargs ga = a;
-        group_scalars(o, gr, t, o->lr_scale * ol_sched_lr(o->sched, (size_t)k), mu, mu_next, prod, &ga);
+        double lr = ol_optim_group_lr(o, k);
+        group_scalars(o, gr, t, lr, mu, mu_next, prod, &ga);
+        if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_group_scalars(o, k, t, lr, &ga);
         sumsq += run_group(o, gr, &ga);
+        if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_after_group(o, k, t, lr);
     }
     o->t = t;
     if (o->p.kind == OL_OPTIM_NADAM) o->mu_product = prod;
@@ -720,6 +797,9 @@ int ol_optim_step(ol_optim *o) {
 #define STATE_VERSION 1u
 #define STATE_HEADER 120
 #define GROUP_RECORD 16
+/* Layout: header, a record per group, the schedule's part, each group's saved buffers, then the
+ * kind's scalars (n_scalars little-endian doubles: none for the first ten kinds, whose states keep
+ * the bytes they always had), then the CRC-32 of all before it. */
 
 
 static int host_is_little_endian(void) {
@@ -743,7 +823,8 @@ static size_t group_bytes(const ol_optim *o, const group *gr) {
 }
 
 size_t ol_optim_state_size(const ol_optim *o) {
-    size_t size = STATE_HEADER + GROUP_RECORD * (size_t)o->n_groups + ol_sched_state_size(o->sched) + 4;
+    size_t size = STATE_HEADER + GROUP_RECORD * (size_t)o->n_groups + ol_sched_state_size(o->sched) + 4 +
+                  8 * o->n_scalars;
     for (int k = 0; k < o->n_groups; k++) size += group_bytes(o, &o->groups[k]);
     return size;
 }
@@ -783,6 +864,7 @@ int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
         copy_le(q, gr->state, bytes / elem, elem);
         q += bytes;
     }
+    for (size_t i = 0; i < o->n_scalars; i++, q += 8) ol_put_f64(q, o->scalars[i]);
     ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
     return OL_OK;
 }
@@ -827,8 +909,16 @@ int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
     if (sched_len != ol_sched_state_size(o->sched))
         return ol_fail(OL_EFORMAT, "optimizer state: schedule part has %zu bytes, expected %zu", sched_len,
                        ol_sched_state_size(o->sched));
+    double *scalars = NULL;   /* the kind's scalars, at the end: checked before anything changes */
+    if (o->n_scalars && !(scalars = ol_malloc_array(o->n_scalars, sizeof *scalars))) return OL_ENOMEM;
+    for (size_t i = 0; i < o->n_scalars; i++) scalars[i] = ol_get_f64(p + len - 4 - 8 * (o->n_scalars - i));
+    int rc = o->n_scalars ? ol_optim_t2_check_scalars(o, scalars) : OL_OK;
     /* everything of ours is checked; the schedule checks its part and loads it all or nothing */
-    TRY(ol_sched_state_load(o->sched, q, sched_len));
+    if (!rc) rc = ol_sched_state_load(o->sched, q, sched_len);
+    if (rc) {
+        free(scalars);
+        return rc;
+    }
     q += sched_len;
     o->t = t;
     o->evaluations = evaluations;
@@ -845,5 +935,7 @@ int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
         copy_le(gr->state, q, bytes / elem, elem);
         q += bytes;
     }
+    if (scalars) memcpy(o->scalars, scalars, o->n_scalars * sizeof *scalars);
+    free(scalars);
     return OL_OK;
 }

@@ -290,6 +290,87 @@ static double K(kernel_radam)(REAL *restrict x, const REAL *restrict g, REAL *re
     return sumsq;
 }
 
+/* Adadelta: v = rho v + (1-rho) g^2; delta = sqrt(u + eps) / sqrt(v + eps) g;
+ * u = rho u + (1-rho) delta^2; x -= lr delta */
+static double K(kernel_adadelta)(REAL *restrict x, const REAL *restrict g, REAL *restrict v, REAL *restrict u,
+                                 size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL rho = (REAL)a->alpha, omr = (REAL)a->oma, eps = (REAL)a->eps;
+    OL_SIMD_SUM_SQRT
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL vi = FLUSH(v[i] * rho + omr * gi * gi);
+        v[i] = vi;
+        REAL delta = SQRT(u[i] + eps) / SQRT(vi + eps) * gi;
+        u[i] = FLUSH(u[i] * rho + omr * delta * delta);
+        x[i] = FLUSH_X(xi - lr * delta);
+    }
+    return sumsq;
+}
+
+/* Adamax: m = b1 m + (1-b1) g; u = max(b2 u, |g| + eps) (NaN wins, as torch.amax);
+ * x -= step_size m / u, step_size = lr / bc1 */
+static double K(kernel_adamax)(REAL *restrict x, const REAL *restrict g, REAL *restrict m, REAL *restrict u,
+                               size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, eps = (REAL)a->eps;
+    const REAL ss = (REAL)a->step_size;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL mi = FLUSH(m[i] * b1 + omb1 * gi);
+        REAL decayed = u[i] * b2, fresh = (gi < 0 ? -gi : gi) + eps;
+        REAL ui = FLUSH(decayed > fresh || decayed != decayed ? decayed : fresh);
+        m[i] = mi;
+        u[i] = ui;
+        x[i] = FLUSH_X(xi - ss * (mi / ui));
+    }
+    return sumsq;
+}
+
+/* ASGD: x = x shrink - eta g (shrink = 1 - lambd eta); ax += (x - ax) mu, or ax = x when mu = 1 */
+static double K(kernel_asgd)(REAL *restrict x, const REAL *restrict g, REAL *restrict ax, size_t n,
+                             const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL shrink = (REAL)a->shrink, eta = (REAL)a->eta, mu = (REAL)a->mu;
+    const int copy = a->mu == 1;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL xn = FLUSH_X(xi * shrink - eta * gi);
+        x[i] = xn;
+        ax[i] = FLUSH(copy ? xn : ax[i] + (xn - ax[i]) * mu);
+    }
+    return sumsq;
+}
+
+/* Rprop: s = clamp(s f, step_min, step_max) with f = eta_plus where g prev > 0, eta_minus where
+ * < 0, else 1 (NaN too: torch's sign(NaN) is 0); where g prev < 0 the gradient counts as 0 (no
+ * move, prev = 0); x -= sign(g) s; prev = g */
+static double K(kernel_rprop)(REAL *restrict x, const REAL *restrict g, REAL *restrict prev, REAL *restrict s,
+                              size_t n, const kargs *a) {
+    OL_COMMON_SCALARS;
+    const REAL ep = (REAL)a->eta_plus, em = (REAL)a->eta_minus, lo = (REAL)a->step_min, hi = (REAL)a->step_max;
+    OL_SIMD_SUM
+    for (size_t i = 0; i < n; i++) {
+        REAL xi = x[i];
+        OL_GRAD(gi, i, xi);
+        REAL prod = gi * prev[i];
+        REAL f = prod > 0 ? ep : prod < 0 ? em : (REAL)1;
+        REAL si = s[i] * f;
+        si = FLUSH(si < lo ? lo : si > hi ? hi : si);
+        REAL gz = prod < 0 ? (REAL)0 : gi;
+        REAL sign = (REAL)((gz > 0) - (gz < 0));
+        s[i] = si;
+        prev[i] = FLUSH(gz);
+        x[i] = FLUSH_X(xi - sign * si);
+    }
+    return sumsq;
+}
+
 /* The update of n elements of a group; returns their sum of squared (value-clipped) gradients.
  * The group's state buffers lie `stride` elements apart (st, st + stride, ...): a chunk of a group
  * passes pointers offset into each and its own n. */
@@ -312,6 +393,10 @@ static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const
         return K(kernel_adam)(x, g, st, st + stride, n, a);
     case OL_OPTIM_NADAM: return K(kernel_nadam)(x, g, st, st + stride, n, a);
     case OL_OPTIM_RADAM: return K(kernel_radam)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_ADADELTA: return K(kernel_adadelta)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_ADAMAX: return K(kernel_adamax)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_ASGD: return K(kernel_asgd)(x, g, st, n, a);
+    case OL_OPTIM_RPROP: return K(kernel_rprop)(x, g, st, st + stride, n, a);
     default: return 0;
     }
 }

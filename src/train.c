@@ -163,6 +163,13 @@ static double batch_objective(const void *x, void *userdata) {
     return ol_ad_scalar(s->graph.g, s->graph.loss);
 }
 
+static int check_eval_average(const ol_train_config *c, const ol_optim *o) {
+    if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD)
+        return ol_fail(OL_EARG, "--eval-average: only asgd keeps an averaged iterate; the optimizer is %s",
+                       ol_optim_kind_name(ol_optim_kind(o)));
+    return OL_OK;
+}
+
 /* Model and optimizer from the specs (before any data is read, so a typo costs nothing). */
 static int prepare(const ol_train_config *c, run_state *s) {
     int rc;
@@ -171,7 +178,7 @@ static int prepare(const ol_train_config *c, run_state *s) {
         if ((rc = ol_mlp_create(&s->own_model, c->model_spec, MAX_MODEL_BYTES))) return rc;
         s->m = &s->own_model;
     }
-    if ((rc = ol_optim_create(&s->opt, c->opt, c->lr))) return rc;
+    if ((rc = ol_optim_create(&s->opt, c->opt, c->lr)) || (rc = check_eval_average(c, s->opt))) return rc;
     if ((rc = ol_optim_set_schedule(s->opt, c->schedule ? c->schedule : "constant", c->warmup))) return rc;
     if ((rc = ol_optim_set_clip(s->opt, c->clip_norm, c->clip_value))) return rc;
     return ol_train_settings_text(c, s->m->spec, s->settings, sizeof s->settings);
@@ -187,6 +194,7 @@ static int check_specs(const ol_train_config *c) {
     if (!(rc = ol_optim_create(&o, c->opt, c->lr)) &&
         !(rc = ol_optim_set_schedule(o, c->schedule ? c->schedule : "constant", c->warmup)))
         rc = ol_optim_set_clip(o, c->clip_norm, c->clip_value);
+    if (!rc) rc = check_eval_average(c, o);
     ol_optim_free(o);
     if (rc) return rc;
     char settings[OL_TRAIN_SETTINGS_CAP];
@@ -318,6 +326,19 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
     return OL_OK;
 }
 
+/* The closure of optimizers that evaluate the loss themselves (lbfgs): loss and gradient of the
+ * step's batch at the parameters as they are. */
+static int batch_closure(void *userdata, double *f) {
+    run_state *s = userdata;
+    return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
+}
+
+/* --eval-average: asgd's averaged iterate takes the parameters' place while the model is evaluated
+ * or saved (called again, it swaps back) */
+static int swap_average(run_state *s, const ol_train_config *c) {
+    return c->eval_average ? ol_optim_swap_average(s->opt) : OL_OK;
+}
+
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.
  * More threads are not always faster: on a 2-core Intel Xeon the batch-128 784-256-10 step took as
  * long on two as on one (issue 14), a loaded core slows a team down, and each team's start and
@@ -338,7 +359,7 @@ static int auto_threads(run_state *s, const ol_train_config *c, uint32_t batch, 
     int all = omp_get_max_threads();
     *n_cand = 0;
     if (c->threads || c->dist_size > 1 || all < 2 || omp_in_parallel() || planned < AUTO_MIN_STEPS ||
-        ol_optim_kind(s->opt) == OL_OPTIM_RANDOM)
+        ol_optim_kind(s->opt) == OL_OPTIM_RANDOM || ol_optim_needs_closure(s->opt))
         return 0;
     ol_mlp *m = s->m;
     size_t state_len = ol_optim_state_size(s->opt);
@@ -409,6 +430,8 @@ static int train_step(run_state *s, const ol_train_config *c, const uint32_t *id
         *what = STEP_ROLLED_BACK;
         return OL_OK;
     }
+    s->batch_idx = idx; /* for the closure */
+    s->batch_n = n;
     if ((rc = ol_optim_step(s->opt))) {
         if (rc != OL_ENUMERIC) return rc;
         if ((rc = diverged(s, c, "gradient norm", ol_optim_last_grad_norm(s->opt)))) return rc;
@@ -461,12 +484,15 @@ static int train_epoch(run_state *s, const ol_train_config *c, ol_train_result *
     }
     ol_mlp *m = s->m;
     r->train_loss = s->loss_sum / (s->seen ? s->seen : 1);
-    if (s->val.n && (rc = ol_evaluate(m, &s->eval, &s->val, &r->val_loss, &r->val_acc))) return rc;
-    if (s->test && (rc = ol_evaluate(m, &s->eval, s->test, &r->test_loss, &r->test_acc))) return rc;
-    if (c->eval_train) {
+    if ((rc = swap_average(s, c))) return rc;
+    if (s->val.n) rc = ol_evaluate(m, &s->eval, &s->val, &r->val_loss, &r->val_acc);
+    if (!rc && s->test) rc = ol_evaluate(m, &s->eval, s->test, &r->test_loss, &r->test_acc);
+    if (!rc && c->eval_train) {
         double acc;
-        if ((rc = ol_evaluate(m, &s->eval, s->train, &r->train_loss_full, &acc))) return rc;
+        rc = ol_evaluate(m, &s->eval, s->train, &r->train_loss_full, &acc);
     }
+    int back = swap_average(s, c);
+    if (rc || (rc = back)) return rc;
     /* plateau watches the validation loss, or the training loss without a split */
     if ((rc = ol_optim_report_metric(s->opt, s->val.n ? r->val_loss : r->train_loss))) return rc;
     double dt = s->seconds - t_before;
@@ -562,6 +588,15 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if ((rc = add_groups(s.opt, m, c->no_decay_bias))) goto out;
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
+    s.cfg = c;
+    ol_optim_set_closure(s.opt, batch_closure, &s);
+    if (ol_optim_needs_closure(s.opt) && batch < train->n && !c->lbfgs_minibatch) {
+        rc = ol_fail(OL_EARG, "lbfgs is for full-batch training: its line search and curvature pairs compare the "
+                     "loss and gradient of one objective across evaluations, which a new mini-batch changes; "
+                     "use --batch full (--batch %u here, the training set has %u examples), or --lbfgs-minibatch to insist",
+                     batch, train->n);
+        goto out;
+    }
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
     long planned = c->epochs > LONG_MAX / (long)s.sampler.n_batches ? LONG_MAX : c->epochs * (long)s.sampler.n_batches;
     if (c->max_steps > 0 && c->max_steps < planned) planned = c->max_steps;
@@ -616,8 +651,11 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (r->epochs_done == 0 && s.epoch > 1) { /* resumed a run already complete: evaluate it */
         r->epochs_done = s.epoch - 1;
         r->train_loss = NAN;
-        if (s.val.n && (rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc))) goto out;
-        if (s.test && (rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc))) goto out;
+        if ((rc = swap_average(&s, c))) goto out;
+        if (s.val.n) rc = ol_evaluate(m, &s.eval, &s.val, &r->val_loss, &r->val_acc);
+        if (!rc && s.test) rc = ol_evaluate(m, &s.eval, s.test, &r->test_loss, &r->test_acc);
+        int back = swap_average(&s, c);
+        if (rc || (rc = back)) goto out;
         if (!quiet) printf("the run was already complete after %ld epochs; give --epochs N > %ld to train further\n",
                            r->epochs_done, r->epochs_done);
     }
@@ -626,7 +664,12 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     r->seconds_per_epoch = r->epochs_done ? s.seconds / (double)r->epochs_done : s.seconds;
     r->rollbacks = s.rollbacks;
     if (leader && c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
-    if (leader && c->save_path && ((rc = ol_train_check_params_finite(&s)) || (rc = ol_mlp_save(m, c->save_path)))) goto out;
+    if (leader && c->save_path) {
+        if ((rc = swap_average(&s, c))) goto out;
+        if (!(rc = ol_train_check_params_finite(&s))) rc = ol_mlp_save(m, c->save_path);
+        int back = swap_average(&s, c);
+        if (rc || (rc = back)) goto out;
+    }
     rc = OL_OK;
 out:
     r->steps = s.steps;

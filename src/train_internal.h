@@ -45,6 +45,10 @@ typedef struct {
     size_t snapshot_len;
     /* output: leader prints, logs and writes files (rank 0 of a data-parallel run) */
     int leader, quiet, show_progress;
+    /* the closure of optimizers that evaluate the loss themselves (lbfgs): the step's batch */
+    const ol_train_config *cfg;
+    const uint32_t *batch_idx;
+    uint32_t batch_n;
 } run_state;
 
 /* OL_OK when every parameter is finite; else OL_ENUMERIC saying how many are not and where. */

@@ -78,6 +78,11 @@ static const ol_train_setting table[] = {
      "train on the first N training examples only", OL_TS_RUN | OL_TS_SWEEP},
     {"epochs", "--epochs", OL_TS_LONG, AT(epochs), RANGE(1, 1000000), NULL, "E", "passes over the training set",
      OL_TS_RUN | OL_TS_DEFAULT},
+    /* run-defining settings added after checkpoints existed: in their text only when set */
+    {"eval-average", "--eval-average", OL_TS_BOOL, AT(eval_average), NONE, NULL, NULL,
+     "asgd: evaluate and save the averaged iterate ax instead of the last one", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"lbfgs-minibatch", "--lbfgs-minibatch", OL_TS_BOOL, AT(lbfgs_minibatch), NONE, NULL, NULL,
+     "let lbfgs run on mini-batches (it is for --batch full)", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
     /* how the run is carried out: no effect on its numbers */
     {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, OL_PARALLEL_MAX_THREADS), NULL, "T",
      "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 0},
@@ -194,14 +199,18 @@ static void unescape(char *s) {
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap) {
     ol_train_config with_model = *c;
     with_model.model_spec = model_spec;
+    const ol_train_config defaults = ol_train_default_config();
     size_t len = 0;
     buf[0] = 0;
     for (int i = 0; i < N_SETTINGS; i++) {
         if (!(table[i].flags & OL_TS_RUN)) continue;
-        char value[OL_PATH_CAP + 64], escaped[4 * (OL_PATH_CAP + 64)]; /* a path of the system's longest, or a spec */
+        char value[OL_PATH_CAP + 64], dflt[OL_PATH_CAP + 64], escaped[4 * (OL_PATH_CAP + 64)]; /* a path of the system's longest, or a spec */
         if (ol_train_setting_format(&table[i], &with_model, value, sizeof value) ||
             (table[i].type == OL_TS_STR && escape(value, escaped, sizeof escaped)))
             return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", sizeof value);
+        if ((table[i].flags & OL_TS_SPARSE) && !ol_train_setting_format(&table[i], &defaults, dflt, sizeof dflt) &&
+            !strcmp(dflt, value))
+            continue;
         int n = snprintf(buf + len, cap - len, "%s=%s\n", table[i].name, table[i].type == OL_TS_STR ? escaped : value);
         if (n < 0 || (size_t)n >= cap - len) return ol_fail(OL_EARG, "run settings too long (a spec or path over %zu bytes?)", cap);
         len += (size_t)n;

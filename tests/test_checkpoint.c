@@ -129,6 +129,20 @@ TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_adam_cosine_warmup) {
     kill_and_resume(ADAM_RUN, "adam", 2);
 }
 
+/* issue 19: L-BFGS's history ring, direction and scalars (full batch: one step an epoch, several
+ * evaluations a step); ASGD's average and eta per group, the average evaluated and saved (the
+ * flag comes back from the checkpoint) */
+#define LBFGS_RUN "--model mlp:256-64-10 --opt lbfgs:history_size=4,max_iter=3 --lr 0.05 --batch full --epochs 12 --seed 7 --threads 1 --quiet"
+#define ASGD_RUN "--model mlp:256-64-10 --opt asgd:t0=40,lambd=0.001 --lr 0.05 --batch 20 --epochs 4 --schedule cosine:t_max=600 --eval-average --no-decay-bias --seed 8 --threads 2 --quiet"
+
+TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_lbfgs_full_batch) {
+    kill_and_resume(LBFGS_RUN, "lbfgs", 3);
+}
+
+TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_asgd_averaged) {
+    kill_and_resume(ASGD_RUN, "asgd", 4);
+}
+
 TEST(checkpoint_sigterm_writes_a_checkpoint_and_exits_143) {
     const char *ck = tmp("term.ckpt"), *full = tmp("term-full.bin"), *res = tmp("term-res.bin");
     remove(ck);

@@ -454,7 +454,7 @@ TEST(invalid_negative_momentum_decay_is_rejected) { CHECK(create_fails("nadam:mo
 TEST(invalid_flag_value_is_rejected) { CHECK(create_fails("adam:amsgrad=2", 0.1, "amsgrad")); }
 TEST(invalid_unknown_key_is_rejected_with_valid_keys) { CHECK(create_fails("adam:beta3=0.9", 0.1, "beta1, beta2")); }
 TEST(invalid_key_of_another_optimizer_is_rejected) { CHECK(create_fails("sgd:beta1=0.9", 0.1, "beta1")); }
-TEST(invalid_unknown_optimizer_lists_valid_names) { CHECK(create_fails("adamax", 0.1, "gd, sgd, heavyball")); }
+TEST(invalid_unknown_optimizer_lists_valid_names) { CHECK(create_fails("adamx", 0.1, "gd, sgd, heavyball")); }
 TEST(invalid_random_sigma_is_rejected) { CHECK(create_fails("random:sigma=0", 0.1, "sigma")); }
 TEST(invalid_random_samples_is_rejected) { CHECK(create_fails("random:samples=0", 0.1, "samples")); }
 TEST(invalid_nonnumeric_value_is_rejected) { CHECK(create_fails("sgd:momentum=fast", 0.1, "momentum")); }
@@ -564,6 +564,10 @@ TEST(state_round_trip_continues_bit_exactly) {
         {"nadam", "linear", 1},
         {"radam", "inverse-sqrt", 0},
         {"gd", "multistep:milestones=3/6", 0},
+        {"adadelta:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"adamax:beta1=0.8", "exponential:gamma=0.9", 1},
+        {"asgd:t0=2,lambd=0.01", "plateau:patience=1,factor=0.5", 0},   /* ax and eta per group */
+        {"rprop:eta_plus=1.5", "step:step_size=2,gamma=0.5", 3},        /* step sizes from the first lr */
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         float xf[5] = {1, -1, 0.5f, 2, -0.25f}, gf[5];

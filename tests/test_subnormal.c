@@ -57,7 +57,9 @@ TEST(float_optimizers_store_no_subnormals_under_zero_gradients) {
         "gd:weight_decay=0.5", "sgd:momentum=0.9", "sgd:momentum=0.9,nesterov=1,weight_decay=0.1",
         "sgd:momentum=0.5,dampening=0.5", "heavyball:beta=0.9,weight_decay=0.2", "adagrad:weight_decay=0.3",
         "rmsprop", "rmsprop:centered=1,momentum=0.9", "rmsprop:momentum=0.5,eps_inside=1",
-        "adam", "adam:amsgrad=1", "adamw:weight_decay=0.5", "nadam", "radam:weight_decay=0.1"};
+        "adam", "adam:amsgrad=1", "adamw:weight_decay=0.5", "nadam", "radam:weight_decay=0.1",
+        "adadelta", "adadelta:weight_decay=0.3", "adamax:weight_decay=0.3", "asgd:t0=10,weight_decay=0.3",
+        "rprop:step_min=0"};
     enum { N = 24, WARM = 5, STEPS = 60000 };
     for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
         float x[N], g[N];
@@ -80,6 +82,36 @@ TEST(float_optimizers_store_no_subnormals_under_zero_gradients) {
         ol_optim_free(o);
         (void)worst;
     }
+}
+
+/* L-BFGS's closure: f = sum c_i x_i^2 / 2 with c_i = 1e-38 for the last half of x, so that those
+ * gradients (and the directions and curvature pairs made of them) are subnormal floats. */
+static int tiny_closure(void *userdata, double *f) {
+    float *xg = userdata;   /* x[0..24), then g[0..24) */
+    *f = 0;
+    for (int i = 0; i < 24; i++) {
+        float c = i < 12 ? 1.0f : 1e-38f;
+        xg[24 + i] = c * xg[i];
+        *f += 0.5 * c * (double)xg[i] * xg[i];
+    }
+    return 0;
+}
+
+/* L-BFGS (issue 19) stores its direction, last gradient and curvature pairs flushed like the
+ * element-wise optimizers' state; a gradient that is itself subnormal leaves none in the state. */
+TEST(float_lbfgs_stores_no_subnormals) {
+    float xg[48];
+    for (int i = 0; i < 24; i++) xg[i] = 0.05f * (float)(i + 1) * (i % 2 ? 1 : -1);
+    ol_optim *o = NULL;
+    CHECK(ol_optim_create(&o, "lbfgs:history_size=3,max_iter=5", 0.5) == 0);
+    CHECK(ol_optim_add_group(o, xg, xg + 24, 24, -1, -1) == 0);
+    ol_optim_set_closure(o, tiny_closure, xg);
+    for (int t = 0; t < 6; t++) {
+        CHECK_MSG(ol_optim_step(o) == 0, "step %d: %s", t, ol_error());
+        long in_state = state_subnormals(o);
+        CHECK_MSG(in_state == 0, "after step %d: %ld subnormal floats in lbfgs's state", t + 1, in_state);
+    }
+    ol_optim_free(o);
 }
 
 /* The flush changes nothing else: a state that stays normal gives the bytes of the formula. */

@@ -33,7 +33,9 @@ const char *ol_fn_names(void);
 
 /* ---- minimizing one: the step / evaluate / stop loop ----
  * The optimizer's group 0 must be fn->x (with fn->grad as its gradient; NULL for random search,
- * whose objective ol_fn_minimize sets to f at fn->x). At the start point and after each step: f (and
+ * whose objective ol_fn_minimize sets to f at fn->x; L-BFGS gets f and the gradient at fn->x as
+ * its closure, and its evaluations count in best; both point into the call: set your own before
+ * stepping o outside it). At the start point and after each step: f (and
  * its gradient) at x, then, in this order: f to the schedule (feed_schedule, after a step, when
  * finite), divergence, on_point (may stop the run), the target, the step and evaluation budgets;
  * then the next step. All limits are optional. */

@@ -17,6 +17,38 @@
  *
  * Learning-rate schedules and warm-up: optlab/schedule.h (the optimizer owns one).
  *
+ * The kinds, what each is for, and its source (spec keys and defaults: ol_optim_params below):
+ *   gd, sgd, heavyball    plain steps, momentum, Nesterov; the lecture's heavy ball (Polyak 1964)
+ *   adagrad               per-weight rates that shrink with the summed squared gradients (Duchi 2011)
+ *   rmsprop               per-weight rates from a running mean square (Hinton's lecture 6e, 2012)
+ *   adam, adamw           momentum + running mean square, bias-corrected (Kingma & Ba 2015);
+ *                         decoupled weight decay (Loshchilov & Hutter 2019); amsgrad (Reddi 2018)
+ *   nadam, radam          Adam with Nesterov momentum (Dozat 2016), rectified warm-up (Liu 2020)
+ *   adadelta              Adam-like rates with no lr to tune: the step is scaled by a running RMS
+ *                         of past steps (Zeiler 2012, arXiv:1212.5701; torch's lr 1.0 multiplies it)
+ *   adamax                Adam with the infinity norm: steps bounded by lr, robust to rare
+ *                         huge gradients (Kingma & Ba 2015, section 7.1)
+ *   asgd                  SGD with a decaying step and Polyak-Ruppert averaging of the iterates
+ *                         past step t0 (Polyak & Juditsky 1992; torch's ASGD); the average ax
+ *                         is what to evaluate: ol_optim_average, ol_optim_swap_average
+ *   rprop                 sign-based steps, each weight's own size grown x eta_plus while its
+ *                         gradient keeps its sign and cut x eta_minus when it flips; for full
+ *                         batches (Riedmiller & Braun 1993; torch's Rprop). lr is only the first
+ *                         step size: schedules and later lr changes do not affect it (as torch)
+ *   lbfgs                 limited-memory quasi-Newton for smooth deterministic (full-batch)
+ *                         problems, optional strong-Wolfe line search (Nocedal 1980, Liu &
+ *                         Nocedal 1989; torch's LBFGS, a port of minFunc). Needs a closure
+ *   random                derivative-free random search (the lecture's baseline)
+ * Every one of them but random is checked against torch.optim 1.13 in float64 (tests/ref).
+ *
+ * L-BFGS needs a closure (ol_optim_set_closure): one ol_optim_step is one torch LBFGS.step(closure),
+ * which evaluates f and the gradient at several points (max_iter iterations, max_eval evaluations
+ * at most). Clipping applies to every gradient the closure returns; there is no weight decay, and
+ * every group uses group 0's lr (torch's LBFGS has a single group). Its vectors (direction, last
+ * gradient, history_size curvature pairs, and scratch) are kept in each group's precision:
+ * (2 history_size + 3) n values, 4 more n with the line search; dot products in double. A step
+ * whose first gradient (or f) is not finite is refused (OL_ENUMERIC) before anything changes.
+ *
  * Random search ("random:sigma=0.1,samples=1") needs an objective: each step draws `samples`
  * candidates x + sigma N(0, I) (written into the groups' x buffers while f is called; f gets
  * group 0's buffer) and keeps the best only if f(best) < f(x), so it never accepts a worse point.
@@ -35,8 +67,10 @@ typedef struct ol_optim ol_optim;
 enum {
     OL_OPTIM_GD, OL_OPTIM_SGD, OL_OPTIM_HEAVYBALL, OL_OPTIM_ADAGRAD, OL_OPTIM_RMSPROP,
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
+    OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
     OL_OPTIM_N_KINDS
 };
+enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
 
 /* Every hyper-parameter of every kind; each kind reads only its own (spec keys in brackets). */
 typedef struct {
@@ -47,20 +81,32 @@ typedef struct {
     double dampening;              /* sgd */
     int nesterov;                  /* sgd: 0/1; needs momentum > 0 and dampening = 0 */
     double beta;                   /* heavyball: >= 0, w+ = w - lr g + beta (w - w_prev) */
-    double beta1, beta2;           /* adam, adamw, nadam, radam: in [0, 1) */
-    double eps;                    /* adagrad, rmsprop, adam family: >= 0 */
+    double beta1, beta2;           /* adam, adamw, nadam, radam, adamax: in [0, 1) */
+    double eps;                    /* adagrad, rmsprop, adam family, adadelta, adamax: >= 0 */
     int amsgrad;                   /* adam, adamw: 0/1 */
     double momentum_decay;         /* nadam: psi >= 0 */
-    double alpha;                  /* rmsprop smoothing: >= 0 */
+    double alpha;                  /* rmsprop smoothing; asgd: eta's decay power; >= 0 */
     int centered;                  /* rmsprop: 0/1 */
     int eps_inside;                /* rmsprop: 0/1, 1 = the lecture's g / sqrt(v + eps) */
     double lr_decay;               /* adagrad: >= 0 */
     double initial_accumulator_value; /* adagrad: >= 0 */
     double sigma;                  /* random: > 0, std of the perturbation */
     long samples;                  /* random: >= 1 candidates per step */
+    double rho;                    /* adadelta: in [0, 1], smoothing of both running means */
+    double lambd, t0;              /* asgd: >= 0; eta_t = lr / (1 + lambd lr t)^alpha, x *= 1 - lambd
+                                    * eta; ax is the mean of the iterates from step t0 + 2 on */
+    double eta_minus, eta_plus;    /* rprop: 0 < eta_minus < 1 < eta_plus */
+    double step_min, step_max;     /* rprop: 0 <= step_min <= step_max, each weight's step size */
+    long max_iter, max_eval;       /* lbfgs: iterations, evaluations of f a step, >= 1 (max_eval 0:
+                                    * max_iter * 5 / 4, torch's default) */
+    long history_size;             /* lbfgs: curvature pairs kept, >= 1 */
+    double tolerance_grad;         /* lbfgs: stop when max |g| <= this, >= 0 */
+    double tolerance_change;       /* lbfgs: stop when a step or the change of f is below, >= 0 */
+    int line_search;               /* lbfgs: OL_LBFGS_NONE or OL_LBFGS_STRONG_WOLFE */
 } ol_optim_params;
 
-/* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01). */
+/* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;
+ * adadelta's lr 1.0, adamax's 2e-3, lbfgs's 1). The command line takes the lr from --lr. */
 ol_optim_params ol_optim_default_params(int kind);
 /* Creates from a params struct; every hyper-parameter is validated here. */
 int ol_optim_create_params(ol_optim **out, const ol_optim_params *p);
@@ -71,6 +117,9 @@ void ol_optim_free(ol_optim *o);
 int ol_optim_kind_from_name(const char *name);
 const char *ol_optim_kind_name(int kind);
 const char *ol_optim_kind_names(void);
+/* What the kind is for (one line), and its spec keys ("beta1, beta2, ..."); "?" and "" for a bad kind. */
+const char *ol_optim_kind_help(int kind);
+const char *ol_optim_kind_keys(int kind);
 int ol_optim_kind(const ol_optim *o);
 
 /* Registers x[n] with its gradient g[n] (g may be NULL for random); groups are numbered from 0
@@ -118,11 +167,31 @@ int ol_optim_set_lr_scale(ol_optim *o, double scale);
  * hold their candidates too, for f to read through userdata. */
 void ol_optim_set_objective(ol_optim *o, double (*f)(const void *x, void *userdata), void *userdata);
 void ol_optim_seed(ol_optim *o, uint64_t seed);   /* default seed 0 */
-long ol_optim_evaluations(const ol_optim *o);     /* calls of f so far */
+long ol_optim_evaluations(const ol_optim *o);     /* calls of f (random) or of the closure so far */
 
-/* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters), not the
- * parameters themselves. Little-endian, versioned, CRC-checked; load checks kind, groups, sizes
- * and schedule kind/warm-up against this optimizer and changes nothing unless all is valid. */
+/* A closure evaluates the objective at the parameters as they are now (every group's x buffer),
+ * writes its gradient into every group's g buffer, stores f in *f and returns 0; or returns an
+ * OL_E* code (with ol_fail) that ends the step with that error, the parameters and state then as
+ * the failed evaluation left them. Kinds that need one (ol_optim_needs_closure: lbfgs) call it
+ * during ol_optim_step, as torch's optimizer.step(closure); the others never call it. After such a
+ * step the g buffers hold the gradient of the last evaluation, which may be at a trial point of
+ * the line search, not at the new x: evaluate again before using it. */
+typedef int (*ol_optim_closure)(void *userdata, double *f);
+void ol_optim_set_closure(ol_optim *o, ol_optim_closure fn, void *userdata);
+int ol_optim_needs_closure(const ol_optim *o);
+
+/* asgd's averaged iterate ax of group (float* or double* as the group's x), or NULL for a bad
+ * group or a kind without one. ax starts as a copy of x when the group is added; from the first
+ * step on it is torch's ax. */
+const void *ol_optim_average(const ol_optim *o, int group);
+/* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
+ * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
+int ol_optim_swap_average(ol_optim *o);
+
+/* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's ax
+ * and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves.
+ * Little-endian, versioned, CRC-checked; load checks kind, groups, sizes and schedule kind/warm-up
+ * against this optimizer and changes nothing unless all is valid. */
 size_t ol_optim_state_size(const ol_optim *o);
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap);
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len);

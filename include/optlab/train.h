@@ -32,6 +32,8 @@ typedef struct {
     double val_split;         /* fraction of the training set held out, [0, 1) */
     int normalize;            /* 1: standardize inputs with the training set's mean and std */
     int no_decay_bias;        /* 1: biases get no weight decay */
+    int lbfgs_minibatch;      /* 1: let lbfgs run on mini-batches (refused without: it needs --batch full) */
+    int eval_average;         /* 1: asgd: evaluate and save the averaged iterate ax instead of x */
     long train_subset;        /* use only the first N training examples (0 = all) */
     const char *log_path;     /* CSV, one row per epoch, or NULL */
     const char *save_path;    /* model file written at the end, or NULL */

@@ -25,6 +25,8 @@ enum {
     OL_TS_SWEEP = 2,    /* a sweep grid may vary it */
     OL_TS_SPEC = 4,     /* its values are specs ("adam:beta2=0.99"), checked by their own parser */
     OL_TS_DEFAULT = 8,  /* the help names the default (ol_train_default_config's value) */
+    OL_TS_SPARSE = 16,  /* with OL_TS_RUN: in the settings text only when not the default, so the
+                         * checkpoints of runs that leave it alone keep the text they had before it */
 };
 
 typedef struct {
@@ -53,10 +55,12 @@ int ol_train_setting_parse(const ol_train_setting *s, const char *text, ol_train
 /* c's value as text (the form parse reads back). */
 int ol_train_setting_format(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap);
 
-/* The run-defining settings of c as "name=value" lines (OL_TS_RUN, in table order; model_spec
- * replaces c's model: the canonical spec): what a checkpoint stores. A text value keeps to its
- * line: a backslash is written as two and a control character (a newline in a path) as \xHH.
- * OL_TRAIN_SETTINGS_CAP bytes hold them all with a --data path of the system's longest. */
+/* The run-defining settings of c as "name=value" lines (OL_TS_RUN, in table order, OL_TS_SPARSE ones
+ * only when not the default; model_spec replaces c's model: the canonical spec): what a checkpoint
+ * stores.
+ * A text value keeps to its line: a backslash is written as two and a control character (a newline
+ * in a path) as \xHH. OL_TRAIN_SETTINGS_CAP bytes hold them all with a --data path of the system's
+ * longest. */
 #define OL_TRAIN_SETTINGS_CAP (4 * OL_PATH_CAP)
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap);
 /* --resume: sets every run-defining setting of text (a checkpoint's settings, modified in place:

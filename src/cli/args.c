@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/optim.h"
 
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage) {
     printf("usage: optlab %s %s\n\n", command, usage);
@@ -15,6 +16,11 @@ void cli_print_help(const cli_flag *flags, int n_flags, const char *command, con
         printf("  %-24s %s%s\n", left, flags[i].help, flags[i].required ? " (required)" : "");
     }
     printf("  %-24s %s\n", "--help", "show this help");
+}
+
+void cli_print_optimizers(void) {
+    printf("\noptimizers (--opt NAME[:key=value,...], keys as torch.optim's; see include/optlab/optim.h):\n");
+    for (int k = 0; k < OL_OPTIM_N_KINDS; k++) printf("  %-24s %s\n", ol_optim_kind_name(k), ol_optim_kind_help(k));
 }
 
 static int set_value(cli_flag *f, const char *value, const char *command) {

@@ -31,6 +31,8 @@ int cli_parse(int argc, char **argv, int first, cli_flag *flags, int n_flags, co
  * changed); OL_EARG if there is no such flag or the value is bad. */
 int cli_set(cli_flag *flags, int n_flags, const char *name, const char *value, const char *command);
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage);
+/* The optimizers, one line each: what each is for (after the help of commands that take --opt). */
+void cli_print_optimizers(void);
 
 /* `optlab train`'s flags (train_flags.c), made from the settings table of optlab/train_settings.h:
  * targets in c (and *every for --checkpoint-every: N steps, -1 for epoch); setting_of[k] is flag

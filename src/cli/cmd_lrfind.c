@@ -37,7 +37,10 @@ int cmd_lrfind(int argc, char **argv) {
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "lr-find",
                        "--model SPEC --opt OPT [--data D] [--start X] [--end X] [--steps N] [--csv F] [--svg F]");
-    if (rc == CLI_HELP) return 0;
+    if (rc == CLI_HELP) {
+        cli_print_optimizers();
+        return 0;
+    }
     if (rc) return cli_report_error(rc);
     if (threads) ol_parallel_set_threads(threads);
     /* the settings are checked before the data is read (a typo costs nothing) */

@@ -1,6 +1,6 @@
 /* cmd_optimize.c: `optlab optimize`: an optimizer on an analytic objective, in double precision,
  * with a trace CSV (step,lr,f,x0..x{d-1}: row k = the iterate after k steps, f there, and the lr
- * step k+1 uses). The trace is written when the run succeeds or diverges (then up to and with the
+ * step k+1 uses; asgd adds its averaged iterate ax0..ax{d-1}). The trace is written when the run succeeds or diverges (then up to and with the
  * point where it did: the path to the blow-up); a failure of any other kind writes none.
  *
  * Divergence: f not finite, or f > f(x0) + F max(|f(x0)|, 1) with F = --diverge-factor (default
@@ -52,9 +52,10 @@ static int parse_point(const char *text, double **out, int *d) {
     return OL_OK;
 }
 
-static void trace_row(FILE *f, long step, double lr, double fx, const double *x, int d) {
+static void trace_row(FILE *f, long step, double lr, double fx, const double *x, const double *ax, int d) {
     fprintf(f, "%ld,%.17g,%.17g", step, lr, fx);
     for (int i = 0; i < d; i++) fprintf(f, ",%.17g", x[i]);
+    for (int i = 0; ax && i < d; i++) fprintf(f, ",%.17g", ax[i]);
     fputc('\n', f);
 }
 
@@ -71,7 +72,7 @@ typedef struct {
 static int trace_point(void *userdata, long step, double fx, const double *x) {
     trace_ctx *t = userdata;
     t->next_lr = ol_optim_get_lr(t->o, 0);
-    if (t->f) trace_row(t->f, step, t->next_lr, fx, x, t->d);
+    if (t->f) trace_row(t->f, step, t->next_lr, fx, x, ol_optim_average(t->o, 0), t->d);
     return 0;
 }
 
@@ -99,7 +100,7 @@ int cmd_optimize(int argc, char **argv) {
     cli_flag flags[] = {
         {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin or himmelblau", 0, 0, NULL, 1, 0},
         {"--x0", ARG_STR, &x0_text, "a,b,...", "the starting point; its length is the dimension", 0, 0, NULL, 1, 0},
-        {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ...", 0, 0, NULL, 1, 0},
+        {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ... (below)", 0, 0, NULL, 1, 0},
         {"--lr", ARG_DOUBLE, &lr, "X", "learning rate", 0, 0, NULL, 1, 0},
         {"--steps", ARG_LONG, &steps, "N", "optimizer steps", 0, 100000000, NULL, 1, 0},
         {"--schedule", ARG_STR, &schedule, "SPEC", "learning-rate schedule (default constant)", 0, 0, NULL, 0, 0},
@@ -114,7 +115,10 @@ int cmd_optimize(int argc, char **argv) {
     };
     int rc = cli_parse(argc, argv, 2, flags, (int)(sizeof flags / sizeof flags[0]), "optimize",
                        "--fn FN --x0 a,b,... --opt OPT --lr X --steps N [options]");
-    if (rc == CLI_HELP) return 0;
+    if (rc == CLI_HELP) {
+        cli_print_optimizers();
+        return 0;
+    }
     if (rc) return cli_report_error(rc);
     if (clip_norm < 0 || clip_value < 0) return cli_report_error(ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0"));
     if (diverge_factor < 0)
@@ -141,6 +145,7 @@ int cmd_optimize(int argc, char **argv) {
         file_open = 1;
         fprintf(file.f, "step,lr,f");
         for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
+        for (int i = 0; ol_optim_average(o, 0) && i < d; i++) fprintf(file.f, ",ax%d", i);
         fputc('\n', file.f);
     }
     /* the library's loop: every step, f to the schedule (plateau, bold); a non-finite f, or one
@@ -166,7 +171,7 @@ int cmd_optimize(int argc, char **argv) {
         goto out;
     }
     if (file_open) {
-        if (blew_up && !rc) trace_row(file.f, res.steps, ol_optim_get_lr(o, 0), fx, obj.x, d); /* the blow-up */
+        if (blew_up && !rc) trace_row(file.f, res.steps, ol_optim_get_lr(o, 0), fx, obj.x, ol_optim_average(o, 0), d); /* the blow-up */
         file_open = 0;
         int wrc = ol_afile_commit(&file);
         if (wrc) {
@@ -180,9 +185,13 @@ int cmd_optimize(int argc, char **argv) {
         goto out;
     }
     printf("f = %.17g after %ld steps", fx, steps);
-    if (ol_optim_kind(o) == OL_OPTIM_RANDOM) printf(" (%ld function evaluations)", ol_optim_evaluations(o));
+    if (ol_optim_kind(o) == OL_OPTIM_RANDOM || ol_optim_needs_closure(o))
+        printf(" (%ld function evaluations)", ol_optim_evaluations(o));
     printf("\nx =");
     for (int i = 0; i < d; i++) printf("%s%.17g", i ? "," : " ", obj.x[i]);
+    const double *ax = ol_optim_average(o, 0);
+    if (ax) printf("\nax =");   /* asgd's averaged iterate */
+    for (int i = 0; ax && i < d; i++) printf("%s%.17g", i ? "," : " ", ax[i]);
     printf("\n");
 out:
     if (file_open) ol_afile_abort(&file);

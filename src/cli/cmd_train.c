@@ -67,7 +67,10 @@ static int train_command(int argc, char **argv) {
     int setting_of[CLI_TRAIN_MAX_FLAGS];
     int n_flags = cli_train_flags(&c, &every, flags, setting_of, CLI_TRAIN_MAX_FLAGS);
     int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
-    if (rc == CLI_HELP) return 0;
+    if (rc == CLI_HELP) {
+        cli_print_optimizers();
+        return 0;
+    }
     if (rc) return train_error(rc, 1);
     char *settings = NULL;
     if (c.resume_path && (rc = fill_from_checkpoint(&c, flags, setting_of, n_flags, c.resume_path, &settings))) {

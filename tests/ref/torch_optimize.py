@@ -8,7 +8,8 @@ Run with Debian's /usr/bin/python3 (torch 1.13), not a pyenv python3:
       [--clip-value 0.5] [--seed 0] --trace trace.csv
 
 Writes the trace CSV of DESIGN.md: header step,lr,f,x0,...,x{d-1}; row k = the iterate after k
-steps, f at it and the lr that step k+1 uses, each number as %.17g.
+steps, f at it and the lr that step k+1 uses, each number as %.17g; asgd adds its averaged
+iterate ax0,...,ax{d-1} (x itself before the first step, as optlab's).
 
 Semantics it fixes for the C side (include/optlab/optim.h):
 - torch.optim / torch.optim.lr_scheduler classes wherever torch has them; by hand: gd (SGD without
@@ -18,6 +19,10 @@ Semantics it fixes for the C side (include/optlab/optim.h):
 - warm-up N: lr_t = L0 (t+1)/N for t < N, L0 = the schedule's lr at its step 0; then the schedule
   from its step 0.
 - clipping: clip_grad_value_ first, then clip_grad_norm_; a non-finite norm stops with an error.
+- lbfgs: one step is one LBFGS.step(closure); the closure evaluates f and its gradient and clips
+  it as above (a non-finite norm at the first evaluation of a step stops with an error); max_eval
+  left out is torch's max_iter * 5 // 4; line_search=none|strong_wolfe.
+- rprop and lbfgs have no weight_decay in torch 1.13: the key is refused.
 - cyclic and onecycle do not cycle momentum; plateau is fed f at the new iterate after every step
   (ignored during warm-up); a onecycle schedule stepped past total_steps stops with an error before
   the refused step (exit status 1, trace up to the last good row).
@@ -263,6 +268,26 @@ def make_optimizer(spec, p, lr):
             opt = NAdam2(p, lr, betas[0], betas[1], eps, wd(), k.num("momentum_decay", 4e-3))
         else:
             opt = torch.optim.RAdam([p], lr=lr, betas=betas, eps=eps, weight_decay=wd())
+    elif name == "adadelta":
+        opt = torch.optim.Adadelta([p], lr=lr, rho=k.num("rho", 0.9), eps=k.num("eps", 1e-6), weight_decay=wd())
+    elif name == "adamax":
+        opt = torch.optim.Adamax([p], lr=lr, betas=(k.num("beta1", 0.9), k.num("beta2", 0.999)),
+                                 eps=k.num("eps", 1e-8), weight_decay=wd())
+    elif name == "asgd":
+        opt = torch.optim.ASGD([p], lr=lr, lambd=k.num("lambd", 1e-4), alpha=k.num("alpha", 0.75),
+                               t0=k.num("t0", 1e6), weight_decay=wd())
+    elif name == "rprop":
+        opt = torch.optim.Rprop([p], lr=lr, etas=(k.num("eta_minus", 0.5), k.num("eta_plus", 1.2)),
+                                step_sizes=(k.num("step_min", 1e-6), k.num("step_max", 50.0)))
+    elif name == "lbfgs":
+        search = k.str("line_search", "none")
+        if search not in ("none", "strong_wolfe"):
+            sys.exit("bad line_search %r" % search)
+        opt = torch.optim.LBFGS([p], lr=lr, max_iter=k.int("max_iter", 20), max_eval=k.int("max_eval", None),
+                                tolerance_grad=k.num("tolerance_grad", 1e-7),
+                                tolerance_change=k.num("tolerance_change", 1e-9),
+                                history_size=k.int("history_size", 100),
+                                line_search_fn=None if search == "none" else search)
     elif name == "random":
         opt = Manual(p, lr)
         opt.sigma = k.num("sigma", 0.1)
@@ -384,7 +409,34 @@ def main():
     rows = []
 
     def record(k):
-        rows.append([k, group["lr"], fval(p)] + [float(v) for v in p.detach()])
+        row = [k, group["lr"], fval(p)] + [float(v) for v in p.detach()]
+        if opt.kind == "asgd":
+            ax = opt.state[p]["ax"] if "ax" in opt.state[p] else p.detach()
+            row += [float(v) for v in ax]
+        rows.append(row)
+
+    class NotFinite(Exception):
+        pass
+
+    def clip():
+        if a.clip_value > 0:
+            torch.nn.utils.clip_grad_value_([p], a.clip_value)
+        if a.clip_norm > 0:
+            return float(torch.nn.utils.clip_grad_norm_([p], a.clip_norm))
+        return 0.0
+
+    evals = [0]
+
+    def closure():
+        """lbfgs's: f and its clipped gradient at p"""
+        opt.zero_grad()
+        loss = f(p)
+        loss.backward()
+        norm = clip()
+        evals[0] += 1
+        if evals[0] == 1 and not (math.isfinite(norm) and math.isfinite(float(loss))):
+            raise NotFinite()
+        return loss
 
     record(0)
     status = 0
@@ -405,17 +457,21 @@ def main():
                 if best_x is not None:
                     p.copy_(torch.tensor(best_x))
                 fx_cache[0] = best_f
+        elif opt.kind == "lbfgs":
+            evals[0] = 0
+            try:
+                opt.step(closure)
+            except NotFinite:
+                print("step %d: f or the gradient norm is not finite" % k, file=sys.stderr)
+                status = 1
+                break
         else:
             opt.zero_grad()
             f(p).backward()
-            if a.clip_value > 0:
-                torch.nn.utils.clip_grad_value_([p], a.clip_value)
-            if a.clip_norm > 0:
-                norm = torch.nn.utils.clip_grad_norm_([p], a.clip_norm)
-                if not math.isfinite(float(norm)):
-                    print("step %d: gradient norm is not finite" % k, file=sys.stderr)
-                    status = 1
-                    break
+            if not math.isfinite(clip()):
+                print("step %d: gradient norm is not finite" % k, file=sys.stderr)
+                status = 1
+                break
             opt.step()
         # the schedule, stepped once after each optimizer step
         try:
@@ -434,7 +490,8 @@ def main():
         record(k)
 
     with open(a.trace, "w") as out:
-        out.write("step,lr,f," + ",".join("x%d" % i for i in range(d)) + "\n")
+        ax = "".join(",ax%d" % i for i in range(d)) if opt.kind == "asgd" else ""
+        out.write("step,lr,f," + ",".join("x%d" % i for i in range(d)) + ax + "\n")
         for r in rows:
             out.write("%d," % r[0] + ",".join("%.17g" % v for v in r[1:]) + "\n")
     sys.exit(status)
