@@ -703,14 +703,38 @@ int ol_sched_report_loss(ol_sched *s, double loss) {
     return OL_OK;
 }
 
+/* Appends words to text at n, indented, lines broken after a `brk` (',' or ' ') past 96 columns. */
+static size_t help_wrap(char *text, size_t cap, size_t n, const char *words, int indent, char brk) {
+    int col = 0;
+    for (const char *w = words; *w && n + 8 < cap; w++) {
+        if (col == 0) {
+            n += (size_t)snprintf(text + n, cap - n, "%*s", indent, "");
+            col = indent;
+        }
+        text[n++] = *w;
+        col++;
+        if (*w == brk && col > 96 && w[1]) {
+            if (brk == ' ') n--;
+            text[n++] = '\n';
+            col = 0;
+            indent = 8;
+        }
+    }
+    text[n++] = '\n';
+    text[n] = 0;
+    return n;
+}
+
 const char *ol_sched_help(void) {
     static char text[8192];
     if (text[0]) return text;
     size_t n = (size_t)snprintf(text, sizeof text,
                                 "schedules (--schedule NAME:key=value,...; a key left out takes the default shown; LR is "
                                 "the group's lr):\n");
-    for (int k = 0; k < SCHED_N_KINDS && n < sizeof text; k++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "  %s\n      %s\n", sched_table[k].usage, sched_table[k].what);
+    for (int k = 0; k < SCHED_N_KINDS; k++) {
+        n = help_wrap(text, sizeof text - 1024, n, sched_table[k].usage, 2, ',');
+        n = help_wrap(text, sizeof text - 1024, n, sched_table[k].what, 6, ' ');
+    }
     if (n < sizeof text)
         snprintf(text + n, sizeof text - n,
                  "  A schedule inside sequential or chain goes in brackets, one pair each, as written alone; quote\n"
@@ -718,7 +742,8 @@ const char *ol_sched_help(void) {
                  "      --schedule 'sequential:schedules=[linear:start_factor=0.1,total_iters=5]/[cosine:t_max=95],milestones=5'\n"
                  "  At milestone m the next schedule starts from its own step 0 (from the base lr; multiplicative,\n"
                  "  plateau and bold from the lr they find). chain takes only schedules that scale the lr it finds\n"
-                 "  (not cyclic, onecycle, cosine-restarts, inverse, inverse-sqrt or sequential); at most %d deep.\n"
+                 "  (not cyclic, onecycle, cosine-restarts, inverse, inverse-sqrt or sequential). The two nest %d\n"
+                 "  deep at most.\n"
                  "  cycle_momentum=1 (cyclic, onecycle) also sets sgd's or rmsprop's momentum (which must be > 0),\n"
                  "  heavyball's beta or the adam family's beta1 each step, inversely to the lr; off by default.\n"
                  "  --warmup N: lr (t+1)/N x the schedule's first lr for t < N, then the schedule from its step 0.\n",

@@ -8,6 +8,7 @@
 #include "optlab/common.h"
 #include "optlab/optim.h"
 #include "optlab/sweep_grid.h"
+#include "fixtures.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -524,4 +525,73 @@ TEST(compose_optimize_sequential_with_plateau_hand_worked) {
     CHECK_MSG(rc == 0, "%s", out);
     const char *csv = strstr(out, "step,lr");
     CHECK_MSG(csv && !strcmp(csv, want), "trace:\n%s", out);
+}
+
+static const char *compose_data(void) {
+    static char dir[512];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s/compose-data", ol_test_tmpdir());
+        if (fixture_make_dataset(dir, 60, 30, 4, 3, 7, 0)) fprintf(stderr, "cannot make %s\n", dir);
+    }
+    return dir;
+}
+
+TEST(compose_train_follows_a_composed_schedule) {
+    /* 60 examples, batch 10: 6 steps an epoch. constant-factor 0.5 for the first epoch, then from step 6
+     * exponential 0.5 from the base 0.1: the log's lr (the next step's) is 0.1 after epoch 1 and
+     * 0.1 x 0.5^6 = 0.0015625 after epoch 2 */
+    const char *log = ol_test_path("compose-train.csv");
+    int rc = sh("%s train --data %s --model mlp:16-8-3 --epochs 2 --batch 10 --threads 1 --quiet --lr 0.1 --log %s "
+                "--schedule 'sequential:schedules=[constant-factor:factor=0.5,total_iters=100]/[exponential:gamma=0.5],"
+                "milestones=6' && cut -d, -f1-3 %s",
+                ol_test_bin(), compose_data(), log, log);
+    CHECK_MSG(rc == 0, "%s", out);
+    CHECK_MSG(strstr(out, "1,6,0.1\n2,12,0.0015625\n"), "%s", out);
+    /* a momentum schedule on sgd without momentum is a usage error before any work */
+    rc = sh("%s train --data %s --model mlp:16-8-3 --epochs 1 --batch 10 --threads 1 --quiet --opt sgd "
+            "--schedule onecycle:total_steps=6,cycle_momentum=1", ol_test_bin(), compose_data());
+    CHECK_MSG(rc == 2 && strstr(out, "cycle_momentum=1 cycles the momentum, but this sgd has none"), "%d: %s", rc, out);
+}
+
+TEST(compose_sweep_grid_takes_nested_specs_as_single_values) {
+    ol_sweep_grid g;
+    const char *grid = "schedule=sequential:schedules=[linear:start_factor=0.5,total_iters=2]/[cosine:t_max=9],milestones=2/"
+                       "chain:schedules=[step:step_size=3,gamma=0.5]/[exponential:gamma=0.9]/constant,lr=0.1/0.2";
+    CHECK_MSG(ol_sweep_grid_parse(&g, grid) == 0, "%s", ol_error());
+    CHECK_EQ_INT(g.n_params, 2);
+    CHECK_EQ_INT(g.n_values[0], 3);
+    CHECK(!strcmp(g.value[0][0], "sequential:schedules=[linear:start_factor=0.5,total_iters=2]/[cosine:t_max=9],milestones=2"));
+    CHECK(!strcmp(g.value[0][1], "chain:schedules=[step:step_size=3,gamma=0.5]/[exponential:gamma=0.9]"));
+    CHECK(!strcmp(g.value[0][2], "constant"));
+    CHECK_EQ_INT(g.n_values[1], 2);
+    /* a bad nested spec is named with the grid parameter */
+    CHECK_EQ_INT(ol_sweep_grid_parse(&g, "schedule=chain:schedules=[bogus]/[constant]"), OL_EARG);
+    CHECK_MSG(strstr(ol_error(), "--grid schedule: 'chain:schedules=[bogus]/[constant]': chain: schedule 1 of 2: unknown "
+                                 "schedule 'bogus'"), "%s", ol_error());
+}
+
+TEST(compose_sweep_runs_trials_with_nested_specs) {
+    const char *dir = ol_test_path("compose-sweep");
+    int rc = sh("%s sweep --grid 'schedule=chain:schedules=[step:step_size=3,gamma=0.5]/[exponential:gamma=0.9]/"
+                "sequential:schedules=[constant]/[plateau:patience=0],milestones=3' --out %s --data %s --model mlp:16-8-3 "
+                "--epochs 2 --quiet && cat %s/results.csv",
+                ol_test_bin(), dir, compose_data(), dir);
+    CHECK_MSG(rc == 0, "%s", out);
+    CHECK_MSG(strstr(out, "2 trials (2 ok"), "%s", out);
+    /* the specs, commas and all, are one quoted field each */
+    CHECK_MSG(strstr(out, "\"chain:schedules=[step:step_size=3,gamma=0.5]/[exponential:gamma=0.9]\""), "%s", out);
+    CHECK_MSG(strstr(out, "sequential:schedules=[constant]/[plateau:patience=0],milestones=3"), "%s", out);
+}
+
+TEST(compose_help_lists_every_schedule_and_the_nesting) {
+    for (int i = 0; i < 3; i++) {
+        const char *cmd = i == 0 ? "train" : i == 1 ? "optimize" : "sweep";
+        int rc = sh("%s %s --help", ol_test_bin(), cmd);
+        CHECK_EQ_INT(rc, 0);
+        CHECK_MSG(strstr(out, "sequential:schedules=[A]/[B]/...,milestones=m1/m2/...") &&
+                  strstr(out, "chain:schedules=[A]/[B]/...") && strstr(out, "constant-factor:factor=1/3,total_iters=5") &&
+                  strstr(out, "multiplicative:factor") && strstr(out, "cycle_momentum=0,base_momentum=0.85") &&
+                  strstr(out, "quote\n  the whole spec for the shell"),
+                  "optlab %s --help: %s", cmd, out);
+    }
 }
