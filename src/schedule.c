@@ -615,7 +615,7 @@ int sched_new(ol_sched **out, const char *spec, size_t n_groups, const double *b
     }
     s->l0 = s->base + n_groups;
     s->lr = s->l0 + n_groups;
-    memcpy(s->base, base_lrs, n_groups * sizeof *s->base);
+    if (n_groups) memcpy(s->base, base_lrs, n_groups * sizeof *s->base);   /* base_lrs may be NULL then */
     int rc = parse_spec(s, spec);   /* a composition's children need the base lrs */
     if (rc) {
         ol_sched_free(s);

@@ -547,6 +547,12 @@ TEST(compose_train_follows_a_composed_schedule) {
                 ol_test_bin(), compose_data(), log, log);
     CHECK_MSG(rc == 0, "%s", out);
     CHECK_MSG(strstr(out, "1,6,0.1\n2,12,0.0015625\n"), "%s", out);
+    /* a onecycle inside a sequential that ends before the run: refused before the first step, with
+     * how much longer its own total_steps must be (it starts at step 2 of 6) */
+    rc = sh("%s train --data %s --model mlp:16-8-3 --epochs 1 --batch 10 --threads 1 --quiet "
+            "--schedule 'sequential:schedules=[constant]/[onecycle:total_steps=2],milestones=2'", ol_test_bin(), compose_data());
+    CHECK_MSG(rc == 2 && strstr(out, "the schedule can take 4 steps but this run plans 6 (1 epoch of 6 batches); raise its "
+                                     "onecycle's total_steps by 2"), "%d: %s", rc, out);
     /* a momentum schedule on sgd without momentum is a usage error before any work */
     rc = sh("%s train --data %s --model mlp:16-8-3 --epochs 1 --batch 10 --threads 1 --quiet --opt sgd "
             "--schedule onecycle:total_steps=6,cycle_momentum=1", ol_test_bin(), compose_data());
