@@ -262,7 +262,8 @@ static double *momentum_field(ol_optim_params *p) {
 /* sgd and rmsprop keep a momentum buffer only when created with a momentum > 0 */
 static int takes_momentum(const ol_optim *o) {
     if (o->p.kind == OL_OPTIM_SGD || o->p.kind == OL_OPTIM_RMSPROP) return o->own_momentum > 0;
-    return momentum_field((ol_optim_params *)&o->p) != NULL;
+    ol_optim_params p = o->p;
+    return momentum_field(&p) != NULL;
 }
 
 int ol_optim_create_params(ol_optim **out, const ol_optim_params *p) {

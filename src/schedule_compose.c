@@ -20,6 +20,7 @@
 #include "schedule_internal.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
