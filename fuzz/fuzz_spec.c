@@ -11,8 +11,9 @@
  *   'm' ol_mlp_create(spec, 64 MiB limit); small models are initialized and run forward/backward
  *   'f' ol_fn_create(spec, d = 1 + parameter % 8), evaluated with its gradient
  * Any other byte 0 picks by value mod 6. The seeds are readable: "o3adam:beta1=0.5".
- * Checked: a failure has an OL_E* code and a message; no lr is negative; a schedule state saved
- * loads back. */
+ * Checked: a failure has an OL_E* code and a message; no lr is negative; a momentum schedule's
+ * momentum is in (0, 1); a schedule state saved loads back. Specs nest in brackets
+ * (sequential:schedules=[A]/[B],...): the dictionary has the pieces. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,9 +117,19 @@ static int fuzz_spec_check_lr(double lr, long step, const char *what) {
     return 1;
 }
 
+/* A momentum schedule's value is one every optimizer that takes it accepts: in (0, 1), or NaN when
+ * none is set (yet). */
+static int fuzz_spec_check_momentum(const ol_sched *s, long step) {
+    double m = ol_sched_momentum(s);
+    if (isnan(m) || (m > 0 && m < 1)) return 0;
+    fprintf(stderr, "fuzz_spec: the schedule gives momentum %g after %ld steps\n", m, step);
+    return 1;
+}
+
 static int fuzz_spec_run_sched(ol_sched *s, size_t n_groups) {
     int bad = 0;
     for (int t = 0; t <= 40 && !bad; t++) {
+        bad = fuzz_spec_check_momentum(s, t);
         /* only an lr that a step will use must be >= 0: after onecycle's last step torch's formula
          * (and so ours) extrapolates below zero, and the next step is refused */
         fuzz_clear_error();

@@ -141,7 +141,18 @@ static void gen_spec(void) {
         {"sched-inverse-sqrt", "c0inverse-sqrt:alpha=1,c=1"},
         {"sched-plateau", "c0plateau:factor=0.5,patience=1,threshold=1e-4,cooldown=1,min_lr=1e-5"},
         {"sched-constant", "c9constant"},
+        {"sched-constant-factor", "c0constant-factor:factor=0.5,total_iters=3"},
+        {"sched-multiplicative", "c1multiplicative:factor=0.9"},
+        {"sched-cyclic-momentum", "c0cyclic:max_lr=1,step_size_up=2,cycle_momentum=1,base_momentum=0.7,max_momentum=0.9"},
+        {"sched-sequential", "c4sequential:schedules=[linear:start_factor=0.1,total_iters=3]/[cosine:t_max=9]/"
+                             "[plateau:patience=0],milestones=3/12"},
+        {"sched-chain", "c2chain:schedules=[exponential:gamma=0.9]/[step:step_size=2,gamma=0.5]/[bold:up=1.1]"},
+        {"sched-nested", "c7sequential:schedules=[onecycle:total_steps=5,cycle_momentum=1]/[chain:schedules="
+                         "[chain:schedules=[constant-factor]/[multiplicative:factor=0.99]]/[multistep:milestones=2/4]],"
+                         "milestones=5"},
         {"optim-schedule-onecycle", "S2onecycle:total_steps=12"},
+        {"optim-schedule-momentum", "S0sequential:schedules=[constant]/[onecycle:total_steps=9,cycle_momentum=1],"
+                                    "milestones=2"},
         {"optim-schedule-cyclic", "S1cyclic:max_lr=1,mode=triangular2"},
         {"mlp-small", "m0mlp:4-3-2"},
         {"mlp-act-init", "m1mlp:5-4-4-3,act=tanh,init=normal:std=0.1"},

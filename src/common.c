@@ -45,10 +45,20 @@ int ol_spec_parse(ol_spec *spec, const char *text, const char *what) {
     const char *p = colon + 1;
     if (!*p) return ol_fail(OL_EARG, "bad %s spec '%s': nothing after ':'", what, text);
     while (*p) {
-        const char *end = strchr(p, ',');
+        /* the item runs to the first ',' outside brackets: a bracketed part of a value is one piece */
+        const char *end = p;
+        int depth = 0;
+        for (; *end && (depth > 0 || *end != ','); end++) {
+            if (*end == '[') depth++;
+            else if (*end == ']' && --depth < 0) break;
+        }
+        if (depth != 0)
+            return ol_fail(OL_EARG, "bad %s spec '%s': %s; a nested spec goes in one pair of brackets, [NAME:key=value,...]",
+                           what, text, depth > 0 ? "a '[' is never closed" : "a ']' closes nothing");
+        if (!*end) end = NULL;
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        if (!eq || eq == p)
+        const char *eq = memchr(p, '=', len), *bracket = memchr(p, '[', len);
+        if (!eq || eq == p || (bracket && bracket < eq))
             return ol_fail(OL_EARG, "bad %s spec '%s': '%.*s' is not key=value", what, text, (int)len, p);
         size_t key_len = (size_t)(eq - p), val_len = len - key_len - 1;
         if (spec->n_keys == OL_SPEC_MAX_KEYS)

@@ -247,6 +247,29 @@ static int resize_scalars(ol_optim *o) {
     return OL_OK;
 }
 
+/* The hyper-parameter a momentum schedule sets (cycle_momentum: torch's group['momentum'] or
+ * group['betas'][0]), or NULL for a kind without one. */
+static double *momentum_field(ol_optim_params *p) {
+    switch (p->kind) {
+    case OL_OPTIM_SGD:
+    case OL_OPTIM_RMSPROP: return &p->momentum;
+    case OL_OPTIM_HEAVYBALL: return &p->beta;
+    case OL_OPTIM_ADAM:
+    case OL_OPTIM_ADAMW:
+    case OL_OPTIM_NADAM:
+    case OL_OPTIM_RADAM:
+    case OL_OPTIM_ADAMAX: return &p->beta1;
+    default: return NULL;
+    }
+}
+
+/* sgd and rmsprop keep a momentum buffer only when created with a momentum > 0 */
+static int takes_momentum(const ol_optim *o) {
+    if (o->p.kind == OL_OPTIM_SGD || o->p.kind == OL_OPTIM_RMSPROP) return o->own_momentum > 0;
+    ol_optim_params p = o->p;
+    return momentum_field(&p) != NULL;
+}
+
 int ol_optim_create_params(ol_optim **out, const ol_optim_params *p) {
     *out = NULL;
     TRY(validate(p));
@@ -256,6 +279,8 @@ int ol_optim_create_params(ol_optim **out, const ol_optim_params *p) {
     o->last_grad_norm = NAN;
     o->mu_product = 1.0;
     o->lr_scale = 1.0;
+    double *m = momentum_field(&o->p);
+    o->own_momentum = m ? *m : NAN;
     ol_rng_seed(&o->rng, 0);
     int rc = ol_sched_create(&o->sched, NULL, 0, 0, NULL);
     if (rc) { free(o); return rc; }
@@ -379,6 +404,15 @@ static int rebuild_schedule(ol_optim *o, const char *spec, long warmup) {
     int rc = ol_sched_create(&s, spec, warmup, (size_t)o->n_groups, lrs);
     free(lrs);
     if (rc) return rc;
+    if (ol_sched_sets_momentum(s) && !takes_momentum(o)) {
+        ol_sched_free(s);
+        const char *name = kind_names[o->p.kind];
+        if (o->p.kind == OL_OPTIM_SGD || o->p.kind == OL_OPTIM_RMSPROP)
+            return ol_fail(OL_EARG, "schedule: cycle_momentum=1 cycles the momentum, but this %s has none; give it one "
+                           "(%s:momentum=0.9: torch would switch one on unasked) or leave cycle_momentum out", name, name);
+        return ol_fail(OL_EARG, "schedule: cycle_momentum=1 cycles the momentum, which %s does not have (sgd and rmsprop "
+                       "with momentum > 0, heavyball, adam, adamw, nadam and radam do); leave cycle_momentum out", name);
+    }
     ol_sched_free(o->sched);
     o->sched = s;
     return OL_OK;
@@ -461,6 +495,25 @@ int ol_optim_set_schedule(ol_optim *o, const char *sched_spec, long warmup_steps
     strcpy(o->sched_spec, spec);
     o->warmup = warmup_steps;
     return OL_OK;
+}
+
+int ol_optim_set_momentum(ol_optim *o, double momentum) {
+    double *m = momentum_field(&o->p);
+    const char *name = kind_names[o->p.kind];
+    if (!m || !takes_momentum(o))
+        return ol_fail(OL_EARG, "%s: no momentum to set (sgd and rmsprop created with momentum > 0, heavyball, adam, "
+                       "adamw, nadam and radam have one)", name);
+    int beta1 = m == &o->p.beta1, positive = m == &o->p.momentum;   /* sgd and rmsprop keep theirs > 0 */
+    if (!isfinite(momentum) || !(positive ? momentum > 0 : momentum >= 0) || (beta1 && momentum >= 1))
+        return ol_fail(OL_EARG, "%s: momentum %g is out of range (%s)", name, momentum,
+                       beta1 ? "beta1 in [0, 1)" : positive ? "> 0" : ">= 0");
+    *m = o->own_momentum = momentum;
+    return OL_OK;
+}
+
+double ol_optim_get_momentum(const ol_optim *o) {
+    double m = ol_sched_momentum(o->sched);
+    return isnan(m) ? o->own_momentum : m;
 }
 
 int ol_optim_set_clip(ol_optim *o, double clip_norm, double clip_value) {
@@ -740,6 +793,8 @@ int ol_optim_step(ol_optim *o) {
     if (o->p.kind == OL_OPTIM_LBFGS) return ol_optim_lbfgs_step(o);
     TRY(ol_sched_check_step(o->sched));
     long t = o->t + 1;
+    double *momentum = momentum_field(&o->p);
+    if (momentum) *momentum = ol_optim_get_momentum(o);   /* the schedule's, else the optimizer's own */
     kargs a;
     step_scalars(o, t, &a);
     a.clip = o->clip_value > 0 ? o->clip_value : INFINITY;

@@ -51,6 +51,8 @@ struct ol_optim {
     double last_grad_norm;
     double mu_product;       /* nadam: prod_{i<=t} mu_i */
     double lr_scale;         /* multiplies every group's lr (divergence rollbacks); not in the state */
+    double own_momentum;     /* the momentum (beta, beta1) of the spec or ol_optim_set_momentum: used when
+                                the schedule sets none; not in the state (the schedule's is) */
     /* random search */
     double (*f)(const void *x, void *userdata);
     void *userdata;

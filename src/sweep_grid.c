@@ -101,15 +101,18 @@ int ol_sweep_grid_parse(ol_sweep_grid *g, const char *text) {
         int p = g->n_params++;
         g->name[p] = k->name;
         char *v = s + strlen(k->name) + 1, *end = v;
-        /* the values run to the next ",NAME=" of a known parameter */
-        while (*end && !(*end == ',' && param_at(end + 1))) end++;
+        /* the values run to the next ",NAME=" of a known parameter outside brackets (a nested spec,
+         * [...], is read whole) */
+        for (int depth = 0; *end && !(depth == 0 && *end == ',' && param_at(end + 1)); end++)
+            depth += *end == '[' ? 1 : *end == ']' && depth > 0 ? -1 : 0;
         char *next = *end ? end + 1 : end;
         *end = 0;
-        /* split at '/': before a letter for specs, everywhere otherwise */
-        int spec = (k->flags & OL_TS_SPEC) != 0;
+        /* split at '/': outside brackets and before a letter for specs, everywhere otherwise */
+        int spec = (k->flags & OL_TS_SPEC) != 0, depth = 0;
         char *start = v;
         for (char *c = v;; c++) {
-            int split = *c == 0 || (*c == '/' && (!spec || isalpha((unsigned char)c[1])));
+            depth += *c == '[' ? 1 : *c == ']' && depth > 0 ? -1 : 0;
+            int split = *c == 0 || (*c == '/' && (!spec || (depth == 0 && isalpha((unsigned char)c[1]))));
             if (!split) continue;
             int last = *c == 0;
             *c = 0;

@@ -608,10 +608,15 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         goto out;
     }
     if (planned > can_take) {
-        rc = ol_fail(OL_EARG, "--schedule: onecycle can take %ld steps%s but this run plans %ld (%ld epoch%s of %u batches); "
-                     "raise total_steps to at least %ld or train fewer epochs",
+        /* a onecycle inside a sequential starts at a milestone: its total_steps needs what is missing */
+        int inside = c->schedule && strncmp(c->schedule, "onecycle", 8) != 0;
+        char fix[96];
+        if (inside) snprintf(fix, sizeof fix, "raise its onecycle's total_steps by %ld", planned - can_take);
+        else snprintf(fix, sizeof fix, "raise total_steps to at least %ld", planned - c->warmup);
+        rc = ol_fail(OL_EARG, "--schedule: %s can take %ld steps%s but this run plans %ld (%ld epoch%s of %u batches); "
+                     "%s or train fewer epochs", inside ? "the schedule" : "onecycle",
                      can_take, c->warmup ? " including the warm-up" : "", planned, c->epochs,
-                     c->epochs == 1 ? "" : "s", s.sampler.n_batches, planned - c->warmup);
+                     c->epochs == 1 ? "" : "s", s.sampler.n_batches, fix);
         goto out;
     }
     s.epoch = 1;

@@ -18,6 +18,9 @@
 #define REL_TOL 1e-9
 #define REL_TOL_NEW 1e-12
 #define MAX_KINDS 32
+/* the cases of the block "issue 19: composed schedules ..." at the end of cases.txt: each is held to
+ * this and prints its largest difference */
+#define REL_TOL_SCHEDULES_19 1e-12
 
 static double cell(const ol_csv_table *t, size_t r, int c) { return t->values[r * (size_t)t->n_cols + (size_t)c]; }
 
@@ -44,8 +47,10 @@ TEST(optimize_matches_the_torch_float64_reference_traces) {
     int cases = 0, n_kinds = 0;
     double worst = 0, kind_worst[MAX_KINDS];
     char worst_case[1200] = "", kind[MAX_KINDS][32], kind_case[MAX_KINDS][1200];
+    int schedules_19 = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
+        if (strstr(line, "# ---- issue 19: composed schedules")) schedules_19 = 1;
         if (!line[0] || line[0] == '#') continue;
         char *colon = strchr(line, ':');
         CHECK_MSG(colon && colon[1] == ' ', "bad line in cases.txt: %s", line);
@@ -62,7 +67,6 @@ TEST(optimize_matches_the_torch_float64_reference_traces) {
             snprintf(kind_case[k], sizeof kind_case[k], "%s", name);
             n_kinds++;
         }
-        double tol = new_in_issue_19(opt) ? REL_TOL_NEW : REL_TOL;
         char ref_path[1200], mine_path[512];
         snprintf(ref_path, sizeof ref_path, "tests/ref/traces/%s.csv", name);
         snprintf(mine_path, sizeof mine_path, "%s", ol_test_path("optimize-trace.csv"));
@@ -74,10 +78,12 @@ TEST(optimize_matches_the_torch_float64_reference_traces) {
         CHECK_MSG(ol_csv_read(mine_path, &mine) == 0, "%s: %s", name, ol_error());
         CHECK_MSG(ref.n_cols == mine.n_cols && ref.n_rows == mine.n_rows, "%s: %zux%d rows/columns, torch %zux%d", name,
                   mine.n_rows, mine.n_cols, ref.n_rows, ref.n_cols);
+        double tol = schedules_19 ? REL_TOL_SCHEDULES_19 : new_in_issue_19(opt) ? REL_TOL_NEW : REL_TOL, case_worst = 0;
         for (size_t r = 0; r < ref.n_rows; r++)
             for (int c = 0; c < ref.n_cols; c++) {
                 double a = cell(&mine, r, c), b = cell(&ref, r, c);
                 double err = fabs(a - b) / fmax(1.0, fabs(b));
+                case_worst = fmax(case_worst, err);
                 if (err > worst) {
                     worst = err;
                     snprintf(worst_case, sizeof worst_case, "%s row %zu column %s", name, r, ref.names[c]);
@@ -89,6 +95,7 @@ TEST(optimize_matches_the_torch_float64_reference_traces) {
                 CHECK_MSG(err <= tol, "%s: row %zu, %s: optlab %.17g, torch %.17g (relative %.3g > %g)", name, r,
                           ref.names[c], a, b, err, tol);
             }
+        if (schedules_19) printf("    %-38s largest relative difference %.3g\n", name, case_worst);
         ol_csv_table_free(&ref);
         ol_csv_table_free(&mine);
         cases++;

@@ -29,9 +29,12 @@ const char *ol_error(void);
 /* Returns the CLI exit status for an error code: 2 for OL_EARG, 1 otherwise, 0 for OL_OK. */
 int ol_exit_status(int code);
 
-/* ---- spec strings: NAME[:key=value,key=value,...]; lists inside a value use '/' ---- */
+/* ---- spec strings: NAME[:key=value,key=value,...]; lists inside a value use '/' ----
+ * A value may hold brackets, [ ... ], nested and balanced: what is inside them (',' and ':' and '='
+ * included) belongs to that value, so one spec can carry others: "chain:schedules=[step:step_size=3,
+ * gamma=0.5]/[exponential:gamma=0.9]". A key cannot hold a bracket; an unbalanced one is an error. */
 #define OL_SPEC_MAX_KEYS 16
-#define OL_SPEC_MAX_LEN 256
+#define OL_SPEC_MAX_LEN 1024
 typedef struct {
     char name[64];
     int n_keys;

@@ -159,6 +159,14 @@ double ol_optim_get_lr(const ol_optim *o, int group);
 long ol_optim_max_steps(const ol_optim *o);
 /* Assigns the group's current lr (group -1: all), as writing group['lr'] in torch. */
 int ol_optim_set_lr(ol_optim *o, int group, double lr);
+/* The momentum of the next step (sgd's and rmsprop's momentum, heavyball's beta, the adam family's
+ * beta1): the schedule's when it cycles one (cycle_momentum=1, schedule.h; torch's group['momentum']
+ * or group['betas'][0]), else the optimizer's own; NaN for a kind without one. set_momentum assigns
+ * the optimizer's own (every group: they share it), which a momentum schedule overrides; sgd and
+ * rmsprop need theirs > 0 and to have been created with one (their buffer); beta1 stays in [0, 1).
+ * Like the lr scale, a momentum set by hand is not part of the saved state (a schedule's is). */
+double ol_optim_get_momentum(const ol_optim *o);
+int ol_optim_set_momentum(ol_optim *o, double momentum);
 /* Multiplies every group's lr by scale > 0 from now on, whatever the schedule (1 = none): the
  * training loop halves it after a divergence rollback. Not part of the saved state. */
 int ol_optim_set_lr_scale(ol_optim *o, double scale);

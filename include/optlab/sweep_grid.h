@@ -10,6 +10,9 @@
  *   - values of a spec parameter (opt, schedule, model) are separated by a '/' followed by a letter
  *     (the start of the next spec's name); a '/' followed by anything else stays in the spec (lists
  *     of numbers: multistep:milestones=10/25); values of the other parameters split at every '/'.
+ *   - a spec nested in brackets (common.h) is read whole: no ',' or '/' inside [...] ends a
+ *     parameter or a value, so schedule=chain:schedules=[step:step_size=9,gamma=0.5]/[exponential:
+ *     gamma=0.9]/cosine:t_max=9 is two values (quote the grid for the shell).
  * Parameters: opt, lr, batch (a number or full), schedule, warmup, clip-norm, clip-value, model,
  * sampler (shuffle|iid), normalize (0|1), no-decay-bias (0|1), subset. Those not in the grid take
  * `optlab train`'s defaults (model: the sweep's --model).

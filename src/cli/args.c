@@ -6,6 +6,7 @@
 
 #include "optlab/common.h"
 #include "optlab/optim.h"
+#include "optlab/schedule.h"
 
 void cli_print_help(const cli_flag *flags, int n_flags, const char *command, const char *usage) {
     printf("usage: optlab %s %s\n\n", command, usage);
@@ -16,6 +17,12 @@ void cli_print_help(const cli_flag *flags, int n_flags, const char *command, con
         printf("  %-24s %s%s\n", left, flags[i].help, flags[i].required ? " (required)" : "");
     }
     printf("  %-24s %s\n", "--help", "show this help");
+    /* a command that takes a schedule (or a grid of them) lists them, with the composition syntax */
+    for (int i = 0; i < n_flags; i++)
+        if (!strcmp(flags[i].name, "--schedule") || !strcmp(flags[i].name, "--grid")) {
+            printf("\n%s", ol_sched_help());
+            break;
+        }
 }
 
 void cli_print_optimizers(void) {

@@ -4,6 +4,7 @@
 # /usr/bin/python3: bench/setup.sh installs it). The traces are committed: `make test` compares
 # `optlab optimize` with them (tests/test_torch_reference.c) and needs no torch.
 set -euo pipefail
+set -f   # the arguments are words, never file patterns (a nested spec has [ ] in it)
 cd "$(dirname "$0")/../.."
 out=tests/ref/traces
 mkdir -p "$out"

@@ -23,7 +23,12 @@ Semantics it fixes for the C side (include/optlab/optim.h):
   it as above (a non-finite norm at the first evaluation of a step stops with an error); max_eval
   left out is torch's max_iter * 5 // 4; line_search=none|strong_wolfe.
 - rprop and lbfgs have no weight_decay in torch 1.13: the key is refused.
-- cyclic and onecycle do not cycle momentum; plateau is fed f at the new iterate after every step
+- cyclic and onecycle cycle the momentum (torch's default) only with cycle_momentum=1 (optlab's default is
+  0); constant-factor is ConstantLR, multiplicative MultiplicativeLR with a constant factor; sequential
+  and chain are SequentialLR and ChainedScheduler of the schedules in brackets (schedules=[A]/[B]), built
+  in order on the one optimizer as torch's documentation does (constant inside them is a
+  ConstantLR of factor 1); torch refuses plateau inside them, and so does this script.
+- plateau is fed f at the new iterate after every step
   (ignored during warm-up); a onecycle schedule stepped past total_steps stops with an error before
   the refused step (exit status 1, trace up to the last good row).
 - random search ignores lr, schedule and clipping; its seed defaults to 0.
@@ -37,16 +42,35 @@ import torch
 MASK = (1 << 64) - 1
 
 
+def split_outside_brackets(text, sep):
+    """text split at each sep outside [...] (a nested spec is one piece)"""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += (c == "[") - (c == "]")
+        if c == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
 def parse_spec(text):
     name, _, rest = text.partition(":")
     keys = {}
     if rest:
-        for item in rest.split(","):
+        for item in split_outside_brackets(rest, ","):
             k, eq, v = item.partition("=")
             if not eq or not k or not v:
                 sys.exit("bad spec %r" % text)
             keys[k] = v
     return name, keys
+
+
+def nested_specs(text):
+    """"[A]/[B]/..." -> ["A", "B", ...]"""
+    items = split_outside_brackets(text, "/")
+    if not all(i.startswith("[") and i.endswith("]") for i in items):
+        sys.exit("bad list of schedules %r" % text)
+    return [i[1:-1] for i in items]
 
 
 class Keys:
@@ -148,8 +172,8 @@ class Rng:
 class Manual(torch.optim.Optimizer):
     """A hand-written update on one float64 parameter; step() reads p.grad."""
 
-    def __init__(self, p, lr):
-        super().__init__([p], dict(lr=lr))
+    def __init__(self, p, lr, **defaults):
+        super().__init__([p], dict(lr=lr, **defaults))
         self.t = 0
 
     def step(self):
@@ -179,8 +203,8 @@ class NAdam2(Manual):
     """torch >= 2.0 NAdam: x -= lr (1-mu_t)/(1-P_t) g/d + lr mu_{t+1}/(1-P_t mu_{t+1}) m/d."""
 
     def __init__(self, p, lr, b1, b2, eps, wd, psi):
-        super().__init__(p, lr)
-        self.b1, self.b2, self.eps, self.wd, self.psi = b1, b2, eps, wd, psi
+        super().__init__(p, lr, betas=(b1, b2))   # betas: a momentum schedule sets betas[0], as torch's NAdam
+        self.b2, self.eps, self.wd, self.psi = b2, eps, wd, psi
         self.m = torch.zeros_like(p)
         self.v = torch.zeros_like(p)
         self.prod = 1.0
@@ -190,7 +214,7 @@ class NAdam2(Manual):
         p = self.param_groups[0]["params"][0]
         lr = self.param_groups[0]["lr"]
         self.t += 1
-        t, b1, b2 = self.t, self.b1, self.b2
+        t, b1, b2 = self.t, self.param_groups[0]["betas"][0], self.b2
         g = p.grad + self.wd * p
         bc2 = 1 - b2 ** t
         mu = b1 * (1. - 0.5 * (0.96 ** (t * self.psi)))
@@ -336,12 +360,30 @@ def make_schedule(spec, opt, base):
         up = k.int("step_size_up", 2000)
         s = S.CyclicLR(opt, base_lr=k.num("base_lr", base), max_lr=k.num("max_lr"), step_size_up=up,
                        step_size_down=k.int("step_size_down", up), mode=k.str("mode", "triangular"),
-                       gamma=k.num("gamma", 1.0), cycle_momentum=False)
+                       gamma=k.num("gamma", 1.0), cycle_momentum=bool(k.int("cycle_momentum", 0)),
+                       base_momentum=k.num("base_momentum", 0.8), max_momentum=k.num("max_momentum", 0.9))
     elif name == "onecycle":
         s = S.OneCycleLR(opt, max_lr=k.num("max_lr", base), total_steps=k.int("total_steps"),
                          pct_start=k.num("pct_start", 0.3), anneal_strategy=k.str("anneal", "cos"),
                          div_factor=k.num("div_factor", 25.0), final_div_factor=k.num("final_div_factor", 1e4),
-                         cycle_momentum=False, three_phase=False)
+                         cycle_momentum=bool(k.int("cycle_momentum", 0)), base_momentum=k.num("base_momentum", 0.85),
+                         max_momentum=k.num("max_momentum", 0.95), three_phase=False)
+    elif name == "constant-factor":
+        s = S.ConstantLR(opt, factor=k.num("factor", 1.0 / 3), total_iters=k.int("total_iters", 5))
+    elif name == "multiplicative":
+        factor = k.num("factor")
+        s = S.MultiplicativeLR(opt, lr_lambda=lambda e: factor)
+    elif name in ("sequential", "chain"):
+        children = []
+        for child in nested_specs(k.str("schedules")):
+            c, c_plateau = make_schedule(child, opt, base)
+            if c_plateau:   # pytorch#68978: SequentialLR steps it without a metric
+                sys.exit("torch cannot put ReduceLROnPlateau in %s" % name)
+            children.append(c if c is not None else S.ConstantLR(opt, factor=1.0, total_iters=1))
+        if name == "sequential":
+            s = S.SequentialLR(opt, schedulers=children, milestones=[int(m) for m in k.str("milestones").split("/")])
+        else:
+            s = S.ChainedScheduler(children)
     elif name == "linear":
         s = S.LinearLR(opt, start_factor=k.num("start_factor", 1.0 / 3), end_factor=k.num("end_factor", 1.0),
                        total_iters=k.int("total_iters", 5))
