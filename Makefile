@@ -19,7 +19,8 @@ CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fno-math-errno -Iinclu
 # ISA (at any thread count), not across ISAs.
 ARCH    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
 CFLAGS  += $(ARCH) -ffp-contract=off
-LDLIBS  += -lopenblas -lz -lm
+# OpenBLAS on x86-64 only: elsewhere the matrix product is the portable kernel alone (optlab/gemm.h)
+LDLIBS  += $(if $(filter x86_64,$(shell uname -m)),-lopenblas) -lz -lm
 LDFLAGS += -fopenmp
 
 # ---- MPI (optional; docs/scaling.md). Default: on when mpicc exists, unless CC was chosen by hand

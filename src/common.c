@@ -11,10 +11,35 @@
 #include <string.h>
 #include <limits.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef __wasi__
+#include <sys/mman.h>
+#endif
+#ifndef OL_NO_ZLIB
 #include <zlib.h>
+#endif
+
+#ifdef __wasi__
+/* WASI (the WebAssembly build, optlab/play.h) has no absolute paths, no mkstemp and no
+ * permissions: a path resolves to itself, a temporary is a fresh name opened exclusively, and the
+ * runtime decides the mode. The page's runs write no files; these keep the module whole. */
+static char *realpath(const char *path, char *out) {
+    snprintf(out, PATH_MAX, "%s", path);
+    return out;
+}
+static int mkstemp(char *name) {
+    static unsigned counter;
+    char *x = name + strlen(name) - 6;
+    for (int tries = 0; tries < 1000; tries++) {
+        snprintf(x, 7, "%06u", counter++ % 1000000u);
+        int fd = open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+#define fchmod(fd, mode) ((void)(fd), (void)(mode))
+#endif
 
 static _Thread_local char error_message[1024];
 
@@ -391,12 +416,21 @@ void *ol_aligned_calloc(size_t n, size_t size) {
 
 uint32_t ol_crc32(uint32_t crc, const void *data, size_t len) {
     const unsigned char *p = data;
+#ifndef OL_NO_ZLIB
     while (len > 0) {
         uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
         crc = (uint32_t)crc32(crc, p, chunk);
         p += chunk;
         len -= chunk;
     }
+#else /* zlib's CRC-32 (reflected polynomial 0xEDB88320), a bit at a time, where zlib is missing */
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    crc = ~crc;
+#endif
     return crc;
 }
 
