@@ -1,0 +1,89 @@
+/* play.h: the entry points of the report's interactive panels (src/play.c), built into
+ * build/wasm/optlab.wasm (`make wasm`) and, natively, into liboptlab (the tests). A run of the page
+ * is the run `optlab optimize` makes with the same flags: the settings arrive as the command's flag
+ * texts, are read by the same parsers in the same order (so a setting the command refuses is refused
+ * here with the message the command prints after "optlab: "), build the same objective and
+ * optimizer and run the same loop; the trace is the command's --trace file, byte for byte.
+ *
+ * Errors: 0 or an OL_E* code with ol_error() (common.h); a run keeps its own message. */
+#ifndef OPTLAB_PLAY_H
+#define OPTLAB_PLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optlab/functions.h"
+#include "optlab/optim.h"
+
+/* In the WebAssembly build these are the module's exports (the rest of the library is hidden). */
+#ifdef __wasm__
+#define OL_PLAY_EXPORT __attribute__((visibility("default")))
+#else
+#define OL_PLAY_EXPORT
+#endif
+
+/* ---- `optlab optimize`, piece by piece (the command's own steps, for it to share) ---- */
+
+/* "a,b,c" -> *x (malloc'ed, caller frees) and *d; "--x0"'s checks and messages. */
+int ol_play_parse_point(const char *text, double **x, int *d);
+/* The objective fn at x[0..d) and the optimizer on it: spec, lr, schedule (NULL: constant), warm-up
+ * steps, clip-norm and clip-value (0: off), seed; in the command's order, with its messages (the
+ * command refuses a negative clip before it reads --x0). On failure nothing is left allocated. */
+int ol_play_setup(ol_objective *obj, ol_optim **o, const char *fn, const double *x, int d, const char *opt,
+                  double lr, const char *schedule, long warmup, double clip_norm, double clip_value,
+                  uint64_t seed);
+/* ol_fn_minimize with the command's options: `steps` steps at most, f reported to the schedule
+ * after every step, a non-finite f stops the run (OL_MIN_DIVERGED); on_point (may be NULL) sees
+ * the start (step 0) and every step. */
+int ol_play_minimize(ol_objective *obj, ol_optim *o, long steps,
+                     int (*on_point)(void *userdata, long step, double f, const double *x), void *userdata,
+                     ol_fn_minimize_result *r);
+/* The message of a diverged run (r->outcome == OL_MIN_DIVERGED), the command's. */
+int ol_play_diverged(const ol_fn_minimize_result *r, const ol_optim *o);
+/* One trace row "step,lr,f,x0,...\n" (printf %.17g) into buf; its length, or the length it needs
+ * when that is cap or more (as snprintf). */
+size_t ol_play_trace_row(char *buf, size_t cap, long step, double lr, double f, const double *x, int d);
+
+/* ---- a run, from flag texts ---- */
+
+typedef struct ol_play ol_play;
+
+/* Runs `optlab optimize` with the flags in `flags`: one "--name=value" a line, as on the command
+ * line (--fn, --x0, --opt, --lr, --steps required; --schedule, --warmup, --clip-norm, --clip-value,
+ * --seed optional; --trace and --quiet are the command's output and are not taken). Returns the
+ * run (NULL only when out of memory): refused settings, a run that fails or diverges all come back
+ * in it, with the trace of the points it reached. */
+OL_PLAY_EXPORT ol_play *ol_play_run(const char *flags);
+OL_PLAY_EXPORT void ol_play_free(ol_play *p);
+/* 0: the run completed (the command exits 0); else the OL_E* code the command fails with. */
+OL_PLAY_EXPORT int ol_play_status(const ol_play *p);
+/* The command's message when it fails ("" when it succeeds): a refused setting, the divergence,
+ * an optimizer's error (a onecycle schedule stepped past its end...). */
+OL_PLAY_EXPORT const char *ol_play_message(const ol_play *p);
+OL_PLAY_EXPORT int ol_play_outcome(const ol_play *p);      /* OL_MIN_* (functions.h); -1 if it never ran */
+OL_PLAY_EXPORT long ol_play_steps(const ol_play *p);       /* optimizer steps taken */
+OL_PLAY_EXPORT double ol_play_f(const ol_play *p);         /* f at the last point (NaN if none) */
+OL_PLAY_EXPORT long ol_play_evaluations(const ol_play *p); /* random search's evaluations of f (else 0) */
+OL_PLAY_EXPORT int ol_play_dim(const ol_play *p);          /* d (0 if the settings were refused) */
+/* The trace: rows() rows of 3 + d doubles (step, lr, f, x0..x{d-1}), row k the point after k steps
+ * and the lr step k+1 uses, as the command's --trace; and the same as the command's CSV text. A
+ * diverged run keeps the points before the one where f stopped being finite (the command writes
+ * no trace then); a refused one has none. */
+OL_PLAY_EXPORT long ol_play_rows(const ol_play *p);
+OL_PLAY_EXPORT const double *ol_play_trace(const ol_play *p);
+OL_PLAY_EXPORT const char *ol_play_trace_csv(ol_play *p);   /* NULL: out of memory */
+
+/* ---- the landscape ---- */
+
+/* f (spec as --fn, in 2 dimensions) on a w x h grid over [x_lo, x_hi] x [y_lo, y_hi]: out[r w + c] =
+ * f(x_lo + (x_hi - x_lo) c / (w - 1), y_lo + (y_hi - y_lo) r / (h - 1)), row 0 at y_lo. A malloc'ed
+ * array (free with ol_play_free_buffer), or NULL with ol_error(). w, h in [2, 4096]. */
+OL_PLAY_EXPORT double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, double y_hi, int w,
+                                   int h);
+
+/* ---- for the page's script: memory and messages ---- */
+OL_PLAY_EXPORT void *ol_play_alloc(size_t bytes);          /* NULL when out of memory */
+OL_PLAY_EXPORT void ol_play_free_buffer(void *p);
+OL_PLAY_EXPORT const char *ol_play_error(void);             /* ol_error() */
+
+#endif

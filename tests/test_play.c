@@ -1,0 +1,219 @@
+/* test_play.c: the report's panels run `optlab optimize` (include/optlab/play.h): the same trace
+ * byte for byte, the same exit status and message, natively and in the WebAssembly build through
+ * the page's own script (node), on every case of tests/play_cases.txt and tests/ref/cases.txt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "optlab/common.h"
+#include "optlab/play.h"
+#include "test.h"
+
+#define MAX_CASES 256
+
+static char out[1 << 16];
+
+/* The runs: play_cases.txt's lines and cases.txt's (after "name: "), comments skipped. */
+static int load_cases(char cases[][512], int cap) {
+    static const char *files[2] = {"tests/play_cases.txt", "tests/ref/cases.txt"};
+    int n = 0;
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(files[k], "r");
+        if (!f) return -1;
+        char line[1024];
+        while (fgets(line, sizeof line, f) && n < cap) {
+            line[strcspn(line, "\n")] = 0;
+            if (!line[0] || line[0] == '#') continue;
+            const char *args = line;
+            if (k == 1) {
+                const char *colon = strstr(line, ": ");
+                if (!colon) continue;
+                args = colon + 2;
+            }
+            snprintf(cases[n++], 512, "%.511s", args);
+        }
+        fclose(f);
+    }
+    return n;
+}
+
+/* "--fn rastrigin --x0 1,2" -> "--fn=rastrigin\n--x0=1,2\n" */
+static void flag_lines(const char *args, char *lines, size_t cap) {
+    size_t len = 0;
+    char copy[512];
+    snprintf(copy, sizeof copy, "%.511s", args);
+    for (char *w = strtok(copy, " "); w; w = strtok(NULL, " ")) {
+        char *value = strncmp(w, "--", 2) ? NULL : strtok(NULL, " ");
+        len += (size_t)snprintf(lines + len, cap - len, "%s=%s\n", w, value ? value : "");
+    }
+}
+
+/* The file's bytes (malloc'ed, NUL-terminated) or NULL */
+static char *slurp(const char *path) {
+    unsigned char *data;
+    size_t len;
+    if (ol_read_file(path, 1 << 28, &data, &len)) return NULL;
+    char *s = realloc(data, len + 1);
+    if (!s) {
+        free(data);
+        return NULL;
+    }
+    s[len] = 0;
+    return s;
+}
+
+/* The command's run: exit status, its last line (the message when it fails), its trace (NULL when
+ * it wrote none) and, for random search, its count of evaluations (-1 if none printed). */
+typedef struct {
+    int status;
+    char last[1024];
+    char *trace;
+    long evaluations;
+} cli_run;
+
+static void run_cli(const char *args, cli_run *r) {
+    const char *trace = ol_test_path("cli-trace.csv");
+    remove(trace);
+    r->status = ol_test_sh(out, sizeof out, "%s optimize %s --trace %s", ol_test_bin(), args, trace);
+    size_t len = strlen(out);
+    while (len && out[len - 1] == '\n') out[--len] = 0;
+    const char *nl = strrchr(out, '\n');
+    snprintf(r->last, sizeof r->last, "%s", nl ? nl + 1 : out);
+    r->trace = slurp(trace);
+    const char *ev = strstr(out, " function evaluations)");
+    r->evaluations = -1;
+    if (ev) {
+        while (ev > out && ev[-1] >= '0' && ev[-1] <= '9') ev--;
+        r->evaluations = atol(ev);
+    }
+}
+
+/* A play run (its status, message, trace text, evaluations) against the command's. */
+static int same_as_cli(const char *args, int status, const char *message, const char *trace, long evaluations,
+                       char *why, size_t cap) {
+    cli_run c;
+    run_cli(args, &c);
+    int bad = 0;
+    if (c.status != ol_exit_status(status))
+        bad = snprintf(why, cap, "%s: exit %d, the command's %d (%s)", args, ol_exit_status(status), c.status, c.last);
+    else if (status && (strncmp(c.last, "optlab: ", 8) || strcmp(c.last + 8, message)))
+        bad = snprintf(why, cap, "%s: message '%s', the command's '%s'", args, message, c.last);
+    else if (!status && (!c.trace || !trace || strcmp(c.trace, trace)))
+        bad = snprintf(why, cap, "%s: the trace differs from the command's", args);
+    else if (!status && evaluations >= 0 && c.evaluations >= 0 && c.evaluations != evaluations)
+        bad = snprintf(why, cap, "%s: %ld evaluations, the command's %ld", args, evaluations, c.evaluations);
+    free(c.trace);
+    return bad;
+}
+
+TEST(play_runs_give_the_commands_trace_status_and_message_byte_for_byte) {
+    static char cases[MAX_CASES][512];
+    int n = load_cases(cases, MAX_CASES), ok_runs = 0;
+    if (n < 0) SKIP("tests/play_cases.txt not found: run from the repository root");
+    CHECK(n >= 80);
+    for (int i = 0; i < n; i++) {
+        char flags[1024], why[1400];
+        flag_lines(cases[i], flags, sizeof flags);
+        ol_play *p = ol_play_run(flags);
+        CHECK(p != NULL);
+        const char *csv = ol_play_status(p) ? NULL : ol_play_trace_csv(p);
+        int bad = same_as_cli(cases[i], ol_play_status(p), ol_play_message(p), csv, ol_play_evaluations(p), why, sizeof why);
+        ok_runs += !ol_play_status(p);
+        /* the trace in memory is the text's numbers, row k at step k */
+        long rows = ol_play_rows(p);
+        if (!ol_play_status(p)) {
+            CHECK_MSG(rows == ol_play_steps(p) + 1, "%s: %ld rows after %ld steps", cases[i], rows, ol_play_steps(p));
+            const double *last = ol_play_trace(p) + (size_t)(rows - 1) * (3 + ol_play_dim(p));
+            CHECK_MSG(last[0] == (double)ol_play_steps(p) && !memcmp(&last[2], &(double){ol_play_f(p)}, sizeof(double)),
+                      "%s: the last row is not step %ld", cases[i], ol_play_steps(p));
+        }
+        ol_play_free(p);
+        CHECK_MSG(!bad, "%s", why);
+    }
+    CHECK(ok_runs >= 50);
+}
+
+/* The flags as the page sends them: unknown, repeated, valueless and missing flags are refused with
+ * the command's words; a diverged run keeps the points it reached. */
+TEST(play_refuses_flags_as_the_command_does_and_keeps_a_diverged_runs_points) {
+    static const struct {
+        const char *flags, *args; /* the same settings, as flag lines and as the command's arguments */
+    } bad[] = {
+        {"--fn=rastrigin\n--x0=1,2\n--opt=gd\n--lr=0.1\n--steps=5\n--nope=1\n", "--fn rastrigin --x0 1,2 --opt gd --lr 0.1 --steps 5 --nope 1"},
+        {"--fn=rastrigin\n--x0=1,2\n--opt=gd\n--lr=0.1\n--lr=0.2\n--steps=5\n", "--fn rastrigin --x0 1,2 --opt gd --lr 0.1 --lr 0.2 --steps 5"},
+        {"--fn=rastrigin\n--x0=1,2\n--opt=gd\n--steps=5\n--lr\n", "--fn rastrigin --x0 1,2 --opt gd --steps 5 --lr"},
+        {"--fn=rastrigin\n--opt=gd\n--lr=0.1\n--steps=5\n", "--fn rastrigin --opt gd --lr 0.1 --steps 5"},
+    };
+    char why[1400];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ol_play *p = ol_play_run(bad[i].flags);
+        CHECK(p && ol_play_status(p) == OL_EARG && ol_play_dim(p) == 0 && ol_play_rows(p) == 0);
+        int differs = same_as_cli(bad[i].args, ol_play_status(p), ol_play_message(p), NULL, 0, why, sizeof why);
+        ol_play_free(p);
+        CHECK_MSG(!differs, "%s", why);
+    }
+    ol_play *p = ol_play_run("--fn=rosenbrock\n--x0=-1.2,1\n--opt=gd\n--lr=0.01\n--steps=2000\n");
+    CHECK(p && ol_play_status(p) == OL_ENUMERIC && ol_play_outcome(p) == OL_MIN_DIVERGED);
+    CHECK(strstr(ol_play_message(p), "diverged") != NULL);
+    /* the points before the one where f stopped being finite (the command writes no trace then) */
+    CHECK_MSG(ol_play_rows(p) == ol_play_steps(p) && ol_play_steps(p) > 2 && ol_play_steps(p) < 2000,
+              "%ld rows, %ld steps", ol_play_rows(p), ol_play_steps(p));
+    ol_play_free(p);
+}
+
+/* The map is f on the grid, row 0 at y_lo; bad grids and functions are refused with a message. */
+TEST(play_map_is_f_on_the_grid) {
+    double *m = ol_play_map("himmelblau", -5, 5, -4, 6, 11, 3);
+    CHECK(m != NULL);
+    ol_objective o;
+    CHECK(ol_fn_create(&o, "himmelblau", 2) == OL_OK);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 11; c++) {
+            o.x[0] = -5 + 10.0 * c / 10;
+            o.x[1] = -4 + 10.0 * r / 2;
+            CHECK(m[r * 11 + c] == ol_fn_eval(&o, 0));
+        }
+    ol_fn_free(&o);
+    ol_play_free_buffer(m);
+    CHECK(ol_play_map("himmelblau", 0, 1, 0, 1, 1, 5) == NULL && strstr(ol_play_error(), "[2, 4096]"));
+    CHECK(ol_play_map("himmelblau", 1, 0, 0, 1, 5, 5) == NULL && strstr(ol_play_error(), "not empty"));
+    CHECK(ol_play_map("nosuch", 0, 1, 0, 1, 5, 5) == NULL && strstr(ol_play_error(), "unknown function"));
+}
+
+/* build/wasm/optlab.wasm through web/play.js in node: every case's trace, status and message are
+ * the command's, byte for byte. */
+TEST(play_in_webassembly_gives_the_commands_trace_byte_for_byte) {
+    struct stat st;
+    if (stat("build/wasm/optlab.wasm", &st) != 0)
+        SKIP("build/wasm/optlab.wasm not built (make wasm; it needs clang, lld and wasi-libc: scripts/setup.sh)");
+    if (ol_test_run("command -v node", out, sizeof out) != 0) SKIP("node not found (scripts/setup.sh installs nodejs)");
+    static char cases[MAX_CASES][512];
+    int n = load_cases(cases, MAX_CASES);
+    if (n < 0) SKIP("tests/play_cases.txt not found: run from the repository root");
+    const char *list = ol_test_path("wasm-cases.txt"), *dir = ol_test_tmpdir();
+    FILE *f = fopen(list, "w");
+    CHECK(f != NULL);
+    for (int i = 0; i < n; i++) fprintf(f, "%s\n", cases[i]);
+    CHECK(fclose(f) == 0);
+    int rc = ol_test_sh(out, sizeof out, "node tests/play_node.js build/wasm/optlab.wasm web/play.js %s < %s", dir, list);
+    CHECK_MSG(rc == 0, "node: exit %d: %s", rc, out);
+    int same = 0;
+    for (int i = 0; i < n; i++) {
+        char path[600], why[1400];
+        snprintf(path, sizeof path, "%s/%d.txt", dir, i);
+        char *result = slurp(path);
+        snprintf(path, sizeof path, "%s/%d.csv", dir, i);
+        char *csv = slurp(path);
+        CHECK_MSG(result && csv, "%s: no result from node", cases[i]);
+        int status = atoi(result + strlen("status "));
+        char *message = strchr(result, '\n') + 1;
+        message[strcspn(message, "\n")] = 0;
+        int bad = same_as_cli(cases[i], status, message, status ? NULL : csv, -1, why, sizeof why);
+        free(result);
+        free(csv);
+        CHECK_MSG(!bad, "WebAssembly: %s", why);
+        same++;
+    }
+    printf("    %d runs in WebAssembly (node) equal the command's byte for byte\n", same);
+}
