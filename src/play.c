@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/gemm.h"
+#include "optlab/rng.h"
 
 #define MAX_DIM 100000
 #define COMMAND "optlab optimize"
@@ -342,6 +344,29 @@ double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, doubl
             }
     ol_fn_free(&obj);
     return out;
+}
+
+/* ---- the matrix product's bytes ---- */
+
+#define DEFINE_DIGEST(NAME, REAL, GEMM)                                                                \
+    static uint32_t NAME(int m, int n, int k, int ta, int tb, uint32_t seed) {                         \
+        size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;                             \
+        REAL *v = ol_malloc_array(na + nb + nc, sizeof(REAL));                                          \
+        if (!v) return 0;                                                                              \
+        ol_rng r;                                                                                      \
+        ol_rng_seed(&r, seed);                                                                         \
+        for (size_t i = 0; i < na + nb + nc; i++) v[i] = (REAL)ol_rng_uniform_range(&r, -1, 1);       \
+        GEMM(ta, tb, m, n, k, (REAL)0.7, v, v + na, (REAL)0.3, v + na + nb);                           \
+        uint32_t crc = ol_crc32(0, v + na + nb, nc * sizeof(REAL));                                    \
+        free(v);                                                                                       \
+        return crc;                                                                                    \
+    }
+DEFINE_DIGEST(digest_f32, float, ol_gemm_f32)
+DEFINE_DIGEST(digest_f64, double, ol_gemm_f64)
+
+uint32_t ol_play_gemm_digest(int m, int n, int k, int trans_a, int trans_b, int precision, uint32_t seed) {
+    if (m < 1 || n < 1 || k < 1 || m > 4096 || n > 4096 || k > 4096) return 0;
+    return precision == 32 ? digest_f32(m, n, k, trans_a, trans_b, seed) : digest_f64(m, n, k, trans_a, trans_b, seed);
 }
 
 void *ol_play_alloc(size_t bytes) { return ol_malloc_array(bytes ? bytes : 1, 1); }

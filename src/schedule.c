@@ -10,6 +10,7 @@
  * "decrease the rate if the loss varies wildly, otherwise increase it", driven by report_loss(). */
 #include "optlab/common.h"
 #include "optlab/schedule.h"
+#include "optlab/mathfn.h"
 
 #include <limits.h>
 #include <math.h>
@@ -304,7 +305,7 @@ static double onecycle_lr(const ol_sched *s, double base, long e) {
     if ((double)e <= end0) { start = init; end = max_lr; pct = (double)e / end0; }
     else { start = max_lr; end = min_lr; pct = ((double)e - end0) / (end1 - end0); }
     if (s->anneal_linear) return (end - start) * pct + start;
-    double cos_out = cos(M_PI * pct) + 1;
+    double cos_out = ol_math_cos(M_PI * pct) + 1;
     return end + (start - end) / 2.0 * cos_out;
 }
 
@@ -317,8 +318,8 @@ static double cyclic_lr(const ol_sched *s, double base, long e) {
     double scale = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
     double height = (s->max_lr - base_lr) * scale, lr;
     switch (s->cyclic_mode) {
-    case CYCLIC_TRIANGULAR2: lr = base_lr + height * (1 / pow(2., cycle - 1)); break;
-    case CYCLIC_EXP_RANGE: lr = base_lr + height * pow(s->gamma, (double)e); break;
+    case CYCLIC_TRIANGULAR2: lr = base_lr + height * (1 / ol_math_pow(2., cycle - 1)); break;
+    case CYCLIC_EXP_RANGE: lr = base_lr + height * ol_math_pow(s->gamma, (double)e); break;
     default: lr = base_lr + height * 1.; break;
     }
     /* exp_range with gamma > 1 and max_lr < base_lr goes below zero (torch's too): a negative lr
@@ -335,7 +336,7 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
     case SCHED_MULTISTEP: {
         int count = 0;
         for (int i = 0; i < s->n_milestones; i++) count += s->milestones[i] == e;
-        return count ? lr * pow(s->gamma, count) : lr;
+        return count ? lr * ol_math_pow(s->gamma, count) : lr;
     }
     case SCHED_EXPONENTIAL:
         return e == 0 ? lr : lr * s->gamma;
@@ -343,12 +344,13 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
         double T = (double)s->t_max;
         if (e == 0) return lr;
         if (py_mod(e - 1 - s->t_max, 2 * s->t_max) == 0)
-            return lr + (base - s->eta_min) * (1 - cos(M_PI / T)) / 2;
-        return (1 + cos(M_PI * (double)e / T)) / (1 + cos(M_PI * (double)(e - 1) / T)) * (lr - s->eta_min) +
+            return lr + (base - s->eta_min) * (1 - ol_math_cos(M_PI / T)) / 2;
+        return (1 + ol_math_cos(M_PI * (double)e / T)) / (1 + ol_math_cos(M_PI * (double)(e - 1) / T)) *
+                   (lr - s->eta_min) +
                s->eta_min;
     }
     case SCHED_COSINE_RESTARTS:
-        return s->eta_min + (base - s->eta_min) * (1 + cos(M_PI * (double)s->t_cur / (double)s->t_i)) / 2;
+        return s->eta_min + (base - s->eta_min) * (1 + ol_math_cos(M_PI * (double)s->t_cur / (double)s->t_i)) / 2;
     case SCHED_CYCLIC: return cyclic_lr(s, base, e);
     case SCHED_ONECYCLE: return onecycle_lr(s, base, e);
     case SCHED_LINEAR: {
@@ -360,7 +362,7 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
     case SCHED_POLY: {
         if (e == 0 || e > s->total_iters) return lr;
         double T = (double)s->total_iters;
-        double f = pow((1.0 - (double)e / T) / (1.0 - (double)(e - 1) / T), s->power);
+        double f = ol_math_pow((1.0 - (double)e / T) / (1.0 - (double)(e - 1) / T), s->power);
         return lr * f;
     }
     case SCHED_INVERSE:

@@ -4,6 +4,8 @@
  * cases: one run a line, as `optlab optimize`'s arguments ("--fn rastrigin --x0 1,2 --opt gd ...").
  * For line N (from 0): OUT_DIR/N.csv, the trace (the command's --trace file), and OUT_DIR/N.txt:
  * "status S" and the message on the next line.
+ *   node tests/play_node.js WASM PLAY_JS --gemm < shapes   "m n k ta tb precision seed" a line: the
+ *                                                  CRC-32 of each product (ol_play_gemm_digest)
  *   node tests/play_node.js WASM PLAY_JS --bench   timings of the module (make bench) */
 'use strict';
 const fs = require('fs');
@@ -41,6 +43,13 @@ function bench(engine) {
 
 play.load(fs.readFileSync(wasmPath)).then((engine) => {
   if (outDir === '--bench') return bench(engine);
+  if (outDir === '--gemm') {
+    for (const line of fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.trim())) {
+      const [m, n, k, ta, tb, prec, seed] = line.trim().split(/\s+/).map(Number);
+      console.log(engine.x.ol_play_gemm_digest(m, n, k, ta, tb, prec, seed) >>> 0);
+    }
+    return;
+  }
   const lines = fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   lines.forEach((line, n) => {
     const r = engine.run(parseArgs(line));

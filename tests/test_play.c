@@ -1,12 +1,15 @@
 /* test_play.c: the report's panels run `optlab optimize` (include/optlab/play.h): the same trace
  * byte for byte, the same exit status and message, natively and in the WebAssembly build through
  * the page's own script (node), on every case of tests/play_cases.txt and tests/ref/cases.txt. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "optlab/common.h"
+#include "optlab/gemm.h"
+#include "optlab/parallel.h"
 #include "optlab/play.h"
 #include "test.h"
 
@@ -216,4 +219,84 @@ TEST(play_in_webassembly_gives_the_commands_trace_byte_for_byte) {
         same++;
     }
     printf("    %d runs in WebAssembly (node) equal the command's byte for byte\n", same);
+}
+
+/* styblinski-tang, the explorer's function with minima of different depths: f and its gradient
+ * are the formula's, and gradient descent from the four quadrants ends in four different minima,
+ * the deepest at (-2.9035, -2.9035). */
+TEST(styblinski_tang_has_four_minima_of_different_depths) {
+    ol_objective o;
+    CHECK(ol_fn_create(&o, "styblinski-tang", 2) == OL_OK);
+    const double pts[3][2] = {{0.3, -1.7}, {2.5, 4}, {-3, 0}};
+    for (int i = 0; i < 3; i++) {
+        o.x[0] = pts[i][0];
+        o.x[1] = pts[i][1];
+        double f = ol_fn_eval(&o, 1), want = 0;
+        for (int k = 0; k < 2; k++) {
+            double x = pts[i][k];
+            want += 0.5 * (x * x * x * x - 16 * x * x + 5 * x);
+            CHECK_NEAR(o.grad[k], 2 * x * x * x - 16 * x + 2.5, 1e-12);
+        }
+        CHECK_NEAR(f, want, 1e-12);
+    }
+    ol_fn_free(&o);
+    double ends[4];
+    const char *starts[4] = {"0.5,0.5", "-0.5,0.5", "-0.5,-0.5", "0.5,-0.5"};
+    for (int i = 0; i < 4; i++) {
+        char flags[256];
+        snprintf(flags, sizeof flags, "--fn=styblinski-tang\n--x0=%s\n--opt=gd\n--lr=0.01\n--steps=500\n", starts[i]);
+        ol_play *p = ol_play_run(flags);
+        CHECK(p && ol_play_status(p) == 0);
+        ends[i] = ol_play_f(p);
+        const double *last = ol_play_trace(p) + (size_t)(ol_play_rows(p) - 1) * 5;
+        CHECK_MSG(fabs(fabs(last[3] + 0.1) - 2.8) < 0.15 && fabs(fabs(last[4] + 0.1) - 2.8) < 0.15,
+                  "from %s: ended at (%g, %g)", starts[i], last[3], last[4]);
+        ol_play_free(p);
+    }
+    CHECK_NEAR(ends[2], -78.33233, 1e-4);                  /* both coordinates at -2.9035 */
+    CHECK_NEAR(ends[0], -50.05885, 1e-4);                  /* both at 2.7468 */
+    CHECK_NEAR(ends[1], ends[3], 1e-9);                    /* one of each */
+    CHECK(ends[2] < ends[1] && ends[1] < ends[0]);
+}
+
+/* The portable matrix product gives the same bytes natively (at 1 and 2 threads) and in the
+ * WebAssembly build (SIMD128), float32 and float64, every transposition, shapes that are not whole
+ * tiles. */
+TEST(portable_gemm_gives_the_same_bytes_natively_and_in_webassembly) {
+    struct stat st;
+    if (stat("build/wasm/optlab.wasm", &st) != 0)
+        SKIP("build/wasm/optlab.wasm not built (make wasm; it needs clang, lld and wasi-libc: scripts/setup.sh)");
+    if (ol_test_run("command -v node", out, sizeof out) != 0) SKIP("node not found (scripts/setup.sh installs nodejs)");
+    static const int shapes[][5] = {{1, 1, 1, 0, 0},    {7, 5, 3, 1, 0},    {33, 65, 17, 0, 1}, {64, 64, 64, 1, 1},
+                                    {130, 70, 300, 0, 0}, {5, 300, 129, 1, 0}, {128, 10, 784, 0, 1}};
+    const char *list = ol_test_path("gemm-shapes.txt");
+    FILE *f = fopen(list, "w");
+    CHECK(f != NULL);
+    int n = 0;
+    uint32_t want[64];
+    int threads_before = ol_parallel_threads();
+    CHECK(ol_gemm_set_kernel("portable") == OL_OK);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int prec = 32; prec <= 64; prec += 32) {
+            const int *sh = shapes[s];
+            fprintf(f, "%d %d %d %d %d %d %d\n", sh[0], sh[1], sh[2], sh[3], sh[4], prec, (int)(s + 1));
+            ol_parallel_set_threads(1);
+            want[n] = ol_play_gemm_digest(sh[0], sh[1], sh[2], sh[3], sh[4], prec, (uint32_t)(s + 1));
+            ol_parallel_set_threads(2);
+            uint32_t two = ol_play_gemm_digest(sh[0], sh[1], sh[2], sh[3], sh[4], prec, (uint32_t)(s + 1));
+            CHECK_MSG(want[n] && two == want[n], "shape %zu float%d: 1 and 2 threads differ", s, prec);
+            n++;
+        }
+    ol_parallel_set_threads(threads_before);
+    CHECK(ol_gemm_set_kernel("auto") == OL_OK);
+    CHECK(fclose(f) == 0);
+    int rc = ol_test_sh(out, sizeof out, "node tests/play_node.js build/wasm/optlab.wasm web/play.js --gemm < %s", list);
+    CHECK_MSG(rc == 0, "node: exit %d: %s", rc, out);
+    char *line = out;
+    for (int i = 0; i < n; i++) {
+        CHECK_MSG(line && *line, "node printed %d digests of %d: %s", i, n, out);
+        unsigned long got = strtoul(line, &line, 10);
+        CHECK_MSG(got == want[i], "product %d: WebAssembly %lu, native portable %lu", i, got, (unsigned long)want[i]);
+        while (*line == '\n') line++;
+    }
 }

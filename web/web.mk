@@ -18,7 +18,7 @@ WASM_CFLAGS := --target=wasm32-wasi -O2 -std=c11 -D_GNU_SOURCE -fno-math-errno -
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--export-dynamic -Wl,--strip-all
 # The modules below `train` (docs/architecture.md): every one compiles for wasm32-wasi; the module
 # links what optlab/play.h reaches.
-WASM_MODULES := common rng parallel gemm gemm_portable autodiff schedule optim functions play data \
+WASM_MODULES := common mathfn rng parallel gemm gemm_portable autodiff schedule optim functions play data \
                 sampler nn checkpoint csv strbuf plot plot_heatmap plot_isolines plot_legend plot_png \
                 plot_ticks report
 WASM_OBJ   := $(WASM_MODULES:%=$(WASM_BUILD)/%.o)

@@ -81,6 +81,13 @@ OL_PLAY_EXPORT const char *ol_play_trace_csv(ol_play *p);   /* NULL: out of memo
 OL_PLAY_EXPORT double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, double y_hi, int w,
                                    int h);
 
+/* ---- a check of the build: the matrix product's bytes ----
+ * CRC-32 of C after C = 0.7 op(A) op(B) + 0.3 C, A, B, C filled from ol_rng seeded with seed, in
+ * float32 (precision 32) or float64 (64): the same number natively with the portable kernel and
+ * in the WebAssembly build (tests/test_play.c); 0 for bad sizes (each in [1, 4096]) or no memory. */
+OL_PLAY_EXPORT uint32_t ol_play_gemm_digest(int m, int n, int k, int trans_a, int trans_b, int precision,
+                                            uint32_t seed);
+
 /* ---- for the page's script: memory and messages ---- */
 OL_PLAY_EXPORT void *ol_play_alloc(size_t bytes);          /* NULL when out of memory */
 OL_PLAY_EXPORT void ol_play_free_buffer(void *p);
