@@ -471,7 +471,10 @@ int ol_report_html(const ol_report *r, char **html, size_t *len) {
     ol_sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
     ol_sb_esc(&b, r->title);
-    ol_sb_puts(&b, "</title>\n<style>\n");
+    ol_sb_puts(&b, "</title>\n");
+    if (r->n_panels && has_module(r)) /* no favicon request either: the page asks nothing of the network */
+        ol_sb_puts(&b, "<link rel=\"icon\" href=\"data:,\"/>\n");
+    ol_sb_puts(&b, "<style>\n");
     ol_sb_puts(&b, CSS);
     if (r->n_panels && has_module(r) && r->play->style) {
         if (strpbrk(r->play->style, "<>&")) {

@@ -11,6 +11,7 @@
 #include "optlab/gemm.h"
 #include "optlab/parallel.h"
 #include "optlab/play.h"
+#include "optlab/report.h"
 #include "test.h"
 
 #define MAX_CASES 256
@@ -299,4 +300,42 @@ TEST(portable_gemm_gives_the_same_bytes_natively_and_in_webassembly) {
         CHECK_MSG(got == want[i], "product %d: WebAssembly %lu, native portable %lu", i, got, (unsigned long)want[i]);
         while (*line == '\n') line++;
     }
+}
+
+/* The report's panels: with the code, the module (base64) and the script (a data: URL) are in the
+ * page, which stays one well-formed file with the panel's static text; without a module, the
+ * panel says why in one line and the page has no script. */
+TEST(report_panels_carry_the_module_or_say_why_not) {
+    static const char wasm[] = "\0asm\1\0\0\0";
+    ol_report_play with = {wasm, 8, "console.log('play');", ".play{color:red}", NULL};
+    ol_report_play without = {NULL, 0, "console.log('play');", ".play{color:red}", "No module: a reason."};
+    for (int k = 0; k < 3; k++) {
+        ol_report *r = ol_report_new("panels");
+        CHECK(r != NULL);
+        if (k < 2) ol_report_set_play(r, k == 0 ? &with : &without);
+        CHECK(ol_report_section(r, "A lab") == OL_OK);
+        CHECK(ol_report_panel(r, "explorer", "Click on the landscape.") == OL_OK);
+        CHECK(ol_report_panel(r, "Bad Kind", "x") == OL_EARG);
+        char *html;
+        size_t len;
+        CHECK(ol_report_html(r, &html, &len) == OL_OK);
+        ol_report_free(r);
+        CHECK(strstr(html, "data-panel=\"explorer\"") && strstr(html, "Click on the landscape."));
+        if (k == 0) {
+            CHECK(strstr(html, "<script type=\"application/wasm-base64\" id=\"optlab-wasm\">AGFzbQEAAAA=</script>"));
+            CHECK(strstr(html, "<script src=\"data:text/javascript;base64,Y29uc29sZS5sb2coJ3BsYXknKTs=\"></script>"));
+            CHECK(strstr(html, ".play{color:red}") && strstr(html, "needs JavaScript"));
+        } else {
+            CHECK(!strstr(html, "<script"));
+            CHECK(k == 2 || strstr(html, "No module: a reason."));
+        }
+        free(html);
+    }
+    ol_report_play bad = {wasm, 8, "x", ".a>.b{}", NULL}; /* a style that would break the XML */
+    ol_report *r = ol_report_new("panels");
+    ol_report_set_play(r, &bad);
+    CHECK(ol_report_panel(r, "explorer", "x") == OL_OK);
+    char *html;
+    CHECK(ol_report_html(r, &html, NULL) == OL_EARG);
+    ol_report_free(r);
 }

@@ -151,5 +151,5 @@
     });
   }
 
-  root.OptlabPlay = { load, base64Bytes, flagText, commandLine };
+  root.OptlabPlay = { load, base64Bytes, flagText, commandLine, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);

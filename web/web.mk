@@ -30,7 +30,9 @@ WASM_MISSING := The interactive panels are not in this report: optlab was built 
 toolchain (clang, lld, wasi-libc, libclang-rt-14-dev-wasm32; scripts/setup.sh installs them).
 
 PLAY_ASSETS := $(BUILD)/gen/play_assets.o
-WEB_FILES   := web/play.js web/play.css
+# the page's script: the engine, the shared interface, one file per panel, then the start
+WEB_SCRIPTS := web/play.js web/ui.js web/explorer.js web/start.js
+WEB_FILES   := $(WEB_SCRIPTS) web/play.css
 
 .PHONY: wasm
 wasm: $(WASM_OUT)
@@ -46,15 +48,21 @@ $(BUILD)/tools/embed: web/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
 
+$(BUILD)/gen/play.js: $(WEB_SCRIPTS)
+	@mkdir -p $(dir $@)
+	cat $(WEB_SCRIPTS) > $@
+
+# whether the toolchain was there is part of the assets: a stamp that changes with it
+WASM_STAMP := $(BUILD)/gen/.wasm-ok
+$(shell mkdir -p $(BUILD)/gen && (echo '$(WASM_OK)' | cmp -s - $(WASM_STAMP) || echo '$(WASM_OK)' > $(WASM_STAMP)))
+
 ifeq ($(WASM_OK),1)
-$(BUILD)/gen/play_assets.c: $(BUILD)/tools/embed $(WEB_FILES) $(WASM_OUT)
-	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed $@ --script web/play.js --style web/play.css --wasm $(WASM_OUT)
+$(BUILD)/gen/play_assets.c: $(BUILD)/tools/embed $(BUILD)/gen/play.js web/play.css $(WASM_OUT) $(WASM_STAMP)
+	$(BUILD)/tools/embed $@ --script $(BUILD)/gen/play.js --style web/play.css --wasm $(WASM_OUT)
 else
-$(BUILD)/gen/play_assets.c: $(BUILD)/tools/embed $(WEB_FILES) web/web.mk
-	@mkdir -p $(dir $@)
+$(BUILD)/gen/play_assets.c: $(BUILD)/tools/embed $(BUILD)/gen/play.js web/play.css $(WASM_STAMP)
 	@echo "make: no WebAssembly toolchain ($(WASM_CC) --target=wasm32-wasi); the report will say so in place of its panels"
-	$(BUILD)/tools/embed $@ --script web/play.js --style web/play.css --missing "$(WASM_MISSING)"
+	$(BUILD)/tools/embed $@ --script $(BUILD)/gen/play.js --style web/play.css --missing "$(WASM_MISSING)"
 endif
 
 $(PLAY_ASSETS): $(BUILD)/gen/play_assets.c include/optlab/report.h

@@ -1,0 +1,198 @@
+/* ui.js: what the report's panels share (web/play.js is the engine): building controls, the
+ * coloured map of a function, paths on it, messages next to controls, and the start of the page:
+ * the module is decoded from the page, loaded once, and each <div class="play" data-panel=KIND>
+ * is handed to OptlabPlay.panels[KIND]. */
+'use strict';
+
+(function (play) {
+  /* Okabe-Ito: distinct for colour-blind readers; the runs take them in turn */
+  const COLORS = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000'];
+  /* viridis, 9 stops, for the maps (low f dark, high f light) */
+  const VIRIDIS = [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129],
+    [92, 200, 99], [170, 220, 50], [253, 231, 37]];
+
+  /* el('div', {class: 'x', onclick: f}, child, 'text', ...) */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  /* a labelled control with a place for its message: {box, input, error} */
+  function control(label, input, hint) {
+    const error = el('span', { class: 'play-err', role: 'alert' });
+    const box = el('label', { class: 'play-ctl' }, el('span', { class: 'play-lab' }, label), input,
+      hint ? el('span', { class: 'play-hint' }, hint) : null, error);
+    return { box, input, error };
+  }
+
+  function select(name, options, value) {
+    return el('select', { name }, options.map((o) => el('option', { value: o, selected: o === value }, o)));
+  }
+
+  /* a slider on a log scale: value = 10^position; its text box shows (and takes) the number itself */
+  function logSlider(name, lo, hi, value) {
+    const range = el('input', { type: 'range', name: name + '-slider', min: Math.log10(lo), max: Math.log10(hi),
+      step: 0.01, value: Math.log10(value) });
+    const text = el('input', { type: 'text', name, value: String(value), size: 9, inputmode: 'decimal' });
+    range.addEventListener('input', () => {
+      text.value = String(Number(Math.pow(10, Number(range.value)).toPrecision(3)));
+      text.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    text.addEventListener('change', () => {
+      const v = Number(text.value);
+      if (v > 0 && isFinite(v)) range.value = Math.log10(v);
+    });
+    return { range, text, wrap: el('span', { class: 'play-slider' }, range, text) };
+  }
+
+  function viridis(t) {
+    const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1), i = Math.min(VIRIDIS.length - 2, Math.floor(x)), f = x - i;
+    return VIRIDIS[i].map((c, k) => Math.round(c + (VIRIDIS[i + 1][k] - c) * f));
+  }
+
+  /* A square canvas showing f over box = [xlo, xhi, ylo, yhi] (values from the module, w x h, row 0
+   * at ylo), coloured by log(1 + f - min) in bands, with paths drawn over it. */
+  class MapView {
+    constructor(size) {
+      this.size = size;
+      this.canvas = el('canvas', { class: 'play-map', width: size, height: size, role: 'img' });
+      this.ctx = this.canvas.getContext('2d');
+      this.image = document.createElement('canvas');
+    }
+    setMap(values, w, h, box) {
+      this.box = box;
+      this.values = values;
+      this.w = w;
+      this.h = h;
+      let lo = Infinity, hi = -Infinity;
+      for (const v of values) if (isFinite(v)) lo = Math.min(lo, v), hi = Math.max(hi, v);
+      const span = Math.log1p(hi - lo) || 1;
+      this.image.width = w;
+      this.image.height = h;
+      const ictx = this.image.getContext('2d'), img = ictx.createImageData(w, h), data = img.data;
+      const BANDS = 24, palette = [];                     /* bands of equal log(1 + f - min): contours */
+      for (let b = 0; b <= BANDS; b++) palette.push(viridis(b / BANDS));
+      for (let r = 0; r < h; r++)
+        for (let c = 0; c < w; c++) {
+          const v = values[r * w + c];
+          const rgb = palette[isFinite(v) ? Math.min(BANDS, Math.floor(BANDS * Math.log1p(v - lo) / span)) : BANDS];
+          const o = 4 * ((h - 1 - r) * w + c);
+          data[o] = rgb[0], data[o + 1] = rgb[1], data[o + 2] = rgb[2], data[o + 3] = 255;
+        }
+      ictx.putImageData(img, 0, 0);
+    }
+    /* canvas pixel <-> point */
+    toPixel(x, y) {
+      const [xlo, xhi, ylo, yhi] = this.box;
+      return [(x - xlo) / (xhi - xlo) * this.size, (yhi - y) / (yhi - ylo) * this.size];
+    }
+    toPoint(px, py) {
+      const [xlo, xhi, ylo, yhi] = this.box;
+      return [xlo + px / this.size * (xhi - xlo), yhi - py / this.size * (yhi - ylo)];
+    }
+    /* f on the grid nearest to a point (for the hover read-out) */
+    fAt(x, y) {
+      const [xlo, xhi, ylo, yhi] = this.box;
+      const c = Math.round((x - xlo) / (xhi - xlo) * (this.w - 1)), r = Math.round((y - ylo) / (yhi - ylo) * (this.h - 1));
+      return c >= 0 && r >= 0 && c < this.w && r < this.h ? this.values[r * this.w + c] : NaN;
+    }
+    /* the map, then each path: [{points: [[x, y], ...], color, diverged, marks}] */
+    draw(paths, extra) {
+      const g = this.ctx;
+      g.imageSmoothingEnabled = true;
+      g.drawImage(this.image, 0, 0, this.size, this.size);
+      for (const p of paths) {
+        if (!p.points.length) continue;
+        g.save();
+        g.beginPath();
+        g.rect(0, 0, this.size, this.size);
+        g.clip();
+        g.strokeStyle = p.color;
+        g.lineWidth = 2;
+        g.lineJoin = 'round';
+        g.beginPath();
+        p.points.forEach(([x, y], i) => {
+          const [px, py] = this.toPixel(x, y);
+          if (i) g.lineTo(px, py); else g.moveTo(px, py);
+        });
+        g.stroke();
+        const [sx, sy] = this.toPixel(...p.points[0]), [ex, ey] = this.toPixel(...p.points[p.points.length - 1]);
+        g.fillStyle = p.color; /* start: a dot ringed in white */
+        g.strokeStyle = '#fff';
+        g.lineWidth = 2;
+        g.beginPath();
+        g.arc(sx, sy, 5, 0, 2 * Math.PI);
+        g.fill();
+        g.stroke();
+        g.strokeStyle = p.diverged ? '#ff2020' : '#fff'; /* end: a cross (red: diverged after it) */
+        g.lineWidth = 4;
+        for (const pass of [0, 1]) {
+          g.beginPath();
+          g.moveTo(ex - 6, ey - 6); g.lineTo(ex + 6, ey + 6);
+          g.moveTo(ex + 6, ey - 6); g.lineTo(ex - 6, ey + 6);
+          g.stroke();
+          g.strokeStyle = p.diverged ? '#ff2020' : p.color;
+          g.lineWidth = 2;
+          if (pass) break;
+        }
+        g.restore();
+      }
+      if (extra) extra(g);
+    }
+  }
+
+  function fmt(v) {
+    if (!isFinite(v)) return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+  }
+
+  /* the module's bytes from the page, once */
+  let engine = null;
+  function loadEngine() {
+    if (!engine) {
+      const holder = document.getElementById('optlab-wasm');
+      engine = holder ? play.load(play.base64Bytes(holder.textContent)) : Promise.reject(new Error('no module in the page'));
+    }
+    return engine;
+  }
+
+  function start() {
+    const panels = document.querySelectorAll('.play[data-panel]');
+    if (!panels.length) return;
+    loadEngine().then((eng) => {
+      panels.forEach((node) => {
+        const make = play.panels[node.dataset.panel];
+        if (!make) return;
+        node.classList.add('play-on');
+        try {
+          make(node, eng);
+        } catch (e) {
+          node.dataset.state = 'error';
+          node.append(el('p', { class: 'play-err' }, 'This panel failed: ' + e.message));
+          console.error(e);
+        }
+      });
+    }, (e) => {
+      panels.forEach((node) => {
+        node.dataset.state = 'error';
+        node.append(el('p', { class: 'play-err' }, 'The panels could not start: ' + e.message));
+      });
+      console.error(e);
+    });
+  }
+
+  /* called last (web/start.js), once every panel kind has registered */
+  function startWhenReady() {
+    if (typeof document === 'undefined') return;
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+  }
+
+  play.ui = { el, control, select, logSlider, MapView, COLORS, fmt, start: startWhenReady };
+})(typeof window !== 'undefined' ? window.OptlabPlay : globalThis.OptlabPlay);
