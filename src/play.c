@@ -232,7 +232,7 @@ static int read_flags(char *buf, const char *texts[N_FLAGS], numbers *v) {
     return OL_OK;
 }
 
-ol_play *ol_play_run(const char *flags) {
+static ol_play *play_new(const char *flags, int run) {
     ol_play *p = ol_calloc(1, sizeof *p);
     char *buf = strdup(flags ? flags : "");
     if (!p || !buf) {
@@ -256,7 +256,7 @@ ol_play *ol_play_run(const char *flags) {
                            v.clip_norm, v.clip_value, v.seed);
     if (rc) {
         p->d = 0;
-    } else {
+    } else if (run) {
         ol_fn_minimize_result r;
         rc = ol_play_minimize(&obj, p->o, v.steps, record_point, p, &r);
         p->outcome = r.outcome;
@@ -274,6 +274,9 @@ ol_play *ol_play_run(const char *flags) {
     free(buf);
     return p;
 }
+
+ol_play *ol_play_run(const char *flags) { return play_new(flags, 1); }
+ol_play *ol_play_check(const char *flags) { return play_new(flags, 0); }
 
 void ol_play_free(ol_play *p) {
     if (!p) return;

@@ -123,15 +123,16 @@
       'clip-value': optional(ui.clipValue), seed: optional(ui.seed),
     });
 
-    /* Each control's setting, tried alone on known-good ones (zero steps): a refusal is that
-     * control's message; then the whole set, whose refusal goes to the control changed last. */
+    /* Each control's setting, tried alone on known-good ones (ol_play_check: nothing runs): a
+     * refusal is that control's message; then the whole set, whose refusal goes to the control
+     * changed last. */
     function validate() {
       const all = [ui.fn, ui.kappa, ui.steps, ui.schedule, ui.warmup, ui.clipNorm, ui.clipValue, ui.seed, ui.start,
         A.spec, A.lr, B.spec, B.lr];
       all.forEach((c) => (c.error.textContent = ''));
       general.textContent = '';
       const base = { fn: fnSpec(), x0: '0,0', opt: 'gd', lr: '0.01', steps: '0' };
-      const fnCheck = engine.run(base);
+      const fnCheck = engine.check(base);
       if (fnCheck.status) {
         (ui.fn.input.value === 'quadratic' ? ui.kappa : ui.fn).error.textContent = fnCheck.message;
         return false;
@@ -144,12 +145,12 @@
       if (ui.two.checked) alone.push([B.spec, { opt: B.spec.input.value.trim() }], [B.lr, { lr: B.lr.input.value.trim() }]);
       let ok = true;
       for (const [c, part] of alone) {
-        const r = engine.run(Object.assign({}, base, part));
+        const r = engine.check(Object.assign({}, base, part));
         if (r.status) c.error.textContent = r.message, ok = false;
       }
       if (!ok) return false;
       for (const row of ui.two.checked ? [A, B] : [A]) {
-        const r = engine.run(Object.assign(settingsFor(row, ui.start.input.value.trim()), { steps: '0' }));
+        const r = engine.check(settingsFor(row, ui.start.input.value.trim()));
         if (r.status) {
           (lastChanged || general).textContent = r.message;
           return false;
@@ -215,14 +216,13 @@
     function newMap() {
       const fn = ui.fn.input.value, box = FUNCTIONS[fn].box;
       ui.kappa.box.hidden = fn !== 'quadratic';
-      if (!validate()) return;
+      validate();
       const t0 = performance.now();
       let values;
       try {
         values = engine.map(fnSpec(), box[0], box[1], box[2], box[3], GRID, GRID);
       } catch (e) {
-        (fn === 'quadratic' ? ui.kappa : ui.fn).error.textContent = e.message;
-        return;
+        return; /* the function's message is next to it (validate) */
       }
       view.setMap(values, GRID, GRID, box);
       runs = [];

@@ -128,6 +128,17 @@
       }
     }
 
+    /* whether the command takes these settings (nothing run): {status, message} */
+    check(settings) {
+      const arg = this.cString(flagText(settings));
+      const p = this.x.ol_play_check(arg);
+      this.x.ol_play_free_buffer(arg);
+      if (!p) throw new Error('out of memory in the optlab module');
+      const result = { status: this.x.ol_play_status(p), message: this.jsString(this.x.ol_play_message(p)) };
+      this.x.ol_play_free(p);
+      return result;
+    }
+
     /* f on a w x h grid over [xlo, xhi] x [ylo, yhi], row 0 at ylo; throws the module's message */
     map(fn, xlo, xhi, ylo, yhi, w, h) {
       const arg = this.cString(fn);
@@ -140,16 +151,32 @@
     }
   }
 
+  function imports(getMemory, log) {
+    return { wasi_snapshot_preview1: wasiShim(getMemory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))) };
+  }
+
+  function engineOf(instance) {
+    if (instance.exports._initialize) instance.exports._initialize();
+    return new Engine(instance);
+  }
+
   /* bytes of the module -> a promise of its Engine */
   function load(bytes, log) {
     let memory = null;
-    const imports = { wasi_snapshot_preview1: wasiShim(() => memory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))) };
-    return WebAssembly.instantiate(bytes, imports).then(({ instance }) => {
+    return WebAssembly.instantiate(bytes, imports(() => memory, log)).then(({ instance }) => {
       memory = instance.exports.memory;
-      if (instance.exports._initialize) instance.exports._initialize();
-      return new Engine(instance);
+      return engineOf(instance);
     });
   }
 
-  root.OptlabPlay = { load, base64Bytes, flagText, commandLine, panels: {} };
+  /* the same at once (the page: its panels are drawn before the load event); throws where the
+   * browser refuses to compile a module this size on the main thread */
+  function loadNow(bytes, log) {
+    let memory = null;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(() => memory, log));
+    memory = instance.exports.memory;
+    return engineOf(instance);
+  }
+
+  root.OptlabPlay = { load, loadNow, base64Bytes, flagText, commandLine, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);

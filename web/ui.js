@@ -142,7 +142,28 @@
         }
         g.restore();
       }
+      this.axes(g);
       if (extra) extra(g);
+    }
+    /* the box's ends on the edges: x along the bottom, y up the left */
+    axes(g) {
+      const [xlo, xhi, ylo, yhi] = this.box, s = this.size;
+      g.save();
+      g.font = '12px system-ui, sans-serif';
+      g.lineWidth = 3;
+      g.strokeStyle = 'rgba(255,255,255,0.85)';
+      g.fillStyle = '#1f2328';
+      const label = (text, x, y, align, base) => {
+        g.textAlign = align;
+        g.textBaseline = base;
+        g.strokeText(text, x, y);
+        g.fillText(text, x, y);
+      };
+      label('x0 = ' + fmt(xlo), 4, s - 4, 'left', 'bottom');
+      label(fmt(xhi), s - 4, s - 4, 'right', 'bottom');
+      label('x1 = ' + fmt(yhi), 4, 4, 'left', 'top');
+      label(fmt(ylo), 4, s - 20, 'left', 'bottom');
+      g.restore();
     }
   }
 
@@ -152,32 +173,44 @@
     return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
   }
 
-  /* the module's bytes from the page, once */
-  let engine = null;
+  /* the module from the page: compiled at once where the browser allows it, else asynchronously */
   function loadEngine() {
-    if (!engine) {
-      const holder = document.getElementById('optlab-wasm');
-      engine = holder ? play.load(play.base64Bytes(holder.textContent)) : Promise.reject(new Error('no module in the page'));
+    const holder = document.getElementById('optlab-wasm');
+    if (!holder) return Promise.reject(new Error('no module in the page'));
+    const bytes = play.base64Bytes(holder.textContent);
+    try {
+      return Promise.resolve(play.loadNow(bytes));
+    } catch (e) {
+      return play.load(bytes);
     }
-    return engine;
+  }
+
+  function startPanel(node, eng) {
+    const make = play.panels[node.dataset.panel];
+    if (!make) return;
+    node.classList.add('play-on');
+    try {
+      make(node, eng);
+    } catch (e) {
+      node.dataset.state = 'error';
+      node.append(el('p', { class: 'play-err' }, 'This panel failed: ' + e.message));
+      console.error(e);
+    }
   }
 
   function start() {
     const panels = document.querySelectorAll('.play[data-panel]');
     if (!panels.length) return;
     loadEngine().then((eng) => {
-      panels.forEach((node) => {
-        const make = play.panels[node.dataset.panel];
-        if (!make) return;
-        node.classList.add('play-on');
-        try {
-          make(node, eng);
-        } catch (e) {
-          node.dataset.state = 'error';
-          node.append(el('p', { class: 'play-err' }, 'This panel failed: ' + e.message));
-          console.error(e);
-        }
-      });
+      panels.forEach((node) => startPanel(node, eng));
+      /* index.html?panel=KIND puts that panel at the top of the page (to show it alone in class; the
+       * Firefox check screenshots it so); a link to a panel (#play-KIND) scrolls to it, now that it
+       * has its full height */
+      const only = new URLSearchParams(location.search).get('panel');
+      const first = only && document.getElementById('play-' + only);
+      if (first) document.querySelector('main').prepend(first);
+      const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+      if (target) target.scrollIntoView();
     }, (e) => {
       panels.forEach((node) => {
         node.dataset.state = 'error';

@@ -54,6 +54,9 @@ typedef struct ol_play ol_play;
  * run (NULL only when out of memory): refused settings, a run that fails or diverges all come back
  * in it, with the trace of the points it reached. */
 OL_PLAY_EXPORT ol_play *ol_play_run(const char *flags);
+/* ol_play_run up to the run itself: the flags read, the objective and optimizer made, no step
+ * taken and no point evaluated (status and message say whether the command would start). */
+OL_PLAY_EXPORT ol_play *ol_play_check(const char *flags);
 OL_PLAY_EXPORT void ol_play_free(ol_play *p);
 /* 0: the run completed (the command exits 0); else the OL_E* code the command fails with. */
 OL_PLAY_EXPORT int ol_play_status(const ol_play *p);
