@@ -3,8 +3,8 @@
  * chromium-driver): clicks, controls, sliders, each run against `optlab optimize --trace` byte for
  * byte, the command's messages next to the controls, no console error, no request leaving the
  * page, a screenshot per panel in build/screenshots/; then Firefox ESR, which Debian ships without
- * a WebDriver, renders the page headless and screenshots the panel (index.html?panel=KIND puts it
- * first; it has run once on load). Skipped where a browser or the WebAssembly build is missing,
+ * a WebDriver, renders the page headless and screenshots the panels (index.html?panel=a,b puts them
+ * first; each has run once on load) into build/screenshots/firefox-panels.png. Skipped where a browser or the WebAssembly build is missing,
  * except under CI (CI set in the environment), where that is a failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +43,7 @@ static const char *report_of(const char *lab) {
     return rc == 0 ? path : NULL;
 }
 
-static void browser_panel(const char *kind, const char *lab) {
+static void browser_panels(const char *kinds, const char *lab) {
     char python[64];
     const char *why = missing(python, sizeof python);
     if (*why) {
@@ -53,9 +53,12 @@ static void browser_panel(const char *kind, const char *lab) {
     const char *report = report_of(lab);
     CHECK_MSG(report, "optlab lab %s --quick: %s", lab, out);
     int rc = ol_test_sh(out, sizeof out, "%s tests/browser/run.py --report %s --optlab %s --shots build/screenshots "
-                        "--panels %s", python, report, ol_test_bin(), kind);
-    printf("%s", out);
-    CHECK_MSG(rc == 0, "tests/browser/run.py --panels %s: exit %d (see above)", kind, rc);
+                        "--panels %s", python, report, ol_test_bin(), kinds);
+    const char *tail = strrchr(out, '\n') && strlen(out) > 1 ? out + strlen(out) - 1 : out;
+    while (tail > out && tail[-1] != '\n') tail--;
+    if (rc == 0) printf("    %s", tail); /* the count line; all of it on a failure */
+    else printf("%s", out);
+    CHECK_MSG(rc == 0, "tests/browser/run.py --panels %s: exit %d (see above)", kinds, rc);
     /* Firefox: the page rendered with the panel on top after it ran on load */
     if (ol_test_run("command -v firefox-esr", out, sizeof out) != 0) {
         CHECK_MSG(!getenv("CI"), "CI needs firefox-esr for the panels' second browser");
@@ -63,14 +66,18 @@ static void browser_panel(const char *kind, const char *lab) {
         return;
     }
     char shot[256];
-    snprintf(shot, sizeof shot, "build/screenshots/firefox-%s.png", kind);
+    snprintf(shot, sizeof shot, "build/screenshots/firefox-%s.png", strchr(kinds, ',') ? "panels" : kinds);
     remove(shot);
     rc = ol_test_sh(out, sizeof out, "profile=$(mktemp -d) && timeout 120 firefox-esr --headless --no-remote --profile "
-                    "\"$profile\" --window-size=900,1100 --screenshot \"$PWD/%s\" 'file://%s%s?panel=%s'; s=$?; "
-                    "rm -rf \"$profile\"; exit $s", shot, report[0] == '/' ? "" : "$PWD/", report, kind);
+                    "\"$profile\" --window-size=900,%d --screenshot \"$PWD/%s\" 'file://%s%s?panel=%s'; s=$?; "
+                    "rm -rf \"$profile\"; exit $s", strchr(kinds, ',') ? 3600 : 1100, shot, report[0] == '/' ? "" : "$PWD/",
+                    report, kinds);
     struct stat st;
     CHECK_MSG(rc == 0 && stat(shot, &st) == 0 && st.st_size > 50000, "firefox-esr --screenshot %s: exit %d: %s", shot, rc, out);
     printf("    screenshot %s (Firefox ESR, %ld bytes)\n", shot, (long)st.st_size);
 }
 
-TEST(browser_explorer_runs_are_the_commands_and_its_errors_are_its_messages) { browser_panel("explorer", "nonconvex"); }
+/* the four panels of `optlab lab all --quick`, in one browser session */
+TEST(browser_panels_runs_are_the_commands_and_their_errors_are_its_messages) {
+    browser_panels("explorer,momentum,dimension,schedules", "all");
+}

@@ -164,6 +164,7 @@
     }
 
     function publish() {
+      node.dataset.version = Number(node.dataset.version || 0) + 1;
       node.dataset.runs = JSON.stringify(runs.map((r) => ({
         label: r.label, flags: r.flags, command: r.command, status: r.status, message: r.message, outcome: r.outcome,
         steps: r.steps, f: r.f, evaluations: r.evaluations, csv: r.csv, start: r.points[0] || null,

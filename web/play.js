@@ -100,17 +100,29 @@
     }
 
     /* `optlab optimize` with these settings ({fn, x0: [...], opt, lr, steps, schedule, warmup,
-     * 'clip-norm', 'clip-value', seed}); everything the run gives back, the trace copied out */
-    run(settings) {
+     * 'clip-norm', 'clip-value', seed}); everything the run gives back, the trace copied out.
+     * opts.columns 'all' (default) or 3: only step, lr and f of each row (trace rows are 3 wide);
+     * opts.csv false: no CSV text (large runs) */
+    run(settings, opts) {
+      opts = Object.assign({ columns: 'all', csv: true }, opts);
       const flags = flagText(settings);
       const arg = this.cString(flags);
       const p = this.x.ol_play_run(arg);
       this.x.ol_play_free_buffer(arg);
       if (!p) throw new Error('out of memory in the optlab module');
       try {
-        const d = this.x.ol_play_dim(p), rows = Number(this.x.ol_play_rows(p)), width = 3 + d;
-        const trace = rows ? new Float64Array(this.memory.buffer, this.x.ol_play_trace(p), rows * width).slice() : new Float64Array(0);
-        const csvPtr = this.x.ol_play_trace_csv(p);
+        const d = this.x.ol_play_dim(p), rows = Number(this.x.ol_play_rows(p)), full = 3 + d;
+        const all = rows ? new Float64Array(this.memory.buffer, this.x.ol_play_trace(p), rows * full) : new Float64Array(0);
+        let trace = all, width = full;
+        if (opts.columns === 3) {
+          width = 3;
+          trace = new Float64Array(rows * 3);
+          for (let k = 0; k < rows; k++) trace.set(all.subarray(k * full, k * full + 3), k * 3);
+        } else {
+          trace = all.slice();
+        }
+        const last = rows ? Array.from(all.subarray((rows - 1) * full + 3, rows * full)) : [];
+        const csvPtr = opts.csv ? this.x.ol_play_trace_csv(p) : 0;
         return {
           flags,
           command: commandLine(settings),
@@ -120,7 +132,7 @@
           steps: Number(this.x.ol_play_steps(p)),
           f: this.x.ol_play_f(p),
           evaluations: Number(this.x.ol_play_evaluations(p)),
-          d, rows, width, trace,
+          d, rows, width, trace, last,
           csv: csvPtr ? this.jsString(csvPtr) : null,
         };
       } finally {

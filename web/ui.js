@@ -167,6 +167,106 @@
     }
   }
 
+  /* "nice" ticks over [lo, hi]: about n of them at 1, 2 or 5 times a power of ten */
+  function ticks(lo, hi, n) {
+    const span = hi - lo, raw = span / Math.max(1, n), mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag, out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+    return out;
+  }
+
+  /* A line chart on a canvas: x linear, y linear or log10 (then values <= 0 are left out); series
+   * [{points: [[x, y], ...], color, label, dash}], a legend in the top right corner. */
+  class Chart {
+    constructor(width, height, opts) {
+      this.w = width;
+      this.h = height;
+      this.opts = Object.assign({ xlabel: '', ylabel: '', ylog: false, xlog: false }, opts);
+      this.canvas = el('canvas', { class: 'play-chart', width, height, role: 'img' });
+      this.g = this.canvas.getContext('2d');
+    }
+    draw(series, marks) {
+      const g = this.g, o = this.opts, L = 58, R = 10, T = 10, B = 38, W = this.w - L - R, H = this.h - T - B;
+      const fy = (v) => (o.ylog ? (v > 0 ? Math.log10(v) : NaN) : v), fx = (v) => (o.xlog ? (v > 0 ? Math.log10(v) : NaN) : v);
+      let xlo = Infinity, xhi = -Infinity, ylo = Infinity, yhi = -Infinity;
+      for (const s of series)
+        for (const [x, y] of s.points) {
+          const X = fx(x), Y = fy(y);
+          if (isFinite(X)) xlo = Math.min(xlo, X), xhi = Math.max(xhi, X);
+          if (isFinite(Y)) ylo = Math.min(ylo, Y), yhi = Math.max(yhi, Y);
+        }
+      for (const m of marks || []) if (m.y !== undefined && isFinite(fy(m.y))) ylo = Math.min(ylo, fy(m.y)), yhi = Math.max(yhi, fy(m.y));
+      if (!isFinite(xlo)) xlo = 0, xhi = 1;
+      if (!isFinite(ylo)) ylo = 0, yhi = 1;
+      if (xhi === xlo) xhi = xlo + 1;
+      if (yhi === ylo) yhi = ylo + (o.ylog ? 1 : Math.abs(ylo) || 1);
+      const pad = (yhi - ylo) * 0.04;
+      ylo -= pad, yhi += pad;
+      const px = (x) => L + (fx(x) - xlo) / (xhi - xlo) * W, py = (y) => T + H - (fy(y) - ylo) / (yhi - ylo) * H;
+      g.clearRect(0, 0, this.w, this.h);
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, this.w, this.h);
+      g.font = '11px system-ui, sans-serif';
+      g.strokeStyle = '#e4e7eb';
+      g.fillStyle = '#57606a';
+      g.lineWidth = 1;
+      const xt = o.xlog ? ticks(Math.ceil(xlo), Math.floor(xhi), 6).filter(Number.isInteger) : ticks(xlo, xhi, 6);
+      for (const t of xt) {
+        const X = o.xlog ? L + (t - xlo) / (xhi - xlo) * W : px(t);
+        g.beginPath(); g.moveTo(X, T); g.lineTo(X, T + H); g.stroke();
+        g.textAlign = 'center'; g.textBaseline = 'top';
+        g.fillText(o.xlog ? fmt(Math.pow(10, t)) : fmt(t), X, T + H + 4);
+      }
+      /* log scale: powers of ten, or where the range holds fewer than two, plain ticks of the values */
+      let yt = o.ylog ? ticks(Math.ceil(ylo), Math.floor(yhi), 6).filter(Number.isInteger).map((t) => [t, '1e' + t])
+        : ticks(ylo, yhi, 5).map((t) => [t, fmt(t)]);
+      if (o.ylog && yt.length < 2)
+        yt = ticks(Math.pow(10, ylo), Math.pow(10, yhi), 4).filter((v) => v > 0).map((v) => [Math.log10(v), fmt(v)]);
+      for (const [t, text] of yt) {
+        const Y = T + H - (t - ylo) / (yhi - ylo) * H;
+        g.beginPath(); g.moveTo(L, Y); g.lineTo(L + W, Y); g.stroke();
+        g.textAlign = 'right'; g.textBaseline = 'middle';
+        g.fillText(text, L - 4, Y);
+      }
+      g.strokeStyle = '#8c959f';
+      g.strokeRect(L, T, W, H);
+      g.textAlign = 'center'; g.textBaseline = 'bottom';
+      g.fillText(o.xlabel, L + W / 2, this.h - 2);
+      g.save(); g.translate(12, T + H / 2); g.rotate(-Math.PI / 2); g.textBaseline = 'middle'; g.fillText(o.ylabel, 0, 0); g.restore();
+      g.save();
+      g.beginPath(); g.rect(L, T, W, H); g.clip();
+      for (const m of marks || []) { /* horizontal lines: goals, budgets */
+        if (m.y === undefined || !isFinite(fy(m.y))) continue;
+        g.strokeStyle = m.color || '#57606a'; g.setLineDash([5, 4]); g.lineWidth = 1;
+        g.beginPath(); g.moveTo(L, py(m.y)); g.lineTo(L + W, py(m.y)); g.stroke();
+        g.setLineDash([]); g.fillStyle = m.color || '#57606a'; g.textAlign = 'left'; g.textBaseline = 'bottom';
+        g.fillText(m.label || '', L + 4, py(m.y) - 2);
+      }
+      for (const s of series) {
+        g.strokeStyle = s.color; g.fillStyle = s.color; g.lineWidth = s.width || 2; g.setLineDash(s.dash || []);
+        g.beginPath();
+        let pen = false;
+        for (const [x, y] of s.points) {
+          const X = px(x), Y = py(y);
+          if (!isFinite(X) || !isFinite(Y)) { pen = false; continue; }
+          if (pen) g.lineTo(X, Y); else g.moveTo(X, Y);
+          pen = true;
+          if (s.dots) g.fillRect(X - 3, Y - 3, 6, 6);
+        }
+        g.stroke();
+      }
+      g.restore();
+      g.setLineDash([]);
+      let ly = T + 6; /* the legend */
+      for (const s of series.filter((s) => s.label)) {
+        g.fillStyle = s.color; g.fillRect(L + W - 150, ly + 2, 14, 4);
+        g.fillStyle = '#1f2328'; g.textAlign = 'left'; g.textBaseline = 'middle';
+        g.fillText(s.label, L + W - 132, ly + 4);
+        ly += 15;
+      }
+    }
+  }
+
   function fmt(v) {
     if (!isFinite(v)) return String(v);
     const a = Math.abs(v);
@@ -203,12 +303,14 @@
     if (!panels.length) return;
     loadEngine().then((eng) => {
       panels.forEach((node) => startPanel(node, eng));
-      /* index.html?panel=KIND puts that panel at the top of the page (to show it alone in class; the
-       * Firefox check screenshots it so); a link to a panel (#play-KIND) scrolls to it, now that it
+      /* index.html?panel=KIND (or KIND,KIND or all) puts those panels at the top of the page (to show
+       * them in class; the Firefox check screenshots them so); a link to a panel (#play-KIND) scrolls to it, now that it
        * has its full height */
       const only = new URLSearchParams(location.search).get('panel');
-      const first = only && document.getElementById('play-' + only);
-      if (first) document.querySelector('main').prepend(first);
+      if (only) { /* one kind, several (a,b) or all, in the page's order */
+        const wanted = [...panels].filter((n) => only === 'all' || only.split(',').includes(n.dataset.panel));
+        document.querySelector('main').prepend(...wanted);
+      }
       const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
       if (target) target.scrollIntoView();
     }, (e) => {
@@ -227,5 +329,5 @@
     else start();
   }
 
-  play.ui = { el, control, select, logSlider, MapView, COLORS, fmt, start: startWhenReady };
+  play.ui = { el, control, select, logSlider, MapView, Chart, COLORS, fmt, start: startWhenReady };
 })(typeof window !== 'undefined' ? window.OptlabPlay : globalThis.OptlabPlay);

@@ -31,7 +31,7 @@ toolchain (clang, lld, wasi-libc, libclang-rt-14-dev-wasm32; scripts/setup.sh in
 
 PLAY_ASSETS := $(BUILD)/gen/play_assets.o
 # the page's script: the engine, the shared interface, one file per panel, then the start
-WEB_SCRIPTS := web/play.js web/ui.js web/explorer.js web/start.js
+WEB_SCRIPTS := web/play.js web/ui.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js web/start.js
 WEB_FILES   := $(WEB_SCRIPTS) web/play.css
 
 .PHONY: wasm
