@@ -28,17 +28,19 @@ function parseArgs(line) {
   return settings;
 }
 
+/* the cases of bench/play_native.c, timed the same way (best of repetitions): "NAME MICROSECONDS" */
 function bench(engine) {
-  const time = (what, reps, fn) => {
+  const best = (reps, fn) => {
     fn();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    const us = Number(process.hrtime.bigint() - t0) / 1e3 / reps;
-    console.log(`${what}: ${us.toFixed(1)} us`);
+    let b = Infinity;
+    for (let i = 0; i < reps; i++) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      b = Math.min(b, Number(process.hrtime.bigint() - t0) / 1e3);
+    }
+    return b.toFixed(1);
   };
-  time('map rastrigin 200x200', 5, () => engine.map('rastrigin', -5.12, 5.12, -5.12, 5.12, 200, 200));
-  time('run gd 500 steps rastrigin', 20, () => engine.run({ fn: 'rastrigin', x0: [2.2, -1.3], opt: 'gd', lr: 0.001, steps: 500 }));
-  time('run adam 500 steps rosenbrock', 20, () => engine.run({ fn: 'rosenbrock', x0: [-1.5, 2], opt: 'adam', lr: 0.01, steps: 500 }));
+  for (const [name, reps, fn] of play.benchCases(engine)) console.log(name + ' ' + best(reps, fn));
 }
 
 play.load(fs.readFileSync(wasmPath)).then((engine) => {

@@ -190,5 +190,18 @@
     return engineOf(instance);
   }
 
-  root.OptlabPlay = { load, loadNow, base64Bytes, flagText, commandLine, panels: {} };
+  /* the work of bench/play_native.c, for the same timings in node and in the browser (make bench-play):
+   * [name, repetitions, function] */
+  function benchCases(engine) {
+    const x64 = new Array(64).fill(0.125);
+    return [
+      ['map-rastrigin-200x200', 10, () => engine.map('rastrigin', -5.12, 5.12, -5.12, 5.12, 200, 200)],
+      ['run-gd-rastrigin-500', 20, () => engine.run({ fn: 'rastrigin', x0: [2.2, -1.3], opt: 'gd', lr: 0.001, steps: 500 })],
+      ['run-adam-rosenbrock-500', 20, () => engine.run({ fn: 'rosenbrock', x0: [-1.5, 2], opt: 'adam', lr: 0.01, steps: 500 })],
+      ['run-random-quadratic64-2000', 5, () => engine.run({ fn: 'quadratic:kappa=1', x0: x64, opt: 'random:sigma=0.01', lr: 0.1,
+        steps: 2000, seed: 1 })],
+    ];
+  }
+
+  root.OptlabPlay = { load, loadNow, base64Bytes, flagText, commandLine, benchCases, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);
