@@ -31,12 +31,15 @@
     const seed = control('seed', el('input', { type: 'text', name: 'seed', value: '1', size: 4 }));
     const sweep = el('button', { type: 'button', name: 'sweep' }, 'Run d = 1, 2, 4, ..., 256');
     const clear = el('button', { type: 'button', name: 'clear' }, 'Clear');
-    const chart = new Chart(560, 320, { xlabel: 'dimension d', ylabel: 'evaluations / steps to f < 0.001', xlog: true, ylog: true });
+    const chart = new Chart(560, 320, { xlabel: 'dimension d', ylabel: 'evaluations / steps to f < 0.001', xlog: true, ylog: true,
+      legend: 'left' });
+    chart.canvas.style.maxWidth = '560px';
     const readout = el('p', {});
     const general = el('p', { class: 'play-err', role: 'alert' });
     const commands = el('div', {});
+    const details = el('details', {}, el('summary', {}, 'the commands of these two runs'), commands);
     node.append(el('div', { class: 'play-row' }, d.box, sigma.box, lr.box, budget.box, seed.box, sweep, clear), general,
-      chart.canvas, readout, commands);
+      chart.canvas, readout, details);
 
     let results = new Map(); /* d -> {random, gd} */
     function runAt(dim) {
@@ -70,6 +73,9 @@
           points: ds.filter((k) => results.get(k).random.reached).map((k) => [k, results.get(k).random.count]) },
         { label: 'gradient descent: steps', color: '#0072B2', dots: true,
           points: ds.filter((k) => results.get(k).gd.reached).map((k) => [k, Math.max(1, results.get(k).gd.count)]) },
+        { label: 'random search: not within the budget', color: '#E69F00', dots: true, line: false,
+          points: ds.filter((k) => !results.get(k).random.reached && !results.get(k).random.status)
+            .map((k) => [k, Number(budget.input.value)]) },
       ];
       chart.draw(series, [{ y: Number(budget.input.value), label: 'the step budget', color: '#8c959f' }]);
       const now = results.get(Number(dInput.value));

@@ -176,12 +176,13 @@
   }
 
   /* A line chart on a canvas: x linear, y linear or log10 (then values <= 0 are left out); series
-   * [{points: [[x, y], ...], color, label, dash}], a legend in the top right corner. */
+   * [{points: [[x, y], ...], color, label, dash, dots, line}], a legend in the top right corner
+   * (opts.legend 'left': top left); marks [{y, label, color}]: dashed horizontal lines. */
   class Chart {
     constructor(width, height, opts) {
       this.w = width;
       this.h = height;
-      this.opts = Object.assign({ xlabel: '', ylabel: '', ylog: false, xlog: false }, opts);
+      this.opts = Object.assign({ xlabel: '', ylabel: '', ylog: false, xlog: false, legend: 'right' }, opts);
       this.canvas = el('canvas', { class: 'play-chart', width, height, role: 'img' });
       this.g = this.canvas.getContext('2d');
     }
@@ -239,31 +240,35 @@
         if (m.y === undefined || !isFinite(fy(m.y))) continue;
         g.strokeStyle = m.color || '#57606a'; g.setLineDash([5, 4]); g.lineWidth = 1;
         g.beginPath(); g.moveTo(L, py(m.y)); g.lineTo(L + W, py(m.y)); g.stroke();
-        g.setLineDash([]); g.fillStyle = m.color || '#57606a'; g.textAlign = 'left'; g.textBaseline = 'bottom';
-        g.fillText(m.label || '', L + 4, py(m.y) - 2);
+        g.setLineDash([]); g.fillStyle = m.color || '#57606a'; g.textBaseline = 'bottom';
+        g.textAlign = o.legend === 'left' ? 'right' : 'left'; /* away from the legend */
+        g.fillText(m.label || '', o.legend === 'left' ? L + W - 4 : L + 4, py(m.y) - 2);
       }
-      for (const s of series) {
-        g.strokeStyle = s.color; g.fillStyle = s.color; g.lineWidth = s.width || 2; g.setLineDash(s.dash || []);
+      for (const s of series) { /* s.line false: dots only */
+        g.strokeStyle = s.color; g.fillStyle = s.color; g.lineWidth = 2; g.setLineDash(s.dash || []);
         g.beginPath();
         let pen = false;
         for (const [x, y] of s.points) {
           const X = px(x), Y = py(y);
           if (!isFinite(X) || !isFinite(Y)) { pen = false; continue; }
-          if (pen) g.lineTo(X, Y); else g.moveTo(X, Y);
+          if (pen && s.line !== false) g.lineTo(X, Y); else g.moveTo(X, Y);
           pen = true;
           if (s.dots) g.fillRect(X - 3, Y - 3, 6, 6);
         }
-        g.stroke();
+        if (s.line !== false) g.stroke();
       }
       g.restore();
       g.setLineDash([]);
-      let ly = T + 6; /* the legend */
-      for (const s of series.filter((s) => s.label)) {
-        g.fillStyle = s.color; g.fillRect(L + W - 150, ly + 2, 14, 4);
+      const named = series.filter((s) => s.label); /* the legend, in a top corner */
+      const lx = o.legend === 'left' ? L + 8 : L + W - 26 - Math.max(0, ...named.map((s) => g.measureText(s.label).width));
+      named.forEach((s, i) => {
+        const ly = T + 10 + 15 * i;
+        g.fillStyle = 'rgba(255,255,255,0.85)'; g.fillRect(lx - 4, ly - 7, 22 + g.measureText(s.label).width, 15);
+        g.fillStyle = s.color;
+        if (s.line === false) g.fillRect(lx + 4, ly - 3, 6, 6); else g.fillRect(lx, ly - 2, 14, 4);
         g.fillStyle = '#1f2328'; g.textAlign = 'left'; g.textBaseline = 'middle';
-        g.fillText(s.label, L + W - 132, ly + 4);
-        ly += 15;
-      }
+        g.fillText(s.label, lx + 18, ly);
+      });
     }
   }
 

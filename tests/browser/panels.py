@@ -199,6 +199,10 @@ def dimension(page):
     page.wait_new(node, before, 20, 'd = 32 from the slider')
     page.check([e['d'] for e in page.runs(node)] == [16, 32, 64], 'dimension: the slider adds d = 32')
     check(page.runs(node)[1], 'dimension, d from the slider')
+    page.set(node, 'sigma', '-1')
+    page.same_error_as_cli(node, 'sigma', '--fn=quadratic:kappa=1\n--x0=1\n--opt=random:sigma=-1\n--lr=0.1\n--steps=1',
+                           'dimension, sigma -1')
+    page.set(node, 'sigma', '0.005')
     page.set(node, 'budget', '3000')
     before = page.version(node)
     page.click(node, 'sweep', 120)
@@ -209,10 +213,6 @@ def dimension(page):
         check(e, 'dimension, the sweep')
     gd = [e['gd']['count'] for e in entries]
     page.check(len(set(gd)) == 1, 'dimension: gradient descent needs %s steps at every d' % gd[0])
-    page.set(node, 'sigma', '-1')
-    page.same_error_as_cli(node, 'sigma', '--fn=quadratic:kappa=1\n--x0=1\n--opt=random:sigma=-1\n--lr=0.1\n--steps=1',
-                           'dimension, sigma -1')
-    page.set(node, 'sigma', '0.005')
     page.shot(node, 'dimension')
 
 
