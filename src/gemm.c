@@ -89,8 +89,8 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
 #define NO_OWN_DGEMM(...) (-1)
 
 #define DEFINE_GEMM(NAME, REAL, CBLAS, OWN)                                                             \
-    static void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
-              REAL beta, REAL *c) {                                                                    \
+    static void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a,          \
+                     const REAL *b, REAL beta, REAL *c) {                                                   \
         int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
         if (OWN(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n) == 0) return;             \
         enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
