@@ -375,17 +375,19 @@ int ol_report_panel(ol_report *r, const char *kind, const char *try_this) {
     close_kv(r);
     ol_sbuf *b = cur(r);
     r->n_panels++;
-    ol_sb_printf(b, "<div class=\"play\" id=\"play-%s\" data-panel=\"%s\">\n<p class=\"play-try\">", kind, kind);
-    put_text(b, try_this ? try_this : "");
-    ol_sb_puts(b, "</p>\n<p class=\"play-off\">");
-    if (has_module(r))
-        ol_sb_puts(b, "This panel runs optlab's own C code, compiled to WebAssembly, in the page: it needs JavaScript, "
-                      "which is off or blocked here. The figures and tables around it need none.");
-    else
+    if (!has_module(r)) { /* one line in its place, saying why */
+        ol_sb_printf(b, "<p class=\"play-missing\" id=\"play-%s\">", kind);
         ol_sb_esc(b, r->play && r->play->missing ? r->play->missing
                                                  : "The interactive panels are not in this report: it was written "
                                                    "without their code.");
-    ol_sb_puts(b, "</p>\n</div>\n");
+        ol_sb_puts(b, "</p>\n");
+        return check(r);
+    }
+    ol_sb_printf(b, "<div class=\"play\" id=\"play-%s\" data-panel=\"%s\">\n<p class=\"play-try\">", kind, kind);
+    put_text(b, try_this ? try_this : "");
+    ol_sb_puts(b, "</p>\n<p class=\"play-off\">This panel runs optlab's own C code, compiled to WebAssembly, in the "
+                  "page: it needs JavaScript, which is off or blocked here. The figures and tables around it need "
+                  "none.</p>\n</div>\n");
     return check(r);
 }
 

@@ -62,8 +62,8 @@ typedef struct {
  * module) ol_report_panel writes the panel's static text only. */
 void ol_report_set_play(ol_report *report, const ol_report_play *play);
 /* A panel here: a <div class="play" data-panel="KIND"> the script fills in, holding `try_this` (one
- * sentence: what to try, what to look for), shown with JavaScript off too, and a line saying the
- * panel needs JavaScript (or, without a module, why it is missing). */
+ * sentence: what to try, what to look for) and a line, shown with JavaScript off, saying the panel
+ * needs JavaScript; without a module, only the line saying why the panel is missing. */
 int ol_report_panel(ol_report *report, const char *kind, const char *try_this);
 
 /* The whole page (malloc'ed; caller frees), or written atomically to path. */
