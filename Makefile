@@ -2,6 +2,7 @@
 #   make            build/optlab (CLI), build/liboptlab.a, examples
 #   make test       setup + build + every test (closing line "N passed, N failed, N skipped")
 #   make run        setup + build + the main job: the five labs into report/index.html
+#   make wasm       build/wasm/optlab.wasm, the library for the report's panels (web/web.mk)
 #   make CC=clang   the same with clang
 #   make SAN=1      build under AddressSanitizer + UndefinedBehaviorSanitizer (into build-san/)
 #   make MPI=1      build with MPI (mpicc): `mpirun -np P build/optlab train ...` trains data-parallel;
@@ -19,7 +20,8 @@ CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fno-math-errno -Iinclu
 # ISA (at any thread count), not across ISAs.
 ARCH    ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
 CFLAGS  += $(ARCH) -ffp-contract=off
-LDLIBS  += -lopenblas -lz -lm
+# OpenBLAS on x86-64 only: elsewhere the matrix product is the portable kernel alone (optlab/gemm.h)
+LDLIBS  += $(if $(filter x86_64,$(shell uname -m)),-lopenblas) -lz -lm
 LDFLAGS += -fopenmp
 
 # ---- MPI (optional; docs/scaling.md). Default: on when mpicc exists, unless CC was chosen by hand
@@ -54,6 +56,11 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
+.DEFAULT_GOAL := all
+# The report's interactive panels: `make wasm` (build/wasm/optlab.wasm) and the assets the optlab
+# binary carries ($(PLAY_ASSETS)); the rules live in web/web.mk.
+include web/web.mk
+
 # A change of compiler or flags (MPI=0 after an MPI build) rebuilds every object.
 FLAGS_STAMP := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD) && (echo '$(CC) $(OMPI_CC) $(CFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(OMPI_CC) $(CFLAGS)' > $(FLAGS_STAMP)))
@@ -69,8 +76,8 @@ $(BUILD)/liboptlab.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/optlab: $(CLI_OBJ) $(BUILD)/liboptlab.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liboptlab.a $(LDLIBS)
+$(BUILD)/optlab: $(CLI_OBJ) $(PLAY_ASSETS) $(BUILD)/liboptlab.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(PLAY_ASSETS) $(BUILD)/liboptlab.a $(LDLIBS)
 
 $(BUILD)/tests/runner: $(TEST_OBJ) $(BUILD)/liboptlab.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/liboptlab.a $(LDLIBS)

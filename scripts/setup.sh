@@ -8,9 +8,14 @@ set -euo pipefail
 
 # libopenmpi-dev + openmpi-bin: the MPI build (data-parallel training, sweeps over ranks) and its
 # tests; the Makefile builds with MPI when mpicc is there and without it otherwise
-packages=(gcc make libc6-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin)
+# clang + lld + wasi-libc + libclang-rt-14-dev-wasm32: the WebAssembly build of the report's panels
+# (make wasm; `make run` embeds it); nodejs: the tests run that build without a browser; chromium +
+# chromium-driver + python3-selenium: the browser tests of the panels; firefox-esr: their screenshot
+# in a second browser
+packages=(gcc make libc6-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
+          clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs chromium chromium-driver python3-selenium firefox-esr)
 if [ "${1:-}" = "--ci" ]; then
-    packages+=(clang libomp-14-dev libclang-rt-14-dev valgrind)
+    packages+=(libomp-14-dev libclang-rt-14-dev valgrind)
 fi
 
 missing=()

@@ -14,6 +14,7 @@
 #include "optlab/gemm.h"
 #include "flush.h"
 #include "optlab/common.h"
+#include "optlab/mathfn.h"
 
 static size_t dtype_bytes(int dtype) { return dtype == OL_F64 ? 8 : 4; }
 
@@ -65,8 +66,8 @@ static int grad_take(ol_node *x) {
 #define R_EXP exp
 #define R_LOG log
 #define R_TANH tanh
-#define R_COS cos
-#define R_SIN sin
+#define R_COS ol_math_cos /* the same bits in every build (mathfn.h) */
+#define R_SIN ol_math_sin
 #define R_FLUSH ol_flush_none
 #include "autodiff_kernels.h"
 

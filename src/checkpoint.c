@@ -7,7 +7,8 @@
 #include "optlab/common.h"
 
 #define MAGIC "OLCKPT\r\n"
-#define MAX_FILE ((size_t)1 << 36)
+/* 64 GiB, or all that a 32-bit size_t counts */
+#define MAX_FILE ((size_t)((uint64_t)SIZE_MAX < (uint64_t)1 << 36 ? (uint64_t)SIZE_MAX : (uint64_t)1 << 36))
 
 
 void ol_ckpt_init(ol_ckpt *c) { memset(c, 0, sizeof *c); }

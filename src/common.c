@@ -6,16 +6,36 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <math.h>
+#ifndef __wasi__
 #include <signal.h>
+#endif
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef __wasi__
+#include <sys/mman.h>
+#endif
+#ifndef OL_NO_ZLIB
 #include <zlib.h>
+#endif
+
+#ifdef __wasi__
+/* WASI (the WebAssembly build, optlab/play.h) has no absolute paths, no processes, no signals and
+ * no permissions: a path resolves to itself, every temporary is this one process's (a placeholder
+ * pid), none is ever stale, and the runtime decides the mode. The page's runs write no files;
+ * these keep the module whole. */
+static char *realpath(const char *path, char *out) {
+    snprintf(out, PATH_MAX, "%s", path);
+    return out;
+}
+#define getpid() 1
+#define O_PATH 0
+#define fchmod(fd, mode) ((void)(fd), (void)(mode))
+#endif
 
 static _Thread_local char error_message[8192]; /* room for two paths of the system's longest */
 
@@ -181,6 +201,7 @@ void ol_afile_remove_temps(void) {
             unlinkat(temps[i].dirfd, temps[i].name, 0);
 }
 
+#ifndef __wasi__
 static void remove_temps_and_die(int signo) {
     ol_afile_remove_temps();
     raise(signo); /* the action is the default again (SA_RESETHAND): delivered once this returns */
@@ -200,10 +221,14 @@ void ol_afile_clean_on_signals(void) {
     static int at_exit;
     if (!at_exit++) atexit(ol_afile_remove_temps);
 }
+#else
+void ol_afile_clean_on_signals(void) {} /* no signals in WASI */
+#endif
 
 #define TEMP_TAG ".tmp-"
 #define TEMP_RANDOM 6
 
+#ifndef __wasi__
 /* If name is a temporary (PREFIX.tmp-PID-XXXXXX), its pid, and PREFIX's length in *prefix_len; else 0. */
 static long temp_owner(const char *name, size_t *prefix_len) {
     const char *tag = NULL;
@@ -261,6 +286,10 @@ static void remove_stale_temps(int dirfd, const char *base, long name_max) {
         n_clean_dirs++;
     }
 }
+#else
+/* WASI: one process, so nothing is stale */
+static void remove_stale_temps(int dirfd, const char *base, long name_max) { (void)dirfd, (void)base, (void)name_max; }
+#endif
 
 /* Creates the temporary of a->path's last component in a->dirfd: a->tmp, listed; the open fd or -1. */
 static int create_temp(ol_afile *a, long name_max) {
@@ -589,12 +618,21 @@ void *ol_aligned_calloc(size_t n, size_t size) {
 
 uint32_t ol_crc32(uint32_t crc, const void *data, size_t len) {
     const unsigned char *p = data;
+#ifndef OL_NO_ZLIB
     while (len > 0) {
         uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
         crc = (uint32_t)crc32(crc, p, chunk);
         p += chunk;
         len -= chunk;
     }
+#else /* zlib's CRC-32 (reflected polynomial 0xEDB88320), a bit at a time, where zlib is missing */
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    crc = ~crc;
+#endif
     return crc;
 }
 

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#ifndef OL_NO_ZLIB
 #include <zlib.h>
+#endif
 
 #ifdef __clang__
 /* clang reports an omp simd loop it leaves scalar (at -O1, as in the fuzz build) as a warning */
@@ -32,6 +34,7 @@
 
 /* ---- reading a possibly compressed file ---- */
 
+#ifndef OL_NO_ZLIB
 typedef struct {
     gzFile gz;
     const char *path;
@@ -91,6 +94,38 @@ static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
     }
     return reader_check(r);
 }
+#else /* built without zlib (the WebAssembly build): raw files only, a gzip file named as such */
+typedef struct {
+    FILE *f;
+    const char *path;
+} idx_reader;
+
+static int reader_open(idx_reader *r, const char *path) {
+    r->path = path;
+    struct stat st;
+    if (stat(path, &st) != 0) return ol_fail(OL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return ol_fail(OL_EIO, "%s: is a directory, expected an IDX file", path);
+    if (!(r->f = fopen(path, "rb"))) return ol_fail(OL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int b0 = getc(r->f), b1 = getc(r->f);
+    if (b0 == 0x1f && b1 == 0x8b) {
+        fclose(r->f);
+        r->f = NULL;
+        return ol_fail(OL_EIO, "%s: gzip-compressed, and this build of optlab reads no gzip (no zlib): gunzip it", path);
+    }
+    rewind(r->f);
+    return OL_OK;
+}
+
+static void reader_close(idx_reader *r) {
+    if (r->f) fclose(r->f);
+    r->f = NULL;
+}
+
+static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
+    *got = fread(buf, 1, len, r->f);
+    return ferror(r->f) ? ol_fail(OL_EIO, "%s: read error: %s", r->path, strerror(errno)) : OL_OK;
+}
+#endif
 
 /* Counts the bytes left (up to TRAILING_COUNT_MAX); reading to the end also makes zlib verify
  * the gzip trailer (CRC-32 and length). */

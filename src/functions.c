@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/mathfn.h"
 
-const char *ol_fn_names(void) { return "quadratic:kappa=K, rosenbrock, rastrigin, himmelblau"; }
+const char *ol_fn_names(void) { return "quadratic:kappa=K, rosenbrock, rastrigin, himmelblau, styblinski-tang"; }
 
 /* A constant (rows, cols) matrix node in the objective's constant pool, zeroed. */
 static int constant(ol_objective *o, size_t *used, int rows, int cols, double **values) {
@@ -35,8 +36,9 @@ int ol_fn_create(ol_objective *o, const char *spec_text, int d) {
     snprintf(o->name, sizeof o->name, "%s", spec.name);
     o->d = d;
     int is_quad = !strcmp(spec.name, "quadratic"), is_rosen = !strcmp(spec.name, "rosenbrock"),
-        is_rastrigin = !strcmp(spec.name, "rastrigin"), is_himmel = !strcmp(spec.name, "himmelblau");
-    if (!is_quad && !is_rosen && !is_rastrigin && !is_himmel)
+        is_rastrigin = !strcmp(spec.name, "rastrigin"), is_himmel = !strcmp(spec.name, "himmelblau"),
+        is_styblinski = !strcmp(spec.name, "styblinski-tang");
+    if (!is_quad && !is_rosen && !is_rastrigin && !is_himmel && !is_styblinski)
         return ol_fail(OL_EARG, "unknown function '%s'; use %s", spec.name, ol_fn_names());
     if (is_quad) {
         if (ol_spec_get_double(&spec, "kappa", 1, &o->kappa) < 0) return OL_EARG;
@@ -62,7 +64,7 @@ int ol_fn_create(ol_objective *o, const char *spec_text, int d) {
     if (is_quad) {
         double *l;
         int curv = constant(o, &used, 1, d, &l);
-        for (int i = 0; i < d; i++) l[i] = d == 1 ? 1.0 : pow(o->kappa, (double)i / (d - 1));
+        for (int i = 0; i < d; i++) l[i] = d == 1 ? 1.0 : ol_math_pow(o->kappa, (double)i / (d - 1));
         f = ol_ad_scale(g, ol_ad_sum(g, ol_ad_mul(g, ol_ad_square(g, x), curv)), 0.5);
     } else if (is_rosen) {
         int lo = select_coords(o, &used, 0, d - 1), hi = select_coords(o, &used, 1, d - 1);
@@ -72,6 +74,10 @@ int ol_fn_create(ol_objective *o, const char *spec_text, int d) {
     } else if (is_rastrigin) {
         int wave = ol_ad_scale(g, ol_ad_cos(g, ol_ad_scale(g, x, 2 * M_PI)), 10);      /* 10 cos(2 pi x) */
         f = ol_ad_shift(g, ol_ad_sum(g, ol_ad_sub(g, ol_ad_square(g, x), wave)), 10.0 * d);
+    } else if (is_styblinski) {
+        int sq = ol_ad_square(g, x);                                                   /* x^4 - 16 x^2 + 5 x */
+        int terms = ol_ad_add(g, ol_ad_sub(g, ol_ad_square(g, sq), ol_ad_scale(g, sq, 16)), ol_ad_scale(g, x, 5));
+        f = ol_ad_scale(g, ol_ad_sum(g, terms), 0.5);
     } else {
         int x0 = select_coords(o, &used, 0, 1), x1 = select_coords(o, &used, 1, 1);
         int a = ol_ad_shift(g, ol_ad_add(g, ol_ad_square(g, x0), x1), -11);           /* x0^2 + x1 - 11 */

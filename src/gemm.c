@@ -1,13 +1,21 @@
-/* gemm.c: the deterministic matrix product; see include/optlab/gemm.h. */
+/* gemm.c: the deterministic matrix product; see include/optlab/gemm.h. Two families of kernels:
+ * the portable one (gemm_portable.c: plain C, the only one where the CPU is not x86-64 or the target
+ * is WebAssembly) and, on x86-64, OpenBLAS in fixed blocks (below) with optlab's own float32
+ * kernels (sgemm.c). */
 #include "optlab/gemm.h"
 
-#include <cblas.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "optlab/common.h"
+#include "gemm_portable.h"
 #include "sgemm.h"
+
+#if OL_GEMM_X86
+#include <cblas.h>
+
+/* 1: the portable kernel runs (natively with OPTLAB_GEMM=portable) */
+static int use_portable = 0;
 
 #ifdef __clang__
 /* clang reports an omp simd loop it leaves scalar (at -O1, as in the fuzz build) as a warning */
@@ -81,8 +89,8 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
 #define NO_OWN_DGEMM(...) (-1)
 
 #define DEFINE_GEMM(NAME, REAL, CBLAS, OWN)                                                             \
-    void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a, const REAL *b,   \
-              REAL beta, REAL *c) {                                                                    \
+    static void NAME(int trans_a, int trans_b, int m, int n, int k, REAL alpha, const REAL *a,          \
+                     const REAL *b, REAL beta, REAL *c) {                                                   \
         int lda = trans_a ? m : k, ldb = trans_b ? k : n;                                              \
         if (OWN(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n) == 0) return;             \
         enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans; \
@@ -147,17 +155,67 @@ static void zero_rows(void *c, int rows, int cols, size_t elem) { memset(c, 0, (
         free(scratch);                                                                                 \
     }
 
-DEFINE_GEMM(ol_gemm_f32, float, cblas_sgemm, ol_sgemm_own)
-DEFINE_GEMM(ol_gemm_f64, double, cblas_dgemm, NO_OWN_DGEMM)
-
-/* OpenBLAS runs single-threaded from the start: optlab splits the products itself (above). */
-__attribute__((constructor)) static void blas_single_threaded(void) { openblas_set_num_threads(1); }
+DEFINE_GEMM(blas_gemm_f32, float, cblas_sgemm, ol_sgemm_own)
+DEFINE_GEMM(blas_gemm_f64, double, cblas_dgemm, NO_OWN_DGEMM)
 
 const char *ol_gemm_blas_core(void) {
     const char *name = openblas_get_corename();
     return name && *name ? name : "unknown";
 }
 
-int ol_gemm_set_kernel(const char *name) { return ol_sgemm_set_kernel(name); }
+int ol_gemm_set_kernel(const char *name) {
+    if (name && !strcmp(name, "portable")) {
+        use_portable = 1;
+        return OL_OK;
+    }
+    int rc = ol_sgemm_set_kernel(name);
+    if (rc == OL_OK) use_portable = 0;
+    return rc;
+}
 
-const char *ol_gemm_kernel(void) { return ol_sgemm_kernel(); }
+const char *ol_gemm_kernel(void) { return use_portable ? "portable" : ol_sgemm_kernel(); }
+
+/* OpenBLAS runs single-threaded from the start: optlab splits the products itself (above); and
+ * OPTLAB_GEMM=portable|openblas|avx2|avx512 picks the kernel for a whole run (benchmarks compare
+ * them; an unknown or unsupported name keeps the best the CPU has). */
+__attribute__((constructor)) static void gemm_at_load(void) {
+    openblas_set_num_threads(1);
+    const char *env = getenv("OPTLAB_GEMM");
+    if (!env || !*env || ol_gemm_set_kernel(env) != OL_OK) ol_gemm_set_kernel("auto");
+}
+
+void ol_gemm_f32(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, const float *b,
+                 float beta, float *c) {
+    if (use_portable) ol_gemm_portable_f32(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+    else blas_gemm_f32(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+void ol_gemm_f64(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a, const double *b,
+                 double beta, double *c) {
+    if (use_portable) ol_gemm_portable_f64(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+    else blas_gemm_f64(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+#else /* the portable kernel alone */
+
+const char *ol_gemm_blas_core(void) { return "none (portable build)"; }
+
+int ol_gemm_set_kernel(const char *name) {
+    if (!name || !strcmp(name, "auto") || !strcmp(name, "portable")) return OL_OK;
+    return ol_fail(OL_EARG, "matrix-product kernel '%s' is not in this build, which has only the portable one "
+                            "(auto or portable)", name);
+}
+
+const char *ol_gemm_kernel(void) { return "portable"; }
+
+void ol_gemm_f32(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, const float *b,
+                 float beta, float *c) {
+    ol_gemm_portable_f32(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+void ol_gemm_f64(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a, const double *b,
+                 double beta, double *c) {
+    ol_gemm_portable_f64(trans_a, trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+#endif

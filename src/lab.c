@@ -138,6 +138,7 @@ int ol_lab_run(ol_lab_ctx *ctx, const char *which) {
     ctx->report = ol_report_new("optlab: the five challenges of training, measured");
     char path[4096];
     if (!ctx->report) return OL_ENOMEM;
+    if (ctx->play) ol_report_set_play(ctx->report, ctx->play);
     if ((rc = ol_csv_open(&ctx->summary, ol_lab_path(ctx, "summary.csv", path, sizeof path), "lab,key,value"))) goto out;
     ol_report_setting(ctx->report, "data", "%s", ctx->data ? ctx->data : "fashion-mnist");
     ol_report_setting(ctx->report, "seed", "%llu", (unsigned long long)ctx->seed);

@@ -408,6 +408,12 @@ static int picture(ol_lab_ctx *ctx, double *gd_rate_measured, double *mom_rate_m
              COORD_STEPS, *gd_rate_measured, gd_rate(PATH_KAPPA), *mom_rate_measured, sqrt(mom_beta),
              momentum_rate(PATH_KAPPA));
     rc = ol_lab_figure(ctx, p, "conditioning_coordinates.svg", "conditioning_paths.csv", caption);
+    if (!rc)
+        rc = ol_report_panel(ctx->report, "momentum",
+                             "Gradient descent moves slowly along flat directions and oscillates along sharp ones; "
+                             "momentum accelerates along flat directions and slows down along sharp ones. Move the "
+                             "learning rate, beta and the steps, and see which of the two gets f below a millionth "
+                             "of its start within 100 iterations.");
 out:
     ol_plot_free(p);
     ol_csv_abort(csv);

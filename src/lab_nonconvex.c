@@ -917,6 +917,11 @@ int ol_lab_nonconvex(ol_lab_ctx *ctx) {
                         "weights so that narrow and wide networks are on a comparable scale).");
     if ((rc = rastrigin_runs(ctx, &p, &fr))) goto out;
     if ((rc = rastrigin_figure(ctx, &p, &fr))) goto out;
+    if ((rc = ol_report_panel(ctx->report, "explorer",
+                              "Interactive break: click on the landscape to start runs (initialization matters!), "
+                              "then play with the learning rate, the optimizer and its momentum: watch which valley "
+                              "each run ends in, and where a too-large learning rate makes it diverge. \"Same start, "
+                              "two optimizers\" runs two of them from each click."))) goto out;
     ol_lab_record(ctx, "rastrigin_starts", fr.n_starts);
     ol_lab_record(ctx, "rastrigin_distinct_minima", fr.distinct_minima);
     ol_lab_record(ctx, "rastrigin_reached_global", fr.reached_global);

@@ -429,6 +429,12 @@ int ol_lab_random_search(ol_lab_ctx *ctx) {
                         : "No run of the chosen sigmas hit the evaluation budget.");
     rc = ol_lab_figure(ctx, p, "random_search_vs_gd.svg", "random_search_vs_gd.csv", caption);
     ol_plot_free(p);
+    if (!rc)
+        rc = ol_report_panel(ctx->report, "dimension",
+                             "Random search is a derivative-free algorithm: it only uses function evaluations, and "
+                             "the probability of finding an improved point randomly decreases with dimension. Move d "
+                             "and sigma, and compare the evaluations it needs with gradient descent's steps: "
+                             "derivative-free vs. dimension-free, choose one!");
     if (rc) return rc;
     ol_report_paragraph(ctx->report,
         "All random-search runs of the sigma grid (each d, sigma and seed) are in random_search_runs.csv. "

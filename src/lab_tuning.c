@@ -689,6 +689,12 @@ static int figure_schedules(tn_lab *t, tn_scheds *sc) {
              sc->spec[7], cl->lr, classic_end, loss_text(cl->final_loss, a, sizeof a));
     rc = ol_lab_figure(t->ctx, plot, "tuning_schedule_lr.svg", "tuning_schedule_lr.csv", caption);
     ol_plot_free(plot);
+    if (!rc)
+        rc = ol_report_panel(t->ctx->report, "schedules",
+                             "If you learn too fast you see wild variations in the loss; too slowly, convergence "
+                             "takes forever. Pick a schedule, or the bold driver (decrease the rate if the loss "
+                             "varies wildly, otherwise increase it), and clipping: see the learning rate it gives at "
+                             "each step and what it does to a run on the explorer's function.");
     return rc;
 }
 

@@ -323,7 +323,9 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
     memset(m, 0, sizeof *m);
     unsigned char *buf;
     size_t len;
-    int rc = ol_read_file(path, (size_t)1 << 34, &buf, &len);
+    /* 16 GiB, or all that a 32-bit size_t counts */
+    int rc = ol_read_file(path, (size_t)((uint64_t)SIZE_MAX < (uint64_t)1 << 34 ? (uint64_t)SIZE_MAX : (uint64_t)1 << 34),
+                          &buf, &len);
     if (rc) return rc;
     rc = ol_mlp_deserialize(m, buf, len, path);
     free(buf);

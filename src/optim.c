@@ -10,6 +10,7 @@
 
 #include "optlab/common.h"
 #include "optlab/rng.h"
+#include "optlab/mathfn.h"
 
 #include "flush.h"
 #include "optim_internal.h"
@@ -614,8 +615,8 @@ static void step_scalars(const ol_optim *o, long t, kargs *a) {
     a->omb1 = 1 - p->beta1;
     a->beta2 = p->beta2;
     a->omb2 = 1 - p->beta2;
-    a->bc1 = 1 - pow(p->beta1, td);
-    a->bc2 = 1 - pow(p->beta2, td);
+    a->bc1 = 1 - ol_math_pow(p->beta1, td);
+    a->bc2 = 1 - ol_math_pow(p->beta2, td);
     a->bc2_sqrt = sqrt(a->bc2);
     a->eps = p->eps;
     switch (p->kind) {
@@ -637,7 +638,7 @@ static void step_scalars(const ol_optim *o, long t, kargs *a) {
     case OL_OPTIM_RADAM: {
         /* rho_inf = 2/(1-b2) - 1; rho_t = rho_inf - 2 t b2^t / (1 - b2^t) */
         double rho_inf = 2 / (1 - p->beta2) - 1;
-        double rho_t = rho_inf - 2 * td * pow(p->beta2, td) / a->bc2;
+        double rho_t = rho_inf - 2 * td * ol_math_pow(p->beta2, td) / a->bc2;
         a->rect = rho_t > 5. ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                              : 0;
         break;
@@ -818,8 +819,8 @@ int ol_optim_step(ol_optim *o) {
     /* nadam: mu_t = b1 (1 - 0.5 0.96^(t psi)), P_t = P_{t-1} mu_t */
     double mu = 0, mu_next = 0, prod = 0;
     if (o->p.kind == OL_OPTIM_NADAM) {
-        mu = o->p.beta1 * (1. - 0.5 * pow(0.96, (double)t * o->p.momentum_decay));
-        mu_next = o->p.beta1 * (1. - 0.5 * pow(0.96, (double)(t + 1) * o->p.momentum_decay));
+        mu = o->p.beta1 * (1. - 0.5 * ol_math_pow(0.96, (double)t * o->p.momentum_decay));
+        mu_next = o->p.beta1 * (1. - 0.5 * ol_math_pow(0.96, (double)(t + 1) * o->p.momentum_decay));
         prod = o->mu_product * mu;
     }
     double sumsq = 0;

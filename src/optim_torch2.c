@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "optim_internal.h"
+#include "optlab/mathfn.h"
 
 int ol_optim_t2_kind(int kind) { return kind >= OL_OPTIM_ADADELTA && kind <= OL_OPTIM_LBFGS; }
 
@@ -216,5 +217,5 @@ void ol_optim_t2_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) 
 
 void ol_optim_t2_after_group(ol_optim *o, int k, long t, double lr) {
     if (o->p.kind == OL_OPTIM_ASGD)   /* torch: eta = lr / (1 + lambd lr step)^alpha */
-        o->scalars[k] = lr / pow(1 + o->p.lambd * lr * (double)t, o->p.alpha);
+        o->scalars[k] = lr / ol_math_pow(1 + o->p.lambd * lr * (double)t, o->p.alpha);
 }

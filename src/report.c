@@ -3,10 +3,12 @@
  *
  * Deliberately not a template engine: blocks are appended in order as escaped HTML. The page is
  * also well-formed XML (void elements self-closed, no '<' or '&' in the CSS), so tests and tools
- * can parse it with any XML parser. No scripts, no network, nothing that changes between runs. */
+ * can parse it with any XML parser. No network, nothing that changes between runs; no scripts but
+ * the interactive panels' (ol_report_panel), whose code is base64 text (see put_play). */
 #include "optlab/plot.h"
 #include "optlab/report.h"
 #include "optlab/common.h"
+#include "plot_parts.h"
 #include "strbuf.h"
 
 #include <ctype.h>
@@ -46,6 +48,8 @@ struct ol_report {
     int n_takeaways, cap_takeaways;
     takeaway_ref *takeaways;
     int n_figures;
+    const ol_report_play *play;   /* the panels' code, or NULL */
+    int n_panels;
 };
 
 static ol_sbuf *cur(ol_report *r) { return r->n_sections ? &r->body : &r->intro; }
@@ -359,6 +363,46 @@ int ol_report_plot(ol_report *r, const ol_plot *plot, const char *csv_name, cons
     return rc;
 }
 
+/* ---- interactive panels ---- */
+
+void ol_report_set_play(ol_report *r, const ol_report_play *play) { r->play = play; }
+
+static int has_module(const ol_report *r) { return r->play && r->play->wasm && r->play->script; }
+
+int ol_report_panel(ol_report *r, const char *kind, const char *try_this) {
+    if (!kind || !*kind || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))
+        return ol_fail(OL_EARG, "report panel kind '%s': use lower-case letters and '-'", kind ? kind : "");
+    close_kv(r);
+    ol_sbuf *b = cur(r);
+    r->n_panels++;
+    if (!has_module(r)) { /* one line in its place, saying why */
+        ol_sb_printf(b, "<p class=\"play-missing\" id=\"play-%s\">", kind);
+        ol_sb_esc(b, r->play && r->play->missing ? r->play->missing
+                                                 : "The interactive panels are not in this report: it was written "
+                                                   "without their code.");
+        ol_sb_puts(b, "</p>\n");
+        return check(r);
+    }
+    ol_sb_printf(b, "<div class=\"play\" id=\"play-%s\" data-panel=\"%s\">\n<p class=\"play-try\">", kind, kind);
+    put_text(b, try_this ? try_this : "");
+    ol_sb_puts(b, "</p>\n<p class=\"play-off\">This panel runs optlab's own C code, compiled to WebAssembly, in the "
+                  "page: it needs JavaScript, which is off or blocked here. The figures and tables around it need "
+                  "none.</p>\n</div>\n");
+    return check(r);
+}
+
+/* The panels' code at the end of the body: the module as base64 text in a script element the
+ * browser does not run, the page's script as a data: URL (base64: no '<' or '&' in the page, which
+ * stays well-formed XML; a data: URL is no network request). */
+static void put_play(ol_sbuf *b, const ol_report *r) {
+    if (!r->n_panels || !has_module(r)) return;
+    ol_sb_puts(b, "<script type=\"application/wasm-base64\" id=\"optlab-wasm\">");
+    plot_base64(b, (const unsigned char *)r->play->wasm, r->play->wasm_len);
+    ol_sb_puts(b, "</script>\n<script src=\"data:text/javascript;base64,");
+    plot_base64(b, (const unsigned char *)r->play->script, strlen(r->play->script));
+    ol_sb_puts(b, "\"></script>\n");
+}
+
 /* No '<', '>' or '&' in here: the page stays well-formed XML. */
 static const char CSS[] =
     ":root{color-scheme:light;--ink:#1f2328;--muted:#57606a;--line:#e4e7eb;--accent:#0072B2;"
@@ -429,8 +473,18 @@ int ol_report_html(const ol_report *r, char **html, size_t *len) {
     ol_sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
     ol_sb_esc(&b, r->title);
-    ol_sb_puts(&b, "</title>\n<style>\n");
+    ol_sb_puts(&b, "</title>\n");
+    if (r->n_panels && has_module(r)) /* no favicon request either: the page asks nothing of the network */
+        ol_sb_puts(&b, "<link rel=\"icon\" href=\"data:,\"/>\n");
+    ol_sb_puts(&b, "<style>\n");
     ol_sb_puts(&b, CSS);
+    if (r->n_panels && has_module(r) && r->play->style) {
+        if (strpbrk(r->play->style, "<>&")) {
+            free(b.p);
+            return ol_fail(OL_EARG, "the panels' style holds '<', '>' or '&': the page would not be well-formed XML");
+        }
+        ol_sb_puts(&b, r->play->style);
+    }
     ol_sb_puts(&b, "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>");
     ol_sb_esc(&b, r->title);
     ol_sb_puts(&b, "</h1>\n");
@@ -469,10 +523,14 @@ int ol_report_html(const ol_report *r, char **html, size_t *len) {
     if (r->body.len) ol_sb_put(&b, r->body.p, r->body.len);
     if (r->kv_open && r->n_sections) ol_sb_puts(&b, "</tbody></table></div>\n");
     if (r->n_sections) ol_sb_puts(&b, "</section>\n");
+    int scripts = r->n_panels && has_module(r);
     ol_sb_printf(&b, "<footer>%d figure%s. Each figure's numbers are in the CSV file linked under it. "
-                  "This page is one file: no scripts, no network.</footer>\n",
-              r->n_figures, r->n_figures == 1 ? "" : "s");
-    ol_sb_puts(&b, "</main>\n</body>\n</html>\n");
+                  "This page is one file: %s, no network.</footer>\n",
+              r->n_figures, r->n_figures == 1 ? "" : "s",
+              scripts ? "its panels run in the page (optlab compiled to WebAssembly)" : "no scripts");
+    ol_sb_puts(&b, "</main>\n");
+    put_play(&b, r);
+    ol_sb_puts(&b, "</body>\n</html>\n");
     if (b.oom) {
         free(b.p);
         return ol_fail(OL_ENOMEM, "out of memory writing the report");

@@ -1,5 +1,6 @@
 /* rng.c: xoshiro256** with splitmix64 seeding; see include/optlab/rng.h. */
 #include "optlab/rng.h"
+#include "optlab/mathfn.h"
 
 #include <math.h>
 
@@ -55,11 +56,11 @@ double ol_rng_normal(ol_rng *r) {
         return r->spare_normal;
     }
     double u1 = ol_rng_uniform(r), u2 = ol_rng_uniform(r);
-    double radius = sqrt(-2.0 * log(1.0 - u1)); /* 1 - u1 in (0, 1]: log never sees 0 */
+    double radius = sqrt(-2.0 * ol_math_log(1.0 - u1)); /* 1 - u1 in (0, 1]: log never sees 0 */
     double angle = 6.283185307179586 * u2;
-    r->spare_normal = radius * sin(angle);
+    r->spare_normal = radius * ol_math_sin(angle);
     r->has_spare = 1;
-    return radius * cos(angle);
+    return radius * ol_math_cos(angle);
 }
 
 void ol_rng_shuffle(ol_rng *r, uint32_t *idx, uint32_t n) {

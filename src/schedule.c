@@ -12,6 +12,7 @@
 #include "optlab/common.h"
 #include "optlab/schedule.h"
 #include "schedule_internal.h"
+#include "optlab/mathfn.h"
 
 #include <limits.h>
 #include <math.h>
@@ -329,7 +330,7 @@ static int onecycle_phase(const ol_sched *s, long e, double *pct) {
 /* torch's _annealing_cos / _annealing_linear from start to end */
 static double onecycle_anneal(const ol_sched *s, double start, double end, double pct) {
     if (s->anneal_linear) return (end - start) * pct + start;
-    double cos_out = cos(M_PI * pct) + 1;
+    double cos_out = ol_math_cos(M_PI * pct) + 1;
     return end + (start - end) / 2.0 * cos_out;
 }
 
@@ -349,8 +350,8 @@ static void cyclic_position(const ol_sched *s, long e, double *scale_factor, dou
     double x = 1. + (double)e / total - cycle;
     *scale_factor = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
     switch (s->cyclic_mode) {
-    case CYCLIC_TRIANGULAR2: *mode_scale = 1 / pow(2., cycle - 1); break;
-    case CYCLIC_EXP_RANGE: *mode_scale = pow(s->gamma, (double)e); break;
+    case CYCLIC_TRIANGULAR2: *mode_scale = 1 / ol_math_pow(2., cycle - 1); break;
+    case CYCLIC_EXP_RANGE: *mode_scale = ol_math_pow(s->gamma, (double)e); break;
     default: *mode_scale = 1.; break;
     }
 }
@@ -391,7 +392,7 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
     case SCHED_MULTISTEP: {
         int count = 0;
         for (int i = 0; i < s->n_milestones; i++) count += s->milestones[i] == e;
-        return count ? lr * pow(s->gamma, count) : lr;
+        return count ? lr * ol_math_pow(s->gamma, count) : lr;
     }
     case SCHED_EXPONENTIAL:
         return e == 0 ? lr : lr * s->gamma;
@@ -399,12 +400,13 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
         double T = (double)s->t_max;
         if (e == 0) return lr;
         if (py_mod(e - 1 - s->t_max, 2 * s->t_max) == 0)
-            return lr + (base - s->eta_min) * (1 - cos(M_PI / T)) / 2;
-        return (1 + cos(M_PI * (double)e / T)) / (1 + cos(M_PI * (double)(e - 1) / T)) * (lr - s->eta_min) +
+            return lr + (base - s->eta_min) * (1 - ol_math_cos(M_PI / T)) / 2;
+        return (1 + ol_math_cos(M_PI * (double)e / T)) / (1 + ol_math_cos(M_PI * (double)(e - 1) / T)) *
+                   (lr - s->eta_min) +
                s->eta_min;
     }
     case SCHED_COSINE_RESTARTS:
-        return s->eta_min + (base - s->eta_min) * (1 + cos(M_PI * (double)s->t_cur / (double)s->t_i)) / 2;
+        return s->eta_min + (base - s->eta_min) * (1 + ol_math_cos(M_PI * (double)s->t_cur / (double)s->t_i)) / 2;
     case SCHED_CYCLIC: return cyclic_lr(s, base, e);
     case SCHED_ONECYCLE: return onecycle_lr(s, base, e);
     case SCHED_LINEAR: {
@@ -416,7 +418,7 @@ static double next_lr(const ol_sched *s, size_t g, long e, double lr) {
     case SCHED_POLY: {
         if (e == 0 || e > s->total_iters) return lr;
         double T = (double)s->total_iters;
-        double f = pow((1.0 - (double)e / T) / (1.0 - (double)(e - 1) / T), s->power);
+        double f = ol_math_pow((1.0 - (double)e / T) / (1.0 - (double)(e - 1) / T), s->power);
         return lr * f;
     }
     case SCHED_INVERSE:

@@ -17,6 +17,9 @@
  * What it is not: a general BLAS. One precision, no strides other than the packed row-major
  * layouts optlab uses (lda, ldb, ldc are the rows' lengths), and no tuning beyond the block sizes
  * below. CPUs without AVX-512 use OpenBLAS by default (gemm.c; see best_kernel). */
+#include "sgemm.h"
+
+#if OL_GEMM_X86 /* the whole file: other CPUs and WebAssembly have the portable kernel alone */
 #include <immintrin.h>
 #include <math.h>
 #include <omp.h>
@@ -24,7 +27,6 @@
 #include <string.h>
 
 #include "optlab/common.h"
-#include "sgemm.h"
 
 /* Block sizes. KC_MAX bounds a chunk of k (a packed micro-panel of B, KC x NR floats, is meant
  * to stay in L1: 24 KiB at NR = 16, 48 KiB at 32); MC_MAX rows of packed A (MC x KC, 360 KiB) stay in L2; NC_MAX columns
@@ -220,17 +222,10 @@ int ol_sgemm_set_kernel(const char *name) {
             current = i;
             return OL_OK;
         }
-    return ol_fail(OL_EARG, "unknown matrix-product kernel '%s' (auto, openblas, avx2 or avx512)", name);
+    return ol_fail(OL_EARG, "unknown matrix-product kernel '%s' (auto, openblas, avx2, avx512 or portable)", name);
 }
 
 const char *ol_sgemm_kernel(void) { return kernels[current < 0 ? best_kernel() : current].name; }
-
-/* OPTLAB_GEMM=openblas|avx2|avx512 picks the kernel for a whole run (benchmarks compare them); an
- * unknown or unsupported name keeps the best the CPU has. */
-__attribute__((constructor)) static void choose_kernel_at_load(void) {
-    const char *env = getenv("OPTLAB_GEMM");
-    if (!env || !*env || ol_sgemm_set_kernel(env) != OL_OK) current = best_kernel();
-}
 
 /* ---- packing ---- */
 
@@ -427,3 +422,5 @@ int ol_sgemm_own(int ta, int tb, int m, int n, int k, float alpha, const float *
     free(pack);
     return 0;
 }
+
+#endif /* OL_GEMM_X86 */

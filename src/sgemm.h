@@ -3,6 +3,14 @@
 #ifndef OL_SGEMM_H
 #define OL_SGEMM_H
 
+/* 1 where optlab's x86 kernels and OpenBLAS are built (x86-64, unless OL_GEMM_PORTABLE_ONLY);
+ * 0 where the portable kernel (gemm_portable.c) is the only one */
+#if defined(__x86_64__) && !defined(OL_GEMM_PORTABLE_ONLY)
+#define OL_GEMM_X86 1
+#else
+#define OL_GEMM_X86 0
+#endif
+
 /* C (m x n, rows ldc apart) = alpha op(A) op(B) + beta C; op(A) m x k, op(B) k x n, stored
  * row-major with rows lda and ldb apart (A k x m when ta, B n x k when tb). beta = 0 ignores C's
  * contents. Returns 0 when done, -1 when it did nothing: the kernel in use is OpenBLAS, or no

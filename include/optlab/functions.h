@@ -4,6 +4,8 @@
  *   rosenbrock         f(x) = sum_{i<d-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2 (d >= 2); min 0 at 1
  *   rastrigin          f(x) = 10 d + sum_i (x_i^2 - 10 cos(2 pi x_i)); min 0 at 0, many local minima
  *   himmelblau (d = 2) f(x) = (x0^2 + x1 - 11)^2 + (x0 + x1^2 - 7)^2; four minima of value 0
+ *   styblinski-tang    f(x) = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i); 2^d minima of different depths: each
+ *                      coordinate at -2.9035 (-39.166 to f) or 2.7468 (-25.029); global at all -2.9035
  * and ol_fn_minimize, the one step / evaluate / stop loop that `optlab optimize` and the labs run an
  * optimizer on them with. */
 #ifndef OPTLAB_FUNCTIONS_H

@@ -26,6 +26,7 @@ struct ol_lab_ctx {
     int quick;               /* 1: the small version of every experiment */
     uint64_t seed;
     int threads;
+    const ol_report_play *play; /* the interactive panels' code (NULL: the page has none) */
     ol_report *report;       /* the page being built */
     /* internal: the data set, loaded on first use by ol_lab_data; the summary rows */
     ol_dataset train, test;

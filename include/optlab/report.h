@@ -12,9 +12,10 @@
 
 #include "optlab/plot.h"
 
-/* ==== HTML report ==== one self-contained file: inline CSS and SVG, no scripts, no network,
- * readable at phone width. The page opens with the title, the contents (one link per section),
- * the takeaways (each linked to its section) and the run's settings, then the sections. */
+/* ==== HTML report ==== one self-contained file: inline CSS and SVG, no network, readable at
+ * phone width; no scripts unless it holds interactive panels (below), and readable without them.
+ * The page opens with the title, the contents (one link per section), the takeaways (each linked
+ * to its section) and the run's settings, then the sections. */
 typedef struct ol_report ol_report;
 
 ol_report *ol_report_new(const char *title);                 /* NULL: no memory */
@@ -45,6 +46,25 @@ int ol_report_figure(ol_report *report, const char *svg, const char *csv_name,
                      const char *caption_fmt, ...) __attribute__((format(printf, 4, 5)));
 int ol_report_plot(ol_report *report, const ol_plot *plot, const char *csv_name,
                    const char *caption_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ==== interactive panels (issue 17) ==== the code of the panels: the WebAssembly module of
+ * optlab/play.h and the page's script and style (web/play.js, web/play.css), which the optlab
+ * binary carries (build/gen/play_assets.c, web/web.mk). wasm NULL: not built, and `missing` says
+ * why in one line. */
+typedef struct {
+    const char *wasm;          /* the module's bytes, or NULL */
+    size_t wasm_len;
+    const char *script, *style;
+    const char *missing;       /* when wasm is NULL: the line the report shows in place of the panels */
+} ol_report_play;
+/* Puts the panels' code into the page (the module as base64, the script and style inline: still
+ * one file, no network), kept by reference (it must outlive the report). Without it (or without a
+ * module) ol_report_panel writes the panel's static text only. */
+void ol_report_set_play(ol_report *report, const ol_report_play *play);
+/* A panel here: a <div class="play" data-panel="KIND"> the script fills in, holding `try_this` (one
+ * sentence: what to try, what to look for) and a line, shown with JavaScript off, saying the panel
+ * needs JavaScript; without a module, only the line saying why the panel is missing. */
+int ol_report_panel(ol_report *report, const char *kind, const char *try_this);
 
 /* The whole page (malloc'ed; caller frees), or written atomically to path. */
 int ol_report_html(const ol_report *report, char **html, size_t *len);

@@ -7,9 +7,13 @@
 #include "optlab/common.h"
 #include "optlab/lab.h"
 
+/* the panels' code, which the binary carries (build/gen/play_assets.c, web/web.mk) */
+extern const ol_report_play ol_play_assets;
+
 int cmd_lab(int argc, char **argv) {
     ol_lab_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.play = &ol_play_assets;
     ctx.out_dir = "report";
     ctx.data = "fashion-mnist";
     ctx.seed = 1;

@@ -3,12 +3,12 @@
  * step k+1 uses; asgd adds its averaged iterate ax0..ax{d-1}). The trace is written when the run succeeds or diverges (then up to and with the
  * point where it did: the path to the blow-up); a failure of any other kind writes none.
  *
- * Divergence: f not finite, or f > f(x0) + F max(|f(x0)|, 1) with F = --diverge-factor (default
- * 1e6): an objective a million times its start (or, from a start at or near 0, above a million)
- * is not being minimized. The bound leaves room for the overshoot of momentum and of large rates
- * (the torch reference cases of tests/ref/cases.txt that converge rise by at most 0.8 x f(x0)), is
- * scale-free, and stops a run that only a floating-point overflow stopped before (adam at lr 1e10
- * on rosenbrock ended at f = 1.6e36 with exit 0). */
+ * Divergence: f not finite, or f > f(x0) + F max(|f(x0)|, 1) with F = --diverge-factor
+ * (OL_PLAY_DIVERGE_FACTOR, 1e6, and why: optlab/play.h). It stopped a run that only a
+ * floating-point overflow stopped before (adam at lr 1e10 on rosenbrock ended at f = 1.6e36, exit 0).
+ *
+ * The run's steps are optlab/play.h's, shared with the report's panels, so that a run in the page is
+ * this command's run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,86 +19,38 @@
 #include "optlab/common.h"
 #include "optlab/functions.h"
 #include "optlab/optim.h"
-
-#define MAX_DIM 100000
-
-/* "a,b,c" -> values; OL_EARG on anything that is not a finite number */
-static int parse_point(const char *text, double **out, int *d) {
-    int n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    if (n > MAX_DIM) return ol_fail(OL_EARG, "--x0 has %d coordinates, at most %d", n, MAX_DIM);
-    double *x = ol_calloc((size_t)n, sizeof(double));
-    if (!x) return OL_ENOMEM;
-    const char *p = text;
-    for (int i = 0; i < n; i++) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char num[64], what[48];
-        snprintf(what, sizeof what, "--x0 coordinate %d", i);
-        if (len == 0 || len >= sizeof num) {
-            free(x);
-            return ol_fail(OL_EARG, "%s: expected a number, got '%.*s'", what, (int)(len > 20 ? 20 : len), p);
-        }
-        memcpy(num, p, len);
-        num[len] = 0;
-        if (ol_parse_double(num, what, &x[i])) {
-            free(x);
-            return OL_EARG;
-        }
-        p = end ? end + 1 : p + len;
-    }
-    *out = x;
-    *d = n;
-    return OL_OK;
-}
-
-static void trace_row(FILE *f, long step, double lr, double fx, const double *x, const double *ax, int d) {
-    fprintf(f, "%ld,%.17g,%.17g", step, lr, fx);
-    for (int i = 0; i < d; i++) fprintf(f, ",%.17g", x[i]);
-    for (int i = 0; ax && i < d; i++) fprintf(f, ",%.17g", ax[i]);
-    fputc('\n', f);
-}
-
-#define DIVERGE_FACTOR 1e6
+#include "optlab/play.h"
 
 typedef struct {
     FILE *f;       /* the trace, or NULL */
     ol_optim *o;
     int d;
+    char *row;     /* a row's text */
+    size_t cap;
     double next_lr; /* the lr of the step after the last point: the one a divergence there is blamed on */
 } trace_ctx;
+
+static void trace_row(trace_ctx *t, long step, double lr, double fx, const double *x) {
+    ol_play_trace_row(t->row, t->cap, step, lr, fx, x, ol_optim_average(t->o, 0), t->d);
+    fputs(t->row, t->f);
+}
 
 /* ol_fn_minimize's on_point: one trace row a point (the start is step 0) */
 static int trace_point(void *userdata, long step, double fx, const double *x) {
     trace_ctx *t = userdata;
     t->next_lr = ol_optim_get_lr(t->o, 0);
-    if (t->f) trace_row(t->f, step, t->next_lr, fx, x, ol_optim_average(t->o, 0), t->d);
+    if (t->f) trace_row(t, step, t->next_lr, fx, x);
     return 0;
-}
-
-/* The error of a run that diverged at res->steps, after the trace (if any) was written up to it. */
-static int diverged(const ol_fn_minimize_result *res, double lr_used, double factor, const char *trace) {
-    char where[1200] = "";
-    if (trace) snprintf(where, sizeof where, "; the trace up to it is in %s", trace);
-    if (res->steps == 0)
-        return ol_fail(OL_EARG, "f(x0) is %g: --x0 is too far out for this function (f overflows); choose a start nearer its minimum",
-                       res->f);
-    if (!isfinite(res->f))
-        return ol_fail(OL_ENUMERIC, "f became %g at step %ld (lr %g): the run diverged; try a smaller --lr or --clip-norm%s",
-                       res->f, res->steps, lr_used, where);
-    return ol_fail(OL_ENUMERIC, "f rose to %g at step %ld (lr %g), above %g = f(x0) + %g max(|f(x0)|, 1): the run diverged; "
-                   "try a smaller --lr or --clip-norm (or a larger --diverge-factor)%s",
-                   res->f, res->steps, lr_used, res->diverge_bound, factor, where);
 }
 
 int cmd_optimize(int argc, char **argv) {
     const char *fn = NULL, *x0_text = NULL, *opt_spec = NULL, *schedule = NULL, *trace = NULL;
-    double lr = NAN, clip_norm = 0, clip_value = 0, diverge_factor = DIVERGE_FACTOR;
+    double lr = NAN, clip_norm = 0, clip_value = 0, diverge_factor = OL_PLAY_DIVERGE_FACTOR;
     long steps = -1, warmup = 0;
     uint64_t seed = 0;
     int quiet = 0;
     cli_flag flags[] = {
-        {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin or himmelblau", 0, 0, NULL, 1, 0},
+        {"--fn", ARG_STR, &fn, "FN", "quadratic:kappa=K, rosenbrock, rastrigin, himmelblau or styblinski-tang", 0, 0, NULL, 1, 0},
         {"--x0", ARG_STR, &x0_text, "a,b,...", "the starting point; its length is the dimension", 0, 0, NULL, 1, 0},
         {"--opt", ARG_STR, &opt_spec, "SPEC", "optimizer: gd, sgd:momentum=0.9, adam, random:sigma=0.1, ... (below)", 0, 0, NULL, 1, 0},
         {"--lr", ARG_DOUBLE, &lr, "X", "learning rate", 0, 0, NULL, 1, 0},
@@ -132,34 +84,25 @@ int cmd_optimize(int argc, char **argv) {
     ol_optim *o = NULL;
     ol_afile file;
     int file_open = 0;
-    if ((rc = parse_point(x0_text, &x0, &d))) goto out;
-    if ((rc = ol_fn_create(&obj, fn, d))) goto out;
-    memcpy(obj.x, x0, (size_t)d * sizeof(double));
-    if ((rc = ol_optim_create(&o, opt_spec, lr))) goto out;
-    if ((rc = ol_optim_add_group_f64(o, obj.x, obj.grad, (size_t)d, -1, -1))) goto out;
-    if ((rc = ol_optim_set_schedule(o, schedule, warmup))) goto out;
-    if ((rc = ol_optim_set_clip(o, clip_norm, clip_value))) goto out;
-    ol_optim_seed(o, seed);
+    trace_ctx tc = {NULL, NULL, 0, NULL, 0, NAN};
+    if ((rc = ol_play_parse_point(x0_text, &x0, &d))) goto out;
+    if ((rc = ol_play_setup(&obj, &o, fn, x0, d, opt_spec, lr, schedule, warmup, clip_norm, clip_value, seed))) goto out;
+    tc.o = o;
+    tc.d = d;
     if (trace) {
+        tc.cap = ol_play_trace_header(NULL, 0, d, ol_optim_average(o, 0) != NULL) + 26 * (3 + 2 * (size_t)d);
+        if (!(tc.row = ol_malloc_array(tc.cap, 1))) {
+            rc = OL_ENOMEM;
+            goto out;
+        }
         if ((rc = ol_afile_open(&file, trace))) goto out;
         file_open = 1;
-        fprintf(file.f, "step,lr,f");
-        for (int i = 0; i < d; i++) fprintf(file.f, ",x%d", i);
-        for (int i = 0; ol_optim_average(o, 0) && i < d; i++) fprintf(file.f, ",ax%d", i);
-        fputc('\n', file.f);
+        tc.f = file.f;
+        ol_play_trace_header(tc.row, tc.cap, d, ol_optim_average(o, 0) != NULL);
+        fputs(tc.row, tc.f);
     }
-    /* the library's loop: every step, f to the schedule (plateau, bold); a non-finite f, or one
-     * past the bound of --diverge-factor, stops */
-    ol_fn_minimize_opts mo = ol_fn_minimize_defaults();
-    mo.max_steps = steps;
-    mo.diverge_above = INFINITY;
-    mo.diverge_factor = diverge_factor;
-    mo.feed_schedule = 1;
-    trace_ctx tc = {file_open ? file.f : NULL, o, d, NAN};
-    mo.on_point = trace_point;
-    mo.userdata = &tc;
     ol_fn_minimize_result res;
-    rc = ol_fn_minimize(&obj, o, &mo, &res);
+    rc = ol_play_minimize(&obj, o, steps, diverge_factor, trace_point, &tc, &res);
     /* diverged: f out of bounds, or a step the optimizer refused for a non-finite gradient */
     const int blew_up = rc == OL_ENUMERIC || (!rc && res.outcome == OL_MIN_DIVERGED);
     if (rc && !blew_up) goto out;
@@ -167,11 +110,11 @@ int cmd_optimize(int argc, char **argv) {
     char why[1024] = "";
     if (rc) snprintf(why, sizeof why, "%s", ol_error());
     if (blew_up && !rc && res.steps == 0) { /* nothing to trace: the start itself is out of range */
-        rc = diverged(&res, NAN, diverge_factor, NULL);
+        rc = ol_play_diverged(&res, NAN, diverge_factor, NULL);
         goto out;
     }
     if (file_open) {
-        if (blew_up && !rc) trace_row(file.f, res.steps, ol_optim_get_lr(o, 0), fx, obj.x, ol_optim_average(o, 0), d); /* the blow-up */
+        if (blew_up && !rc) trace_row(&tc, res.steps, ol_optim_get_lr(o, 0), fx, obj.x); /* the blow-up */
         file_open = 0;
         int wrc = ol_afile_commit(&file);
         if (wrc) {
@@ -181,7 +124,7 @@ int cmd_optimize(int argc, char **argv) {
     }
     if (blew_up) {
         rc = rc ? ol_fail(rc, "%s%s%s", why, trace ? "; the trace up to it is in " : "", trace ? trace : "")
-                : diverged(&res, tc.next_lr, diverge_factor, trace);
+                : ol_play_diverged(&res, tc.next_lr, diverge_factor, trace);
         goto out;
     }
     printf("f = %.17g after %ld steps", fx, steps);
@@ -198,5 +141,6 @@ out:
     ol_optim_free(o);
     ol_fn_free(&obj);
     free(x0);
+    free(tc.row);
     return rc ? cli_report_error(rc) : 0;
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""play_bench.py: the speed of the report's interactive panels (issue 17, section 5), for `make bench`
+(target bench-play). Measures, on this machine:
+  - the same work natively (bench/play_native.c, with the portable matrix product and the default
+    one), in WebAssembly under node (tests/play_node.js --bench) and in headless Chromium (the page's
+    own module): a 200 x 200 map of rastrigin, 500-step optimize runs, a 2000-step random search in
+    d = 64 (each the best of several repetitions);
+  - in Chromium, the explorer as a user sees it: a map redrawn after a change of function (computed
+    by the module, coloured, drawn) and a 500-step run after a click (checked, run, drawn, read out).
+Writes a Markdown table to stdout and to BUILD/bench/play-results.md. It reports; it never fails on
+a speed (the targets: map under 300 ms, a 500-step run under 50 ms)."""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+
+
+def lines_to_dict(text):
+    out = {}
+    for line in text.strip().split('\n'):
+        name, value = line.split()
+        out[name] = float(value)
+    return out
+
+
+def chromium(report):
+    opts = Options()
+    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1100,1400', '--disable-dev-shm-usage'):
+        opts.add_argument(a)
+    d = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=opts)
+    try:
+        d.get('file://' + os.path.abspath(report))
+        node = d.find_element(By.CSS_SELECTOR, '#play-explorer')
+        first_map = float(node.get_attribute('data-map-ms'))
+        # the engine alone: the cases of play_native.c, best of repetitions, in the page
+        engine = d.execute_script('''
+            const e = OptlabPlay.loadNow(OptlabPlay.base64Bytes(document.getElementById('optlab-wasm').textContent));
+            const out = {};
+            for (const [name, reps, fn] of OptlabPlay.benchCases(e)) {
+              fn();
+              let best = Infinity;
+              for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); best = Math.min(best, performance.now() - t0); }
+              out[name] = best * 1000;
+            }
+            return out;''')
+        # the panel: maps after a change of function, 500-step runs after clicks
+        d.execute_script('arguments[0].scrollIntoView({block: "center"})', node.find_element(By.CSS_SELECTOR, 'canvas'))
+        maps = []
+        for fn in ['himmelblau', 'styblinski-tang', 'rosenbrock', 'rastrigin'] * 3:
+            before = node.get_attribute('data-version')
+            Select(node.find_element(By.CSS_SELECTOR, '[name="fn"]')).select_by_value(fn)
+            while node.get_attribute('data-version') == before:
+                time.sleep(0.02)
+            maps.append(float(node.get_attribute('data-map-ms')))
+        steps = node.find_element(By.CSS_SELECTOR, '[name="steps"]')
+        steps.clear()
+        steps.send_keys('500\t')
+        canvas = node.find_element(By.CSS_SELECTOR, 'canvas.play-map')
+        runs = []
+        for i in range(12):
+            before = node.get_attribute('data-version')
+            ActionChains(d).move_to_element_with_offset(canvas, -150 + 25 * i, 100 - 17 * i).click().perform()
+            while node.get_attribute('data-version') == before:
+                time.sleep(0.02)
+            runs.append(float(node.get_attribute('data-run-ms')))
+        version = d.capabilities.get('browserVersion', '?')
+        return first_map, engine, maps, runs, version
+    finally:
+        d.quit()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', default='build')
+    args = ap.parse_args()
+    b = args.build
+    report_dir = os.path.join(b, 'bench', 'play-report')
+    subprocess.run([os.path.join(b, 'optlab'), 'lab', 'all', '--quick', '--out', report_dir], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    native = lines_to_dict(subprocess.run([os.path.join(b, 'bench', 'play_native'), 'portable'], check=True,
+                                          capture_output=True, text=True).stdout)
+    native_default = lines_to_dict(subprocess.run([os.path.join(b, 'bench', 'play_native'), 'auto'], check=True,
+                                                  capture_output=True, text=True).stdout)
+    node = lines_to_dict(subprocess.run(['node', 'tests/play_node.js', 'build/wasm/optlab.wasm', 'web/play.js', '--bench'],
+                                        check=True, capture_output=True, text=True).stdout)
+    first_map, engine, maps, runs, version = chromium(os.path.join(report_dir, 'index.html'))
+    ms = lambda us: '%.2f' % (us / 1000)
+    out = ['# The panels\' speed (make bench-play)', '',
+           'Machine: %s; Chromium %s, node %s; %s. Best of repetitions, in milliseconds.' % (
+               subprocess.run(['sh', '-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                              text=True).stdout.strip(), version,
+               subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip(),
+               time.strftime('%Y-%m-%d %H:%M')), '',
+           '| work | native, portable product | native, default product | WebAssembly, node | WebAssembly, Chromium | Chromium / native portable |',
+           '|---|---|---|---|---|---|']
+    for name in native:
+        out.append('| %s | %s | %s | %s | %s | %.2fx |' % (name, ms(native[name]), ms(native_default[name]), ms(node[name]),
+                                                           ms(engine[name]), engine[name] / native[name]))
+    out += ['', 'The explorer in Chromium, as a user sees it (the panel\'s own timings: data-map-ms, data-run-ms):', '',
+            '| what | median | worst | target |', '|---|---|---|---|',
+            '| the first map, at page load (module just compiled) | %.1f | %.1f | 300 |' % (first_map, first_map),
+            '| a map after a change of function (200 x 200: computed, coloured, drawn), %d times | %.1f | %.1f | 300 |' % (
+                len(maps), statistics.median(maps), max(maps)),
+            '| a 500-step run after a click (checked, run, drawn, read out), %d times | %.1f | %.1f | 50 |' % (
+                len(runs), statistics.median(runs), max(runs))]
+    text = '\n'.join(out) + '\n'
+    print(text)
+    path = os.path.join(b, 'bench', 'play-results.md')
+    with open(path + '.tmp', 'w') as f:
+        f.write(text)
+    os.replace(path + '.tmp', path)
+    print('written to ' + path, file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
