@@ -10,6 +10,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +125,10 @@ static int check_config(const ol_train_config *c) {
     if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
         return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
     if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
-    if (c->dist_size > 1 && (!c->allreduce || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
-        return ol_fail(OL_EARG, "data-parallel training needs an all-reduce and a rank in [0, %d)", c->dist_size);
+    if (c->dist_size > 1 && (!c->allreduce || !c->agree || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
+        return ol_fail(OL_EARG, "data-parallel training needs an all-reduce, an agreement and a rank in [0, %d)", c->dist_size);
+    if (c->dist_size > 1 && c->time_budget > 0) /* each process would measure its own seconds */
+        return ol_fail(OL_EARG, "a time budget is not data-parallel: the processes would stop after different steps");
     return OL_OK;
 }
 
@@ -448,6 +451,55 @@ static int train_epoch(run_state *s, const ol_train_config *c, ol_train_result *
     return OL_OK;
 }
 
+/* Data-parallel: before the first step, the processes check that they run the same job (c->agree):
+ * each one's settings come from its own command line (mpirun -np 1 A : -np 1 B), and ranks that
+ * differ would train a wrong model (another --lr or --seed), wait forever in an all-reduce the
+ * others never make (--epochs, --batch, --subset: another step count) or all-reduce blocks of
+ * another size (--model: heap corruption). Compared: every setting the table marks OL_TS_RUN or
+ * OL_TS_RANKS but the data's path (machines may hold the data at different paths: its identity
+ * is compared instead, after the settings, so that --subset is named rather than the data),
+ * --checkpoint-every (the rollback points), max_steps, the parameter count, and the state the
+ * first step starts from (another --resume file). */
+#define AGREE_MAX 48
+static int agree_on_the_run(const run_state *s, const ol_train_config *c, int *collective) {
+    *collective = 0; /* a failure before c->agree is this process's alone */
+    if (c->dist_size <= 1) return OL_OK;
+    const char *names[AGREE_MAX], *values[AGREE_MAX];
+    char(*text)[2048] = ol_malloc_array(AGREE_MAX, sizeof *text);
+    if (!text) return OL_ENOMEM;
+    int n_table, n = 0, rc = OL_OK;
+    const ol_train_setting *table = ol_train_setting_table(&n_table);
+    ol_train_config shown = *c;
+    shown.model_spec = s->m->spec; /* the canonical spec (mlp:64-32-4,act=relu is mlp:64-32-4) */
+    for (int i = 0; i < n_table && n < AGREE_MAX - 5; i++) {
+        if (!(table[i].flags & (OL_TS_RUN | OL_TS_RANKS)) || table[i].offset == offsetof(ol_train_config, data)) continue;
+        if ((rc = ol_train_setting_show(&table[i], &shown, text[n], sizeof text[n]))) break;
+        names[n] = table[i].flag;
+        values[n] = text[n];
+        n++;
+    }
+    if (c->checkpoint_every) snprintf(text[n], sizeof text[n], "every %ld steps", c->checkpoint_every);
+    else snprintf(text[n], sizeof text[n], "%s", c->checkpoint_epoch ? "every epoch" : "none");
+    names[n] = "--checkpoint-every", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%ld", c->max_steps);
+    names[n] = "the step limit", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%s", s->data_id);
+    names[n] = "the data (--data)", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%zu", s->m->n_params);
+    names[n] = "the parameter count", values[n] = text[n], n++;
+    uint32_t crc = ol_crc32(0, s->m->params, s->m->n_params * sizeof(float));
+    const float norm[2] = {s->m->input_mean, s->m->input_inv_std};
+    snprintf(text[n], sizeof text[n], "epoch %ld, step %ld, parameters crc %08x", s->epoch, s->steps,
+             (unsigned)ol_crc32(crc, norm, sizeof norm));
+    names[n] = "the starting state (--resume)", values[n] = text[n], n++;
+    if (!rc) {
+        *collective = 1;
+        rc = c->agree(c->dist_userdata, names, values, n);
+    }
+    free(text);
+    return rc;
+}
+
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -529,6 +581,11 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         r->resumed = 1;
         if (s.epoch_done) next_epoch(&s);
         if (!quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
+    }
+    int together;
+    if ((rc = agree_on_the_run(&s, c, &together))) {
+        r->ranks_disagree = together;
+        goto out;
     }
     /* the state at the start is the first good one */
     if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = ol_train_save_state(&s, c, 0))) goto out;
