@@ -298,7 +298,7 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
     memset(m, 0, sizeof *m);
     unsigned char *buf;
     size_t len;
-    int rc = ol_read_file(path, (size_t)1 << 34, &buf, &len);
+    int rc = ol_read_file_magic(path, MODEL_MAGIC, 8, (size_t)1 << 34, &buf, &len);
     if (rc) return rc;
     rc = ol_mlp_deserialize(m, buf, len, path);
     free(buf);
