@@ -514,6 +514,20 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     const int quiet = c->quiet || !leader;
     s.leader = leader;
     s.quiet = quiet;
+    s.fixed_inputs = !c->normalize && !c->model;
+    ol_ckpt ck; /* --resume: read once, checked before the model is allocated, restored below */
+    int have_ck = 0;
+    if (c->resume_path) {
+        ol_mlp layout;
+        char settings[4096];
+        if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
+        have_ck = 1;
+        if (c->model) layout = *c->model;
+        else if ((rc = ol_mlp_layout(&layout, c->model_spec, MAX_MODEL_BYTES))) goto out;
+        if ((rc = ol_train_settings_text(c, layout.spec, settings, sizeof settings)) ||
+            (rc = ol_train_check_resume(&ck, settings, &layout, c->resume_path)))
+            goto out;
+    }
     if ((rc = prepare(c, &s))) goto out;
     if (c->dist_size > 1 && ol_optim_kind(s.opt) == OL_OPTIM_RANDOM) {
         rc = ol_fail(OL_EARG, "random search is not data-parallel: run it in one process");
@@ -570,12 +584,11 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     }
     s.epoch = 1;
     s.lr_scale = 1;
-    if ((rc = log_append(&s, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"))) goto out;
-    if (c->resume_path) {
-        ol_ckpt ck;
-        if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
+    if ((rc = log_append(&s, OL_TRAIN_LOG_HEADER))) goto out;
+    if (have_ck) {
         rc = ol_train_restore(&s, &ck, c->resume_path);
         ol_ckpt_free(&ck);
+        have_ck = 0;
         if (rc) goto out;
         ol_optim_set_lr_scale(s.opt, s.lr_scale);
         r->resumed = 1;
@@ -618,6 +631,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (leader && c->save_path && ((rc = ol_train_check_params_finite(&s)) || (rc = ol_mlp_save(m, c->save_path)))) goto out;
     rc = OL_OK;
 out:
+    if (have_ck) ol_ckpt_free(&ck);
     r->steps = s.steps;
     train->n = full_n;
     if (r->threads) ol_parallel_set_threads(threads_before); /* the caller's count again */

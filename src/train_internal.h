@@ -38,7 +38,11 @@ typedef struct {
     size_t snapshot_len;
     /* output: leader prints, logs and writes files (rank 0 of a data-parallel run) */
     int leader, quiet, show_progress;
+    int fixed_inputs;      /* 1: the run's own model, inputs not normalized (its mean and 1/std stay 0 and 1) */
 } run_state;
+
+/* The log's first line (a checkpoint's log section starts with it). */
+#define OL_TRAIN_LOG_HEADER "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"
 
 /* OL_OK when every parameter is finite; else OL_ENUMERIC saying how many are not and where. */
 int ol_train_check_params_finite(const run_state *s);
@@ -46,8 +50,14 @@ int ol_train_check_params_finite(const run_state *s);
  * a state with a non-finite parameter is never kept: that is the divergence error above. */
 int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file);
 /* Restores s from checkpoint bytes or a parsed checkpoint; what names it in messages. The
- * settings and the data are checked first; nothing of s is changed unless all is valid, but the
- * optimizer and sampler states, which load all or nothing themselves. */
+ * settings and the data are checked first (a conflict is OL_EARG), then every field of every
+ * section and the sections against each other (progress, model, optimizer, sampler and log tell
+ * one story: OL_EFORMAT, "corrupt <section> section (...)"); nothing of s is changed unless all is
+ * valid, but the optimizer and sampler states, which load all or nothing themselves. */
 int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what);
 int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what);
+/* Before the run allocates its model: the checkpoint's settings against the run's (settings text),
+ * and its model section against the model they make (layout: ol_mlp_layout's, nothing allocated),
+ * so that a small checkpoint whose settings name a huge model is refused without allocating it. */
+int ol_train_check_resume(const ol_ckpt *ck, const char *settings, const ol_mlp *layout, const char *what);
 #endif

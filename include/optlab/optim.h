@@ -96,6 +96,8 @@ int ol_optim_step(ol_optim *o);
 /* L2 norm of the (value-clipped, not yet norm-clipped) gradient of the last step; NaN before. */
 double ol_optim_last_grad_norm(const ol_optim *o);
 long ol_optim_step_count(const ol_optim *o);
+/* Steps its schedule has taken (the optimizer's steps since the schedule was set). */
+long ol_optim_schedule_steps(const ol_optim *o);
 
 /* Feeds the plateau schedule one metric (e.g. the validation loss, once per epoch); no-op for
  * other schedules. */
