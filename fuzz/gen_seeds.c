@@ -3,6 +3,7 @@
  * the fuzzer starts deep inside each format instead of at its magic. Also writes a tiny MNIST-
  * format data directory (argument 1, if given) on which fuzz.mk trains a real model with
  * build/optlab train --save; that model and its damaged copies are added by `gen_seeds model F`.
+ * The checkpoint_fields seeds are checkpoints of runs on that target's own data set.
  *
  * Not a test: it only writes files; the fuzz targets and tests/test_fuzz_regressions.c read them. */
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <zlib.h>
 
 #define FUZZ_NO_MAIN
+#include "fuzz_checkpoint_fields.c"
 #include "fuzz_state.c"
 #include "optlab/common.h"
 #include "optlab/data.h"
@@ -308,6 +310,20 @@ static void gen_data_dir(const char *dir) {
     }
 }
 
+/* Checkpoints of real runs on the checkpoint_fields target's data set (its fuzz_ckf_seeds). */
+static void gen_checkpoint_fields(void) {
+    mkdir("fuzz/corpus", 0755);
+    mkdir("fuzz/corpus/checkpoint_fields", 0755);
+    for (size_t i = 0; i < sizeof fuzz_ckf_seeds / sizeof fuzz_ckf_seeds[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "fuzz/corpus/checkpoint_fields/%s", fuzz_ckf_seeds[i][0]);
+        if (fuzz_ckf_run(fuzz_ckf_seeds[i][1], NULL, path, 0)) {
+            fprintf(stderr, "gen_seeds: %s: %s\n", fuzz_ckf_seeds[i][0], ol_error());
+            failures++;
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "model")) { /* a model trained by optlab train --save */
         size_t len;
@@ -321,6 +337,7 @@ int main(int argc, char **argv) {
     gen_cli();
     gen_model();
     gen_state();
+    gen_checkpoint_fields();
     if (argc == 2) gen_data_dir(argv[1]);
     return failures ? 1 : 0;
 }
