@@ -216,15 +216,20 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
     for (int i = 0; i < 3; i++)
         if (outputs[i] && (rc = ol_afile_check(outputs[i]))) return rc;
+    /* one run writes a checkpoint at a time: a second one is refused now (the process that writes
+     * it: rank 0 of a data-parallel run) */
+    ol_ckpt_lock lock;
+    if (c->checkpoint_path && (c->dist_size <= 1 || c->dist_rank == 0)) {
+        if ((rc = ol_train_lock_checkpoint(&lock, c->checkpoint_path))) return rc;
+    } else lock.fd = -1;
     if (c->resume_path) { /* a missing or corrupt checkpoint is reported before the data is read */
         ol_ckpt ck;
-        if ((rc = ol_ckpt_read(&ck, c->resume_path))) return rc;
-        ol_ckpt_free(&ck);
+        if (!(rc = ol_ckpt_read(&ck, c->resume_path))) ol_ckpt_free(&ck);
     }
-    if ((rc = ol_data_load(c->data, &train, &test))) return rc;
-    rc = ol_train_fit(c, &train, &test, r);
+    if (!rc && !(rc = ol_data_load(c->data, &train, &test))) rc = ol_train_fit(c, &train, &test, r);
     ol_dataset_free(&train);
     ol_dataset_free(&test);
+    ol_train_unlock_checkpoint(&lock);
     return rc;
 }
 

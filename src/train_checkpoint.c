@@ -1,11 +1,17 @@
 /* train_checkpoint.c: what a training checkpoint holds and how a run comes back from it
  * (sections CONF settings, DATA identity, PROG progress, MODL model, OPTM optimizer, SAMP sampler,
  * LOGR the log so far; the file format itself: checkpoint.c). See include/optlab/train.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "optlab/checkpoint.h"
 #include "optlab/common.h"
@@ -315,6 +321,63 @@ int ol_train_checkpoint_settings(const char *path, char **settings) {
     }
     ol_ckpt_free(&ck);
     return *settings ? OL_OK : OL_ENOMEM;
+}
+
+/* ---- one writer per checkpoint ---- */
+
+static int same_inode(int fd, const char *path) {
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int ol_train_lock_checkpoint(ol_ckpt_lock *l, const char *checkpoint) {
+    l->fd = -1;
+    struct stat st;
+    if (!strcmp(checkpoint, "-") || (stat(checkpoint, &st) == 0 && !S_ISREG(st.st_mode))) return OL_OK;
+    /* the file's own name (a link is followed), or its directory's when it is not there yet */
+    char real[PATH_MAX], dir[PATH_MAX];
+    const char *slash = strrchr(checkpoint, '/'), *base = slash ? slash + 1 : checkpoint;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else snprintf(dir, sizeof dir, "%.*s", slash == checkpoint ? 1 : (int)(slash - checkpoint), checkpoint);
+    int n;
+    if (realpath(checkpoint, real)) n = snprintf(l->path, sizeof l->path, "%s.lock", real);
+    else if (realpath(dir, real)) n = snprintf(l->path, sizeof l->path, "%s/%s.lock", real, base);
+    else n = snprintf(l->path, sizeof l->path, "%s.lock", checkpoint);
+    if (n < 0 || (size_t)n >= sizeof l->path) return ol_fail(OL_EARG, "path too long: %s.lock", checkpoint);
+    for (int attempt = 0; attempt < 16; attempt++) {
+        int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            return ol_fail(OL_EIO, "cannot create %s (the lock of the checkpoint %s): %s", l->path, checkpoint, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char who[64] = "";
+            ssize_t got = pread(fd, who, sizeof who - 1, 0);
+            who[got > 0 ? got : 0] = 0;
+            who[strcspn(who, "\n")] = 0;
+            close(fd);
+            if (e == EWOULDBLOCK)
+                return ol_fail(OL_ESTATE, "%s is being written by another optlab run (%s, holding %s); wait for it to end, or give this run another --checkpoint",
+                               checkpoint, !strncmp(who, "pid ", 4) ? who : "a process", l->path);
+            return ol_fail(OL_EIO, "cannot lock %s: %s", l->path, strerror(e));
+        }
+        if (same_inode(fd, l->path)) { /* not removed (and made anew) by its holder since the open */
+            char text[32];
+            int len = snprintf(text, sizeof text, "pid %ld\n", (long)getpid());
+            int noted = ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len, 0) == len;
+            (void)noted; /* without the note the lock still holds; a refusal then says "a process" */
+            l->fd = fd;
+            return OL_OK;
+        }
+        close(fd);
+    }
+    return ol_fail(OL_ESTATE, "cannot lock %s: it keeps being replaced", l->path);
+}
+
+void ol_train_unlock_checkpoint(ol_ckpt_lock *l) {
+    if (l->fd < 0) return;
+    if (same_inode(l->fd, l->path)) unlink(l->path); /* before the release: no one else holds it now */
+    close(l->fd);
+    l->fd = -1;
 }
 
 /* ---- the run ---- */

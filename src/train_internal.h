@@ -60,4 +60,17 @@ int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, c
  * and its model section against the model they make (layout: ol_mlp_layout's, nothing allocated),
  * so that a small checkpoint whose settings name a huge model is refused without allocating it. */
 int ol_train_check_resume(const ol_ckpt *ck, const char *settings, const ol_mlp *layout, const char *what);
+/* One writer per checkpoint: an exclusive flock on "<checkpoint>.lock" beside it (a separate,
+ * stable file: the atomic rename replaces the checkpoint's inode at every write), holding the
+ * writer's pid for the refusal's message. The kernel releases it when the process ends however it
+ * ends, so a killed run's leftover file blocks nothing; a run that ends itself removes it. Nothing
+ * is locked for a checkpoint that is a device or a FIFO. */
+typedef struct {
+    int fd;              /* -1: nothing held */
+    char path[4200];
+} ol_ckpt_lock;
+/* OL_ESTATE naming the other run's pid when one holds it; OL_EIO when the file cannot be made. */
+int ol_train_lock_checkpoint(ol_ckpt_lock *l, const char *checkpoint);
+/* Removes the lock file (when it is still ours) and releases the lock; safe when nothing is held. */
+void ol_train_unlock_checkpoint(ol_ckpt_lock *l);
 #endif

@@ -310,3 +310,50 @@ TEST(ck_every_checkpoint_optlab_writes_still_resumes) {
         CHECK_MSG(rc == 0 && strstr(out, "test accuracy"), "%s, resumed: exit %d: %s", runs[i], rc, out);
     }
 }
+
+/* ---- should-not: two runs writing one checkpoint ---- */
+
+/* Starts a long run writing checkpoint ck in the background, waits (10 s at most) for its lock
+ * file, runs `second` (a shell command), then ends the first run with signal sig. out: the second
+ * command's output, then "second=N first=PID first_exit=M". */
+static int second_run_while_the_first_writes(const char *ck, const char *second, const char *sig) {
+    return sh("(exec %s train --data %s " RUN " --epochs 1000000 --checkpoint %s --checkpoint-every 1000 >/dev/null 2>&1) & "
+              "pid=$!; t=0; while [ ! -f %s.lock ] && [ $t -lt 1000 ]; do sleep 0.01; t=$((t+1)); done; "
+              "%s; s=$?; kill -%s $pid; wait $pid; echo \"second=$s first=$pid first_exit=$?\"",
+              ol_test_bin(), data(), ck, ck, second, sig);
+}
+
+TEST(ck_a_second_run_writing_the_same_checkpoint_is_refused_at_once) {
+    char ck[600], second[2048], expect[128];
+    snprintf(ck, sizeof ck, "%s/shared.ck", ol_test_tmpdir());
+    /* the same file under another spelling of its path */
+    snprintf(second, sizeof second, "timeout 20 %s train --data %s " RUN " --epochs 1 --checkpoint %s/./../%s/shared.ck",
+             ol_test_bin(), data(), ol_test_tmpdir(), strrchr(ol_test_tmpdir(), '/') + 1);
+    second_run_while_the_first_writes(ck, second, "TERM");
+    const char *pid = strstr(out, "first=");
+    CHECK_MSG(pid && strstr(out, "second=1 "), "the second run was not refused: %s", out);
+    snprintf(expect, sizeof expect, "is being written by another optlab run (pid %ld, holding ", atol(pid + 6));
+    CHECK_MSG(strstr(out, expect) && strstr(out, "shared.ck.lock); wait for it to end, or give this run another --checkpoint"),
+              "no message naming the first run: %s", out);
+    /* the first run, stopped by SIGTERM, wrote its checkpoint and removed its lock */
+    CHECK_MSG(strstr(out, "first_exit=143"), "%s", out);
+    CHECK_MSG(access(ck, F_OK) == 0, "no checkpoint after the first run's SIGTERM");
+    char lock[700];
+    snprintf(lock, sizeof lock, "%s.lock", ck);
+    CHECK_MSG(access(lock, F_OK) != 0, "%s was left behind by a run that ended itself", lock);
+}
+
+/* A run killed by SIGKILL leaves its lock file, but the kernel released the lock: the next run
+ * starts (and removes the file when it ends). */
+TEST(ck_the_lock_of_a_killed_run_blocks_nothing) {
+    char ck[600], lock[700], second[2048];
+    snprintf(ck, sizeof ck, "%s/killed.ck", ol_test_tmpdir());
+    snprintf(lock, sizeof lock, "%s.lock", ck);
+    snprintf(second, sizeof second, "true");
+    second_run_while_the_first_writes(ck, second, "9");
+    CHECK_MSG(strstr(out, "first_exit=137"), "%s", out);
+    CHECK_MSG(access(lock, F_OK) == 0, "no lock file %s while the first run wrote its checkpoint", lock);
+    int rc = sh("timeout 20 %s train --data %s " RUN " --epochs 1 --checkpoint %s", ol_test_bin(), data(), ck);
+    CHECK_MSG(rc == 0 && strstr(out, "test accuracy"), "a killed run's lock blocked the next: exit %d: %s", rc, out);
+    CHECK_MSG(access(lock, F_OK) != 0, "%s was left behind by a run that ended itself", lock);
+}
