@@ -3,8 +3,8 @@
  * other (src/train_checkpoint.c, ol_optim_state_load, ol_sampler_state_load), which the
  * checkpoint target reaches only by luck (a mutated byte fails a section's own checksum first).
  *
- * Input: a checkpoint made on this file's data set (fuzz_ckf_data; the seeds come from
- * fuzz/gen_seeds.c, with the runs of fuzz_ckf_seeds). After the mutation every checksum is
+ * Input: a checkpoint made on this file's data set (fuzz_ckf_data; the seeds are checkpoints of
+ * the runs gen_seeds.c makes with fuzz_ckf_run). After the mutation every checksum is
  * recomputed: each section's own (fuzz_fix_section_crcs) and the file's. The run then resumes from
  * it as `optlab train --resume F` does: the settings from the checkpoint, one thread, and a stop
  * request already raised (as by SIGINT), so that after one step it writes a checkpoint and stops.
@@ -36,18 +36,6 @@ static void fuzz_ckf_data(ol_dataset *d, uint8_t *pixels, uint8_t *labels) {
     d->n = FUZZ_CKF_N, d->rows = d->cols = FUZZ_CKF_SIDE;
     d->pixels = pixels, d->labels = labels, d->n_classes = 3;
 }
-
-/* The seeds' runs (gen_seeds.c): settings flags as `optlab train` takes them, over mlp:16-8-3. */
-static const char *const fuzz_ckf_seeds[][2] = {
-    {"sgd-momentum-epoch", "opt=sgd:momentum=0.9\nbatch=8\nepochs=1\n"},
-    {"adam-cosine-warmup-mid-epoch", "opt=adam\nlr=0.01\nschedule=cosine:t_max=20\nwarmup=2\nbatch=6\nepochs=2\nevery=4\n"},
-    {"rmsprop-centered-normalize-iid", "opt=rmsprop:centered=1,momentum=0.5\nlr=0.01\nnormalize=1\nsampler=iid\nbatch=8\nepochs=2\n"},
-    {"nadam-val-split-no-decay-bias", "opt=nadam\nlr=0.01\nval-split=0.25\nno-decay-bias=1\nbatch=10\nepochs=2\n"},
-    {"heavyball-step-clip", "opt=heavyball\nlr=0.05\nschedule=step:step_size=3,gamma=0.5\nclip-norm=1\nbatch=8\nepochs=2\n"},
-    {"sgd-rollbacks", "opt=sgd:momentum=0.9\nlr=1e20\non-divergence=rollback\nmax-rollbacks=200\nbatch=8\nepochs=2\n"},
-    {"random-search", "opt=random:samples=3\nlr=0.1\nbatch=8\nepochs=1\n"},
-    {"adagrad-full-batch", "opt=adagrad\nlr=0.1\nbatch=full\nepochs=3\n"},
-};
 
 /* Trains (seeds) or resumes a run on the data set: settings text as in a checkpoint (every=N for
  * --checkpoint-every), model mlp:16-8-3 unless it says otherwise; resume: the checkpoint to

@@ -310,7 +310,20 @@ static void gen_data_dir(const char *dir) {
     }
 }
 
-/* Checkpoints of real runs on the checkpoint_fields target's data set (its fuzz_ckf_seeds). */
+/* The checkpoint_fields seeds: runs on that target's data set, settings as a checkpoint's text (every=N:
+ * --checkpoint-every), over mlp:16-8-3; each seed is the run's last checkpoint. */
+static const char *const fuzz_ckf_seeds[][2] = {
+    {"sgd-momentum-epoch", "opt=sgd:momentum=0.9\nbatch=8\nepochs=1\n"},
+    {"adam-cosine-warmup-mid-epoch", "opt=adam\nlr=0.01\nschedule=cosine:t_max=20\nwarmup=2\nbatch=6\nepochs=2\nevery=4\n"},
+    {"rmsprop-centered-normalize-iid", "opt=rmsprop:centered=1,momentum=0.5\nlr=0.01\nnormalize=1\nsampler=iid\nbatch=8\nepochs=2\n"},
+    {"nadam-val-split-no-decay-bias", "opt=nadam\nlr=0.01\nval-split=0.25\nno-decay-bias=1\nbatch=10\nepochs=2\n"},
+    {"heavyball-step-clip", "opt=heavyball\nlr=0.05\nschedule=step:step_size=3,gamma=0.5\nclip-norm=1\nbatch=8\nepochs=2\n"},
+    {"sgd-rollbacks", "opt=sgd:momentum=0.9\nlr=1e20\non-divergence=rollback\nmax-rollbacks=200\nbatch=8\nepochs=2\n"},
+    {"random-search", "opt=random:samples=3\nlr=0.1\nbatch=8\nepochs=1\n"},
+    {"adagrad-full-batch", "opt=adagrad\nlr=0.1\nbatch=full\nepochs=3\n"},
+};
+
+/* Checkpoints of real runs on the checkpoint_fields target's data set. */
 static void gen_checkpoint_fields(void) {
     mkdir("fuzz/corpus", 0755);
     mkdir("fuzz/corpus/checkpoint_fields", 0755);

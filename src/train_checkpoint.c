@@ -160,9 +160,10 @@ static int check_log(const char *log, size_t len, long finished, const char *wha
         return corrupt(what, "log", "not a training log");
     long rows = 0;
     for (const char *p = log + head, *end = log + len; p < end; p = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1) {
-        char *after;
-        long e = strtol(p, &after, 10);
-        if (after == p || *after != ',' || e != rows + 1)
+        const char *after = p; /* the epoch, digits only: the section has no terminating NUL */
+        long e = 0;
+        while (after < end && *after >= '0' && *after <= '9' && e <= finished) e = 10 * e + (*after++ - '0');
+        if (after == p || after == end || *after != ',' || e != rows + 1)
             return corrupt(what, "log", "its row %ld is not the row of epoch %ld", rows + 1, rows + 1);
         rows++;
     }
