@@ -749,45 +749,6 @@ size_t ol_optim_state_size(const ol_optim *o) {
     return size;
 }
 
-int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
-    size_t size = ol_optim_state_size(o);
-    if (!buf || cap < size) return ol_fail(OL_EARG, "optimizer state needs %zu bytes, buffer has %zu", size, cap);
-    unsigned char *p = buf;
-    memset(p, 0, STATE_HEADER);
-    ol_put_u32(p + 0, STATE_MAGIC);
-    ol_put_u32(p + 4, STATE_VERSION);
-    ol_put_u32(p + 8, (uint32_t)o->p.kind);
-    ol_put_u32(p + 12, (uint32_t)o->n_groups);
-    ol_put_u64(p + 16, (uint64_t)o->t);
-    ol_put_u64(p + 24, (uint64_t)o->evaluations);
-    ol_put_f64(p + 32, o->last_grad_norm);
-    ol_put_f64(p + 40, o->mu_product);
-    ol_put_f64(p + 48, o->fx);
-    ol_put_u32(p + 56, (uint32_t)o->fx_valid);
-    for (int i = 0; i < 4; i++) ol_put_u64(p + 64 + 8 * i, o->rng.s[i]);
-    ol_put_f64(p + 96, o->rng.spare_normal);
-    ol_put_u32(p + 104, (uint32_t)o->rng.has_spare);
-    size_t sched_len = ol_sched_state_size(o->sched);
-    ol_put_u64(p + 112, sched_len);
-    unsigned char *q = p + STATE_HEADER;
-    for (int k = 0; k < o->n_groups; k++, q += GROUP_RECORD) {
-        const group *gr = &o->groups[k];
-        ol_put_u32(q, gr->is_f64 ? 8 : 4);
-        ol_put_u32(q + 4, (uint32_t)saved_buffers(o, gr));
-        ol_put_u64(q + 8, gr->n);
-    }
-    TRY(ol_sched_state_save(o->sched, q, sched_len));
-    q += sched_len;
-    for (int k = 0; k < o->n_groups; k++) {
-        const group *gr = &o->groups[k];
-        size_t bytes = group_bytes(o, gr), elem = gr->is_f64 ? 8 : 4;
-        copy_le(q, gr->state, bytes / elem, elem);
-        q += bytes;
-    }
-    ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
-    return OL_OK;
-}
-
 /* Whether buffer b of this optimizer holds squared gradients (never negative). */
 static int second_moment(const ol_optim_params *p, int b) {
     switch (p->kind) {
@@ -822,6 +783,48 @@ static const char *impossible_buffers(const ol_optim *o, const group *gr, const 
         }
     }
     return NULL;
+}
+
+int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
+    size_t size = ol_optim_state_size(o);
+    if (!buf || cap < size) return ol_fail(OL_EARG, "optimizer state needs %zu bytes, buffer has %zu", size, cap);
+    unsigned char *p = buf;
+    memset(p, 0, STATE_HEADER);
+    ol_put_u32(p + 0, STATE_MAGIC);
+    ol_put_u32(p + 4, STATE_VERSION);
+    ol_put_u32(p + 8, (uint32_t)o->p.kind);
+    ol_put_u32(p + 12, (uint32_t)o->n_groups);
+    ol_put_u64(p + 16, (uint64_t)o->t);
+    ol_put_u64(p + 24, (uint64_t)o->evaluations);
+    ol_put_f64(p + 32, o->last_grad_norm);
+    ol_put_f64(p + 40, o->mu_product);
+    ol_put_f64(p + 48, o->fx);
+    ol_put_u32(p + 56, (uint32_t)o->fx_valid);
+    for (int i = 0; i < 4; i++) ol_put_u64(p + 64 + 8 * i, o->rng.s[i]);
+    ol_put_f64(p + 96, o->rng.spare_normal);
+    ol_put_u32(p + 104, (uint32_t)o->rng.has_spare);
+    size_t sched_len = ol_sched_state_size(o->sched);
+    ol_put_u64(p + 112, sched_len);
+    unsigned char *q = p + STATE_HEADER;
+    for (int k = 0; k < o->n_groups; k++, q += GROUP_RECORD) {
+        const group *gr = &o->groups[k];
+        ol_put_u32(q, gr->is_f64 ? 8 : 4);
+        ol_put_u32(q + 4, (uint32_t)saved_buffers(o, gr));
+        ol_put_u64(q + 8, gr->n);
+    }
+    TRY(ol_sched_state_save(o->sched, q, sched_len));
+    q += sched_len;
+    for (int k = 0; k < o->n_groups; k++) {
+        const group *gr = &o->groups[k];
+        size_t bytes = group_bytes(o, gr), elem = gr->is_f64 ? 8 : 4;
+        copy_le(q, gr->state, bytes / elem, elem);
+        /* what the load refuses is never saved: a NaN comes from a step that diverged */
+        const char *bad = impossible_buffers(o, gr, q);
+        if (bad) return ol_fail(OL_ENUMERIC, "optimizer state: %s: the steps diverged; it is not saved", bad);
+        q += bytes;
+    }
+    ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
+    return OL_OK;
 }
 
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {

@@ -124,7 +124,10 @@ long ol_optim_evaluations(const ol_optim *o);     /* calls of f so far */
 
 /* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters), not the
  * parameters themselves. Little-endian, versioned, CRC-checked; load checks kind, groups, sizes
- * and schedule kind/warm-up against this optimizer and changes nothing unless all is valid. */
+ * and schedule kind/warm-up against this optimizer, and every field against what a step can write
+ * (no NaN in a buffer, no negative second moment or gradient norm, ...), and changes nothing
+ * unless all is valid. Save refuses (OL_ENUMERIC) a state whose buffers hold a NaN (the steps
+ * diverged): what it saves loads back. */
 size_t ol_optim_state_size(const ol_optim *o);
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap);
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len);
