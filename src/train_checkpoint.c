@@ -264,10 +264,12 @@ int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what) {
                      saved_model.input_mean, saved_model.input_inv_std);
     const unsigned char *opt = rc ? NULL : ol_ckpt_get(ck, "OPTM", &len);
     if (!rc && !opt) rc = ol_fail(OL_EFORMAT, "%s: no optimizer section", what);
-    if (!rc && ol_optim_state_load(s->opt, opt, len)) rc = corrupt_state(what, "optimizer", "optimizer state: ");
+    if (!rc && (rc = ol_optim_state_load(s->opt, opt, len)) != OL_ENOMEM && rc)
+        rc = corrupt_state(what, "optimizer", "optimizer state: ");
     const unsigned char *samp = rc ? NULL : ol_ckpt_get(ck, "SAMP", &len);
     if (!rc && !samp) rc = ol_fail(OL_EFORMAT, "%s: no sampler section", what);
-    if (!rc && ol_sampler_state_load(&s->sampler, samp, len)) rc = corrupt_state(what, "sampler", "sampler state: ");
+    if (!rc && (rc = ol_sampler_state_load(&s->sampler, samp, len)) != OL_ENOMEM && rc)
+        rc = corrupt_state(what, "sampler", "sampler state: ");
     if (!rc) rc = check_consistent(s, &g, what);
     if (!rc && log_len + 1 > s->log_cap) {
         char *nl = realloc(s->log, log_len + 1);
