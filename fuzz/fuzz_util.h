@@ -57,6 +57,21 @@ static inline void fuzz_fix_crc_trailer(uint8_t *buf, size_t len) {
     if (len >= 4) fuzz_put_le32(buf + len - 4, ol_crc32(0, buf, len - 4));
 }
 
+/* A training checkpoint's section after a change, its own checksums rewritten (tag: "MODL" the
+ * model file's trailer; "OPTM" the optimizer state's trailer and its schedule part's, which sits
+ * after the 120-byte header and 16 bytes a group, its length at byte 112; "SAMP" the sampler
+ * state's, at byte 112): damage that only the field checks behind the checksums can catch. */
+static inline void fuzz_fix_section_crcs(const char *tag, uint8_t *sec, size_t len) {
+    if (!strcmp(tag, "MODL")) fuzz_fix_crc_trailer(sec, len);
+    if (!strcmp(tag, "SAMP") && len >= 116) fuzz_put_le32(sec + 112, ol_crc32(0, sec, 112));
+    if (!strcmp(tag, "OPTM") && len >= 124) {
+        uint64_t start = 120 + 16 * (uint64_t)fuzz_le32(sec + 12), sched_len = fuzz_le64(sec + 112);
+        if (sched_len >= 4 && start <= len - 4 && sched_len <= len - 4 - start)
+            fuzz_put_le32(sec + start + sched_len - 4, ol_crc32(0, sec + start, (size_t)sched_len - 4));
+        fuzz_fix_crc_trailer(sec, len);
+    }
+}
+
 /* The first NUL-free run of data as a C string in out (truncated to cap - 1 bytes). */
 static inline void fuzz_cstr(char *out, size_t cap, const uint8_t *data, size_t size) {
     size_t n = 0;

@@ -3,6 +3,7 @@
  * the fuzzer starts deep inside each format instead of at its magic. Also writes a tiny MNIST-
  * format data directory (argument 1, if given) on which fuzz.mk trains a real model with
  * build/optlab train --save; that model and its damaged copies are added by `gen_seeds model F`.
+ * The checkpoint_fields seeds are checkpoints of runs on that target's own data set.
  *
  * Not a test: it only writes files; the fuzz targets and tests/test_fuzz_regressions.c read them. */
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <zlib.h>
 
 #define FUZZ_NO_MAIN
+#include "fuzz_checkpoint_fields.c"
 #include "fuzz_state.c"
 #include "optlab/common.h"
 #include "optlab/data.h"
@@ -326,6 +328,33 @@ static void gen_data_dir(const char *dir) {
     }
 }
 
+/* The checkpoint_fields seeds: runs on that target's data set, settings as a checkpoint's text (every=N:
+ * --checkpoint-every), over mlp:16-8-3; each seed is the run's last checkpoint. */
+static const char *const fuzz_ckf_seeds[][2] = {
+    {"sgd-momentum-epoch", "opt=sgd:momentum=0.9\nbatch=8\nepochs=1\n"},
+    {"adam-cosine-warmup-mid-epoch", "opt=adam\nlr=0.01\nschedule=cosine:t_max=20\nwarmup=2\nbatch=6\nepochs=2\nevery=4\n"},
+    {"rmsprop-centered-normalize-iid", "opt=rmsprop:centered=1,momentum=0.5\nlr=0.01\nnormalize=1\nsampler=iid\nbatch=8\nepochs=2\n"},
+    {"nadam-val-split-no-decay-bias", "opt=nadam\nlr=0.01\nval-split=0.25\nno-decay-bias=1\nbatch=10\nepochs=2\n"},
+    {"heavyball-step-clip", "opt=heavyball\nlr=0.05\nschedule=step:step_size=3,gamma=0.5\nclip-norm=1\nbatch=8\nepochs=2\n"},
+    {"sgd-rollbacks", "opt=sgd:momentum=0.9\nlr=1e20\non-divergence=rollback\nmax-rollbacks=200\nbatch=8\nepochs=2\n"},
+    {"random-search", "opt=random:samples=3\nlr=0.1\nbatch=8\nepochs=1\n"},
+    {"adagrad-full-batch", "opt=adagrad\nlr=0.1\nbatch=full\nepochs=3\n"},
+};
+
+/* Checkpoints of real runs on the checkpoint_fields target's data set. */
+static void gen_checkpoint_fields(void) {
+    mkdir("fuzz/corpus", 0755);
+    mkdir("fuzz/corpus/checkpoint_fields", 0755);
+    for (size_t i = 0; i < sizeof fuzz_ckf_seeds / sizeof fuzz_ckf_seeds[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "fuzz/corpus/checkpoint_fields/%s", fuzz_ckf_seeds[i][0]);
+        if (fuzz_ckf_run(fuzz_ckf_seeds[i][1], NULL, path, 0)) {
+            fprintf(stderr, "gen_seeds: %s: %s\n", fuzz_ckf_seeds[i][0], ol_error());
+            failures++;
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "model")) { /* a model trained by optlab train --save */
         size_t len;
@@ -339,6 +368,7 @@ int main(int argc, char **argv) {
     gen_cli();
     gen_model();
     gen_state();
+    gen_checkpoint_fields();
     if (argc == 2) gen_data_dir(argv[1]);
     return failures ? 1 : 0;
 }

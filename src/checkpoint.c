@@ -132,7 +132,7 @@ int ol_ckpt_parse(ol_ckpt *out, const unsigned char *buf, size_t len, const char
 int ol_ckpt_read(ol_ckpt *c, const char *path) {
     unsigned char *buf;
     size_t len;
-    int rc = ol_read_file(path, MAX_FILE, &buf, &len);
+    int rc = ol_read_file_magic(path, MAGIC, 8, MAX_FILE, &buf, &len);
     if (rc) return rc;
     rc = ol_ckpt_parse(c, buf, len, path);
     free(buf);

@@ -492,6 +492,11 @@ const char *ol_path_kind(const char *path) {
 }
 
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len) {
+    return ol_read_file_magic(path, NULL, 0, max_len, data, len);
+}
+
+int ol_read_file_magic(const char *path, const void *magic, size_t magic_len, size_t max_len, unsigned char **data,
+                       size_t *len) {
     *data = NULL;
     *len = 0;
     /* only regular files, and no bigger than allowed: a FIFO would block forever and /dev/zero never
@@ -504,6 +509,38 @@ int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t 
         close(fd);
         return ol_fail(OL_EIO, "%s is %s, not a regular file: give the file itself", path,
                        is_stat ? file_kind(st.st_mode) : "unreadable");
+    }
+    if (magic_len) { /* what the file is, before how big it is: a foreign file is never read whole */
+        unsigned char *head = malloc(magic_len);
+        if (!head) {
+            close(fd);
+            return ol_fail(OL_ENOMEM, "out of memory reading %s", path);
+        }
+        size_t got = 0;
+        while (got < magic_len) {
+            ssize_t r = read(fd, head + got, magic_len - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) {
+                int saved = errno;
+                free(head);
+                close(fd);
+                return ol_fail(OL_EIO, "cannot read %s: %s", path, strerror(saved));
+            }
+            if (r == 0) break;
+            got += (size_t)r;
+        }
+        if (got < magic_len || memcmp(head, magic, magic_len)) { /* the caller's parser names it */
+            close(fd);
+            *data = head;
+            *len = got;
+            return OL_OK;
+        }
+        free(head);
+        if (lseek(fd, 0, SEEK_SET) != 0) {
+            int saved = errno;
+            close(fd);
+            return ol_fail(OL_EIO, "cannot read %s: %s", path, strerror(saved));
+        }
     }
     if ((uint64_t)st.st_size > (uint64_t)max_len) {
         close(fd);

@@ -1,6 +1,7 @@
 /* dist.c: the MPI layer; see include/optlab/dist.h.
  * Everything MPI sits behind OL_HAVE_MPI; without it the functions are the single-process case.
- * Not a communication library: one all-reduce for training, a barrier and a max for the sweep. */
+ * Not a communication library: one all-reduce for training, a barrier and a max for the sweep, and
+ * the check that every rank was given the same run (ol_dist_agree). */
 #include "optlab/dist.h"
 
 #include <errno.h>
@@ -200,6 +201,81 @@ int ol_dist_max_int(int value, int *out) {
     if (!dist.active || dist.size <= 1) return OL_OK;
     if (MPI_Allreduce(&value, out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
         return ol_fail(OL_ESTATE, "MPI_Allreduce (max) failed");
+#endif
+    return OL_OK;
+}
+
+#ifdef OL_HAVE_MPI
+/* Collective calls with the same counts on every rank, so none can wait for a call another rank
+ * does not make. 0, or OL_ESTATE (on every rank) when MPI fails. */
+static int bcast(void *buf, long long count, int root) {
+    for (long long done = 0; done < count;) { /* MPI counts are int */
+        int n = count - done < (1LL << 30) ? (int)(count - done) : 1 << 30;
+        if (MPI_Bcast((char *)buf + done, n, MPI_CHAR, root, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return ol_fail(OL_ESTATE, "MPI_Bcast failed");
+        done += n;
+    }
+    return OL_OK;
+}
+
+static int max_ll(long long *v, int n) {
+    if (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return ol_fail(OL_ESTATE, "MPI_Allreduce (agreement) failed");
+    return OL_OK;
+}
+
+/* Rank root's value of item i (malloc'ed, NUL-terminated) on every rank; NULL on every rank when
+ * one of them has no memory for it (or MPI fails). */
+static char *value_of_rank(const char *const *values, int i, int root) {
+    long long len = dist.rank == root ? (long long)strlen(values[i]) : 0;
+    if (bcast(&len, sizeof len, root)) return NULL;
+    char *v = malloc((size_t)len + 1);
+    long long no_memory = v == NULL;
+    if (max_ll(&no_memory, 1) || no_memory) {
+        free(v);
+        return NULL;
+    }
+    if (dist.rank == root) memcpy(v, values[i], (size_t)len);
+    if (bcast(v, len, root)) {
+        free(v);
+        return NULL;
+    }
+    v[len] = 0;
+    return v;
+}
+#endif
+
+int ol_dist_agree(void *userdata, const char *const *names, const char *const *values, int n) {
+    (void)userdata, (void)names, (void)values, (void)n;
+#ifdef OL_HAVE_MPI
+    if (!dist.active || dist.size <= 1) return OL_OK;
+    /* the item count first: a rank of another optlab would make other calls from here on */
+    long long counts[2] = {n, -(long long)n};
+    if (max_ll(counts, 2)) return OL_ESTATE;
+    if (counts[0] != -counts[1])
+        return ol_fail(OL_EARG, "the MPI ranks run different optlab programs (%lld and %lld run settings to compare); run the same optlab on every rank",
+                       -counts[1], counts[0]);
+    /* each item in turn: rank 0's value to every rank, then the first rank that holds another (an
+     * item a rank has no memory for counts as differing: every rank then fails the same way) */
+    for (int i = 0; i < n; i++) {
+        char *ours = value_of_rank(values, i, 0);
+        if (!ours) return ol_fail(OL_ENOMEM, "out of memory comparing the MPI ranks' %s", names[i]);
+        long long other = strcmp(ours, values[i]) ? dist.size - dist.rank : 0; /* the lowest rank wins the max */
+        if (max_ll(&other, 1)) {
+            free(ours);
+            return OL_ESTATE;
+        }
+        if (other) {
+            int r = dist.size - (int)other;
+            char *theirs = value_of_rank(values, i, r);
+            int rc = ol_fail(OL_EARG, "the MPI ranks disagree on %s: %.400s on rank 0, %.400s on rank %d; every rank must be given the same settings",
+                             names[i], ours, theirs ? theirs : "(out of memory)", r);
+            free(ours);
+            free(theirs);
+            return rc;
+        }
+        free(ours);
+    }
 #endif
     return OL_OK;
 }

@@ -324,8 +324,9 @@ int ol_mlp_load(ol_mlp *m, const char *path) {
     unsigned char *buf;
     size_t len;
     /* 16 GiB, or all that a 32-bit size_t counts */
-    int rc = ol_read_file(path, (size_t)((uint64_t)SIZE_MAX < (uint64_t)1 << 34 ? (uint64_t)SIZE_MAX : (uint64_t)1 << 34),
-                          &buf, &len);
+    int rc = ol_read_file_magic(path, MODEL_MAGIC, 8,
+                                (size_t)((uint64_t)SIZE_MAX < (uint64_t)1 << 34 ? (uint64_t)SIZE_MAX : (uint64_t)1 << 34),
+                                &buf, &len);
     if (rc) return rc;
     rc = ol_mlp_deserialize(m, buf, len, path);
     free(buf);

@@ -553,6 +553,7 @@ int ol_optim_set_lr(ol_optim *o, int group, double lr) {
 
 double ol_optim_last_grad_norm(const ol_optim *o) { return o->last_grad_norm; }
 long ol_optim_step_count(const ol_optim *o) { return o->t; }
+long ol_optim_schedule_steps(const ol_optim *o) { return ol_sched_steps(o->sched); }
 
 void ol_optim_set_objective(ol_optim *o, double (*f)(const void *x, void *userdata), void *userdata) {
     o->f = f;
@@ -885,6 +886,42 @@ size_t ol_optim_state_size(const ol_optim *o) {
     return size;
 }
 
+/* Whether buffer b of this optimizer holds squared gradients (never negative). */
+static int second_moment(const ol_optim_params *p, int b) {
+    switch (p->kind) {
+    case OL_OPTIM_ADAGRAD:
+    case OL_OPTIM_RMSPROP: return b == 0;
+    case OL_OPTIM_ADAM:
+    case OL_OPTIM_ADAMW: return b >= 1; /* v, and amsgrad's running maximum of v */
+    case OL_OPTIM_NADAM:
+    case OL_OPTIM_RADAM: return b == 1;
+    default: return 0;
+    }
+}
+
+/* What no step writes into a group's saved buffers (little-endian at q), or NULL: a NaN anywhere
+ * (the next step would spread it over the parameters), a negative second moment (its square root
+ * is NaN). */
+static const char *impossible_buffers(const ol_optim *o, const group *gr, const unsigned char *q) {
+    for (int b = 0; b < saved_buffers(o, gr); b++) {
+        int nonneg = second_moment(&o->p, b);
+        for (size_t i = 0; i < gr->n; i++) {
+            size_t at = (size_t)b * gr->n + i;
+            double v;
+            if (gr->is_f64) v = ol_get_f64(q + 8 * at);
+            else {
+                uint32_t bits = ol_get_u32(q + 4 * at);
+                float f;
+                memcpy(&f, &bits, 4);
+                v = f;
+            }
+            if (isnan(v)) return "a NaN in its buffers";
+            if (nonneg && v < 0) return "a negative mean of squared gradients";
+        }
+    }
+    return NULL;
+}
+
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
     size_t size = ol_optim_state_size(o);
     if (!buf || cap < size) return ol_fail(OL_EARG, "optimizer state needs %zu bytes, buffer has %zu", size, cap);
@@ -918,6 +955,9 @@ int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
         const group *gr = &o->groups[k];
         size_t bytes = group_bytes(o, gr), elem = gr->is_f64 ? 8 : 4;
         copy_le(q, gr->state, bytes / elem, elem);
+        /* what the load refuses is never saved: a NaN comes from a step that diverged */
+        const char *bad = impossible_buffers(o, gr, q);
+        if (bad) return ol_fail(OL_ENUMERIC, "optimizer state: %s: the steps diverged; it is not saved", bad);
         q += bytes;
     }
     for (size_t i = 0; i < o->n_scalars; i++, q += 8) ol_put_f64(q, o->scalars[i]);
@@ -965,6 +1005,21 @@ int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
     if (sched_len != ol_sched_state_size(o->sched))
         return ol_fail(OL_EFORMAT, "optimizer state: schedule part has %zu bytes, expected %zu", sched_len,
                        ol_sched_state_size(o->sched));
+    /* every field as no step writes it (the checksum only says these are the bytes written) */
+    double grad_norm = ol_get_f64(p + 32), mu_product = ol_get_f64(p + 40), spare = ol_get_f64(p + 96);
+    uint64_t rng_any = ol_get_u64(p + 64) | ol_get_u64(p + 72) | ol_get_u64(p + 80) | ol_get_u64(p + 88);
+    const char *bad = !(isnan(grad_norm) || grad_norm >= 0) ? "a negative gradient norm"
+                    : !(mu_product >= 0 && mu_product <= 1) ? "a momentum product outside [0, 1]"
+                    : has_spare && !isfinite(spare) ? "a spare normal draw that is not finite"
+                    : o->p.kind == OL_OPTIM_RANDOM && !rng_any ? "a generator state of all zeros"
+                    : o->p.kind == OL_OPTIM_RANDOM && evaluations < t ? "fewer evaluations than steps"
+                    : NULL;
+    const unsigned char *data = q + sched_len;
+    for (int k = 0; k < o->n_groups && !bad; k++) {
+        bad = impossible_buffers(o, &o->groups[k], data);
+        data += group_bytes(o, &o->groups[k]);
+    }
+    if (bad) return ol_fail(OL_EFORMAT, "optimizer state: %s (corrupt)", bad);
     double *scalars = NULL;   /* the kind's scalars, at the end: checked before anything changes */
     if (o->n_scalars && !(scalars = ol_malloc_array(o->n_scalars, sizeof *scalars))) return OL_ENOMEM;
     for (size_t i = 0; i < o->n_scalars; i++) scalars[i] = ol_get_f64(p + len - 4 - 8 * (o->n_scalars - i));

@@ -522,15 +522,44 @@ static int run_queue(sweep_t *S, queue_t *q, long chunk, long final) {
 
 /* ---- the sweep's definition and its directory ---- */
 
-static int definition(const ol_sweep_config *c, char *buf, size_t cap) {
+/* The sweep's settings as (flag, value) pairs: the first DEF_N make its definition (DIR/sweep.txt,
+ * a "name=value" line each), and with --out they are what the MPI ranks of a sweep must share. */
+enum { DEF_N = 12 };
+typedef struct {
+    const char *name[DEF_N + 1], *value[DEF_N + 1];
+    char number[DEF_N][32];
+} def_items;
+
+static void definition_items(const ol_sweep_config *c, def_items *d) {
     static const char *prunes[] = {"none", "median", "halving"};
-    int n = snprintf(buf, cap,
-                     "grid=%s\nrandom=%ld\ndraw-seed=%llu\nseeds=%d\nepochs=%ld\ndata=%s\nmodel=%s\nsubset=%ld\n"
-                     "val-split=%.17g\nprune=%s\neta=%d\nmin-completed=%d\n",
-                     c->grid, c->random, (unsigned long long)c->draw_seed, c->seeds, c->epochs, c->data, c->model,
-                     c->subset, c->val_split, prunes[c->prune], c->prune == OL_PRUNE_HALVING ? c->eta : 0,
-                     c->prune == OL_PRUNE_MEDIAN ? c->min_completed : 0);
-    if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "sweep settings too long");
+    const char *names[DEF_N + 1] = {"--grid", "--random", "--draw-seed", "--seeds", "--epochs", "--data", "--model",
+                                    "--subset", "--val-split", "--prune", "--eta", "--min-completed", "--out"};
+    memcpy(d->name, names, sizeof names);
+    snprintf(d->number[1], 32, "%ld", c->random);
+    snprintf(d->number[2], 32, "%llu", (unsigned long long)c->draw_seed);
+    snprintf(d->number[3], 32, "%d", c->seeds);
+    snprintf(d->number[4], 32, "%ld", c->epochs);
+    snprintf(d->number[7], 32, "%ld", c->subset);
+    snprintf(d->number[8], 32, "%.17g", c->val_split);
+    snprintf(d->number[10], 32, "%d", c->prune == OL_PRUNE_HALVING ? c->eta : 0);
+    snprintf(d->number[11], 32, "%d", c->prune == OL_PRUNE_MEDIAN ? c->min_completed : 0);
+    for (int i = 0; i < DEF_N; i++) d->value[i] = d->number[i];
+    d->value[0] = c->grid ? c->grid : "";
+    d->value[5] = c->data ? c->data : "";
+    d->value[6] = c->model ? c->model : "";
+    d->value[9] = c->prune >= OL_PRUNE_NONE && c->prune <= OL_PRUNE_HALVING ? prunes[c->prune] : "?";
+    d->value[DEF_N] = c->out_dir ? c->out_dir : "";
+}
+
+static int definition(const ol_sweep_config *c, char *buf, size_t cap) {
+    def_items d;
+    definition_items(c, &d);
+    size_t len = 0;
+    for (int i = 0; i < DEF_N; i++) {
+        int n = snprintf(buf + len, cap - len, "%s=%s\n", d.name[i] + 2, d.value[i]);
+        if (n < 0 || (size_t)n >= cap - len) return ol_fail(OL_EARG, "sweep settings too long");
+        len += (size_t)n;
+    }
     return OL_OK;
 }
 
@@ -818,7 +847,12 @@ static int run_halving(sweep_t *S) {
 int ol_sweep_run(const ol_sweep_config *c, ol_sweep_summary *sum) {
     memset(sum, 0, sizeof *sum);
     sum->best_val_loss = sum->best_val_acc = NAN;
-    int rc = check_config(c);
+    /* under mpirun, the ranks' command lines may differ: they must run the same sweep (other grids
+     * give other trial lists, other rungs: ranks waiting for each other forever) */
+    def_items d;
+    definition_items(c, &d);
+    int rc = ol_dist_agree(NULL, d.name, d.value, DEF_N + 1);
+    if (!rc) rc = check_config(c);
     if (rc) return rc;
     sweep_t S;
     memset(&S, 0, sizeof S);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +138,10 @@ static int check_config(const ol_train_config *c) {
     if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
         return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
     if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
-    if (c->dist_size > 1 && (!c->allreduce || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
-        return ol_fail(OL_EARG, "data-parallel training needs an all-reduce and a rank in [0, %d)", c->dist_size);
+    if (c->dist_size > 1 && (!c->allreduce || !c->agree || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
+        return ol_fail(OL_EARG, "data-parallel training needs an all-reduce, an agreement and a rank in [0, %d)", c->dist_size);
+    if (c->dist_size > 1 && c->time_budget > 0) /* each process would measure its own seconds */
+        return ol_fail(OL_EARG, "a time budget is not data-parallel: the processes would stop after different steps");
     return OL_OK;
 }
 
@@ -253,10 +256,16 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
         if (slash) *slash = 0;
         run.data_dir = data_dir[0] ? data_dir : "/";
     }
-    if ((rc = ol_data_load(run.data, &train, &test))) return rc;
-    rc = ol_train_fit(&run, &train, &test, r);
+    /* one run writes a checkpoint at a time: a second one is refused now (the process that writes
+     * it: rank 0 of a data-parallel run) */
+    ol_ckpt_lock lock;
+    if (c->checkpoint_path && (c->dist_size <= 1 || c->dist_rank == 0)) {
+        if ((rc = ol_train_lock_checkpoint(&lock, c->checkpoint_path))) return rc;
+    } else lock.fd = -1;
+    if (!(rc = ol_data_load(run.data, &train, &test))) rc = ol_train_fit(&run, &train, &test, r);
     ol_dataset_free(&train);
     ol_dataset_free(&test);
+    ol_train_unlock_checkpoint(&lock);
     return rc;
 }
 
@@ -530,6 +539,55 @@ static int check_resume_epochs(const run_state *s, const ol_train_config *c) {
                    s->epoch_done ? "to evaluate it, or more to train further" : "or more to go on");
 }
 
+/* Data-parallel: before the first step, the processes check that they run the same job (c->agree):
+ * each one's settings come from its own command line (mpirun -np 1 A : -np 1 B), and ranks that
+ * differ would train a wrong model (another --lr or --seed), wait forever in an all-reduce the
+ * others never make (--epochs, --batch, --subset: another step count) or all-reduce blocks of
+ * another size (--model: heap corruption). Compared: every setting the table marks OL_TS_RUN or
+ * OL_TS_RANKS but the data's path (machines may hold the data at different paths: its identity
+ * is compared instead, after the settings, so that --subset is named rather than the data),
+ * --checkpoint-every (the rollback points), max_steps, the parameter count, and the state the
+ * first step starts from (another --resume file). */
+#define AGREE_MAX 48
+static int agree_on_the_run(const run_state *s, const ol_train_config *c, int *collective) {
+    *collective = 0; /* a failure before c->agree is this process's alone */
+    if (c->dist_size <= 1) return OL_OK;
+    const char *names[AGREE_MAX], *values[AGREE_MAX];
+    char(*text)[OL_PATH_CAP + 64] = ol_malloc_array(AGREE_MAX, sizeof *text);
+    if (!text) return OL_ENOMEM;
+    int n_table, n = 0, rc = OL_OK;
+    const ol_train_setting *table = ol_train_setting_table(&n_table);
+    ol_train_config shown = *c;
+    shown.model_spec = s->m->spec; /* the canonical spec (mlp:64-32-4,act=relu is mlp:64-32-4) */
+    for (int i = 0; i < n_table && n < AGREE_MAX - 5; i++) {
+        if (!(table[i].flags & (OL_TS_RUN | OL_TS_RANKS)) || table[i].offset == offsetof(ol_train_config, data)) continue;
+        if ((rc = ol_train_setting_show(&table[i], &shown, text[n], sizeof text[n]))) break;
+        names[n] = table[i].flag;
+        values[n] = text[n];
+        n++;
+    }
+    if (c->checkpoint_every) snprintf(text[n], sizeof text[n], "every %ld steps", c->checkpoint_every);
+    else snprintf(text[n], sizeof text[n], "%s", c->checkpoint_epoch ? "every epoch" : "none");
+    names[n] = "--checkpoint-every", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%ld", c->max_steps);
+    names[n] = "the step limit", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%s", s->data_id);
+    names[n] = "the data (--data)", values[n] = text[n], n++;
+    snprintf(text[n], sizeof text[n], "%zu", s->m->n_params);
+    names[n] = "the parameter count", values[n] = text[n], n++;
+    uint32_t crc = ol_crc32(0, s->m->params, s->m->n_params * sizeof(float));
+    const float norm[2] = {s->m->input_mean, s->m->input_inv_std};
+    snprintf(text[n], sizeof text[n], "epoch %ld, step %ld, parameters crc %08x", s->epoch, s->steps,
+             (unsigned)ol_crc32(crc, norm, sizeof norm));
+    names[n] = "the starting state (--resume)", values[n] = text[n], n++;
+    if (!rc) {
+        *collective = 1;
+        rc = c->agree(c->dist_userdata, names, values, n);
+    }
+    free(text);
+    return rc;
+}
+
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -544,6 +602,20 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     const int quiet = c->quiet || !leader;
     s.leader = leader;
     s.quiet = quiet;
+    s.fixed_inputs = !c->normalize && !c->model;
+    ol_ckpt ck; /* --resume: read once, checked before the model is allocated, restored below */
+    int have_ck = 0;
+    if (c->resume_path) {
+        ol_mlp layout;
+        char settings[OL_TRAIN_SETTINGS_CAP];
+        if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
+        have_ck = 1;
+        if (c->model) layout = *c->model;
+        else if ((rc = ol_mlp_layout(&layout, c->model_spec, MAX_MODEL_BYTES))) goto out;
+        if ((rc = ol_train_settings_text(c, layout.spec, settings, sizeof settings)) ||
+            (rc = ol_train_check_resume(&ck, settings, &layout, c->resume_path)))
+            goto out;
+    }
     if ((rc = prepare(c, &s))) goto out;
     if (c->dist_size > 1 && ol_optim_kind(s.opt) == OL_OPTIM_RANDOM) {
         rc = ol_fail(OL_EARG, "random search is not data-parallel: run it in one process");
@@ -622,18 +694,22 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     s.epoch = 1;
     s.lr_scale = 1;
     s.step_lr = NAN;
-    if ((rc = log_append(&s, "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"))) goto out;
-    if (c->resume_path) {
-        ol_ckpt ck;
-        if ((rc = ol_ckpt_read(&ck, c->resume_path))) goto out;
+    if ((rc = log_append(&s, OL_TRAIN_LOG_HEADER))) goto out;
+    if (have_ck) {
         rc = ol_train_restore(&s, &ck, c->resume_path);
         ol_ckpt_free(&ck);
+        have_ck = 0;
         if (rc) goto out;
         if ((rc = check_resume_epochs(&s, c))) goto out;
         ol_optim_set_lr_scale(s.opt, s.lr_scale);
         r->resumed = 1;
         if (s.epoch_done) next_epoch(&s);
         if (!quiet) printf("resuming %s at epoch %ld, step %ld\n", c->resume_path, s.epoch, s.steps);
+    }
+    int together;
+    if ((rc = agree_on_the_run(&s, c, &together))) {
+        r->ranks_disagree = together;
+        goto out;
     }
     /* the state at the start is the first good one */
     if (c->on_divergence == OL_DIVERGE_ROLLBACK && (rc = ol_train_save_state(&s, c, 0))) goto out;
@@ -677,6 +753,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     }
     rc = OL_OK;
 out:
+    if (have_ck) ol_ckpt_free(&ck);
     r->steps = s.steps;
     train->n = full_n;
     if (r->threads) ol_parallel_set_threads(threads_before); /* the caller's count again */

@@ -49,7 +49,11 @@ typedef struct {
     const ol_train_config *cfg;
     const uint32_t *batch_idx;
     uint32_t batch_n;
+    int fixed_inputs;      /* 1: the run's own model, inputs not normalized (its mean and 1/std stay 0 and 1) */
 } run_state;
+
+/* The log's first line (a checkpoint's log section starts with it). */
+#define OL_TRAIN_LOG_HEADER "epoch,step,lr,train_loss,val_loss,val_acc,test_loss,test_acc,seconds\n"
 
 /* OL_OK when every parameter is finite; else OL_ENUMERIC saying how many are not and where. */
 int ol_train_check_params_finite(const run_state *s);
@@ -57,8 +61,10 @@ int ol_train_check_params_finite(const run_state *s);
  * a state with a non-finite parameter is never kept: that is the divergence error above. */
 int ol_train_save_state(run_state *s, const ol_train_config *c, int to_file);
 /* Restores s from checkpoint bytes or a parsed checkpoint; what names it in messages. The
- * settings and the data are checked first; nothing of s is changed unless all is valid, but the
- * optimizer and sampler states, which load all or nothing themselves. */
+ * settings and the data are checked first (a conflict is OL_EARG), then every field of every
+ * section and the sections against each other (progress, model, optimizer, sampler and log tell
+ * one story: OL_EFORMAT, "corrupt <section> section (...)"); nothing of s is changed unless all is
+ * valid, but the optimizer and sampler states, which load all or nothing themselves. */
 int ol_train_restore(run_state *s, const ol_ckpt *ck, const char *what);
 int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, const char *what);
 /* --resume: the data to read for the run of checkpoint ck (what names it): data itself when its
@@ -67,4 +73,21 @@ int ol_train_restore_bytes(run_state *s, const unsigned char *buf, size_t len, c
  * The data found into use (cap bytes), its files into files. */
 int ol_train_resume_data(const ol_ckpt *ck, const char *what, const char *data, int note, char *use, size_t cap,
                          char files[4][OL_PATH_CAP]);
+/* Before the run allocates its model: the checkpoint's settings against the run's (settings text),
+ * and its model section against the model they make (layout: ol_mlp_layout's, nothing allocated),
+ * so that a small checkpoint whose settings name a huge model is refused without allocating it. */
+int ol_train_check_resume(const ol_ckpt *ck, const char *settings, const ol_mlp *layout, const char *what);
+/* One writer per checkpoint: an exclusive flock on "<checkpoint>.lock" beside it (a separate,
+ * stable file: the atomic rename replaces the checkpoint's inode at every write), holding the
+ * writer's pid for the refusal's message. The kernel releases it when the process ends however it
+ * ends, so a killed run's leftover file blocks nothing; a run that ends itself removes it. Nothing
+ * is locked for a checkpoint that is a device or a FIFO. */
+typedef struct {
+    int fd;              /* -1: nothing held */
+    char path[OL_PATH_CAP + 8];
+} ol_ckpt_lock;
+/* OL_ESTATE naming the other run's pid when one holds it; OL_EIO when the file cannot be made. */
+int ol_train_lock_checkpoint(ol_ckpt_lock *l, const char *checkpoint);
+/* Removes the lock file (when it is still ours) and releases the lock; safe when nothing is held. */
+void ol_train_unlock_checkpoint(ol_ckpt_lock *l);
 #endif

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "optlab/common.h"
@@ -94,9 +95,9 @@ static const ol_train_setting table[] = {
     {"resume", "--resume", OL_TS_STR, AT(resume_path), NONE, NULL, "F", "continue the run saved in checkpoint F (same settings)",
      0},
     {"on-divergence", "--on-divergence", OL_TS_CHOICE, AT(on_divergence), CHOICE(divergence, divergence), NULL,
-     "stop|rollback", "on NaN/Inf: stop, or reload the last good state with half the lr", OL_TS_DEFAULT},
+     "stop|rollback", "on NaN/Inf: stop, or reload the last good state with half the lr", OL_TS_DEFAULT | OL_TS_RANKS},
     {"max-rollbacks", "--max-rollbacks", OL_TS_INT, AT(max_rollbacks), RANGE(0, 1000), NULL, "K",
-     "rollbacks allowed before giving up", OL_TS_DEFAULT},
+     "rollbacks allowed before giving up", OL_TS_DEFAULT | OL_TS_RANKS},
 };
 #define N_SETTINGS ((int)(sizeof table / sizeof table[0]))
 
@@ -194,6 +195,17 @@ static void unescape(char *s) {
         else *w++ = *r++;
     }
     *w = 0;
+}
+
+int ol_train_setting_show(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap) {
+    if (s->type != OL_TS_DOUBLE) return ol_train_setting_format(s, c, buf, cap);
+    double v = *(const double *)((const char *)c + s->offset);
+    for (int digits = 1; digits <= 17; digits++) {
+        int n = snprintf(buf, cap, "%.*g", digits, v);
+        if (n < 0 || (size_t)n >= cap) return ol_fail(OL_EARG, "the value of %s is too long (over %zu bytes)", s->name, cap);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return OL_OK;
 }
 
 int ol_train_settings_text(const ol_train_config *c, const char *model_spec, char *buf, size_t cap) {

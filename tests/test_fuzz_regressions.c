@@ -26,6 +26,7 @@
 #include "optlab/common.h"
 
 #define FUZZ_NO_MAIN
+#include "../fuzz/fuzz_checkpoint_fields.c"
 #include "../fuzz/fuzz_cli.c"
 #include "../fuzz/fuzz_idx.c"
 #include "../fuzz/fuzz_model.c"
@@ -158,6 +159,7 @@ static int replay_target(const char *name, fuzz_entry entry, int *files) {
         CHECK_MSG(failures == 0, "%d of %d inputs of the %s target fail", failures, files, #name); \
     }
 
+FUZZ_TARGET(checkpoint_fields)
 FUZZ_TARGET(cli)
 FUZZ_TARGET(idx)
 FUZZ_TARGET(model)

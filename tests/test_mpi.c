@@ -175,6 +175,17 @@ static int signal_one_rank(const char *m, const char *sig, const char *ck) {
               m, ol_test_bin(), big_data(), ck, ck, sig);
 }
 
+/* Resumes checkpoint ck with 2 ranks for --epochs 1, or, when it is past epoch 1 (a resumed run
+ * cannot be taken back), for the epochs the refusal names: its exit status. */
+static int resume_the_checkpoint(const char *m, const char *ck) {
+    int rc = sh("%s -np 2 %s train --data %s --resume %s --epochs 1 --quiet", m, ol_test_bin(), big_data(), ck);
+    const char *give = strstr(out, "give --epochs ");
+    if (rc != 0 && give)
+        rc = sh("%s -np 2 %s train --data %s --resume %s --epochs %ld --quiet", m, ol_test_bin(), big_data(), ck,
+                atol(give + strlen("give --epochs ")));
+    return rc;
+}
+
 TEST(mpi_sigterm_to_one_rank_stops_every_rank_with_a_checkpoint) {
     const char *m = mpirun();
     if (!m) return;
@@ -183,7 +194,7 @@ TEST(mpi_sigterm_to_one_rank_stops_every_rank_with_a_checkpoint) {
     CHECK_MSG(!strstr(out, "HANG"), "the job did not end within 60 s: %s", out);
     CHECK_MSG(strstr(out, "exit=143"), "expected exit 143: %s", out);
     CHECK_MSG(strstr(out, "stopped at step") && strstr(out, "checkpoint written"), "no stop message: %s", out);
-    int rc = sh("%s -np 2 %s train --data %s --resume %s --epochs 1 --quiet", m, ol_test_bin(), big_data(), ck);
+    int rc = resume_the_checkpoint(m, ck);
     CHECK_MSG(rc == 0, "the checkpoint does not resume: exit %d: %s", rc, out);
 }
 
@@ -195,7 +206,7 @@ TEST(mpi_a_killed_rank_ends_the_job_without_a_hang_and_the_checkpoint_stays_vali
     CHECK_MSG(!strstr(out, "HANG"), "the job did not end within 60 s after a rank was killed: %s", out);
     CHECK_MSG(!strstr(out, "exit=0"), "the job reported success: %s", out);
     CHECK_MSG(strstr(out, "signal 9") || strstr(out, "Killed"), "no word of the killed rank: %s", out);
-    int rc = sh("%s -np 2 %s train --data %s --resume %s --epochs 1 --quiet", m, ol_test_bin(), big_data(), ck);
+    int rc = resume_the_checkpoint(m, ck);
     CHECK_MSG(rc == 0, "the last checkpoint does not resume: exit %d: %s", rc, out);
 }
 

@@ -110,6 +110,13 @@ int ol_write_file_atomic(const char *path, const void *data, size_t len);
 const char *ol_path_kind(const char *path);
 /* Reads a whole file into a malloc'ed buffer (caller frees); refuses files over max_len. */
 int ol_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
+/* The same for a file format that starts with magic[0..magic_len): the first bytes are read and
+ * compared before the size is checked or the rest read, so a foreign file (a data set given as
+ * --model, gigabytes of zeros) costs magic_len bytes of reading. When they differ (or the file is
+ * shorter), returns OL_OK with just those bytes, for the caller's parser to refuse ("wrong
+ * magic") as it would the whole file. */
+int ol_read_file_magic(const char *path, const void *magic, size_t magic_len, size_t max_len, unsigned char **data,
+                       size_t *len);
 
 /* ---- outputs that must not destroy inputs ---- */
 typedef struct {

@@ -51,6 +51,18 @@ int ol_dist_barrier(void);
 /* Maximum over the ranks of a value (e.g. an exit status), every rank gets it. */
 int ol_dist_max_int(int value, int *out);
 
+/* Whether every rank holds the same n values (names[i] says what values[i] is, for the message):
+ * mpirun -np 1 A : -np 1 B gives the ranks different command lines, and ranks that train or sweep
+ * different runs give a wrong model, hang in an all-reduce the others never make, or corrupt the
+ * heap (an all-reduce of another size). Collective, in calls whose counts every rank knows
+ * (first the item count, then item by item rank 0's value broadcast, compared everywhere, and a
+ * maximum naming the lowest rank that differs), so it cannot hang however the ranks differ; every
+ * rank returns the same: OL_OK, or OL_EARG with "the MPI ranks disagree on NAME: A on rank 0, B on
+ * rank R; every rank must be given the same settings" for the first item that differs (OL_ENOMEM,
+ * OL_ESTATE when memory or MPI fails). The signature of ol_train_config.agree (userdata unused).
+ * Without MPI, or one rank: OL_OK. */
+int ol_dist_agree(void *userdata, const char *const *names, const char *const *values, int n);
+
 /* Ends the whole job now with exit status status: MPI_Abort when MPI is active (every rank is
  * killed, none is left waiting), exit(status) otherwise. For the command line only. */
 void ol_dist_abort(int status) __attribute__((noreturn));

@@ -145,6 +145,8 @@ int ol_optim_step(ol_optim *o);
 /* L2 norm of the (value-clipped, not yet norm-clipped) gradient of the last step; NaN before. */
 double ol_optim_last_grad_norm(const ol_optim *o);
 long ol_optim_step_count(const ol_optim *o);
+/* Steps its schedule has taken (the optimizer's steps since the schedule was set). */
+long ol_optim_schedule_steps(const ol_optim *o);
 
 /* Feeds the plateau schedule one metric (e.g. the validation loss, once per epoch); no-op for
  * other schedules. */
@@ -199,7 +201,10 @@ int ol_optim_swap_average(ol_optim *o);
 /* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's ax
  * and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves.
  * Little-endian, versioned, CRC-checked; load checks kind, groups, sizes and schedule kind/warm-up
- * against this optimizer and changes nothing unless all is valid. */
+ * against this optimizer, and every field against what a step can write (no NaN in a buffer, no
+ * negative second moment or gradient norm, ...), and changes nothing unless all is valid. Save
+ * refuses (OL_ENUMERIC) a state whose buffers hold a NaN (the steps diverged): what it saves loads
+ * back. */
 size_t ol_optim_state_size(const ol_optim *o);
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap);
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len);

@@ -64,6 +64,13 @@ typedef struct {
      * same optimizer step. Only rank 0 prints, logs, saves and writes checkpoints. */
     int dist_rank, dist_size;     /* 0, 1 (or 0, 0) for a single process */
     int (*allreduce)(void *userdata, float *buf, size_t count);
+    /* Before the first step the processes check that they run the same job: agree gets n (name,
+     * value) pairs, the settings every process must share (OL_TS_RUN and OL_TS_RANKS in the
+     * settings table, --checkpoint-every, max_steps), the data's identity, the parameter count and
+     * the starting state (a --resume), and returns OL_OK when every process holds the same values,
+     * else an error with the message on every process at once (ol_dist_agree). Required when
+     * dist_size > 1. */
+    int (*agree)(void *userdata, const char *const *names, const char *const *values, int n);
     void *dist_userdata;
 } ol_train_config;
 
@@ -83,6 +90,7 @@ typedef struct ol_train_result {
     int rollbacks;            /* divergences rolled back */
     int resumed;              /* 1 when the run continued a checkpoint */
     int threads;              /* the thread count chosen by timing (threads = 0 in the config), else 0 */
+    int ranks_disagree;       /* data-parallel: c->agree failed, on every process alike (none waits) */
 } ol_train_result;
 
 /* The settings that define a run's bits ("key=value" lines, made from the settings table of

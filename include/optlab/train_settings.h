@@ -27,6 +27,8 @@ enum {
     OL_TS_DEFAULT = 8,  /* the help names the default (ol_train_default_config's value) */
     OL_TS_SPARSE = 16,  /* with OL_TS_RUN: in the settings text only when not the default, so the
                          * checkpoints of runs that leave it alone keep the text they had before it */
+    OL_TS_RANKS = 32,   /* not OL_TS_RUN, but the processes of a data-parallel run must share it
+                           (they roll back together); OL_TS_RUN settings must be shared too */
 };
 
 typedef struct {
@@ -54,6 +56,10 @@ void *ol_train_setting_field(const ol_train_setting *s, ol_train_config *c);
 int ol_train_setting_parse(const ol_train_setting *s, const char *text, ol_train_config *c, const char *what);
 /* c's value as text (the form parse reads back). */
 int ol_train_setting_format(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap);
+
+/* As ol_train_setting_format, but a number in the shortest form that reads back as the same
+ * double (0.1, not 0.10000000000000001): the value for a message, still exact. */
+int ol_train_setting_show(const ol_train_setting *s, const ol_train_config *c, char *buf, size_t cap);
 
 /* The run-defining settings of c as "name=value" lines (OL_TS_RUN, in table order, OL_TS_SPARSE ones
  * only when not the default; model_spec replaces c's model: the canonical spec): what a checkpoint

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "ranks.h"
 #include "optlab/common.h"
 #include "optlab/dist.h"
 #include "optlab/sweep.h"
@@ -36,14 +37,6 @@ static int usable_cores(void) {
     return cores > 1 ? cores : 1;
 }
 
-static int sweep_error(int rc, int collective) {
-    if (ol_dist_size() <= 1) return cli_report_error(rc);
-    if (collective) return ol_dist_rank() == 0 ? cli_report_error(rc) : ol_exit_status(rc);
-    fprintf(stderr, "optlab: rank %d of %d failed: %s; ending the whole sweep\n", ol_dist_rank(), ol_dist_size(),
-            *ol_error() ? ol_error() : "unknown error");
-    ol_dist_abort(ol_exit_status(rc));
-}
-
 static int sweep_command(int argc, char **argv) {
     ol_sweep_config c = ol_sweep_default_config();
     long draw_seed = 1;
@@ -68,8 +61,8 @@ static int sweep_command(int argc, char **argv) {
     };
     int n_flags = (int)(sizeof flags / sizeof flags[0]);
     int rc = cli_parse(argc, argv, 2, flags, n_flags, "sweep", "--grid G --epochs E --out DIR [options]");
-    if (rc == CLI_HELP) return 0;
-    if (rc) return sweep_error(rc, 1);
+    int status;
+    if (!cli_ranks_go_on(rc, &status)) return status;
     c.draw_seed = (uint64_t)draw_seed;
     c.rank = ol_dist_rank();
     c.size = ol_dist_size();
@@ -95,7 +88,7 @@ static int sweep_command(int argc, char **argv) {
         return 128 + (int)stop_signal;
     }
     /* bad settings or a foreign --out: every rank sees the same; anything else may be one rank's */
-    if (rc) return sweep_error(rc, rc == OL_EARG);
+    if (rc) return cli_ranks_error(rc, rc == OL_EARG, "sweep");
     if (c.rank != 0) return 0;
     printf("sweep done: %ld trials (%ld ok, %ld pruned, %ld diverged, %ld failed; %ld finished before)\n", s.trials, s.ok,
            s.pruned, s.diverged, s.failed, s.skipped);

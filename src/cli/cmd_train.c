@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "ranks.h"
 #include "optlab/common.h"
 #include "optlab/data.h"
 #include "optlab/sampler.h"
@@ -37,18 +38,6 @@ static int fill_from_checkpoint(ol_train_config *c, const cli_flag *flags, const
     return rc;
 }
 
-/* Under mpirun (data-parallel), how a failure ends the job. collective: every rank fails the same
- * way at the same point (bad flags, divergence: the loss is all-reduced), so every rank returns and
- * rank 0 alone prints. Otherwise the other ranks may be waiting in an all-reduce for this one:
- * MPI_Abort ends the whole job now, never a hang. */
-static int train_error(int rc, int collective) {
-    if (ol_dist_size() <= 1) return cli_report_error(rc);
-    if (collective) return ol_dist_rank() == 0 ? cli_report_error(rc) : ol_exit_status(rc);
-    fprintf(stderr, "optlab: rank %d of %d failed: %s; ending the whole job\n", ol_dist_rank(), ol_dist_size(),
-            *ol_error() ? ol_error() : "unknown error");
-    ol_dist_abort(ol_exit_status(rc));
-}
-
 static int train_command(int argc, char **argv);
 
 /* optlab train, also as `mpirun -np P optlab train ...`: P processes train one model data-parallel. */
@@ -66,16 +55,13 @@ static int train_command(int argc, char **argv) {
     cli_flag flags[CLI_TRAIN_MAX_FLAGS];
     int setting_of[CLI_TRAIN_MAX_FLAGS];
     int n_flags = cli_train_flags(&c, &every, flags, setting_of, CLI_TRAIN_MAX_FLAGS);
-    int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]");
-    if (rc == CLI_HELP) {
-        cli_print_optimizers();
-        return 0;
-    }
-    if (rc) return train_error(rc, 1);
+    int rc = cli_parse(argc, argv, 2, flags, n_flags, "train", "[options]"), status;
+    if (rc == CLI_HELP) cli_print_optimizers();
+    if (!cli_ranks_go_on(rc, &status)) return status;
     char *settings = NULL;
     if (c.resume_path && (rc = fill_from_checkpoint(&c, flags, setting_of, n_flags, c.resume_path, &settings))) {
         free(settings);
-        return train_error(rc, 0);
+        return cli_ranks_error(rc, 0, "job");
     }
     if (every == -1) c.checkpoint_epoch = 1;
     else c.checkpoint_every = every;
@@ -91,6 +77,7 @@ static int train_command(int argc, char **argv) {
         c.dist_rank = ol_dist_rank();
         c.dist_size = ol_dist_size();
         c.allreduce = ol_dist_allreduce;
+        c.agree = ol_dist_agree; /* before the first step: every rank was given the same run */
         c.stop = ol_dist_watch_stop(&stop_signal); /* all ranks stop after the same step */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         if (!c.threads) c.threads = cores / ol_dist_local_size() > 1 ? (int)(cores / ol_dist_local_size()) : 1;
@@ -102,7 +89,9 @@ static int train_command(int argc, char **argv) {
         if (ol_dist_rank() == 0) fprintf(stderr, "optlab: %s\n", ol_error());
         return 128 + (int)*c.stop;
     }
-    if (rc) return train_error(rc, rc == OL_ENUMERIC);
+    /* a divergence happens on every rank at once (the loss is all-reduced), and so does the
+     * ranks' disagreement; anything else may be one rank's */
+    if (rc) return cli_ranks_error(rc, rc == OL_ENUMERIC || r.ranks_disagree, "job");
     if (ol_dist_rank() != 0) return 0;
     if (r.rollbacks) printf("(%d divergence rollback%s)\n", r.rollbacks, r.rollbacks > 1 ? "s" : "");
     printf("test accuracy %.2f%%  test loss %.4f  (%ld epochs, %ld steps, %.2f s/epoch)\n", 100 * r.test_acc, r.test_loss,
