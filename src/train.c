@@ -326,8 +326,8 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
     return OL_OK;
 }
 
-/* The closure of optimizers that evaluate the loss themselves (lbfgs): loss and gradient of the
- * step's batch at the parameters as they are. */
+/* The closure of optimizers that evaluate the loss themselves (lbfgs; sam's second gradient): loss
+ * and gradient of the step's batch at the parameters as they are. */
 static int batch_closure(void *userdata, double *f) {
     run_state *s = userdata;
     return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
@@ -590,7 +590,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     ol_optim_set_objective(s.opt, batch_objective, &s);
     s.cfg = c;
     ol_optim_set_closure(s.opt, batch_closure, &s);
-    if (ol_optim_needs_closure(s.opt) && batch < train->n && !c->lbfgs_minibatch) {
+    if (ol_optim_kind(s.opt) == OL_OPTIM_LBFGS && batch < train->n && !c->lbfgs_minibatch) {
         rc = ol_fail(OL_EARG, "lbfgs is for full-batch training: its line search and curvature pairs compare the "
                      "loss and gradient of one objective across evaluations, which a new mini-batch changes; "
                      "use --batch full (--batch %u here, the training set has %u examples), or --lbfgs-minibatch to insist",

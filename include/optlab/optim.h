@@ -49,6 +49,26 @@
  * (2 history_size + 3) n values, 4 more n with the line search; dot products in double. A step
  * whose first gradient (or f) is not finite is refused (OL_ENUMERIC) before anything changes.
  *
+ * Wrappers take any gradient optimizer (not random or lbfgs, which evaluate f themselves). Spec:
+ *     WRAPPER[:key=value,...],inner=SPEC    e.g. lookahead:k=5,alpha=0.5,inner=adam:beta1=0.95
+ * inner= comes last and takes the rest of the spec, so specs nest without brackets or quotes:
+ *     lookahead:k=5,inner=sam:rho=0.1,inner=sgd:momentum=0.9     (lookahead over sam over sgd)
+ * at most OL_OPTIM_MAX_WRAPPERS deep. The object is the innermost optimizer's (ol_optim_kind, groups,
+ * schedule, clipping, lr, average are its); ol_optim_step runs the wrappers outermost first.
+ *   lookahead  k=5, alpha=0.5: slow weights phi start as x at the first step; after every k-th inner
+ *              step phi += alpha (x - phi) (in double), x = phi (Zhang, Lucas, Hinton & Ba 2019,
+ *              "Lookahead Optimizer: k steps forward, 1 step back", arXiv:1907.08610). The schedule
+ *              and the step count are the inner optimizer's (one per inner step); phi and the
+ *              inner-step count are in the saved state.
+ *   sam        rho=0.05: the g buffers hold the gradient at w when ol_optim_step is called (as for
+ *              every kind); e = rho g / (||g|| + 1e-12), ||g|| over all groups (unclipped); x = w + e;
+ *              the closure computes the gradient there; x = w again (restored bit for bit from a
+ *              copy); the inner optimizer steps with that gradient (clipping applies to it). Two
+ *              gradient evaluations a step, one of them the closure's (Foret, Kleiner, Mobahi &
+ *              Neyshabur 2021, "Sharpness-Aware Minimization", arXiv:2010.01412; e and its 1e-12
+ *              as the authors' reference code). Needs a closure (ol_optim_needs_closure is 1);
+ *              a non-finite ||g|| refuses the step (OL_ENUMERIC) with x unchanged.
+ *
  * Random search ("random:sigma=0.1,samples=1") needs an objective: each step draws `samples`
  * candidates x + sigma N(0, I) (written into the groups' x buffers while f is called; f gets
  * group 0's buffer) and keeps the best only if f(best) < f(x), so it never accepts a worse point.
@@ -71,6 +91,7 @@ enum {
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
+#define OL_OPTIM_MAX_WRAPPERS 4   /* wrappers one spec may nest */
 
 /* Every hyper-parameter of every kind; each kind reads only its own (spec keys in brackets). */
 typedef struct {
@@ -121,6 +142,12 @@ const char *ol_optim_kind_names(void);
 const char *ol_optim_kind_help(int kind);
 const char *ol_optim_kind_keys(int kind);
 int ol_optim_kind(const ol_optim *o);
+
+/* The wrappers (lookahead, sam): count, name, what each is for, spec keys (see above). */
+int ol_optim_n_wrappers(void);
+const char *ol_optim_wrapper_name(int i);
+const char *ol_optim_wrapper_help(int i);
+const char *ol_optim_wrapper_keys(int i);
 
 /* Registers x[n] with its gradient g[n] (g may be NULL for random); groups are numbered from 0
  * in order of addition. lr < 0 or weight_decay < 0: the optimizer's. The group's state is

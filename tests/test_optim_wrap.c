@@ -1,0 +1,257 @@
+/* test_optim_wrap.c: the optimizer wrappers (issue 19, section 2): lookahead and sam by hand and
+ * against the independent numpy reference (tests/ref/wrap_optimize.py, committed traces in
+ * tests/ref/wrap_traces/), their state saved and loaded bit for bit (C API and a train run killed
+ * and resumed), the spec grammar's errors, and the wrappers in train, lr-find and sweep. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fixtures.h"
+#include "optlab/common.h"
+#include "optlab/csv.h"
+#include "optlab/optim.h"
+#include "test.h"
+
+static char out[1 << 16];
+#define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
+#define tmp ol_test_path
+
+static const char *data_dir(void) {
+    static char dir[512];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s/wrap-data", ol_test_tmpdir());
+        if (fixture_make_dataset(dir, 600, 100, 8, 4, 31, 0)) fprintf(stderr, "cannot make %s\n", dir);
+    }
+    return dir;
+}
+
+static int same_file(const char *a, const char *b) {
+    char buf[64], cmd[1200];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return ol_test_run(cmd, buf, sizeof buf) == 0;
+}
+
+static double cell(const ol_csv_table *t, size_t r, int c) { return t->values[r * (size_t)t->n_cols + (size_t)c]; }
+
+/* ---- formulas ---- */
+
+TEST(wrap_optimize_matches_the_numpy_reference_traces) {
+    FILE *f = fopen("tests/ref/wrap_cases.txt", "r");
+    if (!f) SKIP("tests/ref/wrap_cases.txt not found: run from the repository root");
+    char line[1024];
+    int cases = 0;
+    double worst = 0;
+    char worst_case[1200] = "";
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        char *colon = strchr(line, ':');
+        CHECK_MSG(colon && colon[1] == ' ', "bad line in wrap_cases.txt: %s", line);
+        *colon = 0;
+        const char *name = line, *args = colon + 2;
+        char ref_path[1200];
+        snprintf(ref_path, sizeof ref_path, "tests/ref/wrap_traces/%s.csv", name);
+        const char *mine_path = tmp("wrap-trace.csv");
+        int rc = sh("%s optimize %s --trace %s --quiet --diverge-factor 0", ol_test_bin(), args, mine_path);
+        CHECK_MSG(rc == 0, "%s: optlab optimize %s: exit %d: %s", name, args, rc, out);
+        ol_csv_table ref, mine;
+        CHECK_MSG(ol_csv_read(ref_path, &ref) == 0, "%s: %s (run tests/ref/make_wrap_traces.sh)", name, ol_error());
+        CHECK_MSG(ol_csv_read(mine_path, &mine) == 0, "%s: %s", name, ol_error());
+        CHECK_MSG(ref.n_cols == mine.n_cols && ref.n_rows == mine.n_rows, "%s: %zux%d, reference %zux%d", name,
+                  mine.n_rows, mine.n_cols, ref.n_rows, ref.n_cols);
+        for (size_t r = 0; r < ref.n_rows; r++)
+            for (int c = 0; c < ref.n_cols; c++) {
+                double a = cell(&mine, r, c), b = cell(&ref, r, c), err = fabs(a - b) / fmax(1.0, fabs(b));
+                if (err > worst) {
+                    worst = err;
+                    snprintf(worst_case, sizeof worst_case, "%s row %zu column %s", name, r, ref.names[c]);
+                }
+                CHECK_MSG(err <= 1e-12, "%s: row %zu, %s: optlab %.17g, numpy %.17g (relative %.3g)", name, r,
+                          ref.names[c], a, b, err);
+            }
+        ol_csv_table_free(&ref);
+        ol_csv_table_free(&mine);
+        cases++;
+    }
+    fclose(f);
+    CHECK_MSG(cases >= 6, "only %d cases in tests/ref/wrap_cases.txt", cases);
+    printf("    %d wrapper cases agree with numpy; largest relative difference %.3g (%s)\n", cases, worst, worst_case);
+}
+
+/* gd lr 0.1 with a constant gradient 1 from x = 1, lookahead k=2, alpha=0.5: the inner steps go
+ * 0.9, 0.8; the sync puts x = phi = 1 + 0.5 (0.8 - 1) = 0.9; then 0.8, 0.7 and phi = 0.8. */
+TEST(wrap_lookahead_by_hand) {
+    double x = 1, g = 1;
+    ol_optim *o;
+    CHECK(ol_optim_create(&o, "lookahead:k=2,alpha=0.5,inner=gd", 0.1) == 0);
+    CHECK(ol_optim_kind(o) == OL_OPTIM_GD);
+    CHECK(ol_optim_needs_closure(o) == 0);
+    CHECK(ol_optim_add_group_f64(o, &x, &g, 1, -1, -1) == 0);
+    const double want[4] = {0.9, 0.9, 0.8, 0.8};
+    for (int i = 0; i < 4; i++) {
+        CHECK(ol_optim_step(o) == 0);
+        CHECK_MSG(fabs(x - want[i]) < 1e-15, "step %d: x %.17g, by hand %.17g", i + 1, x, want[i]);
+    }
+    CHECK(ol_optim_step_count(o) == 4);
+    ol_optim_free(o);
+}
+
+/* f = |x|^2 / 2 (g = x) from (3, 4), sam rho 0.5 over gd lr 0.1: ||g|| = 5, e = 0.5 (3, 4) / 5 =
+ * (0.3, 0.4), the gradient at w + e is (3.3, 4.4), x = (3, 4) - 0.1 (3.3, 4.4) = (2.67, 3.56). */
+typedef struct {
+    double *x, *g;
+    int calls;
+} quad;
+static int quad_closure(void *userdata, double *f) {
+    quad *q = userdata;
+    q->g[0] = q->x[0], q->g[1] = q->x[1];
+    *f = 0.5 * (q->x[0] * q->x[0] + q->x[1] * q->x[1]);
+    q->calls++;
+    return OL_OK;
+}
+
+TEST(wrap_sam_by_hand) {
+    double x[2] = {3, 4}, g[2] = {3, 4};
+    quad q = {x, g, 0};
+    ol_optim *o;
+    CHECK(ol_optim_create(&o, "sam:rho=0.5,inner=gd", 0.1) == 0);
+    CHECK(ol_optim_needs_closure(o) == 1);
+    CHECK(ol_optim_add_group_f64(o, x, g, 2, -1, -1) == 0);
+    CHECK_MSG(ol_optim_step(o) == OL_ESTATE && strstr(ol_error(), "closure"), "%s", ol_error());
+    CHECK(x[0] == 3 && x[1] == 4);
+    ol_optim_set_closure(o, quad_closure, &q);
+    CHECK(ol_optim_step(o) == 0);
+    /* to rounding: rho / (||g|| + 1e-12) and the sums are not exact in binary */
+    CHECK_MSG(fabs(x[0] - 2.67) < 1e-14 && fabs(x[1] - 3.56) < 1e-14, "x (%.17g, %.17g), by hand (2.67, 3.56)", x[0], x[1]);
+    double x0 = x[0];
+    CHECK(q.calls == 1 && ol_optim_evaluations(o) == 1);
+    g[0] = NAN;   /* a non-finite gradient: refused, x unchanged */
+    CHECK(ol_optim_step(o) == OL_ENUMERIC && x[0] == x0 && q.calls == 1);
+    ol_optim_free(o);
+}
+
+/* ---- state ---- */
+
+/* float32 parameters, f = |x|^2 / 2; steps with the closure's gradient computed before each */
+static void run_steps(ol_optim *o, float *x, float *g, int n, int steps) {
+    for (int s = 0; s < steps; s++) {
+        for (int i = 0; i < n; i++) g[i] = x[i] * (1 + 0.1f * (float)i);
+        CHECK(ol_optim_step(o) == 0);
+    }
+}
+static int fclosure_n = 8;
+static int float_closure(void *userdata, double *f) {
+    float **xg = userdata;
+    for (int i = 0; i < fclosure_n; i++) xg[1][i] = xg[0][i] * (1 + 0.1f * (float)i);
+    *f = 0;
+    return OL_OK;
+}
+
+TEST(wrap_state_save_and_load_resume_bit_exactly) {
+    const char *spec = "lookahead:k=3,alpha=0.6,inner=sam:rho=0.05,inner=adam:beta1=0.8";
+    float x1[8], g1[8], x2[8], g2[8];
+    for (int i = 0; i < 8; i++) x1[i] = x2[i] = 1.0f - 0.3f * (float)i;
+    float *xg1[2] = {x1, g1}, *xg2[2] = {x2, g2};
+    ol_optim *a, *b, *c;
+    CHECK(ol_optim_create(&a, spec, 0.05) == 0 && ol_optim_create(&b, spec, 0.05) == 0);
+    CHECK(ol_optim_add_group(a, x1, g1, 8, -1, -1) == 0 && ol_optim_add_group(b, x2, g2, 8, -1, -1) == 0);
+    CHECK(ol_optim_set_schedule(a, "cosine:t_max=20", 3) == 0 && ol_optim_set_schedule(b, "cosine:t_max=20", 3) == 0);
+    ol_optim_set_closure(a, float_closure, xg1);
+    ol_optim_set_closure(b, float_closure, xg2);
+    run_steps(a, x1, g1, 8, 13);
+    run_steps(b, x2, g2, 8, 7);   /* 7: one step into a lookahead cycle */
+    size_t len = ol_optim_state_size(b);
+    unsigned char *buf = malloc(len);
+    CHECK(buf && ol_optim_state_save(b, buf, len) == 0);
+    ol_optim_free(b);
+    CHECK(ol_optim_create(&c, spec, 0.05) == 0 && ol_optim_add_group(c, x2, g2, 8, -1, -1) == 0);
+    CHECK(ol_optim_set_schedule(c, "cosine:t_max=20", 3) == 0);
+    ol_optim_set_closure(c, float_closure, xg2);
+    CHECK_MSG(ol_optim_state_load(c, buf, len) == 0, "%s", ol_error());
+    run_steps(c, x2, g2, 8, 6);
+    CHECK_MSG(!memcmp(x1, x2, sizeof x1), "resumed x differs: %.9g vs %.9g", x1[0], x2[0]);
+    /* another wrapper chain, or none, refuses the state and keeps its own */
+    ol_optim *d, *e;
+    CHECK(ol_optim_create(&d, "sam:rho=0.05,inner=lookahead:k=3,alpha=0.6,inner=adam:beta1=0.8", 0.05) == 0);
+    CHECK(ol_optim_add_group(d, x2, g2, 8, -1, -1) == 0 && ol_optim_set_schedule(d, "cosine:t_max=20", 3) == 0);
+    CHECK_MSG(ol_optim_state_load(d, buf, len) == OL_EFORMAT && strstr(ol_error(), "wrappers"), "%s", ol_error());
+    CHECK(ol_optim_create(&e, "adam:beta1=0.8", 0.05) == 0 && ol_optim_add_group(e, x2, g2, 8, -1, -1) == 0);
+    CHECK(ol_optim_set_schedule(e, "cosine:t_max=20", 3) == 0);
+    CHECK(ol_optim_state_load(e, buf, len) == OL_EFORMAT);
+    buf[len - 6] ^= 1;   /* inside the wrappers' part: its checksum */
+    CHECK_MSG(ol_optim_state_load(c, buf, len) == OL_EFORMAT && strstr(ol_error(), "checksum"), "%s", ol_error());
+    free(buf);
+    ol_optim_free(a), ol_optim_free(c), ol_optim_free(d), ol_optim_free(e);
+}
+
+/* a train run with lookahead over sam, cosine with warm-up, killed by SIGKILL at a random moment
+ * once a checkpoint exists, resumes to the uninterrupted run's bytes */
+#define WRAP_RUN "--model mlp:64-16-4 --opt lookahead:k=5,alpha=0.5,inner=sam:rho=0.05,inner=sgd:momentum=0.9 " \
+                 "--lr 0.05 --batch 20 --schedule cosine:t_max=120 --warmup 10 --seed 3 --threads 1 --quiet"
+TEST(wrap_train_sigkill_and_resume_gives_identical_bytes) {
+    const char *full = tmp("wrap-full.bin"), *ck = tmp("wrap.ckpt"), *res = tmp("wrap-resumed.bin");
+    remove(ck);
+    int rc = sh("%s train --data %s " WRAP_RUN " --epochs 4 --save %s", ol_test_bin(), data_dir(), full);
+    CHECK_MSG(rc == 0, "uninterrupted run failed: %s", out);
+    srand((unsigned)time(NULL));
+    double delay = (rand() % 100) / 1000.0;
+    sh("%s train --data %s " WRAP_RUN " --epochs 4 --checkpoint %s --checkpoint-every 7 & pid=$!; "
+       "while [ ! -f %s ] && kill -0 $pid 2>/dev/null; do sleep 0.002; done; sleep %.3f; kill -9 $pid 2>/dev/null; "
+       "wait $pid; echo exit=$?", ol_test_bin(), data_dir(), ck, ck, delay);
+    struct stat st;
+    CHECK_MSG(stat(ck, &st) == 0, "no checkpoint was written: %s", out);
+    rc = sh("%s train --resume %s --data %s --save %s --quiet", ol_test_bin(), ck, data_dir(), res);
+    CHECK_MSG(rc == 0, "resume failed (%d): %s", rc, out);
+    CHECK_MSG(same_file(full, res), "the resumed model differs from the uninterrupted one (killed after %.3f s)", delay);
+    /* a checkpoint in the middle of a lookahead cycle, resumed: step 7 = 5 + 2 */
+    remove(ck);
+    rc = sh("%s train --data %s " WRAP_RUN " --epochs 1 --checkpoint %s --checkpoint-every 7", ol_test_bin(), data_dir(), ck);
+    CHECK_MSG(rc == 0, "%s", out);
+    rc = sh("%s train --resume %s --data %s --epochs 4 --save %s --quiet", ol_test_bin(), ck, data_dir(), res);
+    CHECK_MSG(rc == 0 && same_file(full, res), "resumed after epoch 1 (%d): %s", rc, out);
+}
+
+/* ---- the commands ---- */
+
+TEST(wrap_bad_specs_exit_2_with_what_to_fix) {
+    static const struct { const char *spec, *msg; } cases[] = {
+        {"lookahead", "no inner optimizer: give it last, as inner=SPEC"},
+        {"sam:rho=0.1", "no inner optimizer"},
+        {"lookahead:k=0,inner=sgd", "k: 0 is out of range"},
+        {"lookahead:alpha=1.5,inner=sgd", "alpha must be in (0, 1]"},
+        {"sam:rho=0,inner=sgd", "rho must be a finite number > 0"},
+        {"sam:rho=0.1,inner=lbfgs", "sam cannot wrap lbfgs"},
+        {"lookahead:inner=random", "lookahead cannot wrap random"},
+        {"lookahead:beta=1,inner=sgd", "unknown key 'beta' for 'lookahead'"},
+        {"lookahead:inner=adamm", "unknown optimizer 'adamm'"},
+        {"lookahead:inner=lookahead:inner=lookahead:inner=lookahead:inner=lookahead:inner=sgd", "more than 4 wrappers"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = sh("%s optimize --fn rosenbrock --x0 -1,1 --opt '%s' --lr 0.01 --steps 3", ol_test_bin(), cases[i].spec);
+        CHECK_MSG(rc == 2 && strstr(out, cases[i].msg), "%s: exit %d: %s", cases[i].spec, rc, out);
+    }
+    /* the deepest allowed nesting works */
+    int rc = sh("%s optimize --fn rosenbrock --x0 -1,1 --opt lookahead:inner=sam:inner=lookahead:k=2,inner=sam:inner=sgd "
+                "--lr 0.001 --steps 3 --quiet", ol_test_bin());
+    CHECK_MSG(rc == 0, "%s", out);
+}
+
+TEST(wrap_train_lr_find_sweep_and_help) {
+    int rc = sh("%s train --data %s --model mlp:64-16-4 --opt sam:rho=0.05,inner=sgd:momentum=0.9 --lr 0.05 --batch 50 "
+                "--epochs 1 --threads 1", ol_test_bin(), data_dir());
+    CHECK_MSG(rc == 0 && strstr(out, "epoch 1/1"), "train: %d: %s", rc, out);
+    rc = sh("%s lr-find --data %s --model mlp:64-16-4 --opt lookahead:k=3,inner=adam --steps 30 --batch 50 --threads 1 "
+            "--csv %s", ol_test_bin(), data_dir(), tmp("lrf.csv"));
+    CHECK_MSG(rc == 0, "lr-find: %d: %s", rc, out);
+    rc = sh("%s sweep --data %s --model mlp:64-16-4 --grid 'opt=lookahead:k=3,alpha=0.5,inner=sgd:momentum=0.9/"
+            "sam:rho=0.1,inner=sgd,lr=0.05,batch=50' --epochs 1 --threads 1 --out %s", ol_test_bin(), data_dir(),
+            tmp("sweep"));
+    CHECK_MSG(rc == 0 && strstr(out, "lookahead:k=3,alpha=0.5,inner=sgd:momentum=0.9") && strstr(out, "sam:rho=0.1,inner=sgd"),
+              "sweep: %d: %s", rc, out);
+    rc = sh("%s train --help", ol_test_bin());
+    CHECK_MSG(strstr(out, "lookahead") && strstr(out, "sam") && strstr(out, "inner=SPEC"), "%s", out);
+}
