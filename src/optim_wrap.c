@@ -52,6 +52,8 @@ static int wrap_type(const char *spec) {
     return -1;
 }
 
+int ol_optim_is_wrapped(const ol_optim *o) { return o->wrap ? o->wrap->n : 0; }
+
 int ol_optim_is_wrapper_spec(const char *spec) { return spec && wrap_type(spec) >= 0; }
 
 /* Where "inner=" starts after ':' or ',' in spec, or NULL. */

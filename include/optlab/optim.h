@@ -148,6 +148,8 @@ int ol_optim_n_wrappers(void);
 const char *ol_optim_wrapper_name(int i);
 const char *ol_optim_wrapper_help(int i);
 const char *ol_optim_wrapper_keys(int i);
+/* The wrappers over o's optimizer (0: none; ol_optim_kind is the innermost optimizer's). */
+int ol_optim_is_wrapped(const ol_optim *o);
 
 /* Registers x[n] with its gradient g[n] (g may be NULL for random); groups are numbered from 0
  * in order of addition. lr < 0 or weight_decay < 0: the optimizer's. The group's state is
