@@ -524,23 +524,29 @@ int ol_optim_needs_closure(const ol_optim *o) {
 }
 
 const void *ol_optim_average(const ol_optim *o, int group) {
+    if (group >= 0 && group < o->n_groups && ol_optim_wrap_ema(o)) return ol_optim_wrap_ema(o)[group];
     if (o->p.kind != OL_OPTIM_ASGD || group < 0 || group >= o->n_groups) return NULL;
     return o->groups[group].state;   /* asgd's buffer 0 is ax */
 }
 
+void ol_optim_swap_bytes(void *a, void *b, size_t bytes) {
+    unsigned char *x = a, *y = b, tmp[256];
+    for (size_t done = 0; done < bytes; done += sizeof tmp) {
+        size_t len = bytes - done < sizeof tmp ? bytes - done : sizeof tmp;
+        memcpy(tmp, x + done, len);
+        memcpy(x + done, y + done, len);
+        memcpy(y + done, tmp, len);
+    }
+}
+
 int ol_optim_swap_average(ol_optim *o) {
+    if (ol_optim_wrap_ema(o)) return ol_optim_wrap_swap_ema(o);
     if (o->p.kind != OL_OPTIM_ASGD)
-        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does)", kind_names[o->p.kind]);
+        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does, or an ema: ol_optim_set_ema)",
+                       kind_names[o->p.kind]);
     for (int k = 0; k < o->n_groups; k++) {
         group *gr = &o->groups[k];
-        size_t bytes = gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float));
-        unsigned char *x = gr->x, *ax = gr->state, tmp[256];
-        for (size_t done = 0; done < bytes; done += sizeof tmp) {
-            size_t len = bytes - done < sizeof tmp ? bytes - done : sizeof tmp;
-            memcpy(tmp, x + done, len);
-            memcpy(x + done, ax + done, len);
-            memcpy(ax + done, tmp, len);
-        }
+        ol_optim_swap_bytes(gr->x, gr->state, gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float)));
     }
     return OL_OK;
 }

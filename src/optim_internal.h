@@ -105,6 +105,9 @@ int ol_optim_wrap_create(ol_optim **out, const char *spec, double lr);
 void ol_optim_wrap_free(ol_optim *o);
 int ol_optim_wrap_add_group(ol_optim *o);                 /* the buffers of the group just added */
 int ol_optim_wrap_needs_closure(const ol_optim *o);
+void *const *ol_optim_wrap_ema(const ol_optim *o);       /* the ema's buffer per group, or NULL */
+int ol_optim_wrap_swap_ema(ol_optim *o);
+void ol_optim_swap_bytes(void *a, void *b, size_t bytes); /* optim.c: exchanges two buffers' bytes */
 int ol_optim_wrap_step(ol_optim *o);
 size_t ol_optim_wrap_state_size(const ol_optim *o);       /* 0 without wrappers */
 void ol_optim_wrap_state_save(const ol_optim *o, unsigned char *p);

@@ -2,7 +2,9 @@
  * (Foret et al. 2021). A wrapped optimizer is the inner (base) optimizer's object with a chain of
  * layers attached (o->wrap, outermost first): groups, schedule, clipping, lr and kind stay the
  * base's; ol_optim_step runs the chain down to the base step. The spec grammar
- * (WRAPPER[:key=value,...],inner=SPEC) and the formulas: include/optlab/optim.h. */
+ * (WRAPPER[:key=value,...],inner=SPEC) and the formulas: include/optlab/optim.h. An exponential
+ * moving average of the weights (ol_optim_set_ema, train --ema) is a layer of the same kind,
+ * outermost, whose buffer ol_optim_average / ol_optim_swap_average expose. */
 #include "optlab/optim.h"
 
 #include "optlab/common.h"
@@ -16,9 +18,9 @@
 
 #define TRY(expr) do { int rc_ = (expr); if (rc_) return rc_; } while (0)
 
-enum { WRAP_LOOKAHEAD, WRAP_SAM, N_WRAP };
+enum { WRAP_LOOKAHEAD, WRAP_SAM, N_WRAP, WRAP_EMA = N_WRAP };   /* ema: ol_optim_set_ema, not a spec */
 
-static const char *const wrap_names[N_WRAP] = {"lookahead", "sam"};
+static const char *const wrap_names[N_WRAP + 1] = {"lookahead", "sam", "ema"};
 static const char *const wrap_keys[N_WRAP] = {"k, alpha, inner", "rho, inner"};
 static const char *const wrap_help[N_WRAP] = {
     "slow weights pulled toward the inner optimizer's every k steps: steadier, less lr-sensitive",
@@ -30,13 +32,14 @@ typedef struct {
     long k;          /* lookahead: inner steps between synchronizations, >= 1 */
     double alpha;    /* lookahead: slow step, in (0, 1] */
     double rho;      /* sam: radius of the ascent step, > 0 */
-    long count;      /* lookahead: inner steps taken (saved) */
-    void **buf;      /* per group: lookahead's slow weights (saved), sam's copy of w (scratch) */
+    double decay;    /* ema: in (0, 1) */
+    long count;      /* lookahead, ema: inner steps taken (saved) */
+    void **buf;      /* per group: lookahead's slow weights and ema's average (saved), sam's copy of w */
 } wrap_layer;
 
 struct ol_wrap {
     int n;
-    wrap_layer layer[OL_OPTIM_MAX_WRAPPERS];
+    wrap_layer layer[OL_OPTIM_MAX_WRAPPERS + 1];   /* + an ema, outermost */
 };
 
 int ol_optim_n_wrappers(void) { return N_WRAP; }
@@ -156,14 +159,9 @@ int ol_optim_wrap_add_group(ol_optim *o) {
             }
             return OL_ENOMEM;
         }
+        if (w->type == WRAP_EMA && gr->n) memcpy(b[k], gr->x, gr->n * elem_size(gr));   /* as asgd's ax */
     }
     return OL_OK;
-}
-
-int ol_optim_wrap_needs_closure(const ol_optim *o) {
-    for (int l = 0; o->wrap && l < o->wrap->n; l++)
-        if (o->wrap->layer[l].type == WRAP_SAM) return 1;
-    return 0;
 }
 
 static void copy_x(ol_optim *o, void *const *buf, int to_buf) {
@@ -174,6 +172,43 @@ static void copy_x(ol_optim *o, void *const *buf, int to_buf) {
         else memcpy(gr->x, buf[k], gr->n * elem_size(gr));
     }
 }
+
+int ol_optim_set_ema(ol_optim *o, double decay) {
+    if (!(decay > 0 && decay < 1))
+        return ol_fail(OL_EARG, "ema: decay must be in (0, 1) (e.g. 0.999: an average over about 1000 steps), got %g",
+                       decay);
+    if (o->n_groups) return ol_fail(OL_ESTATE, "ema: set it before adding parameter groups");
+    if (o->wrap && o->wrap->n && o->wrap->layer[0].type == WRAP_EMA)
+        return ol_fail(OL_ESTATE, "ema: this optimizer has one already");
+    if (!o->wrap && !(o->wrap = ol_calloc(1, sizeof *o->wrap))) return OL_ENOMEM;
+    memmove(&o->wrap->layer[1], &o->wrap->layer[0], (size_t)o->wrap->n * sizeof o->wrap->layer[0]);
+    memset(&o->wrap->layer[0], 0, sizeof o->wrap->layer[0]);
+    o->wrap->layer[0].type = WRAP_EMA;
+    o->wrap->layer[0].decay = decay;
+    o->wrap->n++;
+    return OL_OK;
+}
+
+void *const *ol_optim_wrap_ema(const ol_optim *o) {
+    return o->wrap && o->wrap->n && o->wrap->layer[0].type == WRAP_EMA ? o->wrap->layer[0].buf : NULL;
+}
+
+int ol_optim_wrap_swap_ema(ol_optim *o) {
+    wrap_layer *w = &o->wrap->layer[0];
+    if (w->count == 0) copy_x(o, w->buf, 1);   /* no step yet: the average is x itself */
+    for (int k = 0; k < o->n_groups; k++) {
+        group *gr = &o->groups[k];
+        ol_optim_swap_bytes(gr->x, w->buf[k], gr->n * elem_size(gr));
+    }
+    return OL_OK;
+}
+
+int ol_optim_wrap_needs_closure(const ol_optim *o) {
+    for (int l = 0; o->wrap && l < o->wrap->n; l++)
+        if (o->wrap->layer[l].type == WRAP_SAM) return 1;
+    return 0;
+}
+
 
 /* lookahead after an inner step: every k-th, slow += alpha (fast - slow) and fast = slow
  * (in double, stored in the group's type; float32 flushed below FLT_MIN) */
@@ -187,6 +222,23 @@ static void lookahead_sync(ol_optim *o, wrap_layer *w) {
             float *x = gr->x, *slow = w->buf[k];
             for (size_t i = 0; i < gr->n; i++)
                 x[i] = slow[i] = ol_flush_f32((float)((double)slow[i] + w->alpha * ((double)x[i] - (double)slow[i])));
+        }
+    }
+}
+
+/* ema = decay ema + (1 - decay) x, in double, stored in the group's type (float32 flushed) */
+static void ema_update(ol_optim *o, wrap_layer *w) {
+    double d = w->decay, omd = 1 - w->decay;
+    for (int k = 0; k < o->n_groups; k++) {
+        group *gr = &o->groups[k];
+        if (gr->is_f64) {
+            const double *x = gr->x;
+            double *e = w->buf[k];
+            for (size_t i = 0; i < gr->n; i++) e[i] = d * e[i] + omd * x[i];
+        } else {
+            const float *x = gr->x;
+            float *e = w->buf[k];
+            for (size_t i = 0; i < gr->n; i++) e[i] = ol_flush_f32((float)(d * (double)e[i] + omd * (double)x[i]));
         }
     }
 }
@@ -220,6 +272,12 @@ static int sam_ascend(ol_optim *o, const wrap_layer *w) {
 static int step_layer(ol_optim *o, int l) {
     if (l == o->wrap->n) return ol_optim_base_step(o);
     wrap_layer *w = &o->wrap->layer[l];
+    if (w->type == WRAP_EMA) {   /* torch's AveragedModel: the first update copies, then d ema + (1 - d) x */
+        TRY(step_layer(o, l + 1));
+        if (w->count++ == 0) copy_x(o, w->buf, 1);
+        else ema_update(o, w);
+        return OL_OK;
+    }
     if (w->type == WRAP_LOOKAHEAD) {
         if (w->count == 0) copy_x(o, w->buf, 1);   /* the slow weights start at the first step's x */
         TRY(step_layer(o, l + 1));
@@ -249,7 +307,7 @@ int ol_optim_wrap_step(ol_optim *o) { return step_layer(o, 0); }
 
 static size_t layer_bytes(const ol_optim *o, const wrap_layer *w) {
     size_t bytes = LAYER_HEADER;
-    if (w->type == WRAP_LOOKAHEAD)
+    if (w->type != WRAP_SAM)
         for (int k = 0; k < o->n_groups; k++) bytes += o->groups[k].n * elem_size(&o->groups[k]);
     return bytes;
 }
@@ -287,7 +345,7 @@ void ol_optim_wrap_state_save(const ol_optim *o, unsigned char *p) {
         ol_put_u32(q, (uint32_t)w->type);
         ol_put_u64(q + 4, (uint64_t)w->count);
         q += LAYER_HEADER;
-        if (w->type != WRAP_LOOKAHEAD) continue;
+        if (w->type == WRAP_SAM) continue;
         for (int k = 0; k < o->n_groups; k++) {
             const group *gr = &o->groups[k];
             copy_values(q, w->buf[k], gr->n, elem_size(gr), 1);
@@ -331,7 +389,7 @@ void ol_optim_wrap_state_load(ol_optim *o, const unsigned char *p) {
         wrap_layer *w = &o->wrap->layer[l];
         w->count = (long)ol_get_u64(q + 4);
         q += LAYER_HEADER;
-        if (w->type != WRAP_LOOKAHEAD) continue;
+        if (w->type == WRAP_SAM) continue;
         for (int k = 0; k < o->n_groups; k++) {
             const group *gr = &o->groups[k];
             copy_values(w->buf[k], q, gr->n, elem_size(gr), 0);

@@ -163,11 +163,16 @@ static double batch_objective(const void *x, void *userdata) {
     return ol_ad_scalar(s->graph.g, s->graph.loss);
 }
 
-static int check_eval_average(const ol_train_config *c, const ol_optim *o) {
+/* --eval-average's check, and --ema's average set up (before the groups are added) */
+static int check_eval_average(const ol_train_config *c, ol_optim *o) {
     if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD)
         return ol_fail(OL_EARG, "--eval-average: only asgd keeps an averaged iterate; the optimizer is %s",
                        ol_optim_kind_name(ol_optim_kind(o)));
-    return OL_OK;
+    if (c->ema != 0 && c->eval_average)
+        return ol_fail(OL_EARG, "--ema and --eval-average both pick the weights to evaluate; give one of them");
+    if (c->ema != 0 && !(c->ema > 0 && c->ema < 1))
+        return ol_fail(OL_EARG, "--ema must be in (0, 1) (e.g. 0.999: an average over about 1000 steps), got %g", c->ema);
+    return c->ema != 0 ? ol_optim_set_ema(o, c->ema) : OL_OK;
 }
 
 /* Model and optimizer from the specs (before any data is read, so a typo costs nothing). */
@@ -333,10 +338,10 @@ static int batch_closure(void *userdata, double *f) {
     return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
 }
 
-/* --eval-average: asgd's averaged iterate takes the parameters' place while the model is evaluated
- * or saved (called again, it swaps back) */
+/* --eval-average, --ema: asgd's averaged iterate or the weights' moving average takes the
+ * parameters' place while the model is evaluated or saved (called again, it swaps back) */
 static int swap_average(run_state *s, const ol_train_config *c) {
-    return c->eval_average ? ol_optim_swap_average(s->opt) : OL_OK;
+    return c->eval_average || c->ema != 0 ? ol_optim_swap_average(s->opt) : OL_OK;
 }
 
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.

@@ -13,6 +13,7 @@
 #include "fixtures.h"
 #include "optlab/common.h"
 #include "optlab/csv.h"
+#include "optlab/nn.h"
 #include "optlab/optim.h"
 #include "test.h"
 
@@ -188,10 +189,61 @@ TEST(wrap_state_save_and_load_resume_bit_exactly) {
     ol_optim_free(a), ol_optim_free(c), ol_optim_free(d), ol_optim_free(e);
 }
 
-/* a train run with lookahead over sam, cosine with warm-up, killed by SIGKILL at a random moment
+/* gd lr 0.1, gradient 1, x = 1, ema decay 0.5: x goes 0.9, 0.8, 0.7; the average copies the first
+ * (0.9), then 0.5 0.9 + 0.5 0.8 = 0.85, then 0.5 0.85 + 0.5 0.7 = 0.775 */
+TEST(wrap_ema_by_hand_and_swapped_exactly) {
+    double x = 1, g = 1;
+    ol_optim *o;
+    CHECK(ol_optim_create(&o, "gd", 0.1) == 0);
+    CHECK(ol_optim_set_ema(o, 1) == OL_EARG && ol_optim_set_ema(o, 0) == OL_EARG);
+    CHECK(ol_optim_set_ema(o, 0.5) == 0);
+    CHECK(ol_optim_set_ema(o, 0.5) == OL_ESTATE);
+    CHECK(ol_optim_add_group_f64(o, &x, &g, 1, -1, -1) == 0);
+    CHECK(*(const double *)ol_optim_average(o, 0) == 1);
+    const double want[3] = {0.9, 0.85, 0.775};
+    for (int i = 0; i < 3; i++) {
+        CHECK(ol_optim_step(o) == 0);
+        double e = *(const double *)ol_optim_average(o, 0);
+        CHECK_MSG(fabs(e - want[i]) < 1e-15, "step %d: ema %.17g, by hand %.17g", i + 1, e, want[i]);
+    }
+    double before = x, avg = *(const double *)ol_optim_average(o, 0);
+    CHECK(ol_optim_swap_average(o) == 0 && x == avg);
+    CHECK(ol_optim_swap_average(o) == 0 && x == before);
+    ol_optim_free(o);
+}
+
+/* train --ema D --batch full: the saved model after two steps is D x1 + (1 - D) x2 (x1, x2 the
+ * weights after the first and second step of the same run without --ema), and eval of it gives the
+ * final line's test loss */
+TEST(wrap_train_ema_saves_and_evaluates_the_average) {
+    const char *m1 = tmp("ema-x1.bin"), *m2 = tmp("ema-x2.bin"), *me = tmp("ema-avg.bin");
+    const char *common = "--model mlp:64-16-4 --opt sgd:momentum=0.9 --lr 0.5 --batch full --seed 4 --threads 1 --quiet";
+    CHECK(sh("%s train --data %s %s --epochs 1 --save %s", ol_test_bin(), data_dir(), common, m1) == 0);
+    CHECK(sh("%s train --data %s %s --epochs 2 --save %s", ol_test_bin(), data_dir(), common, m2) == 0);
+    CHECK_MSG(sh("%s train --data %s %s --epochs 2 --ema 0.75 --save %s", ol_test_bin(), data_dir(), common, me) == 0,
+              "%s", out);
+    char final_line[256];
+    snprintf(final_line, sizeof final_line, "%s", strstr(out, "test loss") ? strstr(out, "test loss") : "");
+    ol_mlp a, b, e;
+    CHECK(ol_mlp_load(&a, m1) == 0 && ol_mlp_load(&b, m2) == 0 && ol_mlp_load(&e, me) == 0);
+    size_t bad = 0;
+    for (size_t i = 0; i < e.n_params; i++)
+        if (e.params[i] != (float)(0.75 * (double)a.params[i] + 0.25 * (double)b.params[i])) bad++;
+    CHECK_MSG(bad == 0 && e.n_params > 0, "%zu of %zu weights are not 0.75 x1 + 0.25 x2", bad, e.n_params);
+    ol_mlp_free(&a), ol_mlp_free(&b), ol_mlp_free(&e);
+    CHECK(sh("%s eval --data %s --model %s", ol_test_bin(), data_dir(), me) == 0);
+    char loss[32] = "";
+    const char *at = strstr(final_line, "test loss ");
+    if (at) sscanf(at + 10, "%31s", loss);
+    char want[64];
+    snprintf(want, sizeof want, "test loss %s", loss);
+    CHECK_MSG(loss[0] && strstr(out, want), "train said '%s', eval: %s", final_line, out);
+}
+
+/* a train run with lookahead over sam, cosine with warm-up, --ema, killed by SIGKILL at a random moment
  * once a checkpoint exists, resumes to the uninterrupted run's bytes */
 #define WRAP_RUN "--model mlp:64-16-4 --opt lookahead:k=5,alpha=0.5,inner=sam:rho=0.05,inner=sgd:momentum=0.9 " \
-                 "--lr 0.05 --batch 20 --schedule cosine:t_max=120 --warmup 10 --seed 3 --threads 1 --quiet"
+                 "--lr 0.05 --batch 20 --schedule cosine:t_max=120 --warmup 10 --ema 0.95 --seed 3 --threads 1 --quiet"
 TEST(wrap_train_sigkill_and_resume_gives_identical_bytes) {
     const char *full = tmp("wrap-full.bin"), *ck = tmp("wrap.ckpt"), *res = tmp("wrap-resumed.bin");
     remove(ck);

@@ -213,6 +213,15 @@ int ol_optim_needs_closure(const ol_optim *o);
  * group or a kind without one. ax starts as a copy of x when the group is added; from the first
  * step on it is torch's ax. */
 const void *ol_optim_average(const ol_optim *o, int group);
+/* An exponential moving average of the weights over o (any kind, wrapped or not; train --ema):
+ * after every step, ema = x at the first step, then ema = decay ema + (1 - decay) x (torch's
+ * AveragedModel with get_ema_multi_avg_fn, and timm's ModelEmaV2: no bias correction, no warm-up;
+ * in double, stored in the group's type, float32 flushed below FLT_MIN). Call before adding
+ * groups; decay in (0, 1). The average starts as a copy of x when a group is added (as asgd's ax;
+ * x again at the first step), is in the saved state, ol_optim_average gives it, and ol_optim_swap_average swaps it with x (it takes
+ * asgd's ax's place). Used to evaluate and save a smoother model (Polyak averaging). */
+int ol_optim_set_ema(ol_optim *o, double decay);
+
 /* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
  * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
 int ol_optim_swap_average(ol_optim *o);
