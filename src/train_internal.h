@@ -49,6 +49,7 @@ typedef struct {
     const ol_train_config *cfg;
     const uint32_t *batch_idx;
     uint32_t batch_n;
+    double *accum;         /* --accumulate N > 1: the step's summed (example-weighted) gradients */
 } run_state;
 
 /* OL_OK when every parameter is finite; else OL_ENUMERIC saying how many are not and where. */

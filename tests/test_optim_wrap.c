@@ -2,6 +2,7 @@
  * against the independent numpy reference (tests/ref/wrap_optimize.py, committed traces in
  * tests/ref/wrap_traces/), their state saved and loaded bit for bit (C API and a train run killed
  * and resumed), the spec grammar's errors, and the wrappers in train, lr-find and sweep. */
+#include <float.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,4 +307,100 @@ TEST(wrap_train_lr_find_sweep_and_help) {
               "sweep: %d: %s", rc, out);
     rc = sh("%s train --help", ol_test_bin());
     CHECK_MSG(strstr(out, "lookahead") && strstr(out, "sam") && strstr(out, "inner=SPEC"), "%s", out);
+}
+
+/* ---- --accumulate ---- */
+
+#define ACC_RUN "--model mlp:64-16-4 --opt sgd:momentum=0.9 --lr 0.1 --schedule step:step_size=5,gamma=0.5 --seed 2 --threads 1 --quiet"
+
+/* The epochs' step and lr columns of a log (the schedule stepped per optimizer step). */
+static void log_steps_lrs(const char *path, char *buf, size_t cap) {
+    ol_csv_table t;
+    buf[0] = 0;
+    if (ol_csv_read(path, &t)) return;
+    size_t len = 0;
+    for (size_t r = 0; r < t.n_rows && len < cap; r++)
+        len += (size_t)snprintf(buf + len, cap - len, "%.0f:%.9g ", cell(&t, r, 1), cell(&t, r, 2));
+    ol_csv_table_free(&t);
+}
+
+/* --accumulate 4 --batch 15 against --batch 60 (600 examples: 10 equal steps an epoch): the same
+ * steps, schedule and, to float rounding, weights. Not bitwise: each micro-batch's gradient is a
+ * sum over its 15 rows, added up in double across the four, where batch 60 sums its 60 rows in one
+ * float reduction; after 20 steps the weights agree to about 1e-5 relative (the bound below is 1e-4). */
+TEST(wrap_accumulate_equals_the_large_batch_to_float_rounding) {
+    const char *big = tmp("acc-b60.bin"), *acc = tmp("acc-a4.bin"), *lb = tmp("acc-b60.csv"), *la = tmp("acc-a4.csv");
+    CHECK(sh("%s train --data %s " ACC_RUN " --epochs 2 --batch 60 --save %s --log %s", ol_test_bin(), data_dir(), big, lb) == 0);
+    CHECK_MSG(sh("%s train --data %s " ACC_RUN " --epochs 2 --batch 15 --accumulate 4 --save %s --log %s", ol_test_bin(),
+                 data_dir(), acc, la) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "20 steps"), "%s", out);
+    char sb[512], sa[512];
+    log_steps_lrs(lb, sb, sizeof sb);
+    log_steps_lrs(la, sa, sizeof sa);
+    CHECK_MSG(sb[0] && !strcmp(sb, sa), "steps and lr per epoch: batch 60 '%s', accumulate '%s'", sb, sa);
+    ol_mlp a, b;
+    CHECK(ol_mlp_load(&a, big) == 0 && ol_mlp_load(&b, acc) == 0);
+    double worst = 0;
+    for (size_t i = 0; i < a.n_params; i++)
+        worst = fmax(worst, fabs((double)a.params[i] - b.params[i]) / fmax(1e-2, fabs((double)a.params[i])));
+    CHECK_MSG(worst < 1e-4 && worst > 0, "largest relative difference of the weights %.3g", worst);
+    printf("    accumulate 4 x 15 vs batch 60: largest relative weight difference %.3g\n", worst);
+    ol_mlp_free(&a), ol_mlp_free(&b);
+    /* --accumulate 1 is the plain run, bit for bit */
+    const char *one = tmp("acc-1.bin"), *plain = tmp("acc-plain.bin");
+    CHECK(sh("%s train --data %s " ACC_RUN " --epochs 1 --batch 15 --accumulate 1 --save %s", ol_test_bin(), data_dir(), one) == 0);
+    CHECK(sh("%s train --data %s " ACC_RUN " --epochs 1 --batch 15 --save %s", ol_test_bin(), data_dir(), plain) == 0);
+    CHECK(same_file(one, plain));
+}
+
+/* a checkpoint at an optimizer-step boundary in the middle of an epoch (step 9 of 10, 36 of the 40
+ * micro-batches of 16, 8 left) resumes to the uninterrupted run's bytes */
+TEST(wrap_accumulate_resumes_bit_exactly) {
+    const char *full = tmp("acc-full.bin"), *ck = tmp("acc.ckpt"), *res = tmp("acc-res.bin");
+    CHECK(sh("%s train --data %s " ACC_RUN " --epochs 2 --batch 16 --accumulate 4 --ema 0.9 --save %s", ol_test_bin(),
+             data_dir(), full) == 0);
+    remove(ck);
+    CHECK(sh("%s train --data %s " ACC_RUN " --epochs 1 --batch 16 --accumulate 4 --ema 0.9 --checkpoint %s "
+             "--checkpoint-every 3", ol_test_bin(), data_dir(), ck) == 0);
+    int rc = sh("%s train --resume %s --data %s --epochs 2 --save %s", ol_test_bin(), ck, data_dir(), res);
+    CHECK_MSG(rc == 0 && strstr(out, "step 9"), "%d: %s", rc, out);
+    CHECK_MSG(same_file(full, res), "the resumed model differs from the uninterrupted one");
+}
+
+TEST(wrap_train_flags_bad_values_exit_2) {
+    static const struct { const char *args, *msg; } cases[] = {
+        {"--accumulate 0", "--accumulate: 0 is out of range [1, 1000000]"},
+        {"--accumulate 4 --batch full", "has one micro-batch an epoch to add up"},
+        {"--accumulate 2 --opt sam:inner=sgd", "sam evaluates the loss again on its step's batch"},
+        {"--ema 1", "--ema must be in (0, 1)"},
+        {"--ema 0.9 --opt asgd --eval-average", "--ema and --eval-average both pick the weights"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = sh("%s train --data %s --model mlp:64-16-4 --epochs 1 %s", ol_test_bin(), data_dir(), cases[i].args);
+        CHECK_MSG(rc == 2 && strstr(out, cases[i].msg), "%s: exit %d: %s", cases[i].args, rc, out);
+    }
+}
+
+/* float32 state below FLT_MIN is stored as 0 (src/flush.h): lookahead's slow weights halving
+ * toward x = 0, and an ema decaying toward it, pass from >= FLT_MIN straight to 0 */
+TEST(wrap_float32_state_is_flushed_below_flt_min) {
+    static const char *const specs[2] = {"lookahead:k=1,alpha=0.5,inner=gd", "gd"};
+    for (int v = 0; v < 2; v++) {
+        float x = 8 * FLT_MIN, g = 0;
+        ol_optim *o;
+        CHECK(ol_optim_create(&o, specs[v], 1) == 0);
+        if (v == 1) CHECK(ol_optim_set_ema(o, 0.5) == 0);
+        CHECK(ol_optim_add_group(o, &x, &g, 1, -1, -1) == 0);
+        CHECK(ol_optim_step(o) == 0);   /* the slow weights / the average start at 8 FLT_MIN */
+        int subnormal = 0, zero = 0;
+        for (int s = 0; s < 10; s++) {
+            g = x;   /* x -> 0 */
+            CHECK(ol_optim_step(o) == 0);
+            float state = v == 0 ? x : *(const float *)ol_optim_average(o, 0);
+            if (state != 0 && fabsf(state) < FLT_MIN) subnormal++;
+            if (state == 0) zero = 1;
+        }
+        CHECK_MSG(!subnormal && zero, "%s: %d subnormal values, reached 0: %d", v ? "ema" : "lookahead", subnormal, zero);
+        ol_optim_free(o);
+    }
 }
