@@ -14,6 +14,7 @@
 #include "fixtures.h"
 #include "optlab/common.h"
 #include "optlab/csv.h"
+#include "optlab/functions.h"
 #include "optlab/nn.h"
 #include "optlab/optim.h"
 #include "test.h"
@@ -134,6 +135,26 @@ TEST(wrap_sam_by_hand) {
     g[0] = NAN;   /* a non-finite gradient: refused, x unchanged */
     CHECK(ol_optim_step(o) == OL_ENUMERIC && x[0] == x0 && q.calls == 1);
     ol_optim_free(o);
+}
+
+/* ol_fn_minimize's best f is over the iterates: sam's ascent points are not iterates. Rastrigin in
+ * 1-D from x = 0.4 (f 18.25), rho 0.6 ascends to x = 1.0 (f 1); with lr 0 the iterate stays at 0.4. */
+TEST(wrap_minimize_best_ignores_sams_ascent_points) {
+    ol_objective fn;
+    CHECK(ol_fn_create(&fn, "rastrigin", 1) == 0);
+    fn.x[0] = 0.4;
+    double f0 = ol_fn_eval(&fn, 0);
+    ol_optim *o;
+    CHECK(ol_optim_create(&o, "sam:rho=0.6,inner=gd", 0) == 0);
+    CHECK(ol_optim_add_group_f64(o, fn.x, fn.grad, 1, -1, -1) == 0);
+    ol_fn_minimize_opts opts = ol_fn_minimize_defaults();
+    opts.max_steps = 3;
+    ol_fn_minimize_result r;
+    CHECK(ol_fn_minimize(&fn, o, &opts, &r) == 0);
+    CHECK(ol_optim_evaluations(o) == 3);
+    CHECK_MSG(r.best == f0, "best %.17g, the iterates' f %.17g", r.best, f0);
+    ol_optim_free(o);
+    ol_fn_free(&fn);
 }
 
 /* ---- state ---- */
