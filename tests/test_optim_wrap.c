@@ -322,7 +322,7 @@ TEST(wrap_train_lr_find_sweep_and_help) {
             "--csv %s", ol_test_bin(), data_dir(), tmp("lrf.csv"));
     CHECK_MSG(rc == 0, "lr-find: %d: %s", rc, out);
     rc = sh("%s sweep --data %s --model mlp:64-16-4 --grid 'opt=lookahead:k=3,alpha=0.5,inner=sgd:momentum=0.9/"
-            "sam:rho=0.1,inner=sgd,lr=0.05,batch=50' --epochs 1 --threads 1 --out %s", ol_test_bin(), data_dir(),
+            "sam:rho=0.1,inner=sgd,lr=0.05,batch=50,ema=0.9' --epochs 1 --threads 1 --out %s", ol_test_bin(), data_dir(),
             tmp("sweep"));
     CHECK_MSG(rc == 0 && strstr(out, "lookahead:k=3,alpha=0.5,inner=sgd:momentum=0.9") && strstr(out, "sam:rho=0.1,inner=sgd"),
               "sweep: %d: %s", rc, out);
