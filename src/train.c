@@ -661,9 +661,9 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (c->max_steps > 0 && c->max_steps < planned) planned = c->max_steps;
     long can_take = ol_optim_max_steps(s.opt);
     if (planned > can_take && c->resume_path) { /* refused now, not after hours of training */
-        rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%ld steps an "
+        rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%ld %s an "
                      "epoch); resume with --epochs %ld at most", c->resume_path, can_take, c->epochs,
-                     planned, per_epoch, can_take / per_epoch);
+                     planned, per_epoch, c->accumulate > 1 ? "steps" : "batches", can_take / per_epoch);
         goto out;
     }
     if (planned > can_take) {

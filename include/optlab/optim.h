@@ -218,8 +218,9 @@ const void *ol_optim_average(const ol_optim *o, int group);
  * AveragedModel with get_ema_multi_avg_fn, and timm's ModelEmaV2: no bias correction, no warm-up;
  * in double, stored in the group's type, float32 flushed below FLT_MIN). Call before adding
  * groups; decay in (0, 1). The average starts as a copy of x when a group is added (as asgd's ax;
- * x again at the first step), is in the saved state, ol_optim_average gives it, and ol_optim_swap_average swaps it with x (it takes
- * asgd's ax's place). Used to evaluate and save a smoother model (Polyak averaging). */
+ * x again at the first step) and is in the saved state; ol_optim_average gives it and
+ * ol_optim_swap_average swaps it with x (in asgd's ax's place). What it is for: evaluating and
+ * saving a smoother model than the last iterate (Polyak averaging with exponential weights). */
 int ol_optim_set_ema(ol_optim *o, double decay);
 
 /* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
