@@ -4,7 +4,8 @@
  * Input: byte 0 chooses the parser, byte 1 is a small parameter, the rest (up to a NUL) is the spec.
  *   's' ol_spec_parse, then every getter on every key      (parameter unused)
  *   'o' ol_optim_create(spec, lr), then 3 steps on 4 floats (lr from a table by parameter % 8,
- *       NaN, Inf and negative included, which must be refused)
+ *       NaN, Inf and negative included, which must be refused); wrapped ones (lookahead, sam,
+ *       nested) get a closure and a state round trip
  *   'c' ol_sched_create(spec, warmup, groups), stepped up to 40 times, with a state round trip
  *       (groups 1 + parameter % 3, warm-up (parameter / 3) % 4)
  *   'S' ol_optim_set_schedule on sgd with momentum and two groups, stepped up to 40 times
@@ -35,6 +36,32 @@ static double fuzz_spec_objective(const void *x, void *userdata) {
     double f = 0;
     for (int i = 0; i < 4; i++) f += (double)v[i] * v[i];
     return f;
+}
+
+/* sam's second gradient: that of |x|^2 / 2 at the perturbed point */
+static int fuzz_spec_closure(void *userdata, double *f) {
+    float **xg = userdata;
+    *f = 0;
+    for (int i = 0; i < 4; i++) {
+        xg[1][i] = xg[0][i];
+        *f += 0.5 * (double)xg[0][i] * xg[0][i];
+    }
+    return OL_OK;
+}
+
+/* A state saved loads back into the optimizer that saved it. */
+static int fuzz_spec_state_round_trip(ol_optim *o) {
+    size_t len = ol_optim_state_size(o);
+    uint8_t *buf = malloc(len);
+    if (!buf) return 0;
+    int bad = 0;
+    fuzz_clear_error();
+    if (ol_optim_state_save(o, buf, len) || ol_optim_state_load(o, buf, len)) {
+        fprintf(stderr, "fuzz_spec: an optimizer's own state does not load back: %s\n", ol_error());
+        bad = 1;
+    }
+    free(buf);
+    return bad;
 }
 
 static int fuzz_spec_parse(const char *text) {
@@ -89,15 +116,18 @@ static int fuzz_spec_optim(const char *text, unsigned param) {
     fuzz_clear_error();
     rc = ol_optim_add_group(o, x, g, 4, -1, -1);
     bad |= fuzz_check_rc(rc, "ol_optim_add_group");
+    float *xg[2] = {x, g};
     if (!rc) {
         int random = ol_optim_kind(o) == OL_OPTIM_RANDOM;
         if (random) ol_optim_set_objective(o, fuzz_spec_objective, NULL);
+        if (ol_optim_is_wrapped(o)) ol_optim_set_closure(o, fuzz_spec_closure, xg);
         for (int s = 0; s < (random ? 1 : 3) && !bad; s++) {
             fuzz_clear_error();
             rc = ol_optim_step(o);
             bad |= fuzz_check_rc(rc, "ol_optim_step");
             if (rc) break;
         }
+        if (!bad && !rc && ol_optim_is_wrapped(o)) bad = fuzz_spec_state_round_trip(o);
     }
     ol_optim_free(o);
     return bad;

@@ -130,6 +130,9 @@ static void gen_spec(void) {
         {"optim-lbfgs", "o3lbfgs:max_iter=20,max_eval=25,history_size=100,tolerance_grad=1e-7,tolerance_change=1e-9,"
                         "line_search=strong_wolfe"},
         {"optim-gd-nan-lr", "o6gd"},
+        {"optim-lookahead", "o0lookahead:k=3,alpha=0.5,inner=sgd:momentum=0.9"},
+        {"optim-sam", "o1sam:rho=0.05,inner=adam:beta1=0.9"},
+        {"optim-wrap-nested", "o1lookahead:k=2,inner=sam:rho=0.1,inner=lookahead:alpha=0.3,inner=adamw"},
         {"sched-step", "c0step:step_size=3,gamma=0.5"},
         {"sched-multistep", "c4multistep:milestones=2/5/9,gamma=0.1"},
         {"sched-exponential", "c1exponential:gamma=0.9"},

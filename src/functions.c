@@ -123,6 +123,7 @@ ol_fn_minimize_opts ol_fn_minimize_defaults(void) {
 typedef struct {
     ol_objective *fn;
     double best;
+    int closure_best;   /* 1: the closure's points count toward best (lbfgs's; not sam's ascent points) */
 } min_state;
 
 /* random search's objective: the candidate is in fn->x (group 0's buffer) */
@@ -138,13 +139,13 @@ static double min_objective(const void *x, void *userdata) {
 static int min_closure(void *userdata, double *f) {
     min_state *s = userdata;
     *f = ol_fn_eval(s->fn, 1);
-    if (*f < s->best) s->best = *f;
+    if (s->closure_best && *f < s->best) s->best = *f;
     return OL_OK;
 }
 
 int ol_fn_minimize(ol_objective *fn, ol_optim *o, const ol_fn_minimize_opts *opts, ol_fn_minimize_result *r) {
     const int random = ol_optim_kind(o) == OL_OPTIM_RANDOM;
-    min_state st = {fn, INFINITY};
+    min_state st = {fn, INFINITY, ol_optim_kind(o) == OL_OPTIM_LBFGS};
     if (random) ol_optim_set_objective(o, min_objective, &st);
     ol_optim_set_closure(o, min_closure, &st);
     r->outcome = OL_MIN_STEPS;

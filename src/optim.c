@@ -309,10 +309,13 @@ static int spec_flag(ol_spec *sp, const char *key, int *v) {
 
 int ol_optim_create(ol_optim **out, const char *spec, double lr) {
     *out = NULL;
+    if (ol_optim_is_wrapper_spec(spec)) return ol_optim_wrap_create(out, spec, lr);
     ol_spec sp;
     TRY(ol_spec_parse(&sp, spec, "optimizer"));
     int kind = ol_optim_kind_from_name(sp.name);
-    if (kind < 0) return ol_fail(OL_EARG, "unknown optimizer '%s'; valid: %s", sp.name, ol_optim_kind_names());
+    if (kind < 0)
+        return ol_fail(OL_EARG, "unknown optimizer '%s'; valid: %s; wrappers: lookahead, sam (WRAPPER:keys,inner=SPEC)",
+                       sp.name, ol_optim_kind_names());
     ol_optim_params p = ol_optim_default_params(kind);
     p.lr = lr;
     if (kind != OL_OPTIM_RANDOM && kind != OL_OPTIM_RPROP && kind != OL_OPTIM_LBFGS)
@@ -360,6 +363,7 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
 
 void ol_optim_free(ol_optim *o) {
     if (!o) return;
+    ol_optim_wrap_free(o);
     for (int i = 0; i < o->n_groups; i++) free(o->groups[i].state);
     free(o->groups);
     ol_sched_free(o->sched);
@@ -468,6 +472,7 @@ static int add_group(ol_optim *o, void *x, const void *g, size_t n, double lr, d
     o->n_groups++;
     int rc = resize_scalars(o);
     if (!rc) rc = rebuild_schedule(o, o->sched_spec, o->warmup);
+    if (!rc && o->wrap) rc = ol_optim_wrap_add_group(o);
     if (rc) {
         o->n_groups--;
         free(gr->state);
@@ -569,26 +574,34 @@ void ol_optim_set_closure(ol_optim *o, ol_optim_closure fn, void *userdata) {
     o->closure_userdata = userdata;
 }
 
-int ol_optim_needs_closure(const ol_optim *o) { return o->p.kind == OL_OPTIM_LBFGS; }
+int ol_optim_needs_closure(const ol_optim *o) {
+    return o->p.kind == OL_OPTIM_LBFGS || ol_optim_wrap_needs_closure(o);
+}
 
 const void *ol_optim_average(const ol_optim *o, int group) {
+    if (group >= 0 && group < o->n_groups && ol_optim_wrap_ema(o)) return ol_optim_wrap_ema(o)[group];
     if (o->p.kind != OL_OPTIM_ASGD || group < 0 || group >= o->n_groups) return NULL;
     return o->groups[group].state;   /* asgd's buffer 0 is ax */
 }
 
+void ol_optim_swap_bytes(void *a, void *b, size_t bytes) {
+    unsigned char *x = a, *y = b, tmp[256];
+    for (size_t done = 0; done < bytes; done += sizeof tmp) {
+        size_t len = bytes - done < sizeof tmp ? bytes - done : sizeof tmp;
+        memcpy(tmp, x + done, len);
+        memcpy(x + done, y + done, len);
+        memcpy(y + done, tmp, len);
+    }
+}
+
 int ol_optim_swap_average(ol_optim *o) {
+    if (ol_optim_wrap_ema(o)) return ol_optim_wrap_swap_ema(o);
     if (o->p.kind != OL_OPTIM_ASGD)
-        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does)", kind_names[o->p.kind]);
+        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does, or an ema: ol_optim_set_ema)",
+                       kind_names[o->p.kind]);
     for (int k = 0; k < o->n_groups; k++) {
         group *gr = &o->groups[k];
-        size_t bytes = gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float));
-        unsigned char *x = gr->x, *ax = gr->state, tmp[256];
-        for (size_t done = 0; done < bytes; done += sizeof tmp) {
-            size_t len = bytes - done < sizeof tmp ? bytes - done : sizeof tmp;
-            memcpy(tmp, x + done, len);
-            memcpy(x + done, ax + done, len);
-            memcpy(ax + done, tmp, len);
-        }
+        ol_optim_swap_bytes(gr->x, gr->state, gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float)));
     }
     return OL_OK;
 }
@@ -789,6 +802,11 @@ static int random_step(ol_optim *o) {
 }
 
 int ol_optim_step(ol_optim *o) {
+    if (o->wrap && o->n_groups) return ol_optim_wrap_step(o);
+    return ol_optim_base_step(o);
+}
+
+int ol_optim_base_step(ol_optim *o) {
     const char *name = kind_names[o->p.kind];
     if (o->n_groups == 0) return ol_fail(OL_ESTATE, "%s: no parameter groups to step", name);
     if (o->p.kind == OL_OPTIM_RANDOM) return random_step(o);
@@ -879,7 +897,7 @@ static size_t group_bytes(const ol_optim *o, const group *gr) {
     return (size_t)saved_buffers(o, gr) * gr->n * (gr->is_f64 ? 8 : 4);
 }
 
-size_t ol_optim_state_size(const ol_optim *o) {
+static size_t base_state_size(const ol_optim *o) {
     size_t size = STATE_HEADER + GROUP_RECORD * (size_t)o->n_groups + ol_sched_state_size(o->sched) + 4 +
                   8 * o->n_scalars;
     for (int k = 0; k < o->n_groups; k++) size += group_bytes(o, &o->groups[k]);
@@ -922,6 +940,8 @@ static const char *impossible_buffers(const ol_optim *o, const group *gr, const 
     return NULL;
 }
 
+size_t ol_optim_state_size(const ol_optim *o) { return base_state_size(o) + ol_optim_wrap_state_size(o); }
+
 int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
     size_t size = ol_optim_state_size(o);
     if (!buf || cap < size) return ol_fail(OL_EARG, "optimizer state needs %zu bytes, buffer has %zu", size, cap);
@@ -962,10 +982,29 @@ int ol_optim_state_save(const ol_optim *o, void *buf, size_t cap) {
     }
     for (size_t i = 0; i < o->n_scalars; i++, q += 8) ol_put_f64(q, o->scalars[i]);
     ol_put_u32(q, ol_crc32(0, p, (size_t)(q - p)));
+    if (o->wrap) ol_optim_wrap_state_save(o, q + 4);   /* the wrappers' part, after the base's */
     return OL_OK;
 }
 
+static int load_base(ol_optim *o, const void *buf, size_t len);
+
 int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
+    size_t wrap_len = ol_optim_wrap_state_size(o);
+    if (wrap_len) {   /* the wrappers' part is checked first, loaded last: all or nothing */
+        size_t base_len = base_state_size(o);
+        if (!buf || len != base_len + wrap_len)
+            return ol_fail(OL_EFORMAT, "optimizer state has %zu bytes, this optimizer's needs %zu", len,
+                           base_len + wrap_len);
+        const unsigned char *w = (const unsigned char *)buf + base_len;
+        TRY(ol_optim_wrap_state_check(o, w, wrap_len));
+        TRY(load_base(o, buf, base_len));
+        ol_optim_wrap_state_load(o, w);
+        return OL_OK;
+    }
+    return load_base(o, buf, len);
+}
+
+static int load_base(ol_optim *o, const void *buf, size_t len) {
     const unsigned char *p = buf;
     if (!buf || len < STATE_HEADER + 4 || ol_get_u32(p) != STATE_MAGIC)
         return ol_fail(OL_EFORMAT, "optimizer state: not an optimizer state (bad magic or too short)");
@@ -994,9 +1033,9 @@ int ol_optim_state_load(ol_optim *o, const void *buf, size_t len) {
                            ol_get_u32(q) == 8 ? "double" : "float", ol_get_u32(q + 4), gr->n,
                            gr->is_f64 ? "double" : "float", saved_buffers(o, gr));
     }
-    if (len != ol_optim_state_size(o))
+    if (len != base_state_size(o))
         return ol_fail(OL_EFORMAT, "optimizer state has %zu bytes, this optimizer's needs %zu", len,
-                       ol_optim_state_size(o));
+                       base_state_size(o));
     long t = (long)ol_get_u64(p + 16), evaluations = (long)ol_get_u64(p + 24);
     uint32_t fx_valid = ol_get_u32(p + 56), has_spare = ol_get_u32(p + 104);
     if (t < 0 || evaluations < 0 || fx_valid > 1 || has_spare > 1)

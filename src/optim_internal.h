@@ -68,6 +68,7 @@ struct ol_optim {
     double *scalars;
     size_t n_scalars;
     double *scratch;         /* lbfgs: history_size doubles (torch's al), not saved */
+    struct ol_wrap *wrap;    /* lookahead/sam layers over this (base) optimizer, optim_wrap.c; NULL: none */
 };
 
 /* ---- optim.c ---- */
@@ -98,5 +99,21 @@ void ol_optim_t2_after_group(ol_optim *o, int k, long t, double lr);
 int ol_optim_lbfgs_buffers(const ol_optim_params *p, int *saved);
 int ol_optim_lbfgs_check_scalars(const ol_optim *o, const double *v);
 int ol_optim_lbfgs_step(ol_optim *o);
+
+/* ---- optim_wrap.c: lookahead and sam over the base optimizer of o ---- */
+int ol_optim_base_step(ol_optim *o);                      /* optim.c: the step without the wrappers */
+int ol_optim_is_wrapper_spec(const char *spec);
+int ol_optim_wrap_create(ol_optim **out, const char *spec, double lr);
+void ol_optim_wrap_free(ol_optim *o);
+int ol_optim_wrap_add_group(ol_optim *o);                 /* the buffers of the group just added */
+int ol_optim_wrap_needs_closure(const ol_optim *o);
+void *const *ol_optim_wrap_ema(const ol_optim *o);       /* the ema's buffer per group, or NULL */
+int ol_optim_wrap_swap_ema(ol_optim *o);
+void ol_optim_swap_bytes(void *a, void *b, size_t bytes); /* optim.c: exchanges two buffers' bytes */
+int ol_optim_wrap_step(ol_optim *o);
+size_t ol_optim_wrap_state_size(const ol_optim *o);       /* 0 without wrappers */
+void ol_optim_wrap_state_save(const ol_optim *o, unsigned char *p);
+int ol_optim_wrap_state_check(const ol_optim *o, const unsigned char *p, size_t len);
+void ol_optim_wrap_state_load(ol_optim *o, const unsigned char *p);
 
 #endif

@@ -87,6 +87,7 @@ static void run_free(run_state *s) {
     ol_dataset_free(&s->val);
     free(s->log);
     free(s->snapshot);
+    free(s->accum);
 }
 
 static int log_append(run_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,6 +139,8 @@ static int check_config(const ol_train_config *c) {
     if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
         return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
     if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
+    if (c->accumulate < 0 || c->accumulate > 1000000)
+        return ol_fail(OL_EARG, "--accumulate must be in [1, 1000000], got %ld", c->accumulate);
     if (c->dist_size > 1 && (!c->allreduce || !c->agree || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
         return ol_fail(OL_EARG, "data-parallel training needs an all-reduce, an agreement and a rank in [0, %d)", c->dist_size);
     if (c->dist_size > 1 && c->time_budget > 0) /* each process would measure its own seconds */
@@ -166,10 +169,29 @@ static double batch_objective(const void *x, void *userdata) {
     return ol_ad_scalar(s->graph.g, s->graph.loss);
 }
 
-static int check_eval_average(const ol_train_config *c, const ol_optim *o) {
+/* --eval-average's check, and --ema's average set up (before the groups are added) */
+static int check_eval_average(const ol_train_config *c, ol_optim *o) {
     if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD)
         return ol_fail(OL_EARG, "--eval-average: only asgd keeps an averaged iterate; the optimizer is %s",
                        ol_optim_kind_name(ol_optim_kind(o)));
+    if (c->ema != 0 && c->eval_average)
+        return ol_fail(OL_EARG, "--ema and --eval-average both pick the weights to evaluate; give one of them");
+    if (c->ema != 0 && !(c->ema > 0 && c->ema < 1))
+        return ol_fail(OL_EARG, "--ema must be in (0, 1) (e.g. 0.999: an average over about 1000 steps), got %g", c->ema);
+    return c->ema != 0 ? ol_optim_set_ema(o, c->ema) : OL_OK;
+}
+
+/* --accumulate N > 1: refused where a step needs more than its gradient (a closure evaluates the
+ * step's one batch again; random search compares losses on it) or where there is one batch */
+static int check_accumulate(const ol_train_config *c, const ol_optim *o, uint32_t batch, uint32_t n) {
+    const char *name = ol_optim_is_wrapped(o) && ol_optim_needs_closure(o) ? "sam" : ol_optim_kind_name(ol_optim_kind(o));
+    if (ol_optim_needs_closure(o) || ol_optim_kind(o) == OL_OPTIM_RANDOM)
+        return ol_fail(OL_EARG, "--accumulate: %s evaluates the loss again on its step's batch, which is split into "
+                       "micro-batches here; give the whole batch with --batch %ld instead", name,
+                       (long)batch * c->accumulate);
+    if (batch >= n)
+        return ol_fail(OL_EARG, "--accumulate %ld with a batch of the whole training set (%u examples) has one "
+                       "micro-batch an epoch to add up; give --batch B with B below it", c->accumulate, n);
     return OL_OK;
 }
 
@@ -335,17 +357,17 @@ static int batch_gradient(run_state *s, const ol_train_config *c, const ol_datas
     return OL_OK;
 }
 
-/* The closure of optimizers that evaluate the loss themselves (lbfgs): loss and gradient of the
- * step's batch at the parameters as they are. */
+/* The closure of optimizers that evaluate the loss themselves (lbfgs; sam's second gradient): loss
+ * and gradient of the step's batch at the parameters as they are. */
 static int batch_closure(void *userdata, double *f) {
     run_state *s = userdata;
     return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
 }
 
-/* --eval-average: asgd's averaged iterate takes the parameters' place while the model is evaluated
- * or saved (called again, it swaps back) */
+/* --eval-average, --ema: asgd's averaged iterate or the weights' moving average takes the
+ * parameters' place while the model is evaluated or saved (called again, it swaps back) */
 static int swap_average(run_state *s, const ol_train_config *c) {
-    return c->eval_average ? ol_optim_swap_average(s->opt) : OL_OK;
+    return c->eval_average || c->ema != 0 ? ol_optim_swap_average(s->opt) : OL_OK;
 }
 
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.
@@ -424,6 +446,40 @@ static void next_epoch(run_state *s) {
 
 enum { STEP_DONE, STEP_ROLLED_BACK, STEP_BUDGET_SPENT };
 
+static long micro_batches(const ol_train_config *c) { return c->accumulate > 1 ? c->accumulate : 1; }
+
+/* The gradient and mean loss of one optimizer step from the batch idx[0..n): with --accumulate N,
+ * that batch and up to N - 1 more from the sampler (fewer at the epoch's end), each micro-batch's
+ * mean-loss gradient weighted by its examples, so that the step sees the mean loss of all of them
+ * (as one batch of their union would, to float rounding: the sums run in another order). *n_step:
+ * the examples of the step. A non-finite loss rolls back (*what = STEP_ROLLED_BACK) or fails. */
+static int step_gradient(run_state *s, const ol_train_config *c, const uint32_t *idx, uint32_t n, double *loss,
+                         uint32_t *n_step, int *what) {
+    long micro = micro_batches(c);
+    ol_mlp *m = s->m;
+    double loss_sum = 0;
+    uint32_t total = 0;
+    int rc;
+    for (long j = 0;; j++) {
+        if ((rc = batch_gradient(s, c, s->train, idx, n, loss))) return rc;
+        if (!isfinite(*loss)) {
+            if ((rc = diverged(s, c, "loss", *loss))) return rc;
+            *what = STEP_ROLLED_BACK;
+            return OL_OK;
+        }
+        if (micro == 1) return OL_OK;   /* *loss, *n_step = n: the step's own */
+        for (size_t i = 0; i < m->n_params; i++) s->accum[i] = (j ? s->accum[i] : 0) + (double)n * m->grads[i];
+        loss_sum += *loss * n;
+        total += n;
+        if (j + 1 == micro || s->sampler.position >= s->sampler.n_batches || !(n = ol_sampler_next(&s->sampler, &idx)))
+            break;
+    }
+    for (size_t i = 0; i < m->n_params; i++) m->grads[i] = (float)(s->accum[i] / total);
+    *loss = loss_sum / total;
+    *n_step = total;
+    return OL_OK;
+}
+
 /* One step on the batch idx[0..n) of epoch `epoch` (which started at t0, with t_before seconds of
  * training before it): gradient, divergence guard (a rollback restores the last good state),
  * optimizer step, counters, progress, periodic checkpoint, stop request, budgets. *what: STEP_*. */
@@ -432,13 +488,8 @@ static int train_step(run_state *s, const ol_train_config *c, const uint32_t *id
     double loss;
     int rc;
     *what = STEP_DONE;
-    if ((rc = batch_gradient(s, c, s->train, idx, n, &loss))) return rc;
+    if ((rc = step_gradient(s, c, idx, n, &loss, &n, what)) || *what == STEP_ROLLED_BACK) return rc;
     double lr_now = ol_optim_get_lr(s->opt, 0);
-    if (!isfinite(loss)) {
-        if ((rc = diverged(s, c, "loss", loss))) return rc;
-        *what = STEP_ROLLED_BACK;
-        return OL_OK;
-    }
     s->batch_idx = idx; /* for the closure */
     s->batch_n = n;
     if ((rc = ol_optim_step(s->opt))) {
@@ -456,7 +507,7 @@ static int train_step(run_state *s, const ol_train_config *c, const uint32_t *id
     if (c->on_step) c->on_step(c->userdata, s->steps, s->seconds, loss, lr_now);
     if (s->show_progress && (s->sampler.position % 8 == 0 || s->sampler.position == s->sampler.n_batches))
         progress(epoch, c->epochs, s->sampler.position, s->sampler.n_batches, ol_now_seconds() - t0, s->seconds,
-                 s->steps > 0 ? s->seconds / ((double)s->steps / s->sampler.n_batches) : 0);
+                 s->steps > 0 ? s->seconds / ((double)s->steps * micro_batches(c) / s->sampler.n_batches) : 0);
     int stop_now = c->stop && *c->stop;
     if ((c->checkpoint_every > 0 && s->steps % c->checkpoint_every == 0) || stop_now)
         if ((rc = ol_train_save_state(s, c, s->leader))) return rc;
@@ -662,21 +713,29 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     ol_optim_set_objective(s.opt, batch_objective, &s);
     s.cfg = c;
     ol_optim_set_closure(s.opt, batch_closure, &s);
-    if (ol_optim_needs_closure(s.opt) && batch < train->n && !c->lbfgs_minibatch) {
+    if (ol_optim_kind(s.opt) == OL_OPTIM_LBFGS && batch < train->n && !c->lbfgs_minibatch) {
         rc = ol_fail(OL_EARG, "lbfgs is for full-batch training: its line search and curvature pairs compare the "
                      "loss and gradient of one objective across evaluations, which a new mini-batch changes; "
                      "use --batch full (--batch %u here, the training set has %u examples), or --lbfgs-minibatch to insist",
                      batch, train->n);
         goto out;
     }
+    if (c->accumulate > 1 && (rc = check_accumulate(c, s.opt, batch, train->n))) goto out;
+    if (c->accumulate > 1 && !(s.accum = ol_malloc_array(m->n_params, sizeof *s.accum))) {
+        rc = OL_ENOMEM;
+        goto out;
+    }
     if ((rc = ol_sampler_init(&s.sampler, c->sampler, train->n, batch, c->seed ^ 0xda7aull))) goto out;
-    long planned = c->epochs > LONG_MAX / (long)s.sampler.n_batches ? LONG_MAX : c->epochs * (long)s.sampler.n_batches;
+    /* optimizer steps an epoch: its batches, or with --accumulate N one per N of them (the last
+     * step of an epoch takes what is left) */
+    long per_epoch = ((long)s.sampler.n_batches + micro_batches(c) - 1) / micro_batches(c);
+    long planned = c->epochs > LONG_MAX / per_epoch ? LONG_MAX : c->epochs * per_epoch;
     if (c->max_steps > 0 && c->max_steps < planned) planned = c->max_steps;
     long can_take = ol_optim_max_steps(s.opt);
     if (planned > can_take && c->resume_path) { /* refused now, not after hours of training */
-        rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%u batches an "
+        rc = ol_fail(OL_EARG, "%s: its onecycle schedule can take %ld steps in all but --epochs %ld plans %ld (%ld %s an "
                      "epoch); resume with --epochs %ld at most", c->resume_path, can_take, c->epochs,
-                     planned, s.sampler.n_batches, can_take / (long)s.sampler.n_batches);
+                     planned, per_epoch, c->accumulate > 1 ? "steps" : "batches", can_take / per_epoch);
         goto out;
     }
     if (planned > can_take) {
@@ -685,10 +744,10 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         char fix[96];
         if (inside) snprintf(fix, sizeof fix, "raise its onecycle's total_steps by %ld", planned - can_take);
         else snprintf(fix, sizeof fix, "raise total_steps to at least %ld", planned - c->warmup);
-        rc = ol_fail(OL_EARG, "--schedule: %s can take %ld steps%s but this run plans %ld (%ld epoch%s of %u batches); "
+        rc = ol_fail(OL_EARG, "--schedule: %s can take %ld steps%s but this run plans %ld (%ld epoch%s of %ld %s); "
                      "%s or train fewer epochs", inside ? "the schedule" : "onecycle",
                      can_take, c->warmup ? " including the warm-up" : "", planned, c->epochs,
-                     c->epochs == 1 ? "" : "s", s.sampler.n_batches, fix);
+                     c->epochs == 1 ? "" : "s", per_epoch, c->accumulate > 1 ? "steps" : "batches", fix);
         goto out;
     }
     s.epoch = 1;

@@ -205,11 +205,15 @@ static int check_consistent(const run_state *s, const progress *g, const char *w
                        (unsigned long long)g->steps);
     const ol_sampler *sp = &s->sampler;
     uint64_t nb = sp->n_batches, pos = sp->position, se = sp->epoch;
+    /* --accumulate A: an optimizer step takes A batches (the epoch's last one what is left), and a
+     * checkpoint falls between steps: ceil(nb / A) steps an epoch, ceil(pos / A) of this one */
+    uint64_t a = s->cfg && s->cfg->accumulate > 1 ? (uint64_t)s->cfg->accumulate : 1;
+    uint64_t per_epoch = (nb + a - 1) / a, steps_in = (pos + a - 1) / a;
     /* epoch E in progress: the sampler finished E - 1 epochs; an epoch's end rolls it over to
      * epoch E, batch 0 (unless a step or time budget ended the epoch early: E - 1, batch >= 1) */
     int where_ok = g->epoch_done ? (se == g->epoch && pos == 0) || (se + 1 == g->epoch && pos >= 1)
                                  : se + 1 == g->epoch;
-    if (!where_ok || se > ((uint64_t)1 << 40) || g->steps != se * nb + pos)
+    if (!where_ok || se > ((uint64_t)1 << 40) || g->steps != se * per_epoch + steps_in || (pos % a && pos != nb))
         return corrupt(what, "sampler", "it stands at batch %llu of %llu after %llu epochs, but the progress section says step %llu in epoch %llu%s",
                        (unsigned long long)pos, (unsigned long long)nb, (unsigned long long)se, (unsigned long long)g->steps,
                        (unsigned long long)g->epoch, g->epoch_done ? " (finished)" : "");

@@ -50,6 +50,7 @@ typedef struct {
     const uint32_t *batch_idx;
     uint32_t batch_n;
     int fixed_inputs;      /* 1: the run's own model, inputs not normalized (its mean and 1/std stay 0 and 1) */
+    double *accum;         /* --accumulate N > 1: the step's summed (example-weighted) gradients */
 } run_state;
 
 /* The log's first line (a checkpoint's log section starts with it). */

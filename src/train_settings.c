@@ -84,6 +84,12 @@ static const ol_train_setting table[] = {
      "asgd: evaluate and save the averaged iterate ax instead of the last one", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
     {"lbfgs-minibatch", "--lbfgs-minibatch", OL_TS_BOOL, AT(lbfgs_minibatch), NONE, NULL, NULL,
      "let lbfgs run on mini-batches (it is for --batch full)", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"accumulate", "--accumulate", OL_TS_LONG, AT(accumulate), RANGE(1, 1000000), NULL, "N",
+     "N micro-batches of --batch examples per optimizer step (their mean gradient: as --batch N*B)",
+     OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"ema", "--ema", OL_TS_DOUBLE, AT(ema), NONE, NULL, "D",
+     "evaluate and save an exponential moving average of the weights, decay D (e.g. 0.999)",
+     OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
     /* how the run is carried out: no effect on its numbers */
     {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, OL_PARALLEL_MAX_THREADS), NULL, "T",
      "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 0},

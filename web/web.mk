@@ -17,11 +17,12 @@ WASM_CFLAGS := --target=wasm32-wasi -O2 -std=c11 -D_GNU_SOURCE -fno-math-errno -
                -msimd128 -fopenmp-simd -fvisibility=hidden -DOL_NO_ZLIB -Iinclude -Wall -Wextra
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--export-dynamic -Wl,--strip-all
 # The modules below `train` (docs/architecture.md): every one compiles for wasm32-wasi; the module
-# links what optlab/play.h reaches.
-WASM_MODULES := common mathfn rng parallel gemm gemm_portable autodiff schedule schedule_compose optim optim_torch2 \
-                optim_lbfgs functions play data \
-                sampler nn checkpoint csv strbuf plot plot_heatmap plot_isolines plot_legend plot_png \
-                plot_ticks report
+# links what optlab/play.h reaches. Listed by what they are not (a new module of the library is in
+# by default): the run and what drives it (train, lrfind, sweep, dist, labs, outdir) and the x86
+# matrix kernels (sgemm).
+WASM_NOT     := train train_checkpoint train_settings lrfind sweep sweep_grid sweep_prune sweep_report dist \
+                lab lab_conditioning lab_minibatch lab_nonconvex lab_random_search lab_tuning outdir sgemm
+WASM_MODULES := $(filter-out $(WASM_NOT),$(basename $(notdir $(wildcard src/*.c))))
 WASM_OBJ   := $(WASM_MODULES:%=$(WASM_BUILD)/%.o)
 WASM_OUT   := $(WASM_BUILD)/optlab.wasm
 # the toolchain is there when clang links a reactor module against wasi-libc

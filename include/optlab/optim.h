@@ -49,6 +49,26 @@
  * (2 history_size + 3) n values, 4 more n with the line search; dot products in double. A step
  * whose first gradient (or f) is not finite is refused (OL_ENUMERIC) before anything changes.
  *
+ * Wrappers take any gradient optimizer (not random or lbfgs, which evaluate f themselves). Spec:
+ *     WRAPPER[:key=value,...],inner=SPEC    e.g. lookahead:k=5,alpha=0.5,inner=adam:beta1=0.95
+ * inner= comes last and takes the rest of the spec, so specs nest without brackets or quotes:
+ *     lookahead:k=5,inner=sam:rho=0.1,inner=sgd:momentum=0.9     (lookahead over sam over sgd)
+ * at most OL_OPTIM_MAX_WRAPPERS deep. The object is the innermost optimizer's (ol_optim_kind, groups,
+ * schedule, clipping, lr, average are its); ol_optim_step runs the wrappers outermost first.
+ *   lookahead  k=5, alpha=0.5: slow weights phi start as x at the first step; after every k-th inner
+ *              step phi += alpha (x - phi) (in double), x = phi (Zhang, Lucas, Hinton & Ba 2019,
+ *              "Lookahead Optimizer: k steps forward, 1 step back", arXiv:1907.08610). The schedule
+ *              and the step count are the inner optimizer's (one per inner step); phi and the
+ *              inner-step count are in the saved state.
+ *   sam        rho=0.05: the g buffers hold the gradient at w when ol_optim_step is called (as for
+ *              every kind); e = rho g / (||g|| + 1e-12), ||g|| over all groups (unclipped); x = w + e;
+ *              the closure computes the gradient there; x = w again (restored bit for bit from a
+ *              copy); the inner optimizer steps with that gradient (clipping applies to it). Two
+ *              gradient evaluations a step, one of them the closure's (Foret, Kleiner, Mobahi &
+ *              Neyshabur 2021, "Sharpness-Aware Minimization", arXiv:2010.01412; e and its 1e-12
+ *              as the authors' reference code). Needs a closure (ol_optim_needs_closure is 1);
+ *              a non-finite ||g|| refuses the step (OL_ENUMERIC) with x unchanged.
+ *
  * Random search ("random:sigma=0.1,samples=1") needs an objective: each step draws `samples`
  * candidates x + sigma N(0, I) (written into the groups' x buffers while f is called; f gets
  * group 0's buffer) and keeps the best only if f(best) < f(x), so it never accepts a worse point.
@@ -71,6 +91,7 @@ enum {
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
+#define OL_OPTIM_MAX_WRAPPERS 4   /* wrappers one spec may nest */
 
 /* Every hyper-parameter of every kind; each kind reads only its own (spec keys in brackets). */
 typedef struct {
@@ -121,6 +142,14 @@ const char *ol_optim_kind_names(void);
 const char *ol_optim_kind_help(int kind);
 const char *ol_optim_kind_keys(int kind);
 int ol_optim_kind(const ol_optim *o);
+
+/* The wrappers (lookahead, sam): count, name, what each is for, spec keys (see above). */
+int ol_optim_n_wrappers(void);
+const char *ol_optim_wrapper_name(int i);
+const char *ol_optim_wrapper_help(int i);
+const char *ol_optim_wrapper_keys(int i);
+/* The wrappers over o's optimizer (0: none; ol_optim_kind is the innermost optimizer's). */
+int ol_optim_is_wrapped(const ol_optim *o);
 
 /* Registers x[n] with its gradient g[n] (g may be NULL for random); groups are numbered from 0
  * in order of addition. lr < 0 or weight_decay < 0: the optimizer's. The group's state is
@@ -194,6 +223,16 @@ int ol_optim_needs_closure(const ol_optim *o);
  * group or a kind without one. ax starts as a copy of x when the group is added; from the first
  * step on it is torch's ax. */
 const void *ol_optim_average(const ol_optim *o, int group);
+/* An exponential moving average of the weights over o (any kind, wrapped or not; train --ema):
+ * after every step, ema = x at the first step, then ema = decay ema + (1 - decay) x (torch's
+ * AveragedModel with get_ema_multi_avg_fn, and timm's ModelEmaV2: no bias correction, no warm-up;
+ * in double, stored in the group's type, float32 flushed below FLT_MIN). Call before adding
+ * groups; decay in (0, 1). The average starts as a copy of x when a group is added (as asgd's ax;
+ * x again at the first step) and is in the saved state; ol_optim_average gives it and
+ * ol_optim_swap_average swaps it with x (in asgd's ax's place). What it is for: evaluating and
+ * saving a smoother model than the last iterate (Polyak averaging with exponential weights). */
+int ol_optim_set_ema(ol_optim *o, double decay);
+
 /* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
  * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
 int ol_optim_swap_average(ol_optim *o);

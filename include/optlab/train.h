@@ -34,6 +34,9 @@ typedef struct {
     int no_decay_bias;        /* 1: biases get no weight decay */
     int lbfgs_minibatch;      /* 1: let lbfgs run on mini-batches (refused without: it needs --batch full) */
     int eval_average;         /* 1: asgd: evaluate and save the averaged iterate ax instead of x */
+    long accumulate;          /* > 1: micro-batches (of batch examples) per optimizer step; 0 or 1: off */
+    double ema;               /* > 0: evaluate and save an exponential moving average of the weights
+                               * with this decay (ol_optim_set_ema); 0: off */
     long train_subset;        /* use only the first N training examples (0 = all) */
     const char *log_path;     /* CSV, one row per epoch, or NULL */
     const char *save_path;    /* model file written at the end, or NULL */

@@ -28,6 +28,10 @@ void cli_print_help(const cli_flag *flags, int n_flags, const char *command, con
 void cli_print_optimizers(void) {
     printf("\noptimizers (--opt NAME[:key=value,...], keys as torch.optim's; see include/optlab/optim.h):\n");
     for (int k = 0; k < OL_OPTIM_N_KINDS; k++) printf("  %-24s %s\n", ol_optim_kind_name(k), ol_optim_kind_help(k));
+    printf("\nwrappers over any gradient optimizer (--opt WRAPPER[:key=value,...],inner=SPEC; inner= comes last and\n"
+           "nests: lookahead:k=5,inner=sam:rho=0.05,inner=sgd:momentum=0.9):\n");
+    for (int k = 0; k < ol_optim_n_wrappers(); k++)
+        printf("  %-24s %s\n", ol_optim_wrapper_name(k), ol_optim_wrapper_help(k));
 }
 
 static int set_value(cli_flag *f, const char *value, const char *command) {
