@@ -27,6 +27,7 @@ typedef struct {
     double eta, shrink, mu;      /* asgd: x = x (1 - lambd eta) - eta g (shrink = 1 - lambd eta);
                                   * ax += (x - ax) mu, or ax = x when mu = 1 */
     double eta_minus, eta_plus, step_min, step_max;   /* rprop */
+    double sf_c, sf_omc, sf_zdecay;   /* schedule-free: x's weight c of z, 1 - c; sf-adamw's lr wd */
 } kargs;
 
 typedef struct {
@@ -90,6 +91,19 @@ void ol_optim_t2_init_group(ol_optim *o, group *gr);      /* after the group's s
 void ol_optim_t2_step_scalars(const ol_optim *o, long t, kargs *a);
 void ol_optim_t2_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
 void ol_optim_t2_after_group(ol_optim *o, int k, long t, double lr);
+
+/* ---- optim_modern.c: lion, sf-sgd, sf-adamw (issue 19, section 2) ---- */
+int ol_optim_m_kind(int kind);                            /* 1 for the kinds of this file */
+void ol_optim_m_defaults(ol_optim_params *p);
+int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p);
+int ol_optim_m_validate(const ol_optim_params *p);
+int ol_optim_m_buffers(const ol_optim_params *p, int *saved);
+int ol_optim_m_average_buffer(int kind);                  /* x's buffer (schedule-free), or -1 */
+size_t ol_optim_m_n_scalars(const ol_optim *o);
+int ol_optim_m_check_scalars(const ol_optim *o, const double *v);
+void ol_optim_m_init_group(ol_optim *o, group *gr);       /* z = x = the parameters */
+void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a);
+void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
 
 /* ---- optim_lbfgs.c ---- */
 #define OL_LBFGS_FIXED_SCALARS 6   /* n_iter, t, H_diag, prev_loss, num_old, head; then ro[history] */

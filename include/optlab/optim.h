@@ -40,6 +40,23 @@
  *                         Nocedal 1989; torch's LBFGS, a port of minFunc). Needs a closure
  *   random                derivative-free random search (the lecture's baseline)
  * Every one of them but random is checked against torch.optim 1.13 in float64 (tests/ref).
+ * Issue 19's modern ones, each from its paper or reference code, checked against a float64 script
+ * written from the same formulas in another form (tests/ref/torch_optimize.py, by hand):
+ *   lion                  sign of an interpolated momentum: every weight moves by exactly lr,
+ *                         half the memory of adam; use a 3-10x smaller lr (Chen et al. 2023,
+ *                         "Symbolic Discovery of Optimization Algorithms", arXiv:2302.06675,
+ *                         Algorithm 2): c = b1 m + (1-b1) g; x = x (1 - lr wd) - lr sign(c);
+ *                         m = b2 m + (1-b2) g
+ *   sf-sgd, sf-adamw      schedule-free: no lr schedule to tune or to know the length of
+ *                         (Defazio et al. 2024, "The Road Less Scheduled", arXiv:2405.15682;
+ *                         facebookresearch/schedule_free's *_reference.py). The parameters are
+ *                         y, where gradients are taken; z -= lr d (sf-sgd: d = g + wd y;
+ *                         sf-adamw: z -= lr wd y, v = b2 v + (1-b2) g^2, d = g / (sqrt(v) + eps),
+ *                         lr times sqrt(1 - b2^t)); x = (1 - c) x + c z; y = b x + (1 - b) z
+ *                         (b: momentum / beta1), c_t = lr_max^2 / sum of lr_max^2 over steps 1..t,
+ *                         lr_max the largest lr so far; lr x t / warmup_steps for t <= warmup_steps.
+ *                         x is what to evaluate and save: ol_optim_average returns it,
+ *                         ol_optim_evaluates_average says so, and `train` swaps it in itself.
  *
  * L-BFGS needs a closure (ol_optim_set_closure): one ol_optim_step is one torch LBFGS.step(closure),
  * which evaluates f and the gradient at several points (max_iter iterations, max_eval evaluations
@@ -68,6 +85,7 @@ enum {
     OL_OPTIM_GD, OL_OPTIM_SGD, OL_OPTIM_HEAVYBALL, OL_OPTIM_ADAGRAD, OL_OPTIM_RMSPROP,
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
     OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
+    OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW,
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
@@ -103,6 +121,7 @@ typedef struct {
     double tolerance_grad;         /* lbfgs: stop when max |g| <= this, >= 0 */
     double tolerance_change;       /* lbfgs: stop when a step or the change of f is below, >= 0 */
     int line_search;               /* lbfgs: OL_LBFGS_NONE or OL_LBFGS_STRONG_WOLFE */
+    long warmup_steps;             /* sf-sgd, sf-adamw: >= 0, the reference's own linear warm-up */
 } ol_optim_params;
 
 /* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;
@@ -180,13 +199,16 @@ typedef int (*ol_optim_closure)(void *userdata, double *f);
 void ol_optim_set_closure(ol_optim *o, ol_optim_closure fn, void *userdata);
 int ol_optim_needs_closure(const ol_optim *o);
 
-/* asgd's averaged iterate ax of group (float* or double* as the group's x), or NULL for a bad
- * group or a kind without one. ax starts as a copy of x when the group is added; from the first
- * step on it is torch's ax. */
+/* asgd's averaged iterate ax, or schedule-free's x, of group (float* or double* as the group's
+ * x), or NULL for a bad group or a kind without one. It starts as a copy of the parameters when
+ * the group is added; from the first step on it is torch's ax (asgd), the x sequence (sf-*). */
 const void *ol_optim_average(const ol_optim *o, int group);
-/* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
+/* Swaps every group's parameters with that average, to evaluate or save it; a second call swaps
  * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
 int ol_optim_swap_average(ol_optim *o);
+/* 1 when the average, not the stepped parameters, is the model to evaluate and save whatever the
+ * user asks (schedule-free's x; asgd's ax only on request); 0 otherwise. */
+int ol_optim_evaluates_average(const ol_optim *o);
 
 /* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's ax
  * and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves.

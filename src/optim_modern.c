@@ -1,0 +1,128 @@
+/* optim_modern.c: issue 19's modern optimizers: lion (Chen et al. 2023) and schedule-free SGD and
+ * AdamW (Defazio et al. 2024). Their defaults, spec keys and checks, their state buffers and
+ * scalars, and the per-step scalars; the update loops are in optim_modern_kernels.h. Formulas and
+ * sources: include/optlab/optim.h.
+ *
+ * Schedule-free keeps z, x (and sf-adamw's v) in each group's state; the parameters are y. x is
+ * stored rather than recovered from y and z (the reference's eval() does x = lerp(y, z, 1 - 1/b)),
+ * so that swapping it in for evaluation and back is exact, and a checkpoint (parameters y plus z, x,
+ * v and each group's lr_max and weight sum) resumes bit-exactly. */
+#include <math.h>
+#include <string.h>
+
+#include "optim_internal.h"
+
+int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_SF_ADAMW; }
+
+static int schedule_free(int kind) { return kind == OL_OPTIM_SF_SGD || kind == OL_OPTIM_SF_ADAMW; }
+
+void ol_optim_m_defaults(ol_optim_params *p) {
+    p->warmup_steps = 0;
+    switch (p->kind) {
+    case OL_OPTIM_LION: p->lr = 1e-4; p->beta2 = 0.99; break;   /* the paper's and lion-pytorch's */
+    case OL_OPTIM_SF_SGD: p->lr = 1.0; p->momentum = 0.9; break;   /* the reference code's defaults */
+    case OL_OPTIM_SF_ADAMW: p->lr = 0.0025; break;
+    default: break;
+    }
+}
+
+#define TRY(expr) do { int rc_ = (expr); if (rc_) return rc_; } while (0)
+
+static int get_double(ol_spec *sp, const char *key, double *v) {
+    int r = ol_spec_get_double(sp, key, *v, v);
+    return r < 0 ? -r : OL_OK;
+}
+
+int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p) {
+    if (p->kind == OL_OPTIM_SF_SGD) TRY(get_double(sp, "momentum", &p->momentum));
+    else {
+        TRY(get_double(sp, "beta1", &p->beta1));
+        TRY(get_double(sp, "beta2", &p->beta2));
+    }
+    if (p->kind == OL_OPTIM_SF_ADAMW) TRY(get_double(sp, "eps", &p->eps));
+    if (schedule_free(p->kind)) {
+        int r = ol_spec_get_long(sp, "warmup_steps", p->warmup_steps, 0, 1000000000000L, &p->warmup_steps);
+        if (r < 0) return -r;
+    }
+    return OL_OK;
+}
+
+#define CHECK_ARG(cond, ...) do { if (!(cond)) return ol_fail(OL_EARG, __VA_ARGS__); } while (0)
+
+int ol_optim_m_validate(const ol_optim_params *p) {
+    const char *name = ol_optim_kind_name(p->kind);
+    CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay), "%s: invalid weight_decay %g (must be >= 0)", name,
+              p->weight_decay);
+    if (p->kind == OL_OPTIM_SF_SGD)
+        CHECK_ARG(p->momentum >= 0 && p->momentum < 1, "sf-sgd: invalid momentum %g (must be in [0, 1))", p->momentum);
+    else {
+        CHECK_ARG(p->beta1 >= 0 && p->beta1 < 1, "%s: invalid beta1 %g (must be in [0, 1))", name, p->beta1);
+        CHECK_ARG(p->beta2 >= 0 && p->beta2 < 1, "%s: invalid beta2 %g (must be in [0, 1))", name, p->beta2);
+    }
+    if (p->kind == OL_OPTIM_SF_ADAMW)
+        CHECK_ARG(p->eps >= 0 && isfinite(p->eps), "sf-adamw: invalid eps %g (must be >= 0)", p->eps);
+    if (schedule_free(p->kind))
+        CHECK_ARG(p->warmup_steps >= 0 && p->warmup_steps <= 1000000000000L,
+                  "%s: invalid warmup_steps %ld (must be in [0, 1000000000000])", name, p->warmup_steps);
+    return OL_OK;
+}
+
+/* lion: m; sf-sgd: z, x; sf-adamw: z, x, v. All saved. */
+int ol_optim_m_buffers(const ol_optim_params *p, int *saved) {
+    *saved = p->kind == OL_OPTIM_LION ? 1 : p->kind == OL_OPTIM_SF_SGD ? 2 : 3;
+    return *saved;
+}
+
+int ol_optim_m_average_buffer(int kind) { return schedule_free(kind) ? 1 : -1; }
+
+/* schedule-free: lr_max and the sum of the weights, per group */
+size_t ol_optim_m_n_scalars(const ol_optim *o) { return schedule_free(o->p.kind) ? 2 * (size_t)o->n_groups : 0; }
+
+int ol_optim_m_check_scalars(const ol_optim *o, const double *v) {
+    for (size_t i = 0; i < o->n_scalars; i++)
+        if (!(v[i] >= 0) || !isfinite(v[i]))
+            return ol_fail(OL_EFORMAT, "optimizer state: %s's %s of group %zu is %g (corrupt)",
+                           ol_optim_kind_name(o->p.kind), i % 2 ? "weight sum" : "lr_max", i / 2, v[i]);
+    return OL_OK;
+}
+
+void ol_optim_m_init_group(ol_optim *o, group *gr) {
+    if (!schedule_free(o->p.kind) || !gr->n) return;
+    size_t bytes = gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float));
+    memcpy(ol_optim_group_buffer(gr, 0), gr->x, bytes);   /* z_1 = x_1 = y_1 */
+    memcpy(ol_optim_group_buffer(gr, 1), gr->x, bytes);
+}
+
+void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a) {
+    (void)t;
+    if (o->p.kind == OL_OPTIM_SF_SGD) {
+        a->momentum = o->p.momentum;
+        a->oma = 1 - o->p.momentum;
+    }
+}
+
+void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) {
+    const ol_optim_params *p = &o->p;
+    double wd = o->groups[k].weight_decay;
+    if (p->kind == OL_OPTIM_LION) {   /* decoupled: x *= 1 - lr wd, no L2 in g */
+        a->decay = 1 - lr * wd;
+        a->wd = 0;
+        return;
+    }
+    /* the reference: linear warm-up over warmup_steps; sf-adamw's lr carries sqrt(1 - b2^t); the
+     * average's weight of step t is lr_max^2 (weight_lr_power 2, r 0), c = weight / sum */
+    double eff = lr;
+    if (t <= p->warmup_steps) eff *= (double)t / (double)p->warmup_steps;
+    if (p->kind == OL_OPTIM_SF_ADAMW) eff *= sqrt(1 - pow(p->beta2, (double)t));
+    double *lr_max = &o->scalars[2 * k], *weight_sum = &o->scalars[2 * k + 1];
+    if (eff > *lr_max) *lr_max = eff;
+    double weight = *lr_max * *lr_max;
+    *weight_sum += weight;
+    a->sf_c = *weight_sum > 0 ? weight / *weight_sum : 0;
+    a->sf_omc = 1 - a->sf_c;
+    a->lr = eff;
+    if (p->kind == OL_OPTIM_SF_ADAMW) {   /* decoupled, at y: z -= lr wd y */
+        a->sf_zdecay = eff * wd;
+        a->wd = 0;
+    }
+}
