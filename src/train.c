@@ -164,7 +164,7 @@ static double batch_objective(const void *x, void *userdata) {
 }
 
 static int check_eval_average(const ol_train_config *c, const ol_optim *o) {
-    if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD)
+    if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD && !ol_optim_evaluates_average(o))
         return ol_fail(OL_EARG, "--eval-average: only asgd keeps an averaged iterate; the optimizer is %s",
                        ol_optim_kind_name(ol_optim_kind(o)));
     return OL_OK;
@@ -333,10 +333,10 @@ static int batch_closure(void *userdata, double *f) {
     return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
 }
 
-/* --eval-average: asgd's averaged iterate takes the parameters' place while the model is evaluated
- * or saved (called again, it swaps back) */
+/* --eval-average, or always for schedule-free (its x): the averaged iterate takes the parameters'
+ * place while the model is evaluated or saved (called again, it swaps back) */
 static int swap_average(run_state *s, const ol_train_config *c) {
-    return c->eval_average ? ol_optim_swap_average(s->opt) : OL_OK;
+    return c->eval_average || ol_optim_evaluates_average(s->opt) ? ol_optim_swap_average(s->opt) : OL_OK;
 }
 
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.
@@ -670,6 +670,9 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         int back = swap_average(&s, c);
         if (rc || (rc = back)) goto out;
     }
+    /* schedule-free: the caller's model is left holding x, the model to evaluate (y goes with the
+     * optimizer; a checkpoint holds y and the state, and resumes from them) */
+    if (c->model && ol_optim_evaluates_average(s.opt) && (rc = ol_optim_swap_average(s.opt))) goto out;
     rc = OL_OK;
 out:
     r->steps = s.steps;

@@ -47,7 +47,8 @@ typedef struct {
     void (*on_epoch)(void *userdata, long epoch, const struct ol_train_result *r);
     void *userdata;
     ol_mlp *model;            /* a created, initialized model to train in place (not freed, not
-                                 re-initialized; model spec ignored), or NULL */
+                                 re-initialized; model spec ignored), or NULL; after a schedule-free
+                                 run (sf-sgd, sf-adamw) it holds the x sequence, the one to evaluate */
     /* reliability */
     const char *checkpoint_path;  /* checkpoint file, or NULL */
     long checkpoint_every;        /* write it every N steps (0: only at epoch ends / on a stop) */
