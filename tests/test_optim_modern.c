@@ -1,0 +1,247 @@
+/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw) as a specification:
+ * their first steps worked by hand from the papers' formulas (the derivation beside each test),
+ * schedule-free's average and its swap, their checks, and the command line (train evaluates and
+ * saves schedule-free's x, the C API leaves x in the model; lr-find, sweep, optimize, --help).
+ * Against a float64 script written independently from the same papers: tests/ref
+ * (test_torch_reference.c); state round trip: test_optim.c; kill and resume: test_checkpoint.c. */
+#include "test.h"
+
+#include "fixtures.h"
+#include "optlab/common.h"
+#include "optlab/data.h"
+#include "optlab/nn.h"
+#include "optlab/optim.h"
+#include "optlab/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL 1e-14
+
+static int near(double a, double b) { return fabs(a - b) <= TOL * fmax(1.0, fabs(b)); }
+
+/* one step of o with gradient g[0] = gv */
+static int step_with(ol_optim *o, double *g, double gv) {
+    g[0] = gv;
+    return ol_optim_step(o);
+}
+
+static ol_optim *make1(const char *spec, double lr, double *x, double *g) {
+    ol_optim *o = NULL;
+    if (ol_optim_create(&o, spec, lr) || ol_optim_add_group_f64(o, x, g, 1, -1, -1)) {
+        fprintf(stderr, "    %s: %s\n", spec, ol_error());
+        ol_optim_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* lr 0.1, wd 0.5 (x *= 1 - 0.05 each step), b1 0.9, b2 0.99, x0 = 1:
+ * g 2:    c = 0.1 * 2 = 0.2 > 0;              x = 0.95 - 0.1 = 0.85;          m = 0.02
+ * g -0.1: c = 0.018 - 0.01 = 0.008 > 0 (the momentum outvotes the gradient);
+ *         x = 0.85 * 0.95 - 0.1 = 0.7075;    m = 0.0198 - 0.001 = 0.0188
+ * g -0.5: c = 0.01692 - 0.05 < 0;            x = 0.7075 * 0.95 + 0.1 = 0.772125
+ * g 0 with m = 0 (a fresh optimizer): sign(0) = 0, only the decay moves x */
+TEST(lion_steps_by_lr_times_the_sign_of_the_interpolated_momentum) {
+    double x = 1, g = 0;
+    ol_optim *o = make1("lion:weight_decay=0.5", 0.1, &x, &g);
+    CHECK(o);
+    CHECK_EQ_INT(step_with(o, &g, 2), 0);
+    CHECK_MSG(near(x, 0.85), "step 1: %.17g", x);
+    CHECK_EQ_INT(step_with(o, &g, -0.1), 0);
+    CHECK_MSG(near(x, 0.7075), "step 2: %.17g", x);
+    CHECK_EQ_INT(step_with(o, &g, -0.5), 0);
+    CHECK_MSG(near(x, 0.772125), "step 3: %.17g", x);
+    ol_optim_free(o);
+    x = 1;
+    o = make1("lion:weight_decay=0.5", 0.1, &x, &g);
+    CHECK_EQ_INT(step_with(o, &g, 0), 0);
+    CHECK_MSG(x == 0.95, "sign(0) = 0: %.17g", x);
+    CHECK(ol_optim_average(o, 0) == NULL && !ol_optim_evaluates_average(o));
+    ol_optim_free(o);
+}
+
+/* f = x^2 (g = 2y), x0 = 1, momentum 0.5, lr 0.1, constant lr: c_t = 1/t.
+ * t=1: g = 2,    z = 0.8,   x = 0.8,                    y = 0.8
+ * t=2: g = 1.6,  z = 0.64,  x = 0.8/2 + 0.64/2 = 0.72,  y = 0.36 + 0.32 = 0.68
+ * t=3: g = 1.36, z = 0.504, x = 0.72*2/3 + 0.504/3 = 0.648, y = 0.324 + 0.252 = 0.576 */
+TEST(sf_sgd_takes_gradients_at_y_and_averages_z_into_x) {
+    double y = 1, g = 0;
+    ol_optim *o = make1("sf-sgd:momentum=0.5", 0.1, &y, &g);
+    CHECK(o);
+    const double *x = ol_optim_average(o, 0);
+    CHECK(x && *x == 1 && ol_optim_evaluates_average(o));
+    const double zs[3] = {0.8, 0.64, 0.504}, xs[3] = {0.8, 0.72, 0.648}, ys[3] = {0.8, 0.68, 0.576};
+    for (int t = 0; t < 3; t++) {
+        CHECK_EQ_INT(step_with(o, &g, 2 * y), 0);
+        CHECK_MSG(near(*x, xs[t]) && near(y, ys[t]), "step %d: x %.17g y %.17g (z %g)", t + 1, *x, y, zs[t]);
+    }
+    /* the swap is exact both ways */
+    double y_before = y, x_before = *x;
+    CHECK_EQ_INT(ol_optim_swap_average(o), 0);
+    CHECK(y == x_before && *x == y_before);
+    CHECK_EQ_INT(ol_optim_swap_average(o), 0);
+    CHECK(y == y_before && *x == x_before);
+    ol_optim_free(o);
+}
+
+/* warmup_steps 2: lr 0.05 then 0.1; the weights lr_max^2: 0.0025, then 0.01, so c_2 = 0.01 / 0.0125
+ * = 0.8. t=1: z = 1 - 0.05 * 2 = 0.9 = x = y. t=2: g = 1.8, z = 0.72, x = 0.2 * 0.9 + 0.8 * 0.72
+ * = 0.756, y = 0.378 + 0.36 = 0.738 */
+TEST(sf_sgd_warmup_weights_the_average_by_lr_max_squared) {
+    double y = 1, g = 0;
+    ol_optim *o = make1("sf-sgd:momentum=0.5,warmup_steps=2", 0.1, &y, &g);
+    CHECK(o);
+    const double *x = ol_optim_average(o, 0);
+    CHECK_EQ_INT(step_with(o, &g, 2 * y), 0);
+    CHECK_MSG(near(*x, 0.9) && near(y, 0.9), "step 1: x %.17g y %.17g", *x, y);
+    CHECK_EQ_INT(step_with(o, &g, 2 * y), 0);
+    CHECK_MSG(near(*x, 0.756) && near(y, 0.738), "step 2: x %.17g y %.17g", *x, y);
+    ol_optim_free(o);
+}
+
+/* sf-adamw, lr 0.1, eps 0: step 1's lr is 0.1 sqrt(1 - b2), v = (1 - b2) g^2, so the step
+ * lr sqrt(1-b2) g / (sqrt(1-b2) |g|) = 0.1 whatever g: z = x = y = 0.9 from 1 (g = 2).
+ * With weight_decay 0.5, z -= lr_1 wd y first: 0.9 - 0.05 sqrt(0.001). */
+TEST(sf_adamw_first_step_moves_by_lr_and_decays_at_y) {
+    double y = 1, g = 0;
+    ol_optim *o = make1("sf-adamw:eps=0", 0.1, &y, &g);
+    CHECK(o);
+    CHECK_EQ_INT(step_with(o, &g, 2), 0);
+    CHECK_MSG(near(y, 0.9) && near(*(const double *)ol_optim_average(o, 0), 0.9), "y %.17g", y);
+    ol_optim_free(o);
+    y = 1;
+    o = make1("sf-adamw:eps=0,weight_decay=0.5", 0.1, &y, &g);
+    CHECK_EQ_INT(step_with(o, &g, 2), 0);
+    CHECK_MSG(near(y, 0.9 - 0.05 * sqrt(0.001)), "y %.17g", y);
+    ol_optim_free(o);
+}
+
+static int create_fails(const char *spec, const char *needle) {
+    ol_optim *o = NULL;
+    int rc = ol_optim_create(&o, spec, 0.1);
+    if (rc != OL_EARG || o) {
+        ol_optim_free(o);
+        return 0;
+    }
+    if (!strstr(ol_error(), needle)) {
+        fprintf(stderr, "    %s: message '%s' lacks '%s'\n", spec, ol_error(), needle);
+        return 0;
+    }
+    return 1;
+}
+
+TEST(invalid_hyper_parameters_of_the_modern_kinds_are_refused_with_key_and_range) {
+    CHECK(create_fails("lion:beta1=1", "lion: invalid beta1 1 (must be in [0, 1))"));
+    CHECK(create_fails("lion:beta2=-0.1", "lion: invalid beta2 -0.1 (must be in [0, 1))"));
+    CHECK(create_fails("lion:weight_decay=-1", "lion: invalid weight_decay -1 (must be >= 0)"));
+    CHECK(create_fails("lion:eps=1e-8", "valid keys: beta1, beta2, weight_decay"));
+    CHECK(create_fails("sf-sgd:momentum=1", "sf-sgd: invalid momentum 1 (must be in [0, 1))"));
+    CHECK(create_fails("sf-sgd:warmup_steps=-1", "warmup_steps: -1 is out of range"));
+    CHECK(create_fails("sf-adamw:beta2=1", "sf-adamw: invalid beta2 1 (must be in [0, 1))"));
+    CHECK(create_fails("sf-adamw:eps=-1", "sf-adamw: invalid eps -1 (must be >= 0)"));
+    CHECK(create_fails("sf-adamw:warmup_steps=1.5", "warmup_steps"));
+    ol_optim_params p = ol_optim_default_params(OL_OPTIM_SF_ADAMW);
+    p.warmup_steps = -3;   /* through the struct too */
+    ol_optim *o = NULL;
+    CHECK_EQ_INT(ol_optim_create_params(&o, &p), OL_EARG);
+    CHECK(strstr(ol_error(), "invalid warmup_steps -3") != NULL);
+}
+
+TEST(schedule_free_states_with_impossible_scalars_are_refused) {
+    double y[2] = {1, 2}, g[2] = {0.5, -0.5};
+    ol_optim *o = NULL;
+    CHECK_EQ_INT(ol_optim_create(&o, "sf-adamw", 0.1), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, y, g, 2, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    size_t size = ol_optim_state_size(o);
+    unsigned char *blob = malloc(size);
+    CHECK_EQ_INT(ol_optim_state_save(o, blob, size), 0);
+    ol_put_f64(blob + size - 12, -1);   /* the weight sum */
+    ol_put_u32(blob + size - 4, ol_crc32(0, blob, size - 4));
+    CHECK_EQ_INT(ol_optim_state_load(o, blob, size), OL_EFORMAT);
+    CHECK_MSG(strstr(ol_error(), "sf-adamw's weight sum of group 0 is -1 (corrupt)"), "%s", ol_error());
+    free(blob);
+    ol_optim_free(o);
+}
+
+/* ---- the command line and the C API's training loop ---- */
+
+static char out[1 << 15];
+#define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
+
+static const char *data(void) {
+    static char dir[512];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s/modern-data", ol_test_tmpdir());
+        if (fixture_make_dataset(dir, 300, 60, 8, 3, 19, 0)) fprintf(stderr, "cannot make %s\n", dir);
+    }
+    return dir;
+}
+
+#define TRAIN "%s train --data %s --model mlp:64-16-3 --epochs 2 --threads 1 --quiet"
+
+static int same_file(const char *a, const char *b) {
+    char buf[64], cmd[1200];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return ol_test_run(cmd, buf, sizeof buf) == 0;
+}
+
+/* sf-sgd with momentum 0 steps y = z exactly as gd steps x (z - lr g, y = 0 x + 1 z): its
+ * parameters during training are gd's, so a saved model equal to gd's would be y, not x. */
+TEST(train_saves_schedule_free_x_not_the_stepped_y) {
+    const char *gd = ol_test_path("gd.bin"), *sf = ol_test_path("sf0.bin"), *sfa = ol_test_path("sfa.bin");
+    CHECK_MSG(sh(TRAIN " --opt gd --lr 0.1 --save %s", ol_test_bin(), data(), gd) == 0, "%s", out);
+    CHECK_MSG(sh(TRAIN " --opt sf-sgd:momentum=0 --lr 0.1 --save %s", ol_test_bin(), data(), sf) == 0, "%s", out);
+    CHECK_MSG(!same_file(gd, sf), "sf-sgd saved its y (gd's iterate), not the average x");
+    /* --eval-average is accepted (and changes nothing: schedule-free evaluates x always) */
+    CHECK_MSG(sh(TRAIN " --opt sf-sgd:momentum=0 --lr 0.1 --eval-average --save %s", ol_test_bin(), data(), sfa) == 0,
+              "%s", out);
+    CHECK(same_file(sf, sfa));
+    CHECK_MSG(sh(TRAIN " --opt sf-adamw --lr 0.01 --no-decay-bias --save %s && %s eval --model %s --data %s --threads 1",
+                 ol_test_bin(), data(), sfa, ol_test_bin(), sfa, data()) == 0, "%s", out);
+}
+
+/* the C API: the caller's model holds x after ol_train_fit, the model the saved file has */
+TEST(train_fit_leaves_schedule_free_x_in_the_callers_model) {
+    ol_dataset train, test;
+    CHECK(ol_data_load(data(), &train, &test) == 0);
+    ol_mlp m, saved;
+    CHECK(ol_mlp_create(&m, "mlp:64-16-3", 0) == 0);
+    ol_mlp_init(&m, 3);
+    ol_train_config c = ol_train_default_config();
+    c.model = &m;
+    c.opt = "sf-adamw:weight_decay=0.01";
+    c.lr = 0.01;
+    c.batch = 20;
+    c.epochs = 1;
+    c.quiet = 1;
+    c.threads = 1;
+    c.save_path = ol_test_path("fit.bin");
+    ol_train_result r;
+    CHECK_MSG(ol_train_fit(&c, &train, &test, &r) == 0, "%s", ol_error());
+    CHECK_MSG(ol_mlp_load(&saved, c.save_path) == 0, "%s", ol_error());
+    CHECK(saved.n_params == m.n_params && !memcmp(saved.params, m.params, m.n_params * sizeof(float)));
+    ol_mlp_free(&saved);
+    ol_mlp_free(&m);
+    ol_dataset_free(&train);
+    ol_dataset_free(&test);
+}
+
+TEST(lr_find_sweep_and_optimize_run_the_modern_kinds) {
+    const char *kinds[3] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3"};
+    for (int k = 0; k < 3; k++)
+        CHECK_MSG(sh("%s lr-find --data %s --model mlp:64-16-3 --opt %s --steps 12 --threads 1", ol_test_bin(), data(),
+                     kinds[k]) == 0 && strstr(out, "suggested lr"), "%s: %s", kinds[k], out);
+    const char *dir = ol_test_path("modern-sweep");
+    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
+                 ol_test_bin(), data(), dir) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "3 trials (3 ok"), "%s", out);
+    const char *trace = ol_test_path("sf.csv");
+    CHECK_MSG(sh("%s optimize --fn quadratic --x0 1,2 --opt sf-adamw --lr 0.1 --steps 5 --trace %s --quiet && head -1 %s",
+                 ol_test_bin(), trace, trace) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\nax = ") && strstr(out, "step,lr,f,x0,x1,ax0,ax1"), "%s", out);
+    CHECK_MSG(sh("%s train --help", ol_test_bin()) == 0 && strstr(out, "lion ") && strstr(out, "sf-sgd ") &&
+              strstr(out, "sf-adamw "), "%s", out);
+}
