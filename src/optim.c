@@ -79,7 +79,7 @@
 
 static const char *const kind_names[OL_OPTIM_N_KINDS] = {
     "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random",
-    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw"};
+    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars"};
 static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "weight_decay",
     "momentum, dampening, nesterov, weight_decay",
@@ -98,7 +98,9 @@ static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "max_iter, max_eval, history_size, tolerance_grad, tolerance_change, line_search",
     "beta1, beta2, weight_decay",
     "momentum, weight_decay, warmup_steps",
-    "beta1, beta2, eps, weight_decay, warmup_steps"};
+    "beta1, beta2, eps, weight_decay, warmup_steps",
+    "beta1, beta2, eps, weight_decay",
+    "momentum, trust_coefficient, eps, weight_decay"};
 
 /* what each is for, one line (the command line's --help lists them) */
 static const char *const kind_help[OL_OPTIM_N_KINDS] = {
@@ -120,6 +122,8 @@ static const char *const kind_help[OL_OPTIM_N_KINDS] = {
     "sign of an interpolated momentum, each weight moves by lr: adam's results, half its memory",
     "schedule-free SGD: no schedule to tune; train evaluates and saves the average x",
     "schedule-free AdamW: no schedule or run length to know; train evaluates and saves x",
+    "adam rescaled per layer by ||w|| / ||update||: large-batch training (transformers)",
+    "momentum SGD rescaled per layer by a trust ratio: large-batch training of vision models",
 };
 
 int ol_optim_kind_from_name(const char *name) {
@@ -142,7 +146,7 @@ const char *ol_optim_kind_keys(int kind) {
 
 const char *ol_optim_kind_names(void) {
     return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random, adadelta, adamax, asgd, rprop, "
-           "lbfgs, lion, sf-sgd, sf-adamw";
+           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars";
 }
 
 int ol_optim_kind(const ol_optim *o) { return o->p.kind; }
@@ -343,7 +347,10 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
 
 void ol_optim_free(ol_optim *o) {
     if (!o) return;
-    for (int i = 0; i < o->n_groups; i++) free(o->groups[i].state);
+    for (int i = 0; i < o->n_groups; i++) {
+        free(o->groups[i].state);
+        free(o->groups[i].tensors);
+    }
     free(o->groups);
     ol_sched_free(o->sched);
     free(o->scalars);
@@ -797,7 +804,7 @@ int ol_optim_step(ol_optim *o) {
         group_scalars(o, gr, t, lr, mu, mu_next, prod, &ga);
         if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_group_scalars(o, k, t, lr, &ga);
         if (ol_optim_m_kind(o->p.kind)) ol_optim_m_group_scalars(o, k, t, lr, &ga);
-        sumsq += run_group(o, gr, &ga);
+        sumsq += ol_optim_m_layerwise(o->p.kind) ? ol_optim_m_run_layerwise(o, gr, &ga) : run_group(o, gr, &ga);
         if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_after_group(o, k, t, lr);
     }
     o->t = t;

@@ -28,6 +28,7 @@ typedef struct {
                                   * ax += (x - ax) mu, or ax = x when mu = 1 */
     double eta_minus, eta_plus, step_min, step_max;   /* rprop */
     double sf_c, sf_omc, sf_zdecay;   /* schedule-free: x's weight c of z, 1 - c; sf-adamw's lr wd */
+    double trust;                /* lars's trust_coefficient */
 } kargs;
 
 typedef struct {
@@ -38,6 +39,8 @@ typedef struct {
     double base_lr, weight_decay;
     void *state;             /* n_buffers * n values of the group's type, 64-byte aligned */
     int n_buffers;           /* buffers in state; the first saved_buffers of them are saved */
+    size_t *tensors;         /* n_tensors (rows, cols) pairs covering the group (ol_optim_set_tensors) */
+    int n_tensors;           /* 0: the group is one vector */
 } group;
 
 struct ol_optim {
@@ -92,7 +95,7 @@ void ol_optim_t2_step_scalars(const ol_optim *o, long t, kargs *a);
 void ol_optim_t2_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
 void ol_optim_t2_after_group(ol_optim *o, int k, long t, double lr);
 
-/* ---- optim_modern.c: lion, sf-sgd, sf-adamw (issue 19, section 2) ---- */
+/* ---- optim_modern.c: lion, sf-sgd, sf-adamw, lamb, lars (issue 19, section 2) ---- */
 int ol_optim_m_kind(int kind);                            /* 1 for the kinds of this file */
 void ol_optim_m_defaults(ol_optim_params *p);
 int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p);
@@ -104,6 +107,8 @@ int ol_optim_m_check_scalars(const ol_optim *o, const double *v);
 void ol_optim_m_init_group(ol_optim *o, group *gr);       /* z = x = the parameters */
 void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a);
 void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
+int ol_optim_m_layerwise(int kind);                       /* lamb, lars: a trust ratio per tensor */
+double ol_optim_m_run_layerwise(const ol_optim *o, group *gr, const kargs *a);   /* sum of g^2 */
 
 /* ---- optim_lbfgs.c ---- */
 #define OL_LBFGS_FIXED_SCALARS 6   /* n_iter, t, H_diag, prev_loss, num_old, head; then ro[history] */

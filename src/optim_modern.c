@@ -8,11 +8,38 @@
  * so that swapping it in for evaluation and back is exact, and a checkpoint (parameters y plus z, x,
  * v and each group's lr_max and weight sum) resumes bit-exactly. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "flush.h"
 #include "optim_internal.h"
 
-int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_SF_ADAMW; }
+#define REAL float
+#define SUFFIX f32
+#define SQRT sqrtf
+#define FLUSH ol_flush_f32
+#define FLUSH_X ol_flush_f32
+#include "optim_layerwise.h"
+#undef REAL
+#undef SUFFIX
+#undef SQRT
+#undef FLUSH
+#undef FLUSH_X
+#define REAL double
+#define SUFFIX f64
+#define SQRT sqrt
+#define FLUSH ol_flush_none
+#define FLUSH_X ol_flush_none
+#include "optim_layerwise.h"
+#undef REAL
+#undef SUFFIX
+#undef SQRT
+#undef FLUSH
+#undef FLUSH_X
+
+int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_LARS; }
+
+int ol_optim_m_layerwise(int kind) { return kind == OL_OPTIM_LAMB || kind == OL_OPTIM_LARS; }
 
 static int schedule_free(int kind) { return kind == OL_OPTIM_SF_SGD || kind == OL_OPTIM_SF_ADAMW; }
 
@@ -22,6 +49,8 @@ void ol_optim_m_defaults(ol_optim_params *p) {
     case OL_OPTIM_LION: p->lr = 1e-4; p->beta2 = 0.99; break;   /* the paper's and lion-pytorch's */
     case OL_OPTIM_SF_SGD: p->lr = 1.0; p->momentum = 0.9; break;   /* the reference code's defaults */
     case OL_OPTIM_SF_ADAMW: p->lr = 0.0025; break;
+    case OL_OPTIM_LAMB: p->lr = 1e-3; p->eps = 1e-6; break;   /* optax.lamb's */
+    case OL_OPTIM_LARS: p->lr = 1.0; p->momentum = 0.9; p->trust_coefficient = 1e-3; p->eps = 0; break;   /* optax.lars's */
     default: break;
     }
 }
@@ -34,12 +63,17 @@ static int get_double(ol_spec *sp, const char *key, double *v) {
 }
 
 int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p) {
+    if (p->kind == OL_OPTIM_LARS) {
+        TRY(get_double(sp, "momentum", &p->momentum));
+        TRY(get_double(sp, "trust_coefficient", &p->trust_coefficient));
+        return get_double(sp, "eps", &p->eps);
+    }
     if (p->kind == OL_OPTIM_SF_SGD) TRY(get_double(sp, "momentum", &p->momentum));
     else {
         TRY(get_double(sp, "beta1", &p->beta1));
         TRY(get_double(sp, "beta2", &p->beta2));
     }
-    if (p->kind == OL_OPTIM_SF_ADAMW) TRY(get_double(sp, "eps", &p->eps));
+    if (p->kind == OL_OPTIM_SF_ADAMW || p->kind == OL_OPTIM_LAMB) TRY(get_double(sp, "eps", &p->eps));
     if (schedule_free(p->kind)) {
         int r = ol_spec_get_long(sp, "warmup_steps", p->warmup_steps, 0, 1000000000000L, &p->warmup_steps);
         if (r < 0) return -r;
@@ -53,23 +87,31 @@ int ol_optim_m_validate(const ol_optim_params *p) {
     const char *name = ol_optim_kind_name(p->kind);
     CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay), "%s: invalid weight_decay %g (must be >= 0)", name,
               p->weight_decay);
+    if (p->kind == OL_OPTIM_LARS) {
+        CHECK_ARG(p->momentum >= 0 && isfinite(p->momentum), "lars: invalid momentum %g (must be >= 0)", p->momentum);
+        CHECK_ARG(p->trust_coefficient > 0 && isfinite(p->trust_coefficient),
+                  "lars: invalid trust_coefficient %g (must be > 0)", p->trust_coefficient);
+        CHECK_ARG(p->eps >= 0 && isfinite(p->eps), "lars: invalid eps %g (must be >= 0)", p->eps);
+        return OL_OK;
+    }
     if (p->kind == OL_OPTIM_SF_SGD)
         CHECK_ARG(p->momentum >= 0 && p->momentum < 1, "sf-sgd: invalid momentum %g (must be in [0, 1))", p->momentum);
     else {
         CHECK_ARG(p->beta1 >= 0 && p->beta1 < 1, "%s: invalid beta1 %g (must be in [0, 1))", name, p->beta1);
         CHECK_ARG(p->beta2 >= 0 && p->beta2 < 1, "%s: invalid beta2 %g (must be in [0, 1))", name, p->beta2);
     }
-    if (p->kind == OL_OPTIM_SF_ADAMW)
-        CHECK_ARG(p->eps >= 0 && isfinite(p->eps), "sf-adamw: invalid eps %g (must be >= 0)", p->eps);
+    if (p->kind == OL_OPTIM_SF_ADAMW || p->kind == OL_OPTIM_LAMB)
+        CHECK_ARG(p->eps >= 0 && isfinite(p->eps), "%s: invalid eps %g (must be >= 0)", name, p->eps);
     if (schedule_free(p->kind))
         CHECK_ARG(p->warmup_steps >= 0 && p->warmup_steps <= 1000000000000L,
                   "%s: invalid warmup_steps %ld (must be in [0, 1000000000000])", name, p->warmup_steps);
     return OL_OK;
 }
 
-/* lion: m; sf-sgd: z, x; sf-adamw: z, x, v. All saved. */
+/* lion: m; sf-sgd: z, x; sf-adamw: z, x, v; lamb: m, v; lars: m. All saved. */
 int ol_optim_m_buffers(const ol_optim_params *p, int *saved) {
-    *saved = p->kind == OL_OPTIM_LION ? 1 : p->kind == OL_OPTIM_SF_SGD ? 2 : 3;
+    *saved = p->kind == OL_OPTIM_LION || p->kind == OL_OPTIM_LARS ? 1
+             : p->kind == OL_OPTIM_SF_SGD || p->kind == OL_OPTIM_LAMB ? 2 : 3;
     return *saved;
 }
 
@@ -95,15 +137,17 @@ void ol_optim_m_init_group(ol_optim *o, group *gr) {
 
 void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a) {
     (void)t;
-    if (o->p.kind == OL_OPTIM_SF_SGD) {
+    if (o->p.kind == OL_OPTIM_SF_SGD || o->p.kind == OL_OPTIM_LARS) {
         a->momentum = o->p.momentum;
         a->oma = 1 - o->p.momentum;
     }
+    a->trust = o->p.trust_coefficient;
 }
 
 void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) {
     const ol_optim_params *p = &o->p;
     double wd = o->groups[k].weight_decay;
+    if (ol_optim_m_layerwise(p->kind)) return;   /* lr and wd as set: lamb adds wd x to u, lars to g */
     if (p->kind == OL_OPTIM_LION) {   /* decoupled: x *= 1 - lr wd, no L2 in g */
         a->decay = 1 - lr * wd;
         a->wd = 0;
@@ -125,4 +169,37 @@ void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) {
         a->sf_zdecay = eff * wd;
         a->wd = 0;
     }
+}
+
+double ol_optim_m_run_layerwise(const ol_optim *o, group *gr, const kargs *a) {
+    if (gr->n == 0) return 0;
+    return gr->is_f64 ? layerwise_group_f64(o->p.kind, gr, a) : layerwise_group_f32(o->p.kind, gr, a);
+}
+
+/* Declared here with the kinds that read them; a group's tensors are configuration, not state. */
+int ol_optim_set_tensors(ol_optim *o, int k, int n, const size_t *rows, const size_t *cols) {
+    const char *name = ol_optim_kind_name(o->p.kind);
+    if (o->t > 0) return ol_fail(OL_ESTATE, "%s: tensors must be declared before the first step", name);
+    if (k < 0 || k >= o->n_groups) return ol_fail(OL_EARG, "no parameter group %d (there are %d)", k, o->n_groups);
+    if (n < 1 || !rows || !cols) return ol_fail(OL_EARG, "%s: group %d: no tensors given", name, k);
+    group *gr = &o->groups[k];
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (rows[i] < 1 || cols[i] < 1 || rows[i] > gr->n / cols[i] || total > gr->n - rows[i] * cols[i])
+            return ol_fail(OL_EARG, "%s: group %d: tensor %d (%zu x %zu) is empty or runs past the group's %zu values",
+                           name, k, i, rows[i], cols[i], gr->n);
+        total += rows[i] * cols[i];
+    }
+    if (total != gr->n)
+        return ol_fail(OL_EARG, "%s: group %d: the tensors hold %zu values, the group %zu", name, k, total, gr->n);
+    size_t *t = ol_malloc_array(2 * (size_t)n, sizeof *t);
+    if (!t) return OL_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        t[2 * i] = rows[i];
+        t[2 * i + 1] = cols[i];
+    }
+    free(gr->tensors);
+    gr->tensors = t;
+    gr->n_tensors = n;
+    return OL_OK;
 }

@@ -57,6 +57,19 @@
  *                         lr_max the largest lr so far; lr x t / warmup_steps for t <= warmup_steps.
  *                         x is what to evaluate and save: ol_optim_average returns it,
  *                         ol_optim_evaluates_average says so, and `train` swaps it in itself.
+ *   lamb                  adam's update rescaled per tensor by ||x|| / ||u||: large-batch
+ *                         training (You et al. 2019, "Large Batch Optimization for Deep Learning",
+ *                         arXiv:1904.00962; as optax.lamb): m, v as adam, u = (m / bc1) /
+ *                         (sqrt(v / bc2) + eps) + wd x, x -= lr r u, r = ||x|| / ||u|| (1 where
+ *                         either is 0)
+ *   lars                  SGD with momentum whose step is rescaled per tensor: large-batch
+ *                         training of vision models (You et al. 2017, "Large Batch Training of
+ *                         Convolutional Networks", arXiv:1708.03888; as optax.lars): u = g + wd x,
+ *                         r = trust_coefficient ||x|| / (||u|| + eps) (1 where either norm is 0),
+ *                         m = momentum m + r u, x -= lr m
+ *   The trust ratios of lamb and lars are taken over each tensor declared by ol_optim_set_tensors
+ *   (train declares every layer's weight and its bias as separate tensors); a group without
+ *   declared tensors is one tensor (optimize's x is one vector). Norms are summed in double.
  *
  * L-BFGS needs a closure (ol_optim_set_closure): one ol_optim_step is one torch LBFGS.step(closure),
  * which evaluates f and the gradient at several points (max_iter iterations, max_eval evaluations
@@ -85,7 +98,7 @@ enum {
     OL_OPTIM_GD, OL_OPTIM_SGD, OL_OPTIM_HEAVYBALL, OL_OPTIM_ADAGRAD, OL_OPTIM_RMSPROP,
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
     OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
-    OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW,
+    OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW, OL_OPTIM_LAMB, OL_OPTIM_LARS,
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
@@ -122,6 +135,7 @@ typedef struct {
     double tolerance_change;       /* lbfgs: stop when a step or the change of f is below, >= 0 */
     int line_search;               /* lbfgs: OL_LBFGS_NONE or OL_LBFGS_STRONG_WOLFE */
     long warmup_steps;             /* sf-sgd, sf-adamw: >= 0, the reference's own linear warm-up */
+    double trust_coefficient;      /* lars: > 0, eta of the trust ratio */
 } ol_optim_params;
 
 /* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;
@@ -148,6 +162,10 @@ int ol_optim_add_group(ol_optim *o, float *x, const float *g, size_t n, double l
 int ol_optim_add_group_f64(ol_optim *o, double *x, const double *g, size_t n, double lr,
                            double weight_decay);
 int ol_optim_n_groups(const ol_optim *o);
+/* The tensors of group, in order, covering it exactly: tensor i holds rows[i] x cols[i] values
+ * (cols 1: a vector; rows, cols >= 1). lamb and lars take a trust ratio per tensor; the other kinds
+ * ignore them. Without this call the group is one vector. Before the first step. */
+int ol_optim_set_tensors(ol_optim *o, int group, int n, const size_t *rows, const size_t *cols);
 
 /* Sets (restarts) the schedule from each group's base lr, counting steps from now; spec NULL or
  * "constant" with warmup_steps 0 removes it. warmup_steps >= 0, see the formula above. */
