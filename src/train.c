@@ -142,14 +142,24 @@ static int check_config(const ol_train_config *c) {
     return OL_OK;
 }
 
-/* Registers the model's parameters: one group over the whole block, or (no_decay_bias) one per
- * weight and per bias, the biases with weight decay 0. */
-static int add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias) {
-    if (!no_decay_bias) return ol_optim_add_group(o, m->params, m->grads, m->n_params, -1, -1);
+int ol_train_add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias) {
+    size_t rows[2 * OL_MLP_MAX_LAYERS], cols[2 * OL_MLP_MAX_LAYERS];
+    for (int l = 0; l < m->n_layers; l++) {   /* weight (in x out), then bias (out), layer after layer */
+        rows[2 * l] = (size_t)m->sizes[l];
+        cols[2 * l] = (size_t)m->sizes[l + 1];
+        rows[2 * l + 1] = (size_t)m->sizes[l + 1];
+        cols[2 * l + 1] = 1;
+    }
+    if (!no_decay_bias) {
+        int rc = ol_optim_add_group(o, m->params, m->grads, m->n_params, -1, -1);
+        return rc ? rc : ol_optim_set_tensors(o, 0, 2 * m->n_layers, rows, cols);
+    }
     for (int l = 0; l < m->n_layers; l++) {
         size_t nw = (size_t)m->sizes[l] * m->sizes[l + 1];
         int rc = ol_optim_add_group(o, m->params + m->w_off[l], m->grads + m->w_off[l], nw, -1, -1);
+        if (!rc) rc = ol_optim_set_tensors(o, 2 * l, 1, rows + 2 * l, cols + 2 * l);
         if (!rc) rc = ol_optim_add_group(o, m->params + m->b_off[l], m->grads + m->b_off[l], (size_t)m->sizes[l + 1], -1, 0);
+        if (!rc) rc = ol_optim_set_tensors(o, 2 * l + 1, 1, rows + 2 * l + 1, cols + 2 * l + 1);
         if (rc) return rc;
     }
     return OL_OK;
@@ -585,7 +595,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (!c->model) ol_mlp_init(m, c->seed);
     if ((rc = ol_mlp_graph_build(m, &s.graph, (int)batch, 1))) goto out;
     if ((rc = ol_mlp_graph_build(m, &s.eval, EVAL_BATCH, 0))) goto out;
-    if ((rc = add_groups(s.opt, m, c->no_decay_bias))) goto out;
+    if ((rc = ol_train_add_groups(s.opt, m, c->no_decay_bias))) goto out;
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
     s.cfg = c;

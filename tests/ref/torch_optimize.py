@@ -11,7 +11,7 @@ Writes the trace CSV of DESIGN.md: header step,lr,f,x0,...,x{d-1}; row k = the i
 steps, f at it and the lr that step k+1 uses, each number as %.17g; asgd adds its averaged
 iterate ax0,...,ax{d-1} (x itself before the first step, as optlab's), sf-sgd and sf-adamw
 their x sequence (the parameters are their y). lion, sf-sgd and sf-adamw are written by hand from
-their papers and reference code (torch has none of them).
+their papers and reference code (torch has none of them), lamb and lars as optax computes them.
 
 Semantics it fixes for the C side (include/optlab/optim.h):
 - torch.optim / torch.optim.lr_scheduler classes wherever torch has them; by hand: gd (SGD without
@@ -295,6 +295,52 @@ class ScheduleFree(Manual):
         self.k = k + 1
 
 
+def trust_ratio(p, u, coef, eps):
+    """optax's scale_by_trust_ratio over one tensor (optimize's x is one): 1 where a norm is 0"""
+    pn, un = float(p.norm()), float(u.norm())
+    return 1.0 if pn == 0 or un == 0 else coef * pn / (un + eps)
+
+
+class Lamb(Manual):
+    """You et al. 2019 as optax.lamb: u = adam's bias-corrected m^ / (sqrt(v^) + eps) + wd p;
+    p -= lr (u r), r = ||p|| / ||u||."""
+
+    def __init__(self, p, lr, b1, b2, eps, wd):
+        super().__init__(p, lr)
+        self.b1, self.b2, self.eps, self.wd = b1, b2, eps, wd
+        self.m = torch.zeros_like(p)
+        self.v = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        self.t += 1
+        g = p.grad
+        self.m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        u = (self.m / (1 - self.b1 ** self.t)) / ((self.v / (1 - self.b2 ** self.t)).sqrt() + self.eps) + self.wd * p
+        p.add_(u * trust_ratio(p, u, 1.0, 0.0), alpha=-lr)
+
+
+class Lars(Manual):
+    """You et al. 2017 as optax.lars: u = g + wd p; r = eta ||p|| / (||u|| + eps); m = r u + mom m;
+    p -= lr m."""
+
+    def __init__(self, p, lr, mom, eta, eps, wd):
+        super().__init__(p, lr)
+        self.mom, self.eta, self.eps, self.wd = mom, eta, eps, wd
+        self.m = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        u = p.grad + self.wd * p
+        self.m = u * trust_ratio(p, u, self.eta, self.eps) + self.mom * self.m
+        p.add_(self.m, alpha=-lr)
+
+
 def make_optimizer(spec, p, lr):
     name, keys = parse_spec(spec)
     k = Keys(name, keys)
@@ -358,6 +404,10 @@ def make_optimizer(spec, p, lr):
     elif name == "sf-adamw":
         opt = ScheduleFree(p, lr, k.num("beta1", 0.9), wd(), k.int("warmup_steps", 0), adam=True,
                            b2=k.num("beta2", 0.999), eps=k.num("eps", 1e-8))
+    elif name == "lamb":
+        opt = Lamb(p, lr, k.num("beta1", 0.9), k.num("beta2", 0.999), k.num("eps", 1e-6), wd())
+    elif name == "lars":
+        opt = Lars(p, lr, k.num("momentum", 0.9), k.num("trust_coefficient", 1e-3), k.num("eps", 0.0), wd())
     elif name == "random":
         opt = Manual(p, lr)
         opt.sigma = k.num("sigma", 0.1)
