@@ -571,6 +571,8 @@ TEST(state_round_trip_continues_bit_exactly) {
         {"lion:weight_decay=0.1", "cosine:t_max=9", 2},
         {"sf-sgd:warmup_steps=3,weight_decay=0.01", "step:step_size=2,gamma=0.5", 0},   /* z, x, lr_max, sum */
         {"sf-adamw:warmup_steps=4,weight_decay=0.1", "plateau:patience=1,factor=0.5", 1},
+        {"lamb:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"lars:weight_decay=0.1,trust_coefficient=0.1", "step:step_size=2,gamma=0.5", 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         float xf[5] = {1, -1, 0.5f, 2, -0.25f}, gf[5];

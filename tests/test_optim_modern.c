@@ -1,4 +1,4 @@
-/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw) as a specification:
+/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw, lamb, lars) as a specification:
  * their first steps worked by hand from the papers' formulas (the derivation beside each test),
  * schedule-free's average and its swap, their checks, and the command line (train evaluates and
  * saves schedule-free's x, the C API leaves x in the model; lr-find, sweep, optimize, --help).
@@ -118,6 +118,61 @@ TEST(sf_adamw_first_step_moves_by_lr_and_decays_at_y) {
     ol_optim_free(o);
 }
 
+/* x = [3, 4 | 1] as two tensors (2 x 1, 1 x 1), lr 0.1.
+ * lars (momentum 0, trust 1): g = [1, 0 | 2]: u = g; r = 5 / 1 and 1 / 2: x = [2.5, 4 | 0.9].
+ * lamb (eps 0): the first step's u = m^ / sqrt(v^) = sign(g), g = [1, -2 | 3]: r = 5 / sqrt(2) and
+ * 1: x = [3 - 0.5 / sqrt(2), 4 + 0.5 / sqrt(2) | 0.9]. One tensor over all three (no declaration):
+ * lars's r = sqrt(26 / 5). */
+static ol_optim *make3(const char *spec, double *x, double *g, int declare) {
+    const size_t rows[2] = {2, 1}, cols[2] = {1, 1};
+    ol_optim *o = NULL;
+    if (ol_optim_create(&o, spec, 0.1) || ol_optim_add_group_f64(o, x, g, 3, -1, -1) ||
+        (declare && ol_optim_set_tensors(o, 0, 2, rows, cols))) {
+        fprintf(stderr, "    %s: %s\n", spec, ol_error());
+        ol_optim_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+TEST(lars_and_lamb_take_a_trust_ratio_per_declared_tensor) {
+    double x[3] = {3, 4, 1}, g[3] = {1, 0, 2};
+    ol_optim *o = make3("lars:momentum=0,trust_coefficient=1", x, g, 1);
+    CHECK(o);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_MSG(near(x[0], 2.5) && x[1] == 4 && near(x[2], 0.9), "lars: %.17g %.17g %.17g", x[0], x[1], x[2]);
+    ol_optim_free(o);
+    double y[3] = {3, 4, 1};
+    o = make3("lars:momentum=0,trust_coefficient=1", y, g, 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_MSG(near(y[0], 3 - 0.1 * sqrt(26. / 5)), "one tensor: %.17g", y[0]);
+    ol_optim_free(o);
+    double z[3] = {3, 4, 1}, h[3] = {1, -2, 3};
+    o = make3("lamb:eps=0", z, h, 1);
+    CHECK(o);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_MSG(near(z[0], 3 - 0.5 / sqrt(2)) && near(z[1], 4 + 0.5 / sqrt(2)) && near(z[2], 0.9), "lamb: %.17g %.17g %.17g",
+              z[0], z[1], z[2]);
+    ol_optim_free(o);
+}
+
+TEST(set_tensors_must_cover_the_group_exactly_before_the_first_step) {
+    double x[3] = {1, 2, 3}, g[3] = {0};
+    ol_optim *o = make3("lamb", x, g, 0);
+    CHECK(o);
+    const size_t r2[2] = {2, 2}, c2[2] = {1, 1}, r1[1] = {3}, c0[1] = {0};
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 2, r2, c2), OL_EARG);
+    CHECK_MSG(strstr(ol_error(), "tensor 1 (2 x 1) is empty or runs past the group's 3 values"), "%s", ol_error());
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r1, c0), OL_EARG);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 1, 1, r1, c2), OL_EARG);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r2, c2), OL_EARG);
+    CHECK_MSG(strstr(ol_error(), "the tensors hold 2 values, the group 3"), "%s", ol_error());
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r1, c2), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r1, c2), OL_ESTATE);
+    ol_optim_free(o);
+}
+
 static int create_fails(const char *spec, const char *needle) {
     ol_optim *o = NULL;
     int rc = ol_optim_create(&o, spec, 0.1);
@@ -142,6 +197,12 @@ TEST(invalid_hyper_parameters_of_the_modern_kinds_are_refused_with_key_and_range
     CHECK(create_fails("sf-adamw:beta2=1", "sf-adamw: invalid beta2 1 (must be in [0, 1))"));
     CHECK(create_fails("sf-adamw:eps=-1", "sf-adamw: invalid eps -1 (must be >= 0)"));
     CHECK(create_fails("sf-adamw:warmup_steps=1.5", "warmup_steps"));
+    CHECK(create_fails("lamb:beta1=1", "lamb: invalid beta1 1 (must be in [0, 1))"));
+    CHECK(create_fails("lamb:eps=-1", "lamb: invalid eps -1 (must be >= 0)"));
+    CHECK(create_fails("lars:trust_coefficient=0", "lars: invalid trust_coefficient 0 (must be > 0)"));
+    CHECK(create_fails("lars:momentum=-1", "lars: invalid momentum -1 (must be >= 0)"));
+    CHECK(create_fails("lars:eps=-1", "lars: invalid eps -1 (must be >= 0)"));
+    CHECK(create_fails("lars:beta1=0.9", "valid keys: momentum, trust_coefficient, eps, weight_decay"));
     ol_optim_params p = ol_optim_default_params(OL_OPTIM_SF_ADAMW);
     p.warmup_steps = -3;   /* through the struct too */
     ol_optim *o = NULL;
@@ -230,18 +291,42 @@ TEST(train_fit_leaves_schedule_free_x_in_the_callers_model) {
 }
 
 TEST(lr_find_sweep_and_optimize_run_the_modern_kinds) {
-    const char *kinds[3] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3"};
-    for (int k = 0; k < 3; k++)
+    const char *kinds[5] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3", "lamb", "lars"};
+    for (int k = 0; k < 5; k++)
         CHECK_MSG(sh("%s lr-find --data %s --model mlp:64-16-3 --opt %s --steps 12 --threads 1", ol_test_bin(), data(),
                      kinds[k]) == 0 && strstr(out, "suggested lr"), "%s: %s", kinds[k], out);
     const char *dir = ol_test_path("modern-sweep");
-    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
+    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw/lamb/lars,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
                  ol_test_bin(), data(), dir) == 0, "%s", out);
-    CHECK_MSG(strstr(out, "3 trials (3 ok"), "%s", out);
+    CHECK_MSG(strstr(out, "5 trials (5 ok"), "%s", out);
     const char *trace = ol_test_path("sf.csv");
     CHECK_MSG(sh("%s optimize --fn quadratic --x0 1,2 --opt sf-adamw --lr 0.1 --steps 5 --trace %s --quiet && head -1 %s",
                  ol_test_bin(), trace, trace) == 0, "%s", out);
     CHECK_MSG(strstr(out, "\nax = ") && strstr(out, "step,lr,f,x0,x1,ax0,ax1"), "%s", out);
     CHECK_MSG(sh("%s train --help", ol_test_bin()) == 0 && strstr(out, "lion ") && strstr(out, "sf-sgd ") &&
-              strstr(out, "sf-adamw "), "%s", out);
+              strstr(out, "sf-adamw ") && strstr(out, "lamb ") && strstr(out, "lars "), "%s", out);
+}
+
+/* train's registration: the whole block with its tensors declared steps as one group per weight
+ * and per bias (--no-decay-bias, weight decay 0 here), and not as the block taken as one tensor */
+TEST(train_groups_give_lamb_a_trust_ratio_per_weight_and_per_bias) {
+    ol_mlp m[3];
+    ol_optim *o[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        CHECK(ol_mlp_create(&m[k], "mlp:8-5-3", 0) == 0);
+        ol_mlp_init(&m[k], 4);
+        for (size_t i = 0; i < m[k].n_params; i++) m[k].grads[i] = (float)((int)(i % 7) - 3) * 0.01f;
+        CHECK_EQ_INT(ol_optim_create(&o[k], "lamb", 0.01), 0);
+    }
+    CHECK_EQ_INT(ol_train_add_groups(o[0], &m[0], 0), 0);
+    CHECK_EQ_INT(ol_train_add_groups(o[1], &m[1], 1), 0);
+    CHECK_EQ_INT(ol_optim_add_group(o[2], m[2].params, m[2].grads, m[2].n_params, -1, -1), 0);
+    for (int k = 0; k < 3; k++) CHECK_EQ_INT(ol_optim_step(o[k]), 0);
+    size_t bytes = m[0].n_params * sizeof(float);
+    CHECK(!memcmp(m[0].params, m[1].params, bytes));
+    CHECK(memcmp(m[0].params, m[2].params, bytes) != 0);
+    for (int k = 0; k < 3; k++) {
+        ol_optim_free(o[k]);
+        ol_mlp_free(&m[k]);
+    }
 }
