@@ -79,7 +79,7 @@
 
 static const char *const kind_names[OL_OPTIM_N_KINDS] = {
     "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random",
-    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars"};
+    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars", "adafactor"};
 static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "weight_decay",
     "momentum, dampening, nesterov, weight_decay",
@@ -100,7 +100,8 @@ static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "momentum, weight_decay, warmup_steps",
     "beta1, beta2, eps, weight_decay, warmup_steps",
     "beta1, beta2, eps, weight_decay",
-    "momentum, trust_coefficient, eps, weight_decay"};
+    "momentum, trust_coefficient, eps, weight_decay",
+    "beta2_decay, eps1, eps2, d, weight_decay"};
 
 /* what each is for, one line (the command line's --help lists them) */
 static const char *const kind_help[OL_OPTIM_N_KINDS] = {
@@ -124,6 +125,7 @@ static const char *const kind_help[OL_OPTIM_N_KINDS] = {
     "schedule-free AdamW: no schedule or run length to know; train evaluates and saves x",
     "adam rescaled per layer by ||w|| / ||update||: large-batch training (transformers)",
     "momentum SGD rescaled per layer by a trust ratio: large-batch training of vision models",
+    "factored second moments and relative steps: adam-like training in sub-linear memory",
 };
 
 int ol_optim_kind_from_name(const char *name) {
@@ -146,7 +148,7 @@ const char *ol_optim_kind_keys(int kind) {
 
 const char *ol_optim_kind_names(void) {
     return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random, adadelta, adamax, asgd, rprop, "
-           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars";
+           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars, adafactor";
 }
 
 int ol_optim_kind(const ol_optim *o) { return o->p.kind; }

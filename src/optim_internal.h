@@ -29,6 +29,7 @@ typedef struct {
     double eta_minus, eta_plus, step_min, step_max;   /* rprop */
     double sf_c, sf_omc, sf_zdecay;   /* schedule-free: x's weight c of z, 1 - c; sf-adamw's lr wd */
     double trust;                /* lars's trust_coefficient */
+    double rho, eps2, d;         /* adafactor: min(lr, 1 / sqrt(t)), eps2, d; omb2 = t^beta2_decay, eps = eps1 */
 } kargs;
 
 typedef struct {

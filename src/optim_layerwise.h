@@ -1,5 +1,5 @@
-/* optim_layerwise.h: the update of one tensor for the kinds with a trust ratio per tensor (lamb,
- * lars), private to optim_modern.c, which includes it with REAL = float, SUFFIX = f32 and REAL =
+/* optim_layerwise.h: the update of one tensor for the kinds that need a tensor's norms or shape
+ * (lamb, lars: a trust ratio per tensor; adafactor: factored second moments), private to optim_modern.c, which includes it with REAL = float, SUFFIX = f32 and REAL =
  * double, SUFFIX = f64. Two passes over the tensor: the first updates the state, forms the update
  * u and sums ||x||^2 and ||u||^2 in double (in element order: the same bytes at any thread count);
  * the second recomputes u from the same values (the same bits) and moves x by lr r u. No scratch
@@ -69,6 +69,69 @@ static double LW(lars_tensor)(REAL *restrict x, const REAL *restrict g, REAL *re
     return sumsq;
 }
 
+/* torch's lerp: a + w (b - a) for w < 0.5, else b - (b - a) (1 - w) */
+static REAL LW(lerp)(REAL a, REAL b, REAL w) { return w < (REAL)0.5 ? a + w * (b - a) : b - (b - a) * ((REAL)1 - w); }
+
+/* Adafactor as torch >= 2.5's _single_tensor_adafactor: alpha = max(eps2, ||x|| / sqrt(n)) rho_t
+ * (rho_t = min(lr, 1 / sqrt(t)), ||x|| before the decay); x *= 1 - lr wd; a rows x cols tensor with
+ * both >= 2 keeps row and column means of g^2 (r, c: its first rows + cols slots of s), lerped
+ * towards this step's by 1 - beta2_t = t^beta2_decay, and estimates v = r c^T / max(mean(r), eps1);
+ * a vector keeps v itself; u = g / sqrt(max(v, eps1^2)); x -= alpha / max(1, ||u|| / (sqrt(n) d)) u */
+static double LW(adafactor_tensor)(REAL *restrict x, const REAL *restrict g, REAL *restrict s, size_t rows,
+                                   size_t cols, const kargs *a) {
+    const REAL clip = (REAL)a->clip, gscale = (REAL)a->gscale, w = (REAL)a->omb2, decay = (REAL)a->decay;
+    const size_t n = rows * cols;
+    const int factored = rows >= 2 && cols >= 2;
+    const REAL eps1 = (REAL)a->eps, eps1sq = eps1 * eps1;
+    double sumsq = 0, pn2 = 0, un2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        REAL gc = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+        sumsq += (double)gc * (double)gc;
+        pn2 += (double)x[i] * (double)x[i];
+    }
+    double alpha_d = fmax(a->eps2, sqrt(pn2) / sqrt((double)n)) * a->rho;
+    REAL *r = s, *c = s + rows, rmean = 0;
+    if (factored) {
+        double rsum = 0;
+        for (size_t i = 0; i < rows; i++) {
+            double ss = 0;
+            for (size_t j = 0; j < cols; j++) {
+                REAL gi = LW_GRAD(i * cols + j);
+                ss += (double)gi * (double)gi;
+            }
+            r[i] = FLUSH(LW(lerp)(r[i], (REAL)(ss / (double)cols), w));
+            rsum += r[i];
+        }
+        for (size_t j = 0; j < cols; j++) {
+            double ss = 0;
+            for (size_t i = 0; i < rows; i++) {
+                REAL gi = LW_GRAD(i * cols + j);
+                ss += (double)gi * (double)gi;
+            }
+            c[j] = FLUSH(LW(lerp)(c[j], (REAL)(ss / (double)rows), w));
+        }
+        rmean = (REAL)(rsum / (double)rows);
+        if (rmean < eps1) rmean = eps1;
+    } else
+        for (size_t i = 0; i < n; i++) {
+            REAL gi = LW_GRAD(i);
+            s[i] = FLUSH(LW(lerp)(s[i], gi * gi, w));
+        }
+    /* u_i = g_i / sqrt(max(v_i, eps1^2)), twice: for its norm, then for the step */
+#define LW_U(i) (LW_GRAD(i) * ((REAL)1 / SQRT(LW_V(i) > eps1sq ? LW_V(i) : eps1sq)))
+#define LW_V(i) (factored ? r[(i) / cols] * c[(i) % cols] / rmean : s[i])
+    for (size_t i = 0; i < n; i++) {
+        REAL ui = LW_U(i);
+        un2 += (double)ui * (double)ui;
+    }
+    double denom = fmax(1.0, sqrt(un2) / (sqrt((double)n) * a->d));
+    const REAL step = (REAL)(alpha_d / denom);
+    for (size_t i = 0; i < n; i++) x[i] = FLUSH_X(x[i] * decay - step * LW_U(i));
+#undef LW_U
+#undef LW_V
+    return sumsq;
+}
+
 /* every tensor of the group in order (one: the whole group when none were declared) */
 static double LW(layerwise_group)(int kind, group *gr, const kargs *a) {
     REAL *x = gr->x, *st = gr->state;
@@ -77,8 +140,10 @@ static double LW(layerwise_group)(int kind, group *gr, const kargs *a) {
     double sumsq = 0;
     size_t off = 0;
     for (int t = 0; t < nt; t++) {
-        size_t len = gr->n_tensors ? gr->tensors[2 * t] * gr->tensors[2 * t + 1] : gr->n;
-        if (kind == OL_OPTIM_LAMB) sumsq += LW(lamb_tensor)(x + off, g + off, st + off, st + gr->n + off, len, a);
+        size_t rows = gr->n_tensors ? gr->tensors[2 * t] : gr->n, cols = gr->n_tensors ? gr->tensors[2 * t + 1] : 1;
+        size_t len = rows * cols;
+        if (kind == OL_OPTIM_ADAFACTOR) sumsq += LW(adafactor_tensor)(x + off, g + off, st + off, rows, cols, a);
+        else if (kind == OL_OPTIM_LAMB) sumsq += LW(lamb_tensor)(x + off, g + off, st + off, st + gr->n + off, len, a);
         else sumsq += LW(lars_tensor)(x + off, g + off, st + off, len, a);
         off += len;
     }

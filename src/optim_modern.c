@@ -7,6 +7,7 @@
  * stored rather than recovered from y and z (the reference's eval() does x = lerp(y, z, 1 - 1/b)),
  * so that swapping it in for evaluation and back is exact, and a checkpoint (parameters y plus z, x,
  * v and each group's lr_max and weight sum) resumes bit-exactly. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,20 @@
 #undef FLUSH
 #undef FLUSH_X
 
-int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_LARS; }
+int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_ADAFACTOR; }
 
-int ol_optim_m_layerwise(int kind) { return kind == OL_OPTIM_LAMB || kind == OL_OPTIM_LARS; }
+int ol_optim_m_layerwise(int kind) {
+    return kind == OL_OPTIM_LAMB || kind == OL_OPTIM_LARS || kind == OL_OPTIM_ADAFACTOR;
+}
 
 static int schedule_free(int kind) { return kind == OL_OPTIM_SF_SGD || kind == OL_OPTIM_SF_ADAMW; }
 
 void ol_optim_m_defaults(ol_optim_params *p) {
     p->warmup_steps = 0;
+    p->beta2_decay = -0.8;   /* torch's Adafactor */
+    p->eps1 = -1;
+    p->eps2 = 1e-3;
+    p->d = 1;
     switch (p->kind) {
     case OL_OPTIM_LION: p->lr = 1e-4; p->beta2 = 0.99; break;   /* the paper's and lion-pytorch's */
     case OL_OPTIM_SF_SGD: p->lr = 1.0; p->momentum = 0.9; break;   /* the reference code's defaults */
@@ -63,6 +70,12 @@ static int get_double(ol_spec *sp, const char *key, double *v) {
 }
 
 int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p) {
+    if (p->kind == OL_OPTIM_ADAFACTOR) {
+        TRY(get_double(sp, "beta2_decay", &p->beta2_decay));
+        TRY(get_double(sp, "eps1", &p->eps1));
+        TRY(get_double(sp, "eps2", &p->eps2));
+        return get_double(sp, "d", &p->d);
+    }
     if (p->kind == OL_OPTIM_LARS) {
         TRY(get_double(sp, "momentum", &p->momentum));
         TRY(get_double(sp, "trust_coefficient", &p->trust_coefficient));
@@ -87,6 +100,14 @@ int ol_optim_m_validate(const ol_optim_params *p) {
     const char *name = ol_optim_kind_name(p->kind);
     CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay), "%s: invalid weight_decay %g (must be >= 0)", name,
               p->weight_decay);
+    if (p->kind == OL_OPTIM_ADAFACTOR) {   /* torch's checks; eps1 < 0 stands for its None */
+        CHECK_ARG(p->beta2_decay <= 0 && isfinite(p->beta2_decay),
+                  "adafactor: invalid beta2_decay %g (must be <= 0)", p->beta2_decay);
+        CHECK_ARG(isfinite(p->eps1), "adafactor: invalid eps1 %g (must be >= 0)", p->eps1);
+        CHECK_ARG(p->eps2 >= 0 && isfinite(p->eps2), "adafactor: invalid eps2 %g (must be >= 0)", p->eps2);
+        CHECK_ARG(p->d > 0 && isfinite(p->d), "adafactor: invalid d %g (must be > 0)", p->d);
+        return OL_OK;
+    }
     if (p->kind == OL_OPTIM_LARS) {
         CHECK_ARG(p->momentum >= 0 && isfinite(p->momentum), "lars: invalid momentum %g (must be >= 0)", p->momentum);
         CHECK_ARG(p->trust_coefficient > 0 && isfinite(p->trust_coefficient),
@@ -108,9 +129,10 @@ int ol_optim_m_validate(const ol_optim_params *p) {
     return OL_OK;
 }
 
-/* lion: m; sf-sgd: z, x; sf-adamw: z, x, v; lamb: m, v; lars: m. All saved. */
+/* lion: m; sf-sgd: z, x; sf-adamw: z, x, v; lamb: m, v; lars: m; adafactor: one of n values
+ * per tensor (row and column means in its first rows + cols, or v). All saved. */
 int ol_optim_m_buffers(const ol_optim_params *p, int *saved) {
-    *saved = p->kind == OL_OPTIM_LION || p->kind == OL_OPTIM_LARS ? 1
+    *saved = p->kind == OL_OPTIM_LION || p->kind == OL_OPTIM_LARS || p->kind == OL_OPTIM_ADAFACTOR ? 1
              : p->kind == OL_OPTIM_SF_SGD || p->kind == OL_OPTIM_LAMB ? 2 : 3;
     return *saved;
 }
@@ -147,6 +169,15 @@ void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a) {
 void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) {
     const ol_optim_params *p = &o->p;
     double wd = o->groups[k].weight_decay;
+    if (p->kind == OL_OPTIM_ADAFACTOR) {   /* torch: x *= 1 - lr wd, rho_t = min(lr, 1 / sqrt(t)) */
+        a->decay = 1 - lr * wd;
+        a->rho = fmin(lr, 1 / sqrt((double)t));
+        a->omb2 = pow((double)t, p->beta2_decay);
+        a->eps = p->eps1 >= 0 ? p->eps1 : o->groups[k].is_f64 ? DBL_EPSILON : FLT_EPSILON;
+        a->eps2 = p->eps2;
+        a->d = p->d;
+        return;
+    }
     if (ol_optim_m_layerwise(p->kind)) return;   /* lr and wd as set: lamb adds wd x to u, lars to g */
     if (p->kind == OL_OPTIM_LION) {   /* decoupled: x *= 1 - lr wd, no L2 in g */
         a->decay = 1 - lr * wd;

@@ -67,6 +67,12 @@
  *                         Convolutional Networks", arXiv:1708.03888; as optax.lars): u = g + wd x,
  *                         r = trust_coefficient ||x|| / (||u|| + eps) (1 where either norm is 0),
  *                         m = momentum m + r u, x -= lr m
+ *   adafactor             factored second moments (a row and a column mean of g^2 for a 2-D
+ *                         weight, instead of a value per weight) and relative steps: adam-like
+ *                         training in sub-linear memory (Shazeer & Stern 2018, arXiv:1804.04235;
+ *                         the formula of torch >= 2.5's torch.optim.Adafactor, see
+ *                         optim_layerwise.h): factored for declared tensors of at least 2 x 2,
+ *                         unfactored for vectors (biases, optimize's x)
  *   The trust ratios of lamb and lars are taken over each tensor declared by ol_optim_set_tensors
  *   (train declares every layer's weight and its bias as separate tensors); a group without
  *   declared tensors is one tensor (optimize's x is one vector). Norms are summed in double.
@@ -99,6 +105,7 @@ enum {
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
     OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
     OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW, OL_OPTIM_LAMB, OL_OPTIM_LARS,
+    OL_OPTIM_ADAFACTOR,
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
@@ -136,6 +143,10 @@ typedef struct {
     int line_search;               /* lbfgs: OL_LBFGS_NONE or OL_LBFGS_STRONG_WOLFE */
     long warmup_steps;             /* sf-sgd, sf-adamw: >= 0, the reference's own linear warm-up */
     double trust_coefficient;      /* lars: > 0, eta of the trust ratio */
+    double beta2_decay;            /* adafactor: <= 0, 1 - beta2_t = t^beta2_decay */
+    double eps1, eps2;             /* adafactor: eps1 >= 0 (< 0: the group's float or double epsilon,
+                                    * torch's None), eps2 >= 0 */
+    double d;                      /* adafactor: > 0, the update's RMS clipping threshold */
 } ol_optim_params;
 
 /* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;

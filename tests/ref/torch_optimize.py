@@ -341,6 +341,34 @@ class Lars(Manual):
         p.add_(self.m, alpha=-lr)
 
 
+class Adafactor(Manual):
+    """torch >= 2.5's Adafactor (torch 1.13 has none) for a vector, written from its documented
+    algorithm: alpha = max(eps2, RMS(p)) min(lr, 1/sqrt(t)); p *= 1 - lr wd; v = lerp(v, g^2, t^beta2_decay);
+    u = g / sqrt(max(v, eps1^2)); p -= alpha / max(1, RMS(u) / d) u."""
+
+    def __init__(self, p, lr, beta2_decay, eps1, eps2, d, wd):
+        super().__init__(p, lr)
+        self.decay, self.eps1, self.eps2, self.d, self.wd = beta2_decay, eps1, eps2, d, wd
+        if self.eps1 is None or self.eps1 < 0:
+            self.eps1 = torch.finfo(torch.float64).eps
+        self.v = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        self.t += 1
+        n = p.numel()
+        alpha = max(self.eps2, float(p.norm()) / math.sqrt(n)) * min(lr, 1 / math.sqrt(self.t))
+        if self.wd != 0:
+            p.mul_(1 - lr * self.wd)
+        g = p.grad
+        self.v.lerp_(g * g, self.t ** self.decay)
+        u = g / self.v.clamp(min=self.eps1 * self.eps1).sqrt()
+        denom = max(1.0, float(u.norm()) / (math.sqrt(n) * self.d))
+        p.add_(u, alpha=-alpha / denom)
+
+
 def make_optimizer(spec, p, lr):
     name, keys = parse_spec(spec)
     k = Keys(name, keys)
@@ -408,6 +436,9 @@ def make_optimizer(spec, p, lr):
         opt = Lamb(p, lr, k.num("beta1", 0.9), k.num("beta2", 0.999), k.num("eps", 1e-6), wd())
     elif name == "lars":
         opt = Lars(p, lr, k.num("momentum", 0.9), k.num("trust_coefficient", 1e-3), k.num("eps", 0.0), wd())
+    elif name == "adafactor":
+        opt = Adafactor(p, lr, k.num("beta2_decay", -0.8), k.num("eps1", -1.0), k.num("eps2", 1e-3), k.num("d", 1.0),
+                        wd())
     elif name == "random":
         opt = Manual(p, lr)
         opt.sigma = k.num("sigma", 0.1)
