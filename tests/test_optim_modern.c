@@ -1,4 +1,4 @@
-/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw, lamb, lars) as a specification:
+/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw, lamb, lars, adafactor) as a specification:
  * their first steps worked by hand from the papers' formulas (the derivation beside each test),
  * schedule-free's average and its swap, their checks, and the command line (train evaluates and
  * saves schedule-free's x, the C API leaves x in the model; lr-find, sweep, optimize, --help).
@@ -156,6 +156,30 @@ TEST(lars_and_lamb_take_a_trust_ratio_per_declared_tensor) {
     ol_optim_free(o);
 }
 
+/* adafactor on a 2 x 2 tensor of ones, lr 0.01, g = [[1, 2], [3, 4]]: step 1 lerps fully (1^-0.8 = 1):
+ * row means of g^2 r = [2.5, 12.5], column means c = [5, 10], mean(r) = 7.5, so
+ * v = r c^T / 7.5 = [[5/3, 10/3], [25/3, 50/3]]; u = g / sqrt(v); ||u||^2 = 0.6 + 1.2 + 1.08 + 0.96
+ * = 3.84 < (sqrt(4) d)^2 = 4: no clipping; alpha = max(1e-3, ||x|| / 2 = 1) min(0.01, 1) = 0.01.
+ * The same four values as a vector: v = g^2, u = sign(g), ||u|| / 2 = 1: x = 1 - 0.01. */
+TEST(adafactor_factors_a_2x2_tensor_and_not_a_vector) {
+    double x[4] = {1, 1, 1, 1}, g[4] = {1, 2, 3, 4};
+    const size_t rows[1] = {2}, cols[1] = {2};
+    ol_optim *o = NULL;
+    CHECK_EQ_INT(ol_optim_create(&o, "adafactor", 0.01), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, x, g, 4, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, rows, cols), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    const double v[4] = {5. / 3, 10. / 3, 25. / 3, 50. / 3};
+    for (int i = 0; i < 4; i++) CHECK_MSG(near(x[i], 1 - 0.01 * g[i] / sqrt(v[i])), "x[%d] = %.17g", i, x[i]);
+    ol_optim_free(o);
+    double y[4] = {1, 1, 1, 1};
+    CHECK_EQ_INT(ol_optim_create(&o, "adafactor", 0.01), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, y, g, 4, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    for (int i = 0; i < 4; i++) CHECK_MSG(near(y[i], 0.99), "vector: y[%d] = %.17g", i, y[i]);
+    ol_optim_free(o);
+}
+
 TEST(set_tensors_must_cover_the_group_exactly_before_the_first_step) {
     double x[3] = {1, 2, 3}, g[3] = {0};
     ol_optim *o = make3("lamb", x, g, 0);
@@ -203,6 +227,10 @@ TEST(invalid_hyper_parameters_of_the_modern_kinds_are_refused_with_key_and_range
     CHECK(create_fails("lars:momentum=-1", "lars: invalid momentum -1 (must be >= 0)"));
     CHECK(create_fails("lars:eps=-1", "lars: invalid eps -1 (must be >= 0)"));
     CHECK(create_fails("lars:beta1=0.9", "valid keys: momentum, trust_coefficient, eps, weight_decay"));
+    CHECK(create_fails("adafactor:beta2_decay=0.5", "adafactor: invalid beta2_decay 0.5 (must be <= 0)"));
+    CHECK(create_fails("adafactor:eps2=-1", "adafactor: invalid eps2 -1 (must be >= 0)"));
+    CHECK(create_fails("adafactor:d=0", "adafactor: invalid d 0 (must be > 0)"));
+    CHECK(create_fails("adafactor:beta2=0.9", "valid keys: beta2_decay, eps1, eps2, d, weight_decay"));
     ol_optim_params p = ol_optim_default_params(OL_OPTIM_SF_ADAMW);
     p.warmup_steps = -3;   /* through the struct too */
     ol_optim *o = NULL;
@@ -291,20 +319,21 @@ TEST(train_fit_leaves_schedule_free_x_in_the_callers_model) {
 }
 
 TEST(lr_find_sweep_and_optimize_run_the_modern_kinds) {
-    const char *kinds[5] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3", "lamb", "lars"};
-    for (int k = 0; k < 5; k++)
+    const char *kinds[6] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3", "lamb", "lars", "adafactor"};
+    for (int k = 0; k < 6; k++)
         CHECK_MSG(sh("%s lr-find --data %s --model mlp:64-16-3 --opt %s --steps 12 --threads 1", ol_test_bin(), data(),
                      kinds[k]) == 0 && strstr(out, "suggested lr"), "%s: %s", kinds[k], out);
     const char *dir = ol_test_path("modern-sweep");
-    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw/lamb/lars,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
+    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw/lamb/lars/adafactor,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
                  ol_test_bin(), data(), dir) == 0, "%s", out);
-    CHECK_MSG(strstr(out, "5 trials (5 ok"), "%s", out);
+    CHECK_MSG(strstr(out, "6 trials (6 ok"), "%s", out);
     const char *trace = ol_test_path("sf.csv");
     CHECK_MSG(sh("%s optimize --fn quadratic --x0 1,2 --opt sf-adamw --lr 0.1 --steps 5 --trace %s --quiet && head -1 %s",
                  ol_test_bin(), trace, trace) == 0, "%s", out);
     CHECK_MSG(strstr(out, "\nax = ") && strstr(out, "step,lr,f,x0,x1,ax0,ax1"), "%s", out);
     CHECK_MSG(sh("%s train --help", ol_test_bin()) == 0 && strstr(out, "lion ") && strstr(out, "sf-sgd ") &&
-              strstr(out, "sf-adamw ") && strstr(out, "lamb ") && strstr(out, "lars "), "%s", out);
+              strstr(out, "sf-adamw ") && strstr(out, "lamb ") && strstr(out, "lars ") &&
+              strstr(out, "adafactor "), "%s", out);
 }
 
 /* train's registration: the whole block with its tensors declared steps as one group per weight
