@@ -79,7 +79,7 @@
 
 static const char *const kind_names[OL_OPTIM_N_KINDS] = {
     "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random",
-    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars", "adafactor"};
+    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars", "adafactor", "muon"};
 static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "weight_decay",
     "momentum, dampening, nesterov, weight_decay",
@@ -101,7 +101,8 @@ static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "beta1, beta2, eps, weight_decay, warmup_steps",
     "beta1, beta2, eps, weight_decay",
     "momentum, trust_coefficient, eps, weight_decay",
-    "beta2_decay, eps1, eps2, d, weight_decay"};
+    "beta2_decay, eps1, eps2, d, weight_decay",
+    "momentum, nesterov, ns_steps, weight_decay, beta1, beta2, eps"};
 
 /* what each is for, one line (the command line's --help lists them) */
 static const char *const kind_help[OL_OPTIM_N_KINDS] = {
@@ -126,6 +127,7 @@ static const char *const kind_help[OL_OPTIM_N_KINDS] = {
     "adam rescaled per layer by ||w|| / ||update||: large-batch training (transformers)",
     "momentum SGD rescaled per layer by a trust ratio: large-batch training of vision models",
     "factored second moments and relative steps: adam-like training in sub-linear memory",
+    "orthogonalized momentum for 2-D weights (AdamW for biases): fast training of hidden layers",
 };
 
 int ol_optim_kind_from_name(const char *name) {
@@ -148,7 +150,7 @@ const char *ol_optim_kind_keys(int kind) {
 
 const char *ol_optim_kind_names(void) {
     return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random, adadelta, adamax, asgd, rprop, "
-           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars, adafactor";
+           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars, adafactor, muon";
 }
 
 int ol_optim_kind(const ol_optim *o) { return o->p.kind; }
@@ -352,6 +354,7 @@ void ol_optim_free(ol_optim *o) {
     for (int i = 0; i < o->n_groups; i++) {
         free(o->groups[i].state);
         free(o->groups[i].tensors);
+        free(o->groups[i].ns_scratch);
     }
     free(o->groups);
     ol_sched_free(o->sched);

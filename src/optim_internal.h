@@ -30,6 +30,9 @@ typedef struct {
     double sf_c, sf_omc, sf_zdecay;   /* schedule-free: x's weight c of z, 1 - c; sf-adamw's lr wd */
     double trust;                /* lars's trust_coefficient */
     double rho, eps2, d;         /* adafactor: min(lr, 1 / sqrt(t)), eps2, d; omb2 = t^beta2_decay, eps = eps1 */
+    double ns_a, ns_b, ns_c, ns_eps;   /* muon's Newton-Schulz coefficients and normalization floor */
+    long ns_steps;
+    int nesterov;                /* muon */
 } kargs;
 
 typedef struct {
@@ -42,6 +45,7 @@ typedef struct {
     int n_buffers;           /* buffers in state; the first saved_buffers of them are saved */
     size_t *tensors;         /* n_tensors (rows, cols) pairs covering the group (ol_optim_set_tensors) */
     int n_tensors;           /* 0: the group is one vector */
+    double *ns_scratch;      /* muon: 2 n + 2 k^2 doubles for its largest 2-D tensor (k: the smaller side) */
 } group;
 
 struct ol_optim {

@@ -1,5 +1,5 @@
 /* optim_layerwise.h: the update of one tensor for the kinds that need a tensor's norms or shape
- * (lamb, lars: a trust ratio per tensor; adafactor: factored second moments), private to optim_modern.c, which includes it with REAL = float, SUFFIX = f32 and REAL =
+ * (lamb, lars: a trust ratio per tensor; adafactor: factored second moments; muon: Newton-Schulz), private to optim_modern.c, which includes it with REAL = float, SUFFIX = f32 and REAL =
  * double, SUFFIX = f64. Two passes over the tensor: the first updates the state, forms the update
  * u and sums ||x||^2 and ||u||^2 in double (in element order: the same bytes at any thread count);
  * the second recomputes u from the same values (the same bits) and moves x by lr r u. No scratch
@@ -132,6 +132,81 @@ static double LW(adafactor_tensor)(REAL *restrict x, const REAL *restrict g, REA
     return sumsq;
 }
 
+/* Muon (torch >= 2.9's torch.optim.Muon) on a rows x cols (fan_in x fan_out) tensor with both >= 2:
+ * b = lerp(b, g, 1 - momentum); u = lerp(g, b, momentum) (nesterov) or b; O = the Newton-Schulz
+ * orthogonalization of u (in double; torch runs it in bfloat16): X = u, or its transpose so that
+ * X is k x K with k <= K; X /= max(||X||, eps); ns_steps times X = a X + (b A + c A A) X, A = X X^T;
+ * x *= 1 - lr wd; x -= lr sqrt(max(1, fan_out / fan_in)) O. Other tensors: AdamW (m, v). */
+static double LW(muon_tensor)(REAL *restrict x, const REAL *restrict g, REAL *restrict b, REAL *restrict v, size_t rows,
+                              size_t cols, double *ns, const kargs *a) {
+    const REAL clip = (REAL)a->clip, gscale = (REAL)a->gscale, decay = (REAL)a->decay, lr = (REAL)a->lr;
+    const size_t n = rows * cols;
+    double sumsq = 0;
+    for (size_t i = 0; i < n; i++) {
+        REAL gc = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+        sumsq += (double)gc * (double)gc;
+    }
+    if (rows < 2 || cols < 2 || !ns) {   /* AdamW, as torch's for the parameters Muon does not take */
+        const REAL b1 = (REAL)a->beta1, omb1 = (REAL)a->omb1, b2 = (REAL)a->beta2, omb2 = (REAL)a->omb2;
+        const REAL ss = (REAL)(a->lr / a->bc1), bc2s = (REAL)a->bc2_sqrt, eps = (REAL)a->eps;
+        for (size_t i = 0; i < n; i++) {
+            REAL gi = LW_GRAD(i);
+            REAL mi = FLUSH(b[i] * b1 + omb1 * gi), vi = FLUSH(v[i] * b2 + omb2 * gi * gi);
+            b[i] = mi;
+            v[i] = vi;
+            x[i] = FLUSH_X(x[i] * decay - ss * (mi / (SQRT(vi) / bc2s + eps)));
+        }
+        return sumsq;
+    }
+    const REAL mu = (REAL)a->momentum, omm = (REAL)a->oma;
+    const int tr = rows > cols;   /* X = u^T: X is k x K, k = min(rows, cols) */
+    const size_t k = tr ? cols : rows, K = tr ? rows : cols;
+    double *X = ns, *Y = ns + n, *A = ns + 2 * n, *B = A + k * k, norm2 = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            size_t e = i * cols + j;
+            REAL gi = LW_GRAD(e);
+            REAL bi = FLUSH(LW(lerp)(b[e], gi, omm));
+            b[e] = bi;
+            REAL ui = a->nesterov ? LW(lerp)(gi, bi, mu) : bi;
+            X[tr ? j * K + i : e] = (double)ui;
+            norm2 += (double)ui * (double)ui;
+        }
+    double scale = 1 / fmax(sqrt(norm2), a->ns_eps);
+    for (size_t e = 0; e < n; e++) X[e] *= scale;
+    for (long s = 0; s < a->ns_steps; s++) {
+        for (size_t i = 0; i < k; i++)   /* A = X X^T */
+            for (size_t j = 0; j < k; j++) {
+                double acc = 0;
+                for (size_t l = 0; l < K; l++) acc += X[i * K + l] * X[j * K + l];
+                A[i * k + j] = acc;
+            }
+        for (size_t i = 0; i < k; i++)   /* B = b A + c A A */
+            for (size_t j = 0; j < k; j++) {
+                double acc = 0;
+                for (size_t l = 0; l < k; l++) acc += A[i * k + l] * A[l * k + j];
+                B[i * k + j] = a->ns_b * A[i * k + j] + a->ns_c * acc;
+            }
+        for (size_t i = 0; i < k; i++)   /* Y = a X + B X */
+            for (size_t j = 0; j < K; j++) {
+                double acc = 0;
+                for (size_t l = 0; l < k; l++) acc += B[i * k + l] * X[l * K + j];
+                Y[i * K + j] = a->ns_a * X[i * K + j] + acc;
+            }
+        double *t = X;
+        X = Y;
+        Y = t;
+    }
+    const REAL step = (REAL)(a->lr * sqrt(fmax(1.0, (double)cols / (double)rows)));
+    (void)lr;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            size_t e = i * cols + j;
+            x[e] = FLUSH_X(x[e] * decay - step * (REAL)X[tr ? j * K + i : e]);
+        }
+    return sumsq;
+}
+
 /* every tensor of the group in order (one: the whole group when none were declared) */
 static double LW(layerwise_group)(int kind, group *gr, const kargs *a) {
     REAL *x = gr->x, *st = gr->state;
@@ -143,6 +218,8 @@ static double LW(layerwise_group)(int kind, group *gr, const kargs *a) {
         size_t rows = gr->n_tensors ? gr->tensors[2 * t] : gr->n, cols = gr->n_tensors ? gr->tensors[2 * t + 1] : 1;
         size_t len = rows * cols;
         if (kind == OL_OPTIM_ADAFACTOR) sumsq += LW(adafactor_tensor)(x + off, g + off, st + off, rows, cols, a);
+        else if (kind == OL_OPTIM_MUON)
+            sumsq += LW(muon_tensor)(x + off, g + off, st + off, st + gr->n + off, rows, cols, gr->ns_scratch, a);
         else if (kind == OL_OPTIM_LAMB) sumsq += LW(lamb_tensor)(x + off, g + off, st + off, st + gr->n + off, len, a);
         else sumsq += LW(lars_tensor)(x + off, g + off, st + off, len, a);
         off += len;

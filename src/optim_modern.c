@@ -38,10 +38,10 @@
 #undef FLUSH
 #undef FLUSH_X
 
-int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_ADAFACTOR; }
+int ol_optim_m_kind(int kind) { return kind >= OL_OPTIM_LION && kind <= OL_OPTIM_MUON; }
 
 int ol_optim_m_layerwise(int kind) {
-    return kind == OL_OPTIM_LAMB || kind == OL_OPTIM_LARS || kind == OL_OPTIM_ADAFACTOR;
+    return kind == OL_OPTIM_LAMB || kind == OL_OPTIM_LARS || kind == OL_OPTIM_ADAFACTOR || kind == OL_OPTIM_MUON;
 }
 
 static int schedule_free(int kind) { return kind == OL_OPTIM_SF_SGD || kind == OL_OPTIM_SF_ADAMW; }
@@ -52,11 +52,13 @@ void ol_optim_m_defaults(ol_optim_params *p) {
     p->eps1 = -1;
     p->eps2 = 1e-3;
     p->d = 1;
+    p->ns_steps = 5;
     switch (p->kind) {
     case OL_OPTIM_LION: p->lr = 1e-4; p->beta2 = 0.99; break;   /* the paper's and lion-pytorch's */
     case OL_OPTIM_SF_SGD: p->lr = 1.0; p->momentum = 0.9; break;   /* the reference code's defaults */
     case OL_OPTIM_SF_ADAMW: p->lr = 0.0025; break;
     case OL_OPTIM_LAMB: p->lr = 1e-3; p->eps = 1e-6; break;   /* optax.lamb's */
+    case OL_OPTIM_MUON: p->lr = 1e-3; p->momentum = 0.95; p->nesterov = 1; p->weight_decay = 0.1; break;   /* torch's */
     case OL_OPTIM_LARS: p->lr = 1.0; p->momentum = 0.9; p->trust_coefficient = 1e-3; p->eps = 0; break;   /* optax.lars's */
     default: break;
     }
@@ -70,6 +72,18 @@ static int get_double(ol_spec *sp, const char *key, double *v) {
 }
 
 int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p) {
+    if (p->kind == OL_OPTIM_MUON) {
+        TRY(get_double(sp, "momentum", &p->momentum));
+        long nest = p->nesterov;
+        int r = ol_spec_get_long(sp, "nesterov", nest, 0, 1, &nest);
+        if (r < 0) return -r;
+        p->nesterov = (int)nest;
+        r = ol_spec_get_long(sp, "ns_steps", p->ns_steps, 1, 99, &p->ns_steps);
+        if (r < 0) return -r;
+        TRY(get_double(sp, "beta1", &p->beta1));
+        TRY(get_double(sp, "beta2", &p->beta2));
+        return get_double(sp, "eps", &p->eps);
+    }
     if (p->kind == OL_OPTIM_ADAFACTOR) {
         TRY(get_double(sp, "beta2_decay", &p->beta2_decay));
         TRY(get_double(sp, "eps1", &p->eps1));
@@ -100,6 +114,15 @@ int ol_optim_m_validate(const ol_optim_params *p) {
     const char *name = ol_optim_kind_name(p->kind);
     CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay), "%s: invalid weight_decay %g (must be >= 0)", name,
               p->weight_decay);
+    if (p->kind == OL_OPTIM_MUON) {
+        CHECK_ARG(p->momentum >= 0 && p->momentum < 1, "muon: invalid momentum %g (must be in [0, 1))", p->momentum);
+        CHECK_ARG(p->nesterov == 0 || p->nesterov == 1, "muon: nesterov must be 0 or 1");
+        CHECK_ARG(p->ns_steps >= 1 && p->ns_steps < 100, "muon: invalid ns_steps %ld (must be in [1, 99])", p->ns_steps);
+        CHECK_ARG(p->beta1 >= 0 && p->beta1 < 1, "muon: invalid beta1 %g (must be in [0, 1))", p->beta1);
+        CHECK_ARG(p->beta2 >= 0 && p->beta2 < 1, "muon: invalid beta2 %g (must be in [0, 1))", p->beta2);
+        CHECK_ARG(p->eps >= 0 && isfinite(p->eps), "muon: invalid eps %g (must be >= 0)", p->eps);
+        return OL_OK;
+    }
     if (p->kind == OL_OPTIM_ADAFACTOR) {   /* torch's checks; eps1 < 0 stands for its None */
         CHECK_ARG(p->beta2_decay <= 0 && isfinite(p->beta2_decay),
                   "adafactor: invalid beta2_decay %g (must be <= 0)", p->beta2_decay);
@@ -130,10 +153,11 @@ int ol_optim_m_validate(const ol_optim_params *p) {
 }
 
 /* lion: m; sf-sgd: z, x; sf-adamw: z, x, v; lamb: m, v; lars: m; adafactor: one of n values
- * per tensor (row and column means in its first rows + cols, or v). All saved. */
+ * per tensor (row and column means in its first rows + cols, or v); muon: its momentum (AdamW's m
+ * for vectors), AdamW's v (unused by 2-D tensors). All saved. */
 int ol_optim_m_buffers(const ol_optim_params *p, int *saved) {
     *saved = p->kind == OL_OPTIM_LION || p->kind == OL_OPTIM_LARS || p->kind == OL_OPTIM_ADAFACTOR ? 1
-             : p->kind == OL_OPTIM_SF_SGD || p->kind == OL_OPTIM_LAMB ? 2 : 3;
+             : p->kind == OL_OPTIM_SF_SGD || p->kind == OL_OPTIM_LAMB || p->kind == OL_OPTIM_MUON ? 2 : 3;
     return *saved;
 }
 
@@ -159,7 +183,13 @@ void ol_optim_m_init_group(ol_optim *o, group *gr) {
 
 void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a) {
     (void)t;
-    if (o->p.kind == OL_OPTIM_SF_SGD || o->p.kind == OL_OPTIM_LARS) {
+    a->ns_a = 3.4445;   /* torch's Muon: ns_coefficients, eps */
+    a->ns_b = -4.7750;
+    a->ns_c = 2.0315;
+    a->ns_eps = 1e-7;
+    a->ns_steps = o->p.ns_steps;
+    a->nesterov = o->p.nesterov;
+    if (o->p.kind == OL_OPTIM_SF_SGD || o->p.kind == OL_OPTIM_LARS || o->p.kind == OL_OPTIM_MUON) {
         a->momentum = o->p.momentum;
         a->oma = 1 - o->p.momentum;
     }
@@ -176,6 +206,11 @@ void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a) {
         a->eps = p->eps1 >= 0 ? p->eps1 : o->groups[k].is_f64 ? DBL_EPSILON : FLT_EPSILON;
         a->eps2 = p->eps2;
         a->d = p->d;
+        return;
+    }
+    if (p->kind == OL_OPTIM_MUON) {   /* decoupled: x *= 1 - lr wd */
+        a->decay = 1 - lr * wd;
+        a->wd = 0;
         return;
     }
     if (ol_optim_m_layerwise(p->kind)) return;   /* lr and wd as set: lamb adds wd x to u, lars to g */
@@ -223,8 +258,19 @@ int ol_optim_set_tensors(ol_optim *o, int k, int n, const size_t *rows, const si
     }
     if (total != gr->n)
         return ol_fail(OL_EARG, "%s: group %d: the tensors hold %zu values, the group %zu", name, k, total, gr->n);
-    size_t *t = ol_malloc_array(2 * (size_t)n, sizeof *t);
+    size_t *t = ol_malloc_array(2 * (size_t)n, sizeof *t), ns = 0;
     if (!t) return OL_ENOMEM;
+    for (int i = 0; o->p.kind == OL_OPTIM_MUON && i < n; i++) {   /* muon's Newton-Schulz scratch */
+        size_t k = rows[i] < cols[i] ? rows[i] : cols[i], need = 2 * rows[i] * cols[i] + 2 * k * k;
+        if (k >= 2 && need > ns) ns = need;
+    }
+    double *scratch = ns ? ol_malloc_array(ns, sizeof *scratch) : NULL;
+    if (ns && !scratch) {
+        free(t);
+        return OL_ENOMEM;
+    }
+    free(gr->ns_scratch);
+    gr->ns_scratch = scratch;
     for (int i = 0; i < n; i++) {
         t[2 * i] = rows[i];
         t[2 * i + 1] = cols[i];

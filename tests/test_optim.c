@@ -574,6 +574,7 @@ TEST(state_round_trip_continues_bit_exactly) {
         {"lamb:weight_decay=0.1", "cosine:t_max=9", 2},
         {"lars:weight_decay=0.1,trust_coefficient=0.1", "step:step_size=2,gamma=0.5", 1},
         {"adafactor:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"muon:nesterov=0", "step:step_size=2,gamma=0.5", 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         float xf[5] = {1, -1, 0.5f, 2, -0.25f}, gf[5];

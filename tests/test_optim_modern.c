@@ -1,4 +1,5 @@
-/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw, lamb, lars, adafactor) as a specification:
+/* test_optim_modern.c: issue 19's modern optimizers (lion, sf-sgd, sf-adamw, lamb, lars, adafactor, muon) as a
+ * specification:
  * their first steps worked by hand from the papers' formulas (the derivation beside each test),
  * schedule-free's average and its swap, their checks, and the command line (train evaluates and
  * saves schedule-free's x, the C API leaves x in the model; lr-find, sweep, optimize, --help).
@@ -180,6 +181,47 @@ TEST(adafactor_factors_a_2x2_tensor_and_not_a_vector) {
     ol_optim_free(o);
 }
 
+/* Newton-Schulz acts on each singular value s of the normalized update alone: 5 times
+ * s = 3.4445 s - 4.7750 s^3 + 2.0315 s^5 */
+static double ns5(double s) {
+    for (int i = 0; i < 5; i++) s = 3.4445 * s - 4.7750 * s * s * s + 2.0315 * s * s * s * s * s;
+    return s;
+}
+
+/* muon, lr 0.1, x = 0 (so weight decay moves nothing), step 1: the nesterov update is a multiple
+ * of g (b = 0.05 g, u = lerp(g, b, 0.95) = 0.0975 g), normalized to ||u|| = 1.
+ * Rank 1, g = [1, 2]^T [1, 0, 2] (2 x 3, ||g|| = 5): one singular value 1, O = ns5(1) g / 5, the step
+ * lr sqrt(max(1, 3 / 2)). diag(3, 1) (2 x 2): singular values 3/sqrt(10), 1/sqrt(10), O =
+ * diag(ns5(.), ns5(.)), scale 1. A vector (3 x 1) takes AdamW: eps 0, x = -lr sign(g). */
+TEST(muon_orthogonalizes_2d_momentum_by_newton_schulz_and_steps_vectors_by_adamw) {
+    double x[6] = {0}, g[6] = {1, 0, 2, 2, 0, 4};
+    const size_t r23[1] = {2}, c23[1] = {3}, r22[1] = {2}, c22[1] = {2}, r31[1] = {3}, c31[1] = {1};
+    ol_optim *o = NULL;
+    CHECK_EQ_INT(ol_optim_create(&o, "muon", 0.1), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, x, g, 6, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r23, c23), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    for (int i = 0; i < 6; i++)
+        CHECK_MSG(fabs(x[i] + 0.1 * sqrt(1.5) * ns5(1) * g[i] / 5) < 1e-13, "rank 1: x[%d] = %.17g", i, x[i]);
+    ol_optim_free(o);
+    double y[4] = {0}, h[4] = {3, 0, 0, 1};
+    CHECK_EQ_INT(ol_optim_create(&o, "muon:weight_decay=0.5", 0.1), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, y, h, 4, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r22, c22), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_MSG(fabs(y[0] + 0.1 * ns5(3 / sqrt(10))) < 1e-13 && fabs(y[3] + 0.1 * ns5(1 / sqrt(10))) < 1e-13 && y[1] == 0 &&
+              y[2] == 0, "diag: %.17g %.17g %.17g %.17g", y[0], y[1], y[2], y[3]);
+    ol_optim_free(o);
+    double z[3] = {1, 1, 1}, k[3] = {2, -3, 0.5};
+    CHECK_EQ_INT(ol_optim_create(&o, "muon:eps=0", 0.1), 0);
+    CHECK_EQ_INT(ol_optim_add_group_f64(o, z, k, 3, -1, -1), 0);
+    CHECK_EQ_INT(ol_optim_set_tensors(o, 0, 1, r31, c31), 0);
+    CHECK_EQ_INT(ol_optim_step(o), 0);
+    CHECK_MSG(near(z[0], 0.99 - 0.1) && near(z[1], 0.99 + 0.1) && near(z[2], 0.99 - 0.1), "adamw: %.17g %.17g %.17g", z[0],
+              z[1], z[2]);
+    ol_optim_free(o);
+}
+
 TEST(set_tensors_must_cover_the_group_exactly_before_the_first_step) {
     double x[3] = {1, 2, 3}, g[3] = {0};
     ol_optim *o = make3("lamb", x, g, 0);
@@ -231,6 +273,10 @@ TEST(invalid_hyper_parameters_of_the_modern_kinds_are_refused_with_key_and_range
     CHECK(create_fails("adafactor:eps2=-1", "adafactor: invalid eps2 -1 (must be >= 0)"));
     CHECK(create_fails("adafactor:d=0", "adafactor: invalid d 0 (must be > 0)"));
     CHECK(create_fails("adafactor:beta2=0.9", "valid keys: beta2_decay, eps1, eps2, d, weight_decay"));
+    CHECK(create_fails("muon:momentum=1", "muon: invalid momentum 1 (must be in [0, 1))"));
+    CHECK(create_fails("muon:ns_steps=0", "ns_steps: 0 is out of range [1, 99]"));
+    CHECK(create_fails("muon:nesterov=2", "nesterov: 2 is out of range [0, 1]"));
+    CHECK(create_fails("muon:beta2=1", "muon: invalid beta2 1 (must be in [0, 1))"));
     ol_optim_params p = ol_optim_default_params(OL_OPTIM_SF_ADAMW);
     p.warmup_steps = -3;   /* through the struct too */
     ol_optim *o = NULL;
@@ -319,21 +365,21 @@ TEST(train_fit_leaves_schedule_free_x_in_the_callers_model) {
 }
 
 TEST(lr_find_sweep_and_optimize_run_the_modern_kinds) {
-    const char *kinds[6] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3", "lamb", "lars", "adafactor"};
-    for (int k = 0; k < 6; k++)
+    const char *kinds[7] = {"lion", "sf-sgd", "sf-adamw:warmup_steps=3", "lamb", "lars", "adafactor", "muon"};
+    for (int k = 0; k < 7; k++)
         CHECK_MSG(sh("%s lr-find --data %s --model mlp:64-16-3 --opt %s --steps 12 --threads 1", ol_test_bin(), data(),
                      kinds[k]) == 0 && strstr(out, "suggested lr"), "%s: %s", kinds[k], out);
     const char *dir = ol_test_path("modern-sweep");
-    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw/lamb/lars/adafactor,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
+    CHECK_MSG(sh("%s sweep --grid 'opt=lion/sf-sgd/sf-adamw/lamb/lars/adafactor/muon,lr=0.01' --epochs 1 --data %s --model mlp:64-16-3 --out %s --quiet",
                  ol_test_bin(), data(), dir) == 0, "%s", out);
-    CHECK_MSG(strstr(out, "6 trials (6 ok"), "%s", out);
+    CHECK_MSG(strstr(out, "7 trials (7 ok"), "%s", out);
     const char *trace = ol_test_path("sf.csv");
     CHECK_MSG(sh("%s optimize --fn quadratic --x0 1,2 --opt sf-adamw --lr 0.1 --steps 5 --trace %s --quiet && head -1 %s",
                  ol_test_bin(), trace, trace) == 0, "%s", out);
     CHECK_MSG(strstr(out, "\nax = ") && strstr(out, "step,lr,f,x0,x1,ax0,ax1"), "%s", out);
     CHECK_MSG(sh("%s train --help", ol_test_bin()) == 0 && strstr(out, "lion ") && strstr(out, "sf-sgd ") &&
               strstr(out, "sf-adamw ") && strstr(out, "lamb ") && strstr(out, "lars ") &&
-              strstr(out, "adafactor "), "%s", out);
+              strstr(out, "adafactor ") && strstr(out, "muon "), "%s", out);
 }
 
 /* train's registration: the whole block with its tensors declared steps as one group per weight
@@ -358,4 +404,43 @@ TEST(train_groups_give_lamb_a_trust_ratio_per_weight_and_per_bias) {
         ol_optim_free(o[k]);
         ol_mlp_free(&m[k]);
     }
+}
+
+/* muon's momentum of a 2-D tensor and AdamW's m, v of a vector resume bit-exactly from the state */
+static ol_optim *muon_2x3_and_3(float *x, float *g) {
+    const size_t rows[2] = {2, 3}, cols[2] = {3, 1};
+    ol_optim *o = NULL;
+    if (ol_optim_create(&o, "muon:weight_decay=0.01", 0.02) || ol_optim_add_group(o, x, g, 9, -1, -1) ||
+        ol_optim_set_tensors(o, 0, 2, rows, cols)) {
+        ol_optim_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void muon_steps(ol_optim *o, float *x, float *g, int from, int to) {
+    for (int t = from; t < to; t++) {
+        for (int i = 0; i < 9; i++) g[i] = x[i] * (float)(i + 1) + 0.1f * (float)((t + i) % 3);
+        if (ol_optim_step(o)) fprintf(stderr, "    step %d: %s\n", t, ol_error());
+    }
+}
+
+TEST(muon_state_round_trip_continues_bit_exactly) {
+    float x[9] = {1, -2, 0.5f, 3, -1, 2, 0.25f, -0.75f, 1.5f}, g[9], x2[9], g2[9];
+    ol_optim *o = muon_2x3_and_3(x, g);
+    CHECK(o);
+    muon_steps(o, x, g, 0, 4);
+    size_t size = ol_optim_state_size(o);
+    unsigned char *blob = malloc(size);
+    CHECK_EQ_INT(ol_optim_state_save(o, blob, size), 0);
+    memcpy(x2, x, sizeof x);
+    muon_steps(o, x, g, 4, 9);
+    ol_optim *r = muon_2x3_and_3(x2, g2);
+    CHECK(r);
+    CHECK_EQ_INT(ol_optim_state_load(r, blob, size), 0);
+    muon_steps(r, x2, g2, 4, 9);
+    CHECK(!memcmp(x, x2, sizeof x));
+    free(blob);
+    ol_optim_free(o);
+    ol_optim_free(r);
 }

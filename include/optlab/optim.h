@@ -73,6 +73,15 @@
  *                         the formula of torch >= 2.5's torch.optim.Adafactor, see
  *                         optim_layerwise.h): factored for declared tensors of at least 2 x 2,
  *                         unfactored for vectors (biases, optimize's x)
+ *   muon                  momentum orthogonalized by 5 Newton-Schulz steps (coefficients
+ *                         3.4445, -4.7750, 2.0315), for the 2-D weights of hidden layers (Jordan et
+ *                         al. 2024, "Muon: An optimizer for hidden layers"; torch >= 2.9's
+ *                         torch.optim.Muon, see optim_layerwise.h): nesterov momentum 0.95, step
+ *                         lr sqrt(max(1, fan_out / fan_in)) for a declared fan_in x fan_out tensor
+ *                         (torch's sqrt(max(1, A / B)) for its (out, in) weight), weight decay
+ *                         decoupled (0.1 by default, as torch); the Newton-Schulz iteration in double
+ *                         (torch's in bfloat16). Vectors (biases, optimize's x) and tensors with a
+ *                         dimension of 1 take AdamW (beta1, beta2, eps) at the same lr and decay
  *   The trust ratios of lamb and lars are taken over each tensor declared by ol_optim_set_tensors
  *   (train declares every layer's weight and its bias as separate tensors); a group without
  *   declared tensors is one tensor (optimize's x is one vector). Norms are summed in double.
@@ -105,7 +114,7 @@ enum {
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
     OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
     OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW, OL_OPTIM_LAMB, OL_OPTIM_LARS,
-    OL_OPTIM_ADAFACTOR,
+    OL_OPTIM_ADAFACTOR, OL_OPTIM_MUON,
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
@@ -147,6 +156,7 @@ typedef struct {
     double eps1, eps2;             /* adafactor: eps1 >= 0 (< 0: the group's float or double epsilon,
                                     * torch's None), eps2 >= 0 */
     double d;                      /* adafactor: > 0, the update's RMS clipping threshold */
+    long ns_steps;                 /* muon: Newton-Schulz iterations, [1, 100) (nesterov: as sgd's) */
 } ol_optim_params;
 
 /* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;

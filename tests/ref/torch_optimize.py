@@ -439,6 +439,10 @@ def make_optimizer(spec, p, lr):
     elif name == "adafactor":
         opt = Adafactor(p, lr, k.num("beta2_decay", -0.8), k.num("eps1", -1.0), k.num("eps2", 1e-3), k.num("d", 1.0),
                         wd())
+    elif name == "muon":   # optimize's x is a vector: torch's Muon leaves it to AdamW, at its lr and decay
+        k.num("momentum", 0.95), k.int("nesterov", 1), k.int("ns_steps", 5)
+        opt = torch.optim.AdamW([p], lr=lr, betas=(k.num("beta1", 0.9), k.num("beta2", 0.999)), eps=k.num("eps", 1e-8),
+                                weight_decay=wd(0.1))
     elif name == "random":
         opt = Manual(p, lr)
         opt.sigma = k.num("sigma", 0.1)
