@@ -124,9 +124,9 @@ typedef struct {
     int kind;                      /* OL_OPTIM_* */
     double lr;                     /* >= 0; ignored by random */
     double weight_decay;           /* >= 0; L2 added to g (g += wd x), decoupled for adamw */
-    double momentum;               /* sgd, rmsprop: >= 0 */
+    double momentum;               /* sgd, rmsprop, lars: >= 0; sf-sgd, muon: in [0, 1) */
     double dampening;              /* sgd */
-    int nesterov;                  /* sgd: 0/1; needs momentum > 0 and dampening = 0 */
+    int nesterov;                  /* sgd: 0/1; needs momentum > 0 and dampening = 0; muon: 0/1 */
     double beta;                   /* heavyball: >= 0, w+ = w - lr g + beta (w - w_prev) */
     double beta1, beta2;           /* adam, adamw, nadam, radam, adamax: in [0, 1) */
     double eps;                    /* adagrad, rmsprop, adam family, adadelta, adamax: >= 0 */
@@ -185,7 +185,9 @@ int ol_optim_add_group_f64(ol_optim *o, double *x, const double *g, size_t n, do
 int ol_optim_n_groups(const ol_optim *o);
 /* The tensors of group, in order, covering it exactly: tensor i holds rows[i] x cols[i] values
  * (cols 1: a vector; rows, cols >= 1). lamb and lars take a trust ratio per tensor; the other kinds
- * ignore them. Without this call the group is one vector. Before the first step. */
+ * ignore them; adafactor factors those of at least 2 x 2 and muon orthogonalizes them. Without
+ * this call the group is one vector. Before the first step. A saved state does not record the
+ * tensors: load it into an optimizer whose groups declare the same ones. */
 int ol_optim_set_tensors(ol_optim *o, int group, int n, const size_t *rows, const size_t *cols);
 
 /* Sets (restarts) the schedule from each group's base lr, counting steps from now; spec NULL or
