@@ -444,3 +444,12 @@ TEST(muon_state_round_trip_continues_bit_exactly) {
     ol_optim_free(o);
     ol_optim_free(r);
 }
+
+/* --no-decay-bias (pytorch#1402) trains with every modern kind (one group per weight and per bias, each declared as its tensor) */
+TEST(train_runs_every_modern_kind_with_no_decay_bias) {
+    const char *kinds[7] = {"lion:weight_decay=0.1", "sf-sgd:weight_decay=0.01", "sf-adamw:weight_decay=0.01",
+                            "lamb:weight_decay=0.01", "lars:weight_decay=0.01", "adafactor:weight_decay=0.01", "muon"};
+    for (int k = 0; k < 7; k++)
+        CHECK_MSG(sh(TRAIN " --opt %s --lr 0.01 --no-decay-bias", ol_test_bin(), data(), kinds[k]) == 0, "%s: %s", kinds[k],
+                  out);
+}
