@@ -147,7 +147,7 @@ int ol_lrfind_run(const ol_lrfind_config *c, const ol_dataset *train_in, ol_lrfi
     uint32_t batch = (uint64_t)c->batch > train.n ? train.n : (uint32_t)c->batch;
     if ((rc = ol_mlp_graph_build(m, &mg, (int)batch, 1))) goto out;
     if ((rc = ol_optim_create(&opt, c->opt ? c->opt : "sgd", c->start_lr))) goto out;
-    if ((rc = ol_optim_add_group(opt, m->params, m->grads, m->n_params, -1, -1))) goto out;
+    if ((rc = ol_train_add_groups(opt, m, 0))) goto out;
     ol_optim_set_closure(opt, batch_closure, &mg);
     /* the same derivation of the sampler seed as the training loop */
     if ((rc = ol_sampler_init(&sampler, OL_SAMPLER_SHUFFLE, train.n, batch, c->seed ^ 0xda7aull))) goto out;

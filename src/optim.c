@@ -80,7 +80,7 @@
 
 static const char *const kind_names[OL_OPTIM_N_KINDS] = {
     "gd", "sgd", "heavyball", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "random",
-    "adadelta", "adamax", "asgd", "rprop", "lbfgs"};
+    "adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars", "adafactor", "muon"};
 static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "weight_decay",
     "momentum, dampening, nesterov, weight_decay",
@@ -96,7 +96,14 @@ static const char *const kind_keys[OL_OPTIM_N_KINDS] = {
     "beta1, beta2, eps, weight_decay",
     "lambd, alpha, t0, weight_decay",
     "eta_minus, eta_plus, step_min, step_max",
-    "max_iter, max_eval, history_size, tolerance_grad, tolerance_change, line_search"};
+    "max_iter, max_eval, history_size, tolerance_grad, tolerance_change, line_search",
+    "beta1, beta2, weight_decay",
+    "momentum, weight_decay, warmup_steps",
+    "beta1, beta2, eps, weight_decay, warmup_steps",
+    "beta1, beta2, eps, weight_decay",
+    "momentum, trust_coefficient, eps, weight_decay",
+    "beta2_decay, eps1, eps2, d, weight_decay",
+    "momentum, nesterov, ns_steps, weight_decay, beta1, beta2, eps"};
 
 /* what each is for, one line (the command line's --help lists them) */
 static const char *const kind_help[OL_OPTIM_N_KINDS] = {
@@ -115,6 +122,13 @@ static const char *const kind_help[OL_OPTIM_N_KINDS] = {
     "SGD averaging its iterates from step t0 on (ax, train --eval-average): noisy convex problems",
     "sign-based per-weight step sizes that grow and shrink: full-batch training",
     "quasi-Newton from curvature pairs, line_search=strong_wolfe: smooth full-batch problems",
+    "sign of an interpolated momentum, each weight moves by lr: adam's results, half its memory",
+    "schedule-free SGD: no schedule to tune; train evaluates and saves the average x",
+    "schedule-free AdamW: no schedule or run length to know; train evaluates and saves x",
+    "adam rescaled per layer by ||w|| / ||update||: large-batch training (transformers)",
+    "momentum SGD rescaled per layer by a trust ratio: large-batch training of vision models",
+    "factored second moments and relative steps: adam-like training in sub-linear memory",
+    "orthogonalized momentum for 2-D weights (AdamW for biases): fast training of hidden layers",
 };
 
 int ol_optim_kind_from_name(const char *name) {
@@ -137,7 +151,7 @@ const char *ol_optim_kind_keys(int kind) {
 
 const char *ol_optim_kind_names(void) {
     return "gd, sgd, heavyball, adagrad, rmsprop, adam, adamw, nadam, radam, random, adadelta, adamax, asgd, rprop, "
-           "lbfgs";
+           "lbfgs, lion, sf-sgd, sf-adamw, lamb, lars, adafactor, muon";
 }
 
 int ol_optim_kind(const ol_optim *o) { return o->p.kind; }
@@ -165,6 +179,7 @@ ol_optim_params ol_optim_default_params(int kind) {
     default: break;
     }
     ol_optim_t2_defaults(&p);
+    ol_optim_m_defaults(&p);
     return p;
 }
 
@@ -184,6 +199,7 @@ static int validate(const ol_optim_params *p) {
     int k = p->kind;
     CHECK_ARG(p->lr >= 0 && isfinite(p->lr), "%s: invalid learning rate %g (must be >= 0)", name, p->lr);
     if (ol_optim_t2_kind(k)) return ol_optim_t2_validate(p);
+    if (ol_optim_m_kind(k)) return ol_optim_m_validate(p);
     if (k != OL_OPTIM_RANDOM)
         CHECK_ARG(p->weight_decay >= 0 && isfinite(p->weight_decay),
                   "%s: invalid weight_decay %g (must be >= 0)", name, p->weight_decay);
@@ -238,7 +254,8 @@ static int validate(const ol_optim_params *p) {
 
 /* (Re)allocates the kind's scalars for its groups; new ones start at 0. */
 static int resize_scalars(ol_optim *o) {
-    size_t n = ol_optim_t2_kind(o->p.kind) ? ol_optim_t2_n_scalars(o) : 0;
+    size_t n = ol_optim_t2_kind(o->p.kind) ? ol_optim_t2_n_scalars(o)
+               : ol_optim_m_kind(o->p.kind) ? ol_optim_m_n_scalars(o) : 0;
     if (n == o->n_scalars) return OL_OK;
     double *v = realloc(o->scalars, (n ? n : 1) * sizeof *v);
     if (!v) return ol_fail(OL_ENOMEM, "out of memory for the optimizer's scalars");
@@ -355,7 +372,7 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
         if (r < 0) return -r;
         break;
     }
-    default: TRY(ol_optim_t2_parse(&sp, &p)); break;
+    default: TRY(ol_optim_m_kind(kind) ? ol_optim_m_parse(&sp, &p) : ol_optim_t2_parse(&sp, &p)); break;
     }
     TRY(ol_spec_check_unused(&sp, kind_keys[kind]));
     return ol_optim_create_params(out, &p);
@@ -364,7 +381,11 @@ int ol_optim_create(ol_optim **out, const char *spec, double lr) {
 void ol_optim_free(ol_optim *o) {
     if (!o) return;
     ol_optim_wrap_free(o);
-    for (int i = 0; i < o->n_groups; i++) free(o->groups[i].state);
+    for (int i = 0; i < o->n_groups; i++) {
+        free(o->groups[i].state);
+        free(o->groups[i].tensors);
+        free(o->groups[i].ns_scratch);
+    }
     free(o->groups);
     ol_sched_free(o->sched);
     free(o->scalars);
@@ -377,6 +398,7 @@ void ol_optim_free(ol_optim *o) {
 /* State buffers of a group, and how many of them (the first) are saved. */
 static int buffers_for(const ol_optim_params *p, int *saved) {
     if (ol_optim_t2_kind(p->kind)) return ol_optim_t2_buffers(p, saved);
+    if (ol_optim_m_kind(p->kind)) return ol_optim_m_buffers(p, saved);
     int n = 0;
     switch (p->kind) {
     case OL_OPTIM_SGD: n = p->momentum != 0; break;
@@ -469,6 +491,7 @@ static int add_group(ol_optim *o, void *x, const void *g, size_t n, double lr, d
             else ((float *)gr->state)[i] = (float)o->p.initial_accumulator_value;
         }
     if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_init_group(o, gr);
+    if (ol_optim_m_kind(o->p.kind)) ol_optim_m_init_group(o, gr);
     o->n_groups++;
     int rc = resize_scalars(o);
     if (!rc) rc = rebuild_schedule(o, o->sched_spec, o->warmup);
@@ -578,11 +601,17 @@ int ol_optim_needs_closure(const ol_optim *o) {
     return o->p.kind == OL_OPTIM_LBFGS || ol_optim_wrap_needs_closure(o);
 }
 
+/* the state buffer holding the average: asgd's ax (0), schedule-free's x; -1: none */
+static int average_buffer(int kind) { return kind == OL_OPTIM_ASGD ? 0 : ol_optim_m_average_buffer(kind); }
+
 const void *ol_optim_average(const ol_optim *o, int group) {
     if (group >= 0 && group < o->n_groups && ol_optim_wrap_ema(o)) return ol_optim_wrap_ema(o)[group];
-    if (o->p.kind != OL_OPTIM_ASGD || group < 0 || group >= o->n_groups) return NULL;
-    return o->groups[group].state;   /* asgd's buffer 0 is ax */
+    int b = average_buffer(o->p.kind);
+    if (b < 0 || group < 0 || group >= o->n_groups) return NULL;
+    return ol_optim_group_buffer(&o->groups[group], b);
 }
+
+int ol_optim_evaluates_average(const ol_optim *o) { return ol_optim_m_average_buffer(o->p.kind) >= 0; }
 
 void ol_optim_swap_bytes(void *a, void *b, size_t bytes) {
     unsigned char *x = a, *y = b, tmp[256];
@@ -596,12 +625,13 @@ void ol_optim_swap_bytes(void *a, void *b, size_t bytes) {
 
 int ol_optim_swap_average(ol_optim *o) {
     if (ol_optim_wrap_ema(o)) return ol_optim_wrap_swap_ema(o);
-    if (o->p.kind != OL_OPTIM_ASGD)
-        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd does, or an ema: ol_optim_set_ema)",
-                       kind_names[o->p.kind]);
+    int b = average_buffer(o->p.kind);
+    if (b < 0)
+        return ol_fail(OL_ESTATE, "%s keeps no averaged iterate (only asgd, sf-sgd and sf-adamw do, or an ema: "
+                       "ol_optim_set_ema)", kind_names[o->p.kind]);
     for (int k = 0; k < o->n_groups; k++) {
         group *gr = &o->groups[k];
-        ol_optim_swap_bytes(gr->x, gr->state, gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float)));
+        ol_optim_swap_bytes(gr->x, ol_optim_group_buffer(gr, b), gr->n * (gr->is_f64 ? sizeof(double) : sizeof(float)));
     }
     return OL_OK;
 }
@@ -659,6 +689,7 @@ static void step_scalars(const ol_optim *o, long t, kargs *a) {
     }
     default:
         if (ol_optim_t2_kind(p->kind)) ol_optim_t2_step_scalars(o, t, a);
+        if (ol_optim_m_kind(p->kind)) ol_optim_m_step_scalars(o, t, a);
         break;
     }
 }
@@ -851,7 +882,8 @@ int ol_optim_base_step(ol_optim *o) {
         double lr = ol_optim_group_lr(o, k);
         group_scalars(o, gr, t, lr, mu, mu_next, prod, &ga);
         if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_group_scalars(o, k, t, lr, &ga);
-        sumsq += run_group(o, gr, &ga);
+        if (ol_optim_m_kind(o->p.kind)) ol_optim_m_group_scalars(o, k, t, lr, &ga);
+        sumsq += ol_optim_m_layerwise(o->p.kind) ? ol_optim_m_run_layerwise(o, gr, &ga) : run_group(o, gr, &ga);
         if (ol_optim_t2_kind(o->p.kind)) ol_optim_t2_after_group(o, k, t, lr);
     }
     o->t = t;
@@ -1062,7 +1094,8 @@ static int load_base(ol_optim *o, const void *buf, size_t len) {
     double *scalars = NULL;   /* the kind's scalars, at the end: checked before anything changes */
     if (o->n_scalars && !(scalars = ol_malloc_array(o->n_scalars, sizeof *scalars))) return OL_ENOMEM;
     for (size_t i = 0; i < o->n_scalars; i++) scalars[i] = ol_get_f64(p + len - 4 - 8 * (o->n_scalars - i));
-    int rc = o->n_scalars ? ol_optim_t2_check_scalars(o, scalars) : OL_OK;
+    int rc = !o->n_scalars ? OL_OK
+             : ol_optim_m_kind(o->p.kind) ? ol_optim_m_check_scalars(o, scalars) : ol_optim_t2_check_scalars(o, scalars);
     /* everything of ours is checked; the schedule checks its part and loads it all or nothing */
     if (!rc) rc = ol_sched_state_load(o->sched, q, sched_len);
     if (rc) {

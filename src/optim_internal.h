@@ -27,6 +27,12 @@ typedef struct {
     double eta, shrink, mu;      /* asgd: x = x (1 - lambd eta) - eta g (shrink = 1 - lambd eta);
                                   * ax += (x - ax) mu, or ax = x when mu = 1 */
     double eta_minus, eta_plus, step_min, step_max;   /* rprop */
+    double sf_c, sf_omc, sf_zdecay;   /* schedule-free: x's weight c of z, 1 - c; sf-adamw's lr wd */
+    double trust;                /* lars's trust_coefficient */
+    double rho, eps2, d;         /* adafactor: min(lr, 1 / sqrt(t)), eps2, d; omb2 = t^beta2_decay, eps = eps1 */
+    double ns_a, ns_b, ns_c, ns_eps;   /* muon's Newton-Schulz coefficients and normalization floor */
+    long ns_steps;
+    int nesterov;                /* muon */
 } kargs;
 
 typedef struct {
@@ -37,6 +43,9 @@ typedef struct {
     double base_lr, weight_decay;
     void *state;             /* n_buffers * n values of the group's type, 64-byte aligned */
     int n_buffers;           /* buffers in state; the first saved_buffers of them are saved */
+    size_t *tensors;         /* n_tensors (rows, cols) pairs covering the group (ol_optim_set_tensors) */
+    int n_tensors;           /* 0: the group is one vector */
+    double *ns_scratch;      /* muon: 2 n + 2 k^2 doubles for its largest 2-D tensor (k: the smaller side) */
 } group;
 
 struct ol_optim {
@@ -93,6 +102,21 @@ void ol_optim_t2_init_group(ol_optim *o, group *gr);      /* after the group's s
 void ol_optim_t2_step_scalars(const ol_optim *o, long t, kargs *a);
 void ol_optim_t2_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
 void ol_optim_t2_after_group(ol_optim *o, int k, long t, double lr);
+
+/* ---- optim_modern.c: lion, sf-sgd, sf-adamw, lamb, lars (issue 19, section 2) ---- */
+int ol_optim_m_kind(int kind);                            /* 1 for the kinds of this file */
+void ol_optim_m_defaults(ol_optim_params *p);
+int ol_optim_m_parse(ol_spec *sp, ol_optim_params *p);
+int ol_optim_m_validate(const ol_optim_params *p);
+int ol_optim_m_buffers(const ol_optim_params *p, int *saved);
+int ol_optim_m_average_buffer(int kind);                  /* x's buffer (schedule-free), or -1 */
+size_t ol_optim_m_n_scalars(const ol_optim *o);
+int ol_optim_m_check_scalars(const ol_optim *o, const double *v);
+void ol_optim_m_init_group(ol_optim *o, group *gr);       /* z = x = the parameters */
+void ol_optim_m_step_scalars(const ol_optim *o, long t, kargs *a);
+void ol_optim_m_group_scalars(ol_optim *o, int k, long t, double lr, kargs *a);
+int ol_optim_m_layerwise(int kind);                       /* lamb, lars: a trust ratio per tensor */
+double ol_optim_m_run_layerwise(const ol_optim *o, group *gr, const kargs *a);   /* sum of g^2 */
 
 /* ---- optim_lbfgs.c ---- */
 #define OL_LBFGS_FIXED_SCALARS 6   /* n_iter, t, H_diag, prev_loss, num_old, head; then ro[history] */

@@ -371,6 +371,8 @@ static double K(kernel_rprop)(REAL *restrict x, const REAL *restrict g, REAL *re
     return sumsq;
 }
 
+#include "optim_modern_kernels.h"
+
 /* The update of n elements of a group; returns their sum of squared (value-clipped) gradients.
  * The group's state buffers lie `stride` elements apart (st, st + stride, ...): a chunk of a group
  * passes pointers offset into each and its own n. */
@@ -397,6 +399,9 @@ static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const
     case OL_OPTIM_ADAMAX: return K(kernel_adamax)(x, g, st, st + stride, n, a);
     case OL_OPTIM_ASGD: return K(kernel_asgd)(x, g, st, n, a);
     case OL_OPTIM_RPROP: return K(kernel_rprop)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_LION: return K(kernel_lion)(x, g, st, n, a);
+    case OL_OPTIM_SF_SGD: return K(kernel_sf_sgd)(x, g, st, st + stride, n, a);
+    case OL_OPTIM_SF_ADAMW: return K(kernel_sf_adamw)(x, g, st, st + stride, st + 2 * stride, n, a);
     default: return 0;
     }
 }

@@ -148,14 +148,24 @@ static int check_config(const ol_train_config *c) {
     return OL_OK;
 }
 
-/* Registers the model's parameters: one group over the whole block, or (no_decay_bias) one per
- * weight and per bias, the biases with weight decay 0. */
-static int add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias) {
-    if (!no_decay_bias) return ol_optim_add_group(o, m->params, m->grads, m->n_params, -1, -1);
+int ol_train_add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias) {
+    size_t rows[2 * OL_MLP_MAX_LAYERS], cols[2 * OL_MLP_MAX_LAYERS];
+    for (int l = 0; l < m->n_layers; l++) {   /* weight (in x out), then bias (out), layer after layer */
+        rows[2 * l] = (size_t)m->sizes[l];
+        cols[2 * l] = (size_t)m->sizes[l + 1];
+        rows[2 * l + 1] = (size_t)m->sizes[l + 1];
+        cols[2 * l + 1] = 1;
+    }
+    if (!no_decay_bias) {
+        int rc = ol_optim_add_group(o, m->params, m->grads, m->n_params, -1, -1);
+        return rc ? rc : ol_optim_set_tensors(o, 0, 2 * m->n_layers, rows, cols);
+    }
     for (int l = 0; l < m->n_layers; l++) {
         size_t nw = (size_t)m->sizes[l] * m->sizes[l + 1];
         int rc = ol_optim_add_group(o, m->params + m->w_off[l], m->grads + m->w_off[l], nw, -1, -1);
+        if (!rc) rc = ol_optim_set_tensors(o, 2 * l, 1, rows + 2 * l, cols + 2 * l);
         if (!rc) rc = ol_optim_add_group(o, m->params + m->b_off[l], m->grads + m->b_off[l], (size_t)m->sizes[l + 1], -1, 0);
+        if (!rc) rc = ol_optim_set_tensors(o, 2 * l + 1, 1, rows + 2 * l + 1, cols + 2 * l + 1);
         if (rc) return rc;
     }
     return OL_OK;
@@ -171,7 +181,10 @@ static double batch_objective(const void *x, void *userdata) {
 
 /* --eval-average's check, and --ema's average set up (before the groups are added) */
 static int check_eval_average(const ol_train_config *c, ol_optim *o) {
-    if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD)
+    if (c->ema != 0 && ol_optim_evaluates_average(o))
+        return ol_fail(OL_EARG, "--ema: %s evaluates and saves its own averaged iterate x already; leave --ema out",
+                       ol_optim_kind_name(ol_optim_kind(o)));
+    if (c->eval_average && ol_optim_kind(o) != OL_OPTIM_ASGD && !ol_optim_evaluates_average(o))
         return ol_fail(OL_EARG, "--eval-average: only asgd keeps an averaged iterate; the optimizer is %s",
                        ol_optim_kind_name(ol_optim_kind(o)));
     if (c->ema != 0 && c->eval_average)
@@ -364,10 +377,11 @@ static int batch_closure(void *userdata, double *f) {
     return batch_gradient(s, s->cfg, s->train, s->batch_idx, s->batch_n, f);
 }
 
-/* --eval-average, --ema: asgd's averaged iterate or the weights' moving average takes the
- * parameters' place while the model is evaluated or saved (called again, it swaps back) */
+/* --eval-average, --ema, or always for schedule-free (its x): asgd's averaged iterate, the weights'
+ * moving average or schedule-free's x takes the parameters' place while the model is evaluated or
+ * saved (called again, it swaps back) */
 static int swap_average(run_state *s, const ol_train_config *c) {
-    return c->eval_average || c->ema != 0 ? ol_optim_swap_average(s->opt) : OL_OK;
+    return c->eval_average || c->ema != 0 || ol_optim_evaluates_average(s->opt) ? ol_optim_swap_average(s->opt) : OL_OK;
 }
 
 /* --threads not given (0): the thread count that makes this model's step fastest on this machine.
@@ -708,7 +722,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     if (!c->model) ol_mlp_init(m, c->seed);
     if ((rc = ol_mlp_graph_build(m, &s.graph, (int)batch, 1))) goto out;
     if ((rc = ol_mlp_graph_build(m, &s.eval, EVAL_BATCH, 0))) goto out;
-    if ((rc = add_groups(s.opt, m, c->no_decay_bias))) goto out;
+    if ((rc = ol_train_add_groups(s.opt, m, c->no_decay_bias))) goto out;
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);
     s.cfg = c;
@@ -810,6 +824,9 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         int back = swap_average(&s, c);
         if (rc || (rc = back)) goto out;
     }
+    /* schedule-free: the caller's model is left holding x, the model to evaluate (y goes with the
+     * optimizer; a checkpoint holds y and the state, and resumes from them) */
+    if (c->model && ol_optim_evaluates_average(s.opt) && (rc = ol_optim_swap_average(s.opt))) goto out;
     rc = OL_OK;
 out:
     if (have_ck) ol_ckpt_free(&ck);

@@ -161,6 +161,14 @@ TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_composed_schedule_sgd) 
     kill_and_resume(COMPOSED_SGD_RUN, "composed-sgd", 4);
 }
 
+/* issue 19: schedule-free AdamW (its z, x and v, each group's lr_max and weight sum, its own
+ * warm-up and a schedule over it; x evaluated and saved) */
+#define SF_RUN "--model mlp:256-64-10 --opt sf-adamw:warmup_steps=30,weight_decay=0.01 --lr 0.005 --batch 20 --epochs 4 --schedule cosine:t_max=600 --no-decay-bias --seed 9 --threads 2 --quiet"
+
+TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_sf_adamw) {
+    kill_and_resume(SF_RUN, "sf-adamw", 5);
+}
+
 TEST(checkpoint_sigterm_writes_a_checkpoint_and_exits_143) {
     const char *ck = tmp("term.ckpt"), *full = tmp("term-full.bin"), *res = tmp("term-res.bin");
     remove(ck);

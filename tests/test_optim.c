@@ -568,6 +568,13 @@ TEST(state_round_trip_continues_bit_exactly) {
         {"adamax:beta1=0.8", "exponential:gamma=0.9", 1},
         {"asgd:t0=2,lambd=0.01", "plateau:patience=1,factor=0.5", 0},   /* ax and eta per group */
         {"rprop:eta_plus=1.5", "step:step_size=2,gamma=0.5", 3},        /* step sizes from the first lr */
+        {"lion:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"sf-sgd:warmup_steps=3,weight_decay=0.01", "step:step_size=2,gamma=0.5", 0},   /* z, x, lr_max, sum */
+        {"sf-adamw:warmup_steps=4,weight_decay=0.1", "plateau:patience=1,factor=0.5", 1},
+        {"lamb:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"lars:weight_decay=0.1,trust_coefficient=0.1", "step:step_size=2,gamma=0.5", 1},
+        {"adafactor:weight_decay=0.1", "cosine:t_max=9", 2},
+        {"muon:nesterov=0", "step:step_size=2,gamma=0.5", 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         float xf[5] = {1, -1, 0.5f, 2, -0.25f}, gf[5];

@@ -59,7 +59,9 @@ TEST(float_optimizers_store_no_subnormals_under_zero_gradients) {
         "rmsprop", "rmsprop:centered=1,momentum=0.9", "rmsprop:momentum=0.5,eps_inside=1",
         "adam", "adam:amsgrad=1", "adamw:weight_decay=0.5", "nadam", "radam:weight_decay=0.1",
         "adadelta", "adadelta:weight_decay=0.3", "adamax:weight_decay=0.3", "asgd:t0=10,weight_decay=0.3",
-        "rprop:step_min=0"};
+        "rprop:step_min=0", "lion", "lion:weight_decay=0.5", "sf-sgd", "sf-sgd:weight_decay=0.3", "sf-adamw:beta2=0.99",
+        "sf-adamw:weight_decay=0.3,warmup_steps=3", "lamb", "lamb:weight_decay=0.3", "lars:trust_coefficient=1",
+        "lars:weight_decay=0.3,trust_coefficient=1", "adafactor", "adafactor:weight_decay=0.3", "muon"};
     enum { N = 24, WARM = 5, STEPS = 60000 };
     for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
         float x[N], g[N];

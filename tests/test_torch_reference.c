@@ -34,7 +34,7 @@ static void opt_name(const char *args, char *name, size_t cap) {
 }
 
 static int new_in_issue_19(const char *name) {
-    static const char *const kinds[] = {"adadelta", "adamax", "asgd", "rprop", "lbfgs"};
+    static const char *const kinds[] = {"adadelta", "adamax", "asgd", "rprop", "lbfgs", "lion", "sf-sgd", "sf-adamw", "lamb", "lars", "adafactor", "muon"};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (!strcmp(name, kinds[i])) return 1;
     return 0;

@@ -40,6 +40,51 @@
  *                         Nocedal 1989; torch's LBFGS, a port of minFunc). Needs a closure
  *   random                derivative-free random search (the lecture's baseline)
  * Every one of them but random is checked against torch.optim 1.13 in float64 (tests/ref).
+ * Issue 19's modern ones, each from its paper or reference code, checked against a float64 script
+ * written from the same formulas in another form (tests/ref/torch_optimize.py, by hand):
+ *   lion                  sign of an interpolated momentum: every weight moves by exactly lr,
+ *                         half the memory of adam; use a 3-10x smaller lr (Chen et al. 2023,
+ *                         "Symbolic Discovery of Optimization Algorithms", arXiv:2302.06675,
+ *                         Algorithm 2): c = b1 m + (1-b1) g; x = x (1 - lr wd) - lr sign(c);
+ *                         m = b2 m + (1-b2) g
+ *   sf-sgd, sf-adamw      schedule-free: no lr schedule to tune or to know the length of
+ *                         (Defazio et al. 2024, "The Road Less Scheduled", arXiv:2405.15682;
+ *                         facebookresearch/schedule_free's *_reference.py). The parameters are
+ *                         y, where gradients are taken; z -= lr d (sf-sgd: d = g + wd y;
+ *                         sf-adamw: z -= lr wd y, v = b2 v + (1-b2) g^2, d = g / (sqrt(v) + eps),
+ *                         lr times sqrt(1 - b2^t)); x = (1 - c) x + c z; y = b x + (1 - b) z
+ *                         (b: momentum / beta1), c_t = lr_max^2 / sum of lr_max^2 over steps 1..t,
+ *                         lr_max the largest lr so far; lr x t / warmup_steps for t <= warmup_steps.
+ *                         x is what to evaluate and save: ol_optim_average returns it,
+ *                         ol_optim_evaluates_average says so, and `train` swaps it in itself.
+ *   lamb                  adam's update rescaled per tensor by ||x|| / ||u||: large-batch
+ *                         training (You et al. 2019, "Large Batch Optimization for Deep Learning",
+ *                         arXiv:1904.00962; as optax.lamb): m, v as adam, u = (m / bc1) /
+ *                         (sqrt(v / bc2) + eps) + wd x, x -= lr r u, r = ||x|| / ||u|| (1 where
+ *                         either is 0)
+ *   lars                  SGD with momentum whose step is rescaled per tensor: large-batch
+ *                         training of vision models (You et al. 2017, "Large Batch Training of
+ *                         Convolutional Networks", arXiv:1708.03888; as optax.lars): u = g + wd x,
+ *                         r = trust_coefficient ||x|| / (||u|| + eps) (1 where either norm is 0),
+ *                         m = momentum m + r u, x -= lr m
+ *   adafactor             factored second moments (a row and a column mean of g^2 for a 2-D
+ *                         weight, instead of a value per weight) and relative steps: adam-like
+ *                         training in sub-linear memory (Shazeer & Stern 2018, arXiv:1804.04235;
+ *                         the formula of torch >= 2.5's torch.optim.Adafactor, see
+ *                         optim_layerwise.h): factored for declared tensors of at least 2 x 2,
+ *                         unfactored for vectors (biases, optimize's x)
+ *   muon                  momentum orthogonalized by 5 Newton-Schulz steps (coefficients
+ *                         3.4445, -4.7750, 2.0315), for the 2-D weights of hidden layers (Jordan et
+ *                         al. 2024, "Muon: An optimizer for hidden layers"; torch >= 2.9's
+ *                         torch.optim.Muon, see optim_layerwise.h): nesterov momentum 0.95, step
+ *                         lr sqrt(max(1, fan_out / fan_in)) for a declared fan_in x fan_out tensor
+ *                         (torch's sqrt(max(1, A / B)) for its (out, in) weight), weight decay
+ *                         decoupled (0.1 by default, as torch); the Newton-Schulz iteration in double
+ *                         (torch's in bfloat16). Vectors (biases, optimize's x) and tensors with a
+ *                         dimension of 1 take AdamW (beta1, beta2, eps) at the same lr and decay
+ *   The trust ratios of lamb and lars are taken over each tensor declared by ol_optim_set_tensors
+ *   (train declares every layer's weight and its bias as separate tensors); a group without
+ *   declared tensors is one tensor (optimize's x is one vector). Norms are summed in double.
  *
  * L-BFGS needs a closure (ol_optim_set_closure): one ol_optim_step is one torch LBFGS.step(closure),
  * which evaluates f and the gradient at several points (max_iter iterations, max_eval evaluations
@@ -88,6 +133,8 @@ enum {
     OL_OPTIM_GD, OL_OPTIM_SGD, OL_OPTIM_HEAVYBALL, OL_OPTIM_ADAGRAD, OL_OPTIM_RMSPROP,
     OL_OPTIM_ADAM, OL_OPTIM_ADAMW, OL_OPTIM_NADAM, OL_OPTIM_RADAM, OL_OPTIM_RANDOM,
     OL_OPTIM_ADADELTA, OL_OPTIM_ADAMAX, OL_OPTIM_ASGD, OL_OPTIM_RPROP, OL_OPTIM_LBFGS,
+    OL_OPTIM_LION, OL_OPTIM_SF_SGD, OL_OPTIM_SF_ADAMW, OL_OPTIM_LAMB, OL_OPTIM_LARS,
+    OL_OPTIM_ADAFACTOR, OL_OPTIM_MUON,
     OL_OPTIM_N_KINDS
 };
 enum { OL_LBFGS_NONE = 0, OL_LBFGS_STRONG_WOLFE = 1 };   /* lbfgs's line_search */
@@ -98,9 +145,9 @@ typedef struct {
     int kind;                      /* OL_OPTIM_* */
     double lr;                     /* >= 0; ignored by random */
     double weight_decay;           /* >= 0; L2 added to g (g += wd x), decoupled for adamw */
-    double momentum;               /* sgd, rmsprop: >= 0 */
+    double momentum;               /* sgd, rmsprop, lars: >= 0; sf-sgd, muon: in [0, 1) */
     double dampening;              /* sgd */
-    int nesterov;                  /* sgd: 0/1; needs momentum > 0 and dampening = 0 */
+    int nesterov;                  /* sgd: 0/1; needs momentum > 0 and dampening = 0; muon: 0/1 */
     double beta;                   /* heavyball: >= 0, w+ = w - lr g + beta (w - w_prev) */
     double beta1, beta2;           /* adam, adamw, nadam, radam, adamax: in [0, 1) */
     double eps;                    /* adagrad, rmsprop, adam family, adadelta, adamax: >= 0 */
@@ -124,6 +171,13 @@ typedef struct {
     double tolerance_grad;         /* lbfgs: stop when max |g| <= this, >= 0 */
     double tolerance_change;       /* lbfgs: stop when a step or the change of f is below, >= 0 */
     int line_search;               /* lbfgs: OL_LBFGS_NONE or OL_LBFGS_STRONG_WOLFE */
+    long warmup_steps;             /* sf-sgd, sf-adamw: >= 0, the reference's own linear warm-up */
+    double trust_coefficient;      /* lars: > 0, eta of the trust ratio */
+    double beta2_decay;            /* adafactor: <= 0, 1 - beta2_t = t^beta2_decay */
+    double eps1, eps2;             /* adafactor: eps1 >= 0 (< 0: the group's float or double epsilon,
+                                    * torch's None), eps2 >= 0 */
+    double d;                      /* adafactor: > 0, the update's RMS clipping threshold */
+    long ns_steps;                 /* muon: Newton-Schulz iterations, [1, 100) (nesterov: as sgd's) */
 } ol_optim_params;
 
 /* torch's defaults for kind (lr: torch's default, 0.01 for gd/sgd/heavyball; adamw wd 0.01;
@@ -158,6 +212,12 @@ int ol_optim_add_group(ol_optim *o, float *x, const float *g, size_t n, double l
 int ol_optim_add_group_f64(ol_optim *o, double *x, const double *g, size_t n, double lr,
                            double weight_decay);
 int ol_optim_n_groups(const ol_optim *o);
+/* The tensors of group, in order, covering it exactly: tensor i holds rows[i] x cols[i] values
+ * (cols 1: a vector; rows, cols >= 1). lamb and lars take a trust ratio per tensor; the other kinds
+ * ignore them; adafactor factors those of at least 2 x 2 and muon orthogonalizes them. Without
+ * this call the group is one vector. Before the first step. A saved state does not record the
+ * tensors: load it into an optimizer whose groups declare the same ones. */
+int ol_optim_set_tensors(ol_optim *o, int group, int n, const size_t *rows, const size_t *cols);
 
 /* Sets (restarts) the schedule from each group's base lr, counting steps from now; spec NULL or
  * "constant" with warmup_steps 0 removes it. warmup_steps >= 0, see the formula above. */
@@ -219,9 +279,9 @@ typedef int (*ol_optim_closure)(void *userdata, double *f);
 void ol_optim_set_closure(ol_optim *o, ol_optim_closure fn, void *userdata);
 int ol_optim_needs_closure(const ol_optim *o);
 
-/* asgd's averaged iterate ax of group (float* or double* as the group's x), or NULL for a bad
- * group or a kind without one. ax starts as a copy of x when the group is added; from the first
- * step on it is torch's ax. */
+/* asgd's averaged iterate ax, or schedule-free's x, of group (float* or double* as the group's
+ * x; the ema's when one is set), or NULL for a bad group or a kind without one. It starts as a copy of the parameters when
+ * the group is added; from the first step on it is torch's ax (asgd), the x sequence (sf-*). */
 const void *ol_optim_average(const ol_optim *o, int group);
 /* An exponential moving average of the weights over o (any kind, wrapped or not; train --ema):
  * after every step, ema = x at the first step, then ema = decay ema + (1 - decay) x (torch's
@@ -233,9 +293,13 @@ const void *ol_optim_average(const ol_optim *o, int group);
  * saving a smoother model than the last iterate (Polyak averaging with exponential weights). */
 int ol_optim_set_ema(ol_optim *o, double decay);
 
-/* Swaps every group's x with its ax (asgd), to evaluate or save the average; a second call swaps
+/* Swaps every group's parameters with that average (the ema's when set), to evaluate or save it; a
+ * second call swaps
  * back (exactly: both are copies). Do not step between the two. OL_ESTATE for other kinds. */
 int ol_optim_swap_average(ol_optim *o);
+/* 1 when the average, not the stepped parameters, is the model to evaluate and save whatever the
+ * user asks (schedule-free's x; asgd's ax only on request); 0 otherwise. */
+int ol_optim_evaluates_average(const ol_optim *o);
 
 /* Whole optimizer state (step count, every buffer, schedule, warm-up, rng, counters; asgd's ax
  * and per-group eta, L-BFGS's direction, history and scalars), not the parameters themselves.

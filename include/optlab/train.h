@@ -10,6 +10,7 @@
 #include "optlab/data.h"
 #include "optlab/sampler.h"
 #include "optlab/nn.h"
+#include "optlab/optim.h"
 
 struct ol_train_result;
 
@@ -50,7 +51,8 @@ typedef struct {
     void (*on_epoch)(void *userdata, long epoch, const struct ol_train_result *r);
     void *userdata;
     ol_mlp *model;            /* a created, initialized model to train in place (not freed, not
-                                 re-initialized; model spec ignored), or NULL */
+                                 re-initialized; model spec ignored), or NULL; after a schedule-free
+                                 run (sf-sgd, sf-adamw) it holds the x sequence, the one to evaluate */
     /* reliability */
     const char *checkpoint_path;  /* checkpoint file, or NULL */
     long checkpoint_every;        /* write it every N steps (0: only at epoch ends / on a stop) */
@@ -108,6 +110,11 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r);
 /* The same on data already loaded (c->data ignored); test may be NULL (no test evaluation). With
  * c->val_split > 0 the rows of train are permuted in place (its count is restored on return). */
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r);
+/* Registers m's parameters with o as train does: one group over the whole block, or (no_decay_bias)
+ * one per weight and per bias, the biases with weight decay 0; either way every layer's weight
+ * (in x out) and bias (out) are declared as separate tensors (ol_optim_set_tensors: lamb's and
+ * lars's trust ratios are per tensor). */
+int ol_train_add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias);
 
 /* OL_OK when the images of d fit model m (its inputs, and the image shape it records, if any) and
  * its outputs cover d's classes; else OL_EARG saying which, and what model would fit. */

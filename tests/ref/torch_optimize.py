@@ -9,7 +9,9 @@ Run with Debian's /usr/bin/python3 (torch 1.13), not a pyenv python3:
 
 Writes the trace CSV of DESIGN.md: header step,lr,f,x0,...,x{d-1}; row k = the iterate after k
 steps, f at it and the lr that step k+1 uses, each number as %.17g; asgd adds its averaged
-iterate ax0,...,ax{d-1} (x itself before the first step, as optlab's).
+iterate ax0,...,ax{d-1} (x itself before the first step, as optlab's), sf-sgd and sf-adamw
+their x sequence (the parameters are their y). lion, sf-sgd and sf-adamw are written by hand from
+their papers and reference code (torch has none of them), lamb and lars as optax computes them.
 
 Semantics it fixes for the C side (include/optlab/optim.h):
 - torch.optim / torch.optim.lr_scheduler classes wherever torch has them; by hand: gd (SGD without
@@ -256,6 +258,141 @@ class RMSpropInside(Manual):
             p.addcdiv_(g, d, value=-lr)
 
 
+# ---- issue 19's modern optimizers, by hand from their papers / reference code ----
+
+class Lion(Manual):
+    """Chen et al. 2023, Algorithm 2: c = b1 m + (1-b1) g; p = p (1 - lr wd) - lr sign(c);
+    m = b2 m + (1-b2) g."""
+
+    def __init__(self, p, lr, b1, b2, wd):
+        super().__init__(p, lr)
+        self.b1, self.b2, self.wd = b1, b2, wd
+        self.m = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        g = p.grad
+        c = self.m.clone().mul_(self.b1).add_(g, alpha=1 - self.b1)
+        p.mul_(1 - lr * self.wd)
+        p.add_(torch.sign(c), alpha=-lr)
+        self.m.mul_(self.b2).add_(g, alpha=1 - self.b2)
+
+
+class ScheduleFree(Manual):
+    """Defazio et al. 2024 in the fused form of facebookresearch/schedule_free's sgd_schedulefree.py
+    and adamw_schedulefree.py: only y (= p) and z are kept; y = lerp(y, z, c) + lr (b (1 - c) - 1) d,
+    z -= lr d. The x of the trace's ax columns is recovered as the reference's eval() does,
+    x = lerp(y, z, 1 - 1/b): optlab stores x instead, so the two are independent forms."""
+
+    def __init__(self, p, lr, b, wd, warmup, adam=False, b2=0.999, eps=1e-8):
+        super().__init__(p, lr)
+        self.b, self.wd, self.warmup, self.adam, self.b2, self.eps = b, wd, warmup, adam, b2, eps
+        self.z = p.detach().clone()
+        self.v = torch.zeros_like(p)
+        self.k, self.lr_max, self.weight_sum = 0, -1.0, 0.0
+
+    def average(self, p):
+        return p.detach().lerp(self.z, 1 - 1 / self.b)
+
+    @torch.no_grad()
+    def step(self):
+        y = self.param_groups[0]["params"][0]
+        k = self.k
+        lr = self.param_groups[0]["lr"] * ((k + 1) / self.warmup if k < self.warmup else 1.0)
+        if self.adam:
+            lr *= math.sqrt(1 - self.b2 ** (k + 1))
+        self.lr_max = max(lr, self.lr_max)
+        weight = self.lr_max ** 2
+        self.weight_sum += weight
+        ckp1 = weight / self.weight_sum if self.weight_sum != 0 else 0
+        grad = y.grad.clone()
+        if self.adam:
+            self.v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
+            grad = grad / self.v.sqrt().add_(self.eps)
+        if self.wd != 0:
+            grad.add_(y, alpha=self.wd)
+        y.lerp_(self.z, ckp1)
+        y.add_(grad, alpha=lr * (self.b * (1 - ckp1) - 1))
+        self.z.sub_(grad, alpha=lr)
+        self.k = k + 1
+
+
+def trust_ratio(p, u, coef, eps):
+    """optax's scale_by_trust_ratio over one tensor (optimize's x is one): 1 where a norm is 0"""
+    pn, un = float(p.norm()), float(u.norm())
+    return 1.0 if pn == 0 or un == 0 else coef * pn / (un + eps)
+
+
+class Lamb(Manual):
+    """You et al. 2019 as optax.lamb: u = adam's bias-corrected m^ / (sqrt(v^) + eps) + wd p;
+    p -= lr (u r), r = ||p|| / ||u||."""
+
+    def __init__(self, p, lr, b1, b2, eps, wd):
+        super().__init__(p, lr)
+        self.b1, self.b2, self.eps, self.wd = b1, b2, eps, wd
+        self.m = torch.zeros_like(p)
+        self.v = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        self.t += 1
+        g = p.grad
+        self.m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        u = (self.m / (1 - self.b1 ** self.t)) / ((self.v / (1 - self.b2 ** self.t)).sqrt() + self.eps) + self.wd * p
+        p.add_(u * trust_ratio(p, u, 1.0, 0.0), alpha=-lr)
+
+
+class Lars(Manual):
+    """You et al. 2017 as optax.lars: u = g + wd p; r = eta ||p|| / (||u|| + eps); m = r u + mom m;
+    p -= lr m."""
+
+    def __init__(self, p, lr, mom, eta, eps, wd):
+        super().__init__(p, lr)
+        self.mom, self.eta, self.eps, self.wd = mom, eta, eps, wd
+        self.m = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        u = p.grad + self.wd * p
+        self.m = u * trust_ratio(p, u, self.eta, self.eps) + self.mom * self.m
+        p.add_(self.m, alpha=-lr)
+
+
+class Adafactor(Manual):
+    """torch >= 2.5's Adafactor (torch 1.13 has none) for a vector, written from its documented
+    algorithm: alpha = max(eps2, RMS(p)) min(lr, 1/sqrt(t)); p *= 1 - lr wd; v = lerp(v, g^2, t^beta2_decay);
+    u = g / sqrt(max(v, eps1^2)); p -= alpha / max(1, RMS(u) / d) u."""
+
+    def __init__(self, p, lr, beta2_decay, eps1, eps2, d, wd):
+        super().__init__(p, lr)
+        self.decay, self.eps1, self.eps2, self.d, self.wd = beta2_decay, eps1, eps2, d, wd
+        if self.eps1 is None or self.eps1 < 0:
+            self.eps1 = torch.finfo(torch.float64).eps
+        self.v = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self):
+        p = self.param_groups[0]["params"][0]
+        lr = self.param_groups[0]["lr"]
+        self.t += 1
+        n = p.numel()
+        alpha = max(self.eps2, float(p.norm()) / math.sqrt(n)) * min(lr, 1 / math.sqrt(self.t))
+        if self.wd != 0:
+            p.mul_(1 - lr * self.wd)
+        g = p.grad
+        self.v.lerp_(g * g, self.t ** self.decay)
+        u = g / self.v.clamp(min=self.eps1 * self.eps1).sqrt()
+        denom = max(1.0, float(u.norm()) / (math.sqrt(n) * self.d))
+        p.add_(u, alpha=-alpha / denom)
+
+
 def make_optimizer(spec, p, lr):
     name, keys = parse_spec(spec)
     k = Keys(name, keys)
@@ -312,6 +449,24 @@ def make_optimizer(spec, p, lr):
                                 tolerance_change=k.num("tolerance_change", 1e-9),
                                 history_size=k.int("history_size", 100),
                                 line_search_fn=None if search == "none" else search)
+    elif name == "lion":
+        opt = Lion(p, lr, k.num("beta1", 0.9), k.num("beta2", 0.99), wd())
+    elif name == "sf-sgd":
+        opt = ScheduleFree(p, lr, k.num("momentum", 0.9), wd(), k.int("warmup_steps", 0))
+    elif name == "sf-adamw":
+        opt = ScheduleFree(p, lr, k.num("beta1", 0.9), wd(), k.int("warmup_steps", 0), adam=True,
+                           b2=k.num("beta2", 0.999), eps=k.num("eps", 1e-8))
+    elif name == "lamb":
+        opt = Lamb(p, lr, k.num("beta1", 0.9), k.num("beta2", 0.999), k.num("eps", 1e-6), wd())
+    elif name == "lars":
+        opt = Lars(p, lr, k.num("momentum", 0.9), k.num("trust_coefficient", 1e-3), k.num("eps", 0.0), wd())
+    elif name == "adafactor":
+        opt = Adafactor(p, lr, k.num("beta2_decay", -0.8), k.num("eps1", -1.0), k.num("eps2", 1e-3), k.num("d", 1.0),
+                        wd())
+    elif name == "muon":   # optimize's x is a vector: torch's Muon leaves it to AdamW, at its lr and decay
+        k.num("momentum", 0.95), k.int("nesterov", 1), k.int("ns_steps", 5)
+        opt = torch.optim.AdamW([p], lr=lr, betas=(k.num("beta1", 0.9), k.num("beta2", 0.999)), eps=k.num("eps", 1e-8),
+                                weight_decay=wd(0.1))
     elif name == "random":
         opt = Manual(p, lr)
         opt.sigma = k.num("sigma", 0.1)
@@ -455,6 +610,8 @@ def main():
         if opt.kind == "asgd":
             ax = opt.state[p]["ax"] if "ax" in opt.state[p] else p.detach()
             row += [float(v) for v in ax]
+        elif opt.kind in ("sf-sgd", "sf-adamw"):
+            row += [float(v) for v in opt.average(p)]
         rows.append(row)
 
     class NotFinite(Exception):
@@ -532,7 +689,7 @@ def main():
         record(k)
 
     with open(a.trace, "w") as out:
-        ax = "".join(",ax%d" % i for i in range(d)) if opt.kind == "asgd" else ""
+        ax = "".join(",ax%d" % i for i in range(d)) if opt.kind in ("asgd", "sf-sgd", "sf-adamw") else ""
         out.write("step,lr,f," + ",".join("x%d" % i for i in range(d)) + ax + "\n")
         for r in rows:
             out.write("%d," % r[0] + ",".join("%.17g" % v for v in r[1:]) + "\n")
