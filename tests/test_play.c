@@ -14,7 +14,7 @@
 #include "optlab/report.h"
 #include "test.h"
 
-#define MAX_CASES 256
+#define MAX_CASES 512
 
 static char out[1 << 16];
 

@@ -24,6 +24,9 @@
     gd: null, sgd: ['momentum', 0, 0.99, 0.9], heavyball: ['beta', 0, 0.99, 0.9], adagrad: null,
     rmsprop: ['alpha', 0, 0.999, 0.99], adam: ['beta1', 0, 0.99, 0.9], adamw: ['beta1', 0, 0.99, 0.9],
     nadam: ['beta1', 0, 0.99, 0.9], radam: ['beta1', 0, 0.99, 0.9], random: ['sigma', 0.01, 2, 0.3],
+    adadelta: ['rho', 0, 0.99, 0.9], adamax: ['beta1', 0, 0.99, 0.9], asgd: null, rprop: null, lbfgs: null,
+    lion: ['beta1', 0, 0.99, 0.9], 'sf-sgd': ['momentum', 0, 0.99, 0.9], 'sf-adamw': ['beta1', 0, 0.99, 0.9],
+    lamb: ['beta1', 0, 0.99, 0.9], lars: ['momentum', 0, 0.99, 0.9], adafactor: null, muon: ['momentum', 0, 0.99, 0.95],
   };
   const SCHEDULES = {
     constant: () => '', step: () => 'step:step_size=50,gamma=0.5', exponential: () => 'exponential:gamma=0.99',
@@ -32,6 +35,10 @@
     onecycle: (s) => 'onecycle:total_steps=' + s, linear: () => 'linear:start_factor=0.1,total_iters=50',
     poly: (s) => 'poly:total_iters=' + s + ',power=2', inverse: () => 'inverse:c=10', 'inverse-sqrt': () => 'inverse-sqrt:c=1',
     plateau: () => 'plateau:patience=10,factor=0.5', bold: () => 'bold',
+    'constant-factor': () => 'constant-factor:factor=0.5,total_iters=50', multiplicative: () => 'multiplicative:factor=0.99',
+    sequential: (s) => 'sequential:schedules=[linear:start_factor=0.1,total_iters=20]/[cosine:t_max=' + Math.max(1, s - 20) +
+      '],milestones=20',
+    chain: () => 'chain:schedules=[exponential:gamma=0.995]/[step:step_size=50,gamma=0.5]',
   };
   const MAX_RUNS = 8, GRID = 200, SIZE = 440;
 
