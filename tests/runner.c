@@ -63,6 +63,20 @@ int ol_test_sh(char *out, size_t cap, const char *fmt, ...) {
     return ol_test_run(cmd, out, cap);
 }
 
+int ol_test_same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        char x[4096], y[4096];
+        size_t na = fread(x, 1, sizeof x, fa), nb = fread(y, 1, sizeof y, fb);
+        if (na != nb || memcmp(x, y, na)) same = 0;
+        else if (na == 0) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
 const char *ol_test_path(const char *name) {
     static char paths[8][512];
     static int next;

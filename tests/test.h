@@ -46,6 +46,8 @@ void ol_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ol_test_run(const char *cmd, char *out, size_t cap);
 /* ol_test_run of a printf-formatted command. */
 int ol_test_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 1 when files a and b both exist and hold the same bytes. */
+int ol_test_same_file(const char *a, const char *b);
 /* <ol_test_tmpdir()>/name, in one of 8 rotating buffers (so a call may use up to 8 at once). */
 const char *ol_test_path(const char *name);
 /* Path of the optlab binary under test (env OPTLAB_BIN, default build/optlab). */

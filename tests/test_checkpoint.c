@@ -30,13 +30,6 @@ static const char *data_dir(void) {
 /* a command into `out` */
 #define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
-static int same_file(const char *a, const char *b) {
-    char buf[64];
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 static int exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
@@ -118,7 +111,7 @@ static void kill_and_resume(const char *args, const char *name, unsigned seed) {
     CHECK_MSG(exists(ck_path), "no checkpoint was written: %s", out);
     rc = sh("%s train --resume %s --data %s --save %s --quiet", ol_test_bin(), ck_path, data_dir(), res_path);
     CHECK_MSG(rc == 0, "resume failed (%d): %s", rc, out);
-    CHECK_MSG(same_file(full_path, res_path), "the resumed model differs from the uninterrupted one (killed after %.3f s)", delay);
+    CHECK_MSG(ol_test_same_file(full_path, res_path), "the resumed model differs from the uninterrupted one (killed after %.3f s)", delay);
 }
 
 TEST(checkpoint_sigkill_and_resume_gives_identical_bytes_sgd_momentum_step) {
@@ -189,7 +182,7 @@ TEST(checkpoint_sigterm_writes_a_checkpoint_and_exits_143) {
     }
     CHECK_MSG(rc == 0, "%s", out);
     if (strstr(out, "at epoch 1,") || strstr(out, "at epoch 2,") || strstr(out, "at epoch 3,") || strstr(out, "at epoch 4,"))
-        CHECK(same_file(full, res));
+        CHECK(ol_test_same_file(full, res));
 }
 
 TEST(checkpoint_resume_with_conflicting_settings_is_refused) {

@@ -40,12 +40,6 @@ static int file_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int files_equal(const char *a, const char *b) {
-    char cmd[2048], buf[256];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 static double final_accuracy(void) {
     const char *p = strstr(out, "test accuracy ");
     return p ? atof(p + strlen("test accuracy ")) : -1;
@@ -81,9 +75,9 @@ TEST(cli_same_seed_same_model_bytes_at_one_and_two_threads) {
     const char *common = "--model mlp:64-300-4 --opt sgd:momentum=0.9 --lr 0.05 --batch 200 --epochs 2 --quiet --seed 7";
     CHECK(optlab("train --data %s %s --threads 1 --save %s", data_dir(), common, a) == 0);
     CHECK(optlab("train --data %s %s --threads 2 --save %s", data_dir(), common, b) == 0);
-    CHECK(files_equal(a, b));
+    CHECK(ol_test_same_file(a, b));
     CHECK(optlab("train --data %s %s --threads 2 --seed 8 --save %s", data_dir(), common + 0, b) != 0 ||
-          !files_equal(a, b));
+          !ol_test_same_file(a, b));
 }
 
 TEST(cli_eval_reports_the_saved_models_accuracy) {

@@ -40,12 +40,6 @@ static int exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int same_file(const char *a, const char *b) {
-    char buf[64], cmd[2 * PATH_MAX + 32];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 /* ---- the data of a resumed run ---- */
 
 TEST(resume_from_another_directory_finds_the_data_of_a_relative_path) {
@@ -67,7 +61,7 @@ TEST(resume_from_another_directory_finds_the_data_of_a_relative_path) {
     char here[PATH_MAX], there[PATH_MAX];
     snprintf(here, sizeof here, "%s/here.bin", proj);
     snprintf(there, sizeof there, "%s/away.bin", away);
-    CHECK_MSG(same_file(here, there), "resumed from elsewhere, the model differs");
+    CHECK_MSG(ol_test_same_file(here, there), "resumed from elsewhere, the model differs");
     /* the data moved: say what to pass; then --data with the new place resumes (before: a
      * settings conflict, "data=... here, data=dd there", exit 2) */
     CHECK(sh("mv %s/dd %s/moved", proj, proj) == 0);
@@ -78,7 +72,7 @@ TEST(resume_from_another_directory_finds_the_data_of_a_relative_path) {
     rc = sh("cd %s && %s train --resume %s/ck.bin --data %s/moved --epochs 2 --save moved.bin", away, bin(), proj, proj);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
     snprintf(there, sizeof there, "%s/moved.bin", away);
-    CHECK_MSG(same_file(here, there), "resumed on the moved data, the model differs");
+    CHECK_MSG(ol_test_same_file(here, there), "resumed on the moved data, the model differs");
 }
 
 TEST(resume_with_other_data_under_the_same_path_is_still_refused) {
@@ -139,7 +133,7 @@ TEST(resume_of_a_checkpoint_without_the_pixel_crc_is_accepted_with_a_note) {
     CHECK_MSG(had, "the checkpoint has no PIXL section");
     int rc = sh("%s train --resume %s --epochs 2 --save %s", bin(), ck, ol_test_path("old-res.bin"));
     CHECK_MSG(rc == 0 && strstr(out, "was written before checkpoints held the data's pixel CRC"), "exit %d: %s", rc, out);
-    CHECK(same_file(full, ol_test_path("old-res.bin")));
+    CHECK(ol_test_same_file(full, ol_test_path("old-res.bin")));
 }
 
 /* ---- the settings record ---- */

@@ -56,12 +56,6 @@ static const char *big_data(void) {
 
 #define tmp ol_test_path
 
-static int same_file(const char *a, const char *b) {
-    char cmd[2048], buf[64];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 /* Last row's value of column name in a training log; NaN when missing. */
 static double last_value(const char *log, const char *name) {
     ol_csv_table t;
@@ -114,7 +108,7 @@ static void equivalence(const char *opt, const char *tag) {
         if (procs[i] == 1) { /* one rank is the single-process run, bit for bit */
             snprintf(model, sizeof model, "%s.bin", tmp(name));
             snprintf(model0, sizeof model0, "%s.bin", tmp(single));
-            CHECK_MSG(same_file(model, model0), "-np 1 saved other bytes than the single process");
+            CHECK_MSG(ol_test_same_file(model, model0), "-np 1 saved other bytes than the single process");
         }
     }
 }
@@ -139,7 +133,7 @@ TEST(mpi_same_ranks_give_identical_model_bytes) {
     char a[600], b[600];
     snprintf(a, sizeof a, "%s.bin", tmp("rep0"));
     snprintf(b, sizeof b, "%s.bin", tmp("rep1"));
-    CHECK_MSG(same_file(a, b), "two runs at -np 2 saved different models");
+    CHECK_MSG(ol_test_same_file(a, b), "two runs at -np 2 saved different models");
     snprintf(a, sizeof a, "%s.csv", tmp("rep0"));
     double l0 = last_value(a, "train_loss");
     snprintf(a, sizeof a, "%s.csv", tmp("rep1"));
@@ -157,7 +151,7 @@ TEST(mpi_checkpoint_and_resume_give_the_uninterrupted_bytes) {
     rc = sh("%s -np 2 %s train --data %s --resume %s --epochs 4 --quiet --save %s", m, ol_test_bin(), small_data(),
             tmp("half.ck"), tmp("resumed.bin"));
     CHECK_MSG(rc == 0, "resume: exit %d: %s", rc, out);
-    CHECK_MSG(same_file(tmp("full.bin"), tmp("resumed.bin")), "2 + 2 epochs with a resume differ from 4 epochs at -np 2");
+    CHECK_MSG(ol_test_same_file(tmp("full.bin"), tmp("resumed.bin")), "2 + 2 epochs with a resume differ from 4 epochs at -np 2");
 }
 
 /* Starts a long data-parallel run with checkpoints every 5 steps, waits for the first checkpoint,

@@ -317,23 +317,17 @@ static const char *data(void) {
 
 #define TRAIN "%s train --data %s --model mlp:64-16-3 --epochs 2 --threads 1 --quiet"
 
-static int same_file(const char *a, const char *b) {
-    char buf[64], cmd[1200];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 /* sf-sgd with momentum 0 steps y = z exactly as gd steps x (z - lr g, y = 0 x + 1 z): its
  * parameters during training are gd's, so a saved model equal to gd's would be y, not x. */
 TEST(train_saves_schedule_free_x_not_the_stepped_y) {
     const char *gd = ol_test_path("gd.bin"), *sf = ol_test_path("sf0.bin"), *sfa = ol_test_path("sfa.bin");
     CHECK_MSG(sh(TRAIN " --opt gd --lr 0.1 --save %s", ol_test_bin(), data(), gd) == 0, "%s", out);
     CHECK_MSG(sh(TRAIN " --opt sf-sgd:momentum=0 --lr 0.1 --save %s", ol_test_bin(), data(), sf) == 0, "%s", out);
-    CHECK_MSG(!same_file(gd, sf), "sf-sgd saved its y (gd's iterate), not the average x");
+    CHECK_MSG(!ol_test_same_file(gd, sf), "sf-sgd saved its y (gd's iterate), not the average x");
     /* --eval-average is accepted (and changes nothing: schedule-free evaluates x always) */
     CHECK_MSG(sh(TRAIN " --opt sf-sgd:momentum=0 --lr 0.1 --eval-average --save %s", ol_test_bin(), data(), sfa) == 0,
               "%s", out);
-    CHECK(same_file(sf, sfa));
+    CHECK(ol_test_same_file(sf, sfa));
     CHECK_MSG(sh(TRAIN " --opt sf-adamw --lr 0.01 --no-decay-bias --save %s && %s eval --model %s --data %s --threads 1",
                  ol_test_bin(), data(), sfa, ol_test_bin(), sfa, data()) == 0, "%s", out);
 }

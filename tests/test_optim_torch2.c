@@ -529,12 +529,6 @@ static const char *data(void) {
 
 #define TRAIN "%s train --data %s --model mlp:64-16-3 --epochs 2 --threads 1 --quiet"
 
-static int same_file(const char *a, const char *b) {
-    char buf[64], cmd[1200];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 TEST(train_runs_lbfgs_full_batch_and_refuses_mini_batches_unless_insisted) {
     CHECK_EQ_INT(sh(TRAIN " --opt lbfgs:max_iter=3 --lr 0.5", ol_test_bin(), data()), 2);
     CHECK_MSG(strstr(out, "lbfgs is for full-batch training") && strstr(out, "--batch full") &&
@@ -550,11 +544,11 @@ TEST(train_eval_average_evaluates_and_saves_asgds_average) {
     const char *plain = ol_test_path("asgd-x.bin"), *avg = ol_test_path("asgd-ax.bin"), *late = ol_test_path("asgd-late.bin");
     CHECK_MSG(sh(TRAIN " --opt asgd:t0=1 --lr 0.1 --save %s", ol_test_bin(), data(), plain) == 0, "%s", out);
     CHECK_MSG(sh(TRAIN " --opt asgd:t0=1 --lr 0.1 --eval-average --save %s", ol_test_bin(), data(), avg) == 0, "%s", out);
-    CHECK_MSG(!same_file(plain, avg), "averaging from step 4 of 6 on (mu = 1 / (t - 1 - t0) < 1), the saved average must differ from the last iterate");
+    CHECK_MSG(!ol_test_same_file(plain, avg), "averaging from step 4 of 6 on (mu = 1 / (t - 1 - t0) < 1), the saved average must differ from the last iterate");
     /* t0 past the run's 6 steps: no averaging yet, ax = x */
     CHECK_MSG(sh(TRAIN " --opt asgd:t0=1000 --lr 0.1 --eval-average --save %s", ol_test_bin(), data(), late) == 0, "%s", out);
     CHECK_MSG(sh(TRAIN " --opt asgd:t0=1000 --lr 0.1 --save %s", ol_test_bin(), data(), plain) == 0, "%s", out);
-    CHECK(same_file(plain, late));
+    CHECK(ol_test_same_file(plain, late));
     CHECK_EQ_INT(sh(TRAIN " --opt adam --eval-average", ol_test_bin(), data()), 2);
     CHECK_MSG(strstr(out, "--eval-average: only asgd keeps an averaged iterate; the optimizer is adam"), "%s", out);
 }

@@ -32,12 +32,6 @@ static const char *data_dir(void) {
     return dir;
 }
 
-static int same_file(const char *a, const char *b) {
-    char buf[64], cmd[1200];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return ol_test_run(cmd, buf, sizeof buf) == 0;
-}
-
 static double cell(const ol_csv_table *t, size_t r, int c) { return t->values[r * (size_t)t->n_cols + (size_t)c]; }
 
 /* ---- formulas ---- */
@@ -280,13 +274,13 @@ TEST(wrap_train_sigkill_and_resume_gives_identical_bytes) {
     CHECK_MSG(stat(ck, &st) == 0, "no checkpoint was written: %s", out);
     rc = sh("%s train --resume %s --data %s --save %s --quiet", ol_test_bin(), ck, data_dir(), res);
     CHECK_MSG(rc == 0, "resume failed (%d): %s", rc, out);
-    CHECK_MSG(same_file(full, res), "the resumed model differs from the uninterrupted one (killed after %.3f s)", delay);
+    CHECK_MSG(ol_test_same_file(full, res), "the resumed model differs from the uninterrupted one (killed after %.3f s)", delay);
     /* a checkpoint in the middle of a lookahead cycle, resumed: step 7 = 5 + 2 */
     remove(ck);
     rc = sh("%s train --data %s " WRAP_RUN " --epochs 1 --checkpoint %s --checkpoint-every 7", ol_test_bin(), data_dir(), ck);
     CHECK_MSG(rc == 0, "%s", out);
     rc = sh("%s train --resume %s --data %s --epochs 4 --save %s --quiet", ol_test_bin(), ck, data_dir(), res);
-    CHECK_MSG(rc == 0 && same_file(full, res), "resumed after epoch 1 (%d): %s", rc, out);
+    CHECK_MSG(rc == 0 && ol_test_same_file(full, res), "resumed after epoch 1 (%d): %s", rc, out);
 }
 
 /* ---- the commands ---- */
@@ -371,7 +365,7 @@ TEST(wrap_accumulate_equals_the_large_batch_to_float_rounding) {
     const char *one = tmp("acc-1.bin"), *plain = tmp("acc-plain.bin");
     CHECK(sh("%s train --data %s " ACC_RUN " --epochs 1 --batch 15 --accumulate 1 --save %s", ol_test_bin(), data_dir(), one) == 0);
     CHECK(sh("%s train --data %s " ACC_RUN " --epochs 1 --batch 15 --save %s", ol_test_bin(), data_dir(), plain) == 0);
-    CHECK(same_file(one, plain));
+    CHECK(ol_test_same_file(one, plain));
 }
 
 /* a checkpoint at an optimizer-step boundary in the middle of an epoch (step 9 of 10, 36 of the 40
@@ -385,7 +379,7 @@ TEST(wrap_accumulate_resumes_bit_exactly) {
              "--checkpoint-every 3", ol_test_bin(), data_dir(), ck) == 0);
     int rc = sh("%s train --resume %s --data %s --epochs 2 --save %s", ol_test_bin(), ck, data_dir(), res);
     CHECK_MSG(rc == 0 && strstr(out, "step 9"), "%d: %s", rc, out);
-    CHECK_MSG(same_file(full, res), "the resumed model differs from the uninterrupted one");
+    CHECK_MSG(ol_test_same_file(full, res), "the resumed model differs from the uninterrupted one");
 }
 
 TEST(wrap_train_flags_bad_values_exit_2) {
