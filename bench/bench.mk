@@ -26,7 +26,7 @@ bench: all $(BENCH_TOOLS) bench-setup bench-play
 
 # The report's interactive panels (issue 17): the same work natively (portable and default
 # products), in WebAssembly under node and in headless Chromium, and the explorer's redraws as a
-# user sees them; about a minute; writes $(BUILD)/bench/play-results.md (bench/play_bench.py).
+# user sees them; about a minute; writes bench/play-results.md (bench/play_bench.py).
 $(BUILD)/bench/play_native: bench/play_native.c $(BUILD)/liboptlab.a $(wildcard include/optlab/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liboptlab.a $(LDLIBS)

@@ -7,7 +7,7 @@
     d = 64 (each the best of several repetitions);
   - in Chromium, the explorer as a user sees it: a map redrawn after a change of function (computed
     by the module, coloured, drawn) and a 500-step run after a click (checked, run, drawn, read out).
-Writes a Markdown table to stdout and to BUILD/bench/play-results.md. It reports; it never fails on
+Writes a Markdown table to stdout and to bench/play-results.md (committed, like bench/results.md). It reports; it never fails on
 a speed (the targets: map under 300 ms, a 500-step run under 50 ms)."""
 import argparse
 import json
@@ -115,7 +115,7 @@ def main():
                 len(runs), statistics.median(runs), max(runs))]
     text = '\n'.join(out) + '\n'
     print(text)
-    path = os.path.join(b, 'bench', 'play-results.md')
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'play-results.md')  # bench/, committed
     with open(path + '.tmp', 'w') as f:
         f.write(text)
     os.replace(path + '.tmp', path)
