@@ -1,6 +1,9 @@
 /* fixtures.c: see fixtures.h. */
 #include "fixtures.h"
 
+#include "optlab/common.h"
+#include "optlab/optim.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +69,18 @@ int fixture_make_dataset(const char *dir, uint32_t n_train, uint32_t n_test, uin
     ol_rng_seed(&r, seed);
     if (make_split(dir, "train", n_train, side, classes, &r, gz)) return -1;
     return make_split(dir, "t10k", n_test, side, classes, &r, gz);
+}
+
+ol_optim *fixture_optim_f64(const char *spec, double lr, double *x, double *g, size_t n) {
+    ol_optim *o = NULL;
+    if (ol_optim_create(&o, spec, lr)) {
+        fprintf(stderr, "    create(%s): %s\n", spec, ol_error());
+        return NULL;
+    }
+    if (ol_optim_add_group_f64(o, x, g, n, -1, -1)) {
+        fprintf(stderr, "    add_group: %s\n", ol_error());
+        ol_optim_free(o);
+        return NULL;
+    }
+    return o;
 }

@@ -2,6 +2,7 @@
 #ifndef OPTLAB_TEST_FIXTURES_H
 #define OPTLAB_TEST_FIXTURES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Writes an IDX image file (n, rows, cols) and a label file; gz = 1 writes them gzip-compressed. */
@@ -12,5 +13,10 @@ int fixture_write_idx(const char *images_path, const char *labels_path, const ui
  * noise. Returns 0 on success. */
 int fixture_make_dataset(const char *dir, uint32_t n_train, uint32_t n_test, uint32_t side, int classes,
                          uint64_t seed, int gz);
+
+/* An optimizer from spec and lr over one double group x[n] with gradient g[n]; NULL (the reason on
+ * stderr) when the spec or the group is refused. */
+struct ol_optim;
+struct ol_optim *fixture_optim_f64(const char *spec, double lr, double *x, double *g, size_t n);
 
 #endif

@@ -1,4 +1,5 @@
 /* runner.c: runs the registered tests; argument filters by substring of the test name. */
+#include "fixtures.h"
 #include "test.h"
 
 #include <stdarg.h>
@@ -61,6 +62,24 @@ int ol_test_sh(char *out, size_t cap, const char *fmt, ...) {
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     return ol_test_run(cmd, out, cap);
+}
+
+const char *ol_test_dataset(const char *name, unsigned n_train, unsigned n_test, unsigned side, int classes,
+                            unsigned long long seed) {
+    static char dirs[16][512];
+    for (int i = 0; i < 16; i++) {
+        char want[512];
+        snprintf(want, sizeof want, "%s/%s", ol_test_tmpdir(), name);
+        if (!strcmp(dirs[i], want)) return dirs[i];
+        if (!dirs[i][0]) {
+            snprintf(dirs[i], sizeof dirs[i], "%s", want);
+            if (fixture_make_dataset(dirs[i], n_train, n_test, side, classes, seed, 0))
+                fprintf(stderr, "cannot make %s\n", dirs[i]);
+            return dirs[i];
+        }
+    }
+    fprintf(stderr, "ol_test_dataset: more than 16 data sets\n");
+    return "/nonexistent";
 }
 
 int ol_test_same_file(const char *a, const char *b) {

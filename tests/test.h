@@ -46,6 +46,10 @@ void ol_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ol_test_run(const char *cmd, char *out, size_t cap);
 /* ol_test_run of a printf-formatted command. */
 int ol_test_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* <ol_test_tmpdir()>/name holding a fixture_make_dataset (raw IDX files), made at the first call
+ * for that name (up to 16 names); the same path after. */
+const char *ol_test_dataset(const char *name, unsigned n_train, unsigned n_test, unsigned side, int classes,
+                            unsigned long long seed);
 /* 1 when files a and b both exist and hold the same bytes. */
 int ol_test_same_file(const char *a, const char *b);
 /* <ol_test_tmpdir()>/name, in one of 8 rotating buffers (so a call may use up to 8 at once). */

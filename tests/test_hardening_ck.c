@@ -22,14 +22,7 @@ static char out[1 << 16];
 #define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
 /* 60 training and 30 test images of 4x4 pixels, 3 classes: 6 steps an epoch at batch 10 */
-static const char *data(void) {
-    static char dir[512];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/ck-data", ol_test_tmpdir());
-        if (fixture_make_dataset(dir, 60, 30, 4, 3, 7, 0)) fprintf(stderr, "cannot make %s\n", dir);
-    }
-    return dir;
-}
+static const char *data(void) { return ol_test_dataset("ck-data", 60, 30, 4, 3, 7); }
 
 #define RUN "--model mlp:16-8-3 --batch 10 --threads 1 --quiet"
 #define RUN_NO_MODEL "--batch 10 --threads 1 --quiet"

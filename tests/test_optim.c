@@ -1,6 +1,7 @@
 /* test_optim.c: the optimizers as a specification. Each update rule is checked for its first
  * steps on a tiny vector against values worked out from the formula (derivation beside the test),
  * then clipping, validation, state save/load and random search. Schedules: test_schedule.c. */
+#include "fixtures.h"
 #include "test.h"
 
 #include "optlab/common.h"
@@ -11,27 +12,13 @@
 
 #define TOL 1e-12
 
-/* An optimizer over one double group x[n] with gradient buffer g[n]. */
-static ol_optim *make(const char *spec, double lr, double *x, double *g, size_t n) {
-    ol_optim *o = NULL;
-    if (ol_optim_create(&o, spec, lr)) {
-        fprintf(stderr, "    create(%s): %s\n", spec, ol_error());
-        return NULL;
-    }
-    if (ol_optim_add_group_f64(o, x, g, n, -1, -1)) {
-        fprintf(stderr, "    add_group: %s\n", ol_error());
-        ol_optim_free(o);
-        return NULL;
-    }
-    return o;
-}
 
 /* ---- gd, sgd, heavy ball ---- */
 
 TEST(gd_step_is_x_minus_lr_g) {
     /* x = (1, -2), g = (0.5, 1), lr 0.1: x1 = (0.95, -2.1), x2 = (0.9, -2.2) */
     double x[2] = {1, -2}, g[2] = {0.5, 1};
-    ol_optim *o = make("gd", 0.1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("gd", 0.1, x, g, 2);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), 0);
     CHECK_NEAR(x[0], 0.95, TOL);
@@ -49,7 +36,7 @@ TEST(sgd_first_step_sets_momentum_buffer_to_gradient) {
      * t2: b = 0.9*1 + 0.5*1 = 1.4, x = 0.9 - 0.14 = 0.76
      * t3: b = 0.9*1.4 + 0.5 = 1.76, x = 0.76 - 0.176 = 0.584 */
     double x[1] = {1}, g[1] = {1};
-    ol_optim *o = make("sgd:momentum=0.9,dampening=0.5", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd:momentum=0.9,dampening=0.5", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 0.9, TOL);
@@ -65,7 +52,7 @@ TEST(sgd_nesterov_steps_along_g_plus_mu_b) {
      * t1: g = 1, b = 1, d = g + 0.9 b = 1.9, x = 1 - 0.19 = 0.81
      * t2: g = 0.81, b = 0.9 + 0.81 = 1.71, d = 0.81 + 1.539 = 2.349, x = 0.81 - 0.2349 = 0.5751 */
     double x[1] = {1}, g[1];
-    ol_optim *o = make("sgd:momentum=0.9,nesterov=1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd:momentum=0.9,nesterov=1", 0.1, x, g, 1);
     CHECK(o);
     g[0] = x[0];
     ol_optim_step(o);
@@ -79,7 +66,7 @@ TEST(sgd_nesterov_steps_along_g_plus_mu_b) {
 TEST(sgd_weight_decay_adds_wd_times_x_to_gradient) {
     /* wd 0.1, x = 2, g = 1: g' = 1 + 0.2 = 1.2, x = 2 - 0.1*1.2 = 1.88 */
     double x[1] = {2}, g[1] = {1};
-    ol_optim *o = make("sgd:weight_decay=0.1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd:weight_decay=0.1", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 1.88, TOL);
@@ -106,7 +93,7 @@ TEST(heavyball_adds_beta_times_last_move) {
      * t2: x = 0.9 - 0.09 + 0.5 (0.9 - 1) = 0.76
      * t3: x = 0.76 - 0.076 + 0.5 (0.76 - 0.9) = 0.614 */
     double x[1] = {1}, g[1];
-    ol_optim *o = make("heavyball:beta=0.5", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("heavyball:beta=0.5", 0.1, x, g, 1);
     CHECK(o);
     double expect[3] = {0.9, 0.76, 0.614};
     for (int t = 0; t < 3; t++) {
@@ -124,7 +111,7 @@ TEST(adagrad_divides_by_root_of_accumulated_squares) {
      * with lr_decay 0.5 the second step uses clr = 0.1/(1 + 0.5): s2 = 8,
      * x2 = 0.9 - 0.1/1.5 * 2/sqrt(8) = 0.85285954792756... */
     double x[1] = {1}, g[1] = {2};
-    ol_optim *o = make("adagrad:lr_decay=0.5", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adagrad:lr_decay=0.5", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 1 - 0.1 * 2 / (2 + 1e-10), TOL);
@@ -136,7 +123,7 @@ TEST(adagrad_divides_by_root_of_accumulated_squares) {
 TEST(adagrad_accumulator_starts_at_initial_value) {
     /* s0 = 1, g = 2: s1 = 5, x1 = 1 - 0.1*2/sqrt(5) = 0.91055728090000... */
     double x[1] = {1}, g[1] = {2};
-    ol_optim *o = make("adagrad:initial_accumulator_value=1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adagrad:initial_accumulator_value=1", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 1 - 0.2 / (sqrt(5.0) + 1e-10), TOL);
@@ -147,7 +134,7 @@ TEST(rmsprop_divides_by_root_of_running_mean_square) {
     /* alpha 0.99, eps 1e-8, lr 0.01, g = 1: v1 = 0.01, x1 = 1 - 0.01/(0.1 + 1e-8) = 0.90000001;
      * v2 = 0.99*0.01 + 0.01 = 0.0199, x2 = x1 - 0.01/(sqrt(0.0199) + 1e-8) = 0.82911189452429 */
     double x[1] = {1}, g[1] = {1};
-    ol_optim *o = make("rmsprop", 0.01, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rmsprop", 0.01, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 0.9000000099999991, TOL);
@@ -160,7 +147,7 @@ TEST(rmsprop_centered_subtracts_squared_mean_gradient) {
     /* ga1 = 0.01, v1 = 0.01: d = sqrt(0.01 - 0.0001) + eps, x1 = 1 - 0.01/d = 0.89949622857509;
      * t2: v = 0.0199, ga = 0.0199, d = sqrt(0.0199 - 0.0199^2) + eps -> x2 = 0.82789207158019 */
     double x[1] = {1}, g[1] = {1};
-    ol_optim *o = make("rmsprop:centered=1", 0.01, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rmsprop:centered=1", 0.01, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 0.8994962285750879, TOL);
@@ -173,7 +160,7 @@ TEST(rmsprop_momentum_accumulates_scaled_gradients) {
     /* b1 = 1/(0.1 + 1e-8) = 9.999999, x1 = 1 - 0.01 b1; b2 = 0.9 b1 + 1/(sqrt(0.0199) + 1e-8)
      * = 16.08881064757, x2 = x1 - 0.01 b2 = 0.73911190352429 */
     double x[1] = {1}, g[1] = {1};
-    ol_optim *o = make("rmsprop:momentum=0.9", 0.01, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rmsprop:momentum=0.9", 0.01, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 0.9000000099999991, TOL);
@@ -186,7 +173,7 @@ TEST(rmsprop_eps_inside_puts_eps_under_the_root) {
     /* eps 0.01 inside: x1 = 1 - 0.01/sqrt(0.01 + 0.01) = 0.92928932188135;
      * outside it would be 1 - 0.01/(0.1 + 0.01) = 0.90909090909 */
     double x[1] = {1}, g[1] = {1};
-    ol_optim *o = make("rmsprop:eps=0.01,eps_inside=1", 0.01, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rmsprop:eps=0.01,eps_inside=1", 0.01, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 0.9292893218813453, TOL);
@@ -199,7 +186,7 @@ TEST(adam_first_step_moves_lr_times_sign_of_g) {
     /* t1: m = 0.1 g, v = 0.001 g^2; m/(1-b1) = g, sqrt(v)/sqrt(1-b2) = |g|, so
      * x -= lr g/(|g| + eps) = lr sign(g) up to eps/|g| */
     double x[3] = {1, -1, 0.5}, g[3] = {3, -0.001, 100};
-    ol_optim *o = make("adam", 0.1, x, g, 3);
+    ol_optim *o = fixture_optim_f64("adam", 0.1, x, g, 3);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 1 - 0.1 * 3 / (3 + 1e-8), TOL);
@@ -213,7 +200,7 @@ TEST(adam_bias_correction_on_second_step) {
      * m2 = 0.9*0.1 - 0.1 = -0.01, mhat = -0.01/0.19; v2 = 0.001999 = 1 - 0.999^2, vhat = 1;
      * x2 = x1 + 0.1 (0.01/0.19)/(1 + 1e-8) = -0.09473684115789 */
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("adam", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adam", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], -0.09999999900000002, TOL);
@@ -229,7 +216,7 @@ TEST(amsgrad_uses_running_max_of_second_moment) {
      *     (Adam, with v2 instead of vmax: -0.16700582443973)
      * t3: m3 = 0.162, x3 = -0.21871621425097 (Adam: -0.21880152123947) */
     double x[1] = {0}, g[1] = {2}, xa[1] = {0}, ga[1] = {2};
-    ol_optim *o = make("adam:amsgrad=1", 0.1, x, g, 1), *a = make("adam", 0.1, xa, ga, 1);
+    ol_optim *o = fixture_optim_f64("adam:amsgrad=1", 0.1, x, g, 1), *a = fixture_optim_f64("adam", 0.1, xa, ga, 1);
     CHECK(o && a);
     ol_optim_step(o);
     ol_optim_step(a);
@@ -251,7 +238,7 @@ TEST(adamw_decays_weights_before_the_adam_step) {
     /* wd 0.5, lr 0.1, x = 2, g = 1: x *= 1 - 0.05 -> 1.9, then -0.1 g/(|g| + eps) -> 1.8.
      * Adam with the same wd adds it to g instead: g' = 2, step 0.1 sign(g') -> 1.9. */
     double x[1] = {2}, g[1] = {1}, xa[1] = {2}, ga[1] = {1};
-    ol_optim *o = make("adamw:weight_decay=0.5", 0.1, x, g, 1), *a = make("adam:weight_decay=0.5", 0.1, xa, ga, 1);
+    ol_optim *o = fixture_optim_f64("adamw:weight_decay=0.5", 0.1, x, g, 1), *a = fixture_optim_f64("adam:weight_decay=0.5", 0.1, xa, ga, 1);
     CHECK(o && a);
     ol_optim_step(o);
     ol_optim_step(a);
@@ -264,7 +251,7 @@ TEST(adamw_decays_weights_before_the_adam_step) {
 TEST(adamw_default_weight_decay_is_0_01) {
     /* x = 2: 2 (1 - 0.1*0.01) = 1.998, minus 0.1/(1 + 1e-8) */
     double x[1] = {2}, g[1] = {1};
-    ol_optim *o = make("adamw", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adamw", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], 1.998 - 0.1 / (1 + 1e-8), TOL);
@@ -279,7 +266,7 @@ TEST(nadam_follows_torch2_momentum_schedule) {
      * t2: x2 = -0.18401361167452 (m2 = 0.19, d = 1 + eps).
      * torch 1.13 would use P1 mu1 mu2 in the last denominator and differ. */
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("nadam", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("nadam", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_NEAR(x[0], -0.10564517677908707, TOL);
@@ -294,7 +281,7 @@ TEST(radam_takes_plain_momentum_steps_while_rho_at_most_5) {
      * t = 6 is rectified: rect = sqrt((r-4)(r-2) r_inf/((r_inf-4)(r_inf-2) r)) = 0.025821112801859,
      * x6 = -0.5 - 0.1 * 1 * rect / (1 + eps/sqrt(v)...) = -0.50258211094642 */
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("radam", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("radam", 0.1, x, g, 1);
     CHECK(o);
     for (int t = 1; t <= 5; t++) {
         ol_optim_step(o);
@@ -351,7 +338,7 @@ TEST(clip_norm_scales_by_max_norm_over_norm_plus_1e6) {
 TEST(clip_norm_leaves_small_gradients_alone) {
     /* norm 0.5 < clip 1: coef = 1/(0.5 + 1e-6) > 1 is capped at 1 */
     double x[2] = {0, 0}, g[2] = {0.3, 0.4};
-    ol_optim *o = make("gd", 1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("gd", 1, x, g, 2);
     CHECK(o);
     ol_optim_set_clip(o, 1, 0);
     ol_optim_step(o);
@@ -361,7 +348,7 @@ TEST(clip_norm_leaves_small_gradients_alone) {
 
 TEST(clip_value_clamps_each_component) {
     double x[3] = {0, 0, 0}, g[3] = {-3, 0.5, 2};
-    ol_optim *o = make("gd", 1, x, g, 3);
+    ol_optim *o = fixture_optim_f64("gd", 1, x, g, 3);
     CHECK(o);
     ol_optim_set_clip(o, 0, 1);
     ol_optim_step(o);
@@ -372,7 +359,7 @@ TEST(clip_value_clamps_each_component) {
 TEST(clip_value_applies_before_clip_norm) {
     /* g = (3, 4) clamped to (1, 1): norm sqrt(2), coef = 1/(sqrt 2 + 1e-6) = 0.70710628118690 */
     double x[2] = {0, 0}, g[2] = {3, 4};
-    ol_optim *o = make("gd", 1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("gd", 1, x, g, 2);
     CHECK(o);
     ol_optim_set_clip(o, 1, 1);
     ol_optim_step(o);
@@ -395,7 +382,7 @@ TEST(clip_norm_on_float_groups_uses_double_norm) {
 
 TEST(nonfinite_gradient_norm_refuses_the_step_and_leaves_parameters) {
     double x[2] = {1, 2}, g[2] = {NAN, 1};
-    ol_optim *o = make("adam", 0.1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("adam", 0.1, x, g, 2);
     CHECK(o);
     ol_optim_set_clip(o, 1, 0);
     CHECK_EQ_INT(ol_optim_step(o), OL_ENUMERIC);
@@ -414,7 +401,7 @@ TEST(nonfinite_gradient_norm_refuses_the_step_and_leaves_parameters) {
 
 TEST(nonfinite_gradient_without_clip_norm_is_reported) {
     double x[1] = {1}, g[1] = {INFINITY};
-    ol_optim *o = make("sgd", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), OL_ENUMERIC);
     CHECK(strstr(ol_error(), "step 1") != NULL);
@@ -486,7 +473,7 @@ TEST(default_params_follow_torch) {
 
 TEST(invalid_clip_is_rejected) {
     double x[1] = {0}, g[1] = {0};
-    ol_optim *o = make("gd", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("gd", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_set_clip(o, -1, 0), OL_EARG);
     CHECK_EQ_INT(ol_optim_set_clip(o, 0, NAN), OL_EARG);
@@ -510,7 +497,7 @@ TEST(group_without_gradient_is_rejected) {
 
 TEST(groups_cannot_be_added_after_the_first_step) {
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("sgd", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     CHECK_EQ_INT(ol_optim_add_group_f64(o, x, g, 1, -1, -1), OL_ESTATE);
@@ -607,7 +594,7 @@ TEST(state_round_trip_continues_bit_exactly) {
 
 TEST(state_round_trip_of_random_search_continues_identically) {
     double x[3] = {1, 1, 1}, x2[3];
-    ol_optim *o = make("random:sigma=0.3,samples=2", 0, x, NULL, 3);
+    ol_optim *o = fixture_optim_f64("random:sigma=0.3,samples=2", 0, x, NULL, 3);
     CHECK(o);
     ol_optim_set_objective(o, quad_f64, &n_quad);
     ol_optim_seed(o, 42);
@@ -617,7 +604,7 @@ TEST(state_round_trip_of_random_search_continues_identically) {
     CHECK_EQ_INT(ol_optim_state_save(o, blob, size), 0);
     memcpy(x2, x, sizeof x);
     for (int t = 0; t < 5; t++) ol_optim_step(o);
-    ol_optim *r = make("random:sigma=0.3,samples=2", 0, x2, NULL, 3);
+    ol_optim *r = fixture_optim_f64("random:sigma=0.3,samples=2", 0, x2, NULL, 3);
     ol_optim_set_objective(r, quad_f64, &n_quad);
     CHECK_EQ_INT(ol_optim_state_load(r, blob, size), 0);
     for (int t = 0; t < 5; t++) ol_optim_step(r);
@@ -703,7 +690,7 @@ TEST(state_load_refuses_corrupt_or_mismatched_state_and_changes_nothing) {
 
 TEST(state_is_little_endian_with_magic_and_version) {
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("sgd:momentum=0.5", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("sgd:momentum=0.5", 0.1, x, g, 1);
     CHECK(o);
     ol_optim_step(o);
     size_t size = ol_optim_state_size(o);
@@ -735,7 +722,7 @@ TEST(random_search_never_accepts_a_worse_point) {
         quad_ctx c = {4, 0};
         char spec[64];
         snprintf(spec, sizeof spec, "random:sigma=0.5,samples=%ld", samples);
-        ol_optim *o = make(spec, 0, x, NULL, 4);
+        ol_optim *o = fixture_optim_f64(spec, 0, x, NULL, 4);
         CHECK(o);
         ol_optim_set_objective(o, quad_counted, &c);
         ol_optim_seed(o, 7);
@@ -757,7 +744,7 @@ TEST(random_search_never_accepts_a_worse_point) {
 TEST(random_search_is_reproducible_from_its_seed) {
     double a[2] = {1, 1}, b[2] = {1, 1};
     quad_ctx ca = {2, 0}, cb = {2, 0};
-    ol_optim *oa = make("random", 0, a, NULL, 2), *ob = make("random", 0, b, NULL, 2);
+    ol_optim *oa = fixture_optim_f64("random", 0, a, NULL, 2), *ob = fixture_optim_f64("random", 0, b, NULL, 2);
     CHECK(oa && ob);
     ol_optim_set_objective(oa, quad_counted, &ca);
     ol_optim_set_objective(ob, quad_counted, &cb);
@@ -771,7 +758,7 @@ TEST(random_search_is_reproducible_from_its_seed) {
 
 TEST(random_search_without_objective_is_a_state_error) {
     double x[1] = {1};
-    ol_optim *o = make("random", 0, x, NULL, 1);
+    ol_optim *o = fixture_optim_f64("random", 0, x, NULL, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), OL_ESTATE);
     ol_optim_free(o);
@@ -785,7 +772,7 @@ static double random_search_cost(size_t d, double eps) {
         double x[8];
         for (size_t i = 0; i < d; i++) x[i] = 0.5 / sqrt((double)d);
         quad_ctx c = {d, 0};
-        ol_optim *o = make("random:sigma=0.1", 0, x, NULL, d);
+        ol_optim *o = fixture_optim_f64("random:sigma=0.1", 0, x, NULL, d);
         ol_optim_set_objective(o, quad_counted, &c);
         ol_optim_seed(o, seed);
         for (int t = 0; t < 1000000 && quad_counted(x, &c) >= eps; t++) ol_optim_step(o);
@@ -799,7 +786,7 @@ static long gd_iterations(size_t d, double eps) {
     double x[8], g[8];
     for (size_t i = 0; i < d; i++) x[i] = 0.5 / sqrt((double)d);
     quad_ctx c = {d, 0};
-    ol_optim *o = make("gd", 0.5, x, g, d);
+    ol_optim *o = fixture_optim_f64("gd", 0.5, x, g, d);
     long t = 0;
     while (quad_counted(x, &c) >= eps && t < 10000) {
         for (size_t i = 0; i < d; i++) g[i] = x[i];

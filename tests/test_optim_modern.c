@@ -306,14 +306,7 @@ TEST(schedule_free_states_with_impossible_scalars_are_refused) {
 static char out[1 << 15];
 #define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
-static const char *data(void) {
-    static char dir[512];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/modern-data", ol_test_tmpdir());
-        if (fixture_make_dataset(dir, 300, 60, 8, 3, 19, 0)) fprintf(stderr, "cannot make %s\n", dir);
-    }
-    return dir;
-}
+static const char *data(void) { return ol_test_dataset("modern-data", 300, 60, 8, 3, 19); }
 
 #define TRAIN "%s train --data %s --model mlp:64-16-3 --epochs 2 --threads 1 --quiet"
 

@@ -15,20 +15,6 @@
 
 #define TOL 1e-12
 
-/* An optimizer over one double group x[n] with gradient buffer g[n]. */
-static ol_optim *make(const char *spec, double lr, double *x, double *g, size_t n) {
-    ol_optim *o = NULL;
-    if (ol_optim_create(&o, spec, lr)) {
-        fprintf(stderr, "    create(%s): %s\n", spec, ol_error());
-        return NULL;
-    }
-    if (ol_optim_add_group_f64(o, x, g, n, -1, -1)) {
-        fprintf(stderr, "    add_group: %s\n", ol_error());
-        ol_optim_free(o);
-        return NULL;
-    }
-    return o;
-}
 
 /* steps with the gradient g[0] = seq[k] at step k */
 static int steps_with(ol_optim *o, double *g, const double *seq, int n) {
@@ -50,7 +36,7 @@ TEST(adadelta_scales_the_step_by_the_rms_of_past_steps) {
      *     x = 1 - 2/sqrt(3) - sqrt(5/3)
      * t3: v = 1.5 + 2 = 3.5; delta = sqrt(7/6 + 1) / sqrt(4.5) * 2 */
     double x[1] = {1}, g[1] = {2};
-    ol_optim *o = make("adadelta:rho=0.5,eps=1", 1.0, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adadelta:rho=0.5,eps=1", 1.0, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), 0);
     CHECK_NEAR(x[0], 1 - 2 / sqrt(3), TOL);
@@ -66,7 +52,7 @@ TEST(adadelta_default_lr_is_torchs_1_and_weight_decay_is_coupled) {
     CHECK(p.lr == 1.0 && p.rho == 0.9 && p.eps == 1e-6 && p.weight_decay == 0);
     /* wd 0.5, x = 2, g = 0: the step sees g + wd x = 1; rho 0.5, eps 1: delta = 1/sqrt(1.5) */
     double x[1] = {2}, g[1] = {0};
-    ol_optim *o = make("adadelta:rho=0.5,eps=1,weight_decay=0.5", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adadelta:rho=0.5,eps=1,weight_decay=0.5", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), 0);
     CHECK_NEAR(x[0], 2 - 0.1 / sqrt(1.5), TOL);
@@ -81,7 +67,7 @@ TEST(adamax_divides_by_the_decayed_infinity_norm) {
      * t2: m = 0.5 + 0.25 = 0.75; u = max(0.5*2, 0.5) = 1 (the decayed one); x -= 0.1/0.75 * 0.75 -> -0.2
      * t3: m = 0.375 - 1.5 = -1.125; u = max(0.5, 3) = 3 (the new one); x += 0.1/0.875 * 0.375 */
     double x[1] = {0}, g[1], seq[3] = {2, 0.5, -3};
-    ol_optim *o = make("adamax:beta1=0.5,beta2=0.5,eps=0", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adamax:beta1=0.5,beta2=0.5,eps=0", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(steps_with(o, g, seq, 1), 0);
     CHECK_NEAR(x[0], -0.1, TOL);
@@ -97,7 +83,7 @@ TEST(adamax_divides_by_the_decayed_infinity_norm) {
 TEST(adamax_adds_eps_to_the_gradient_before_the_max) {
     /* eps 1, g = 0: u = max(0, |0| + 1) = 1; m = 0: no move; then g = 1: m = 0.5, u = max(0.5, 2) = 2 */
     double x[1] = {0}, g[1], seq[2] = {0, 1};
-    ol_optim *o = make("adamax:beta1=0.5,beta2=0.5,eps=1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("adamax:beta1=0.5,beta2=0.5,eps=1", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(steps_with(o, g, seq, 2), 0);
     CHECK_NEAR(x[0], -0.1 / 0.75 * 0.5 / 2, TOL);
@@ -112,7 +98,7 @@ TEST(asgd_decays_eta_and_averages_the_iterates_after_t0) {
      * x_t = x_{t-1} (1 - lambd eta_t) - eta_t g; ax = x while mu = 1 (steps 1..3), then
      * ax += (x - ax) mu: ax_4 = (x3 + x4)/2, ax_5 = (x3 + x4 + x5)/3 */
     double x[1] = {1}, g[1] = {1}, xs[6] = {1};
-    ol_optim *o = make("asgd:lambd=0.5,alpha=1,t0=1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("asgd:lambd=0.5,alpha=1,t0=1", 0.1, x, g, 1);
     CHECK(o);
     for (int t = 1; t <= 5; t++) {
         double eta = t == 1 ? 0.1 : 0.1 / (1 + 0.5 * 0.1 * (t - 1));
@@ -131,7 +117,7 @@ TEST(asgd_eta_follows_the_lr_of_the_step_before_as_torch) {
     /* torch's eta of step t is computed at step t-1 from that step's lr: an lr set after step 1
      * changes step 3's eta, not step 2's. lambd 0 (no shrink), alpha 1: eta = lr. */
     double x[1] = {0}, g[1] = {1};
-    ol_optim *o = make("asgd:lambd=0", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("asgd:lambd=0", 0.1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), 0);   /* eta 0.1 */
     CHECK_EQ_INT(ol_optim_set_lr(o, -1, 0.5), 0);
@@ -167,7 +153,7 @@ TEST(asgd_average_starts_as_x_and_swaps_back_exactly) {
     ol_optim_free(o);
 
     double x[1] = {0}, g[1] = {1};
-    ol_optim *adam = make("adam", 0.1, x, g, 1);
+    ol_optim *adam = fixture_optim_f64("adam", 0.1, x, g, 1);
     CHECK(adam);
     CHECK(ol_optim_average(adam, 0) == NULL);
     CHECK_EQ_INT(ol_optim_swap_average(adam), OL_ESTATE);
@@ -182,7 +168,7 @@ TEST(rprop_grows_the_step_while_the_sign_holds_and_cuts_it_on_a_flip) {
      * t1: prev 0: s = 0.1, x = -0.1;  t2: s = 0.2, x = -0.3;  t3: s = 0.4 -> 0.3, x = -0.6
      * t4: flip: s = 0.15, no move, prev = 0;  t5: prev 0: s = 0.15, x = -0.45;  t6: s = 0.3, x = -0.15 */
     double x[1] = {0}, g[1], seq[6] = {1, 1, 1, -1, -1, -1}, want[6] = {-0.1, -0.3, -0.6, -0.6, -0.45, -0.15};
-    ol_optim *o = make("rprop:eta_minus=0.5,eta_plus=2,step_min=0.01,step_max=0.3", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rprop:eta_minus=0.5,eta_plus=2,step_min=0.01,step_max=0.3", 0.1, x, g, 1);
     CHECK(o);
     for (int t = 0; t < 6; t++) {
         CHECK_EQ_INT(steps_with(o, g, seq + t, 1), 0);
@@ -196,7 +182,7 @@ TEST(rprop_step_size_stops_at_step_min_and_ignores_later_lrs) {
      * and moves every other step: x = -0.1 -0.05 -0.025 -0.0125 -0.01 = -0.1975. An lr set after the
      * first step changes nothing (torch reads it only to fill the step sizes). */
     double x[1] = {0}, g[1];
-    ol_optim *o = make("rprop:eta_minus=0.5,eta_plus=2,step_min=0.01,step_max=1", 0.1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("rprop:eta_minus=0.5,eta_plus=2,step_min=0.01,step_max=1", 0.1, x, g, 1);
     CHECK(o);
     for (int t = 0; t < 9; t++) {
         g[0] = t % 2 ? -1 : 1;
@@ -245,7 +231,7 @@ TEST(lbfgs_takes_the_secant_step_to_the_minimum_of_a_parabola) {
      *         d += (al - be) s = -2; t = lr = 1: x = 0, the minimum */
     double x[1] = {3}, g[1];
     quad q = {{x}, {g}, {1}, 1, unit, 0, 0, NAN};
-    ol_optim *o = make("lbfgs:max_iter=1", 1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("lbfgs:max_iter=1", 1, x, g, 1);
     CHECK(o);
     CHECK(ol_optim_needs_closure(o));
     ol_optim_set_closure(o, quad_closure, &q);
@@ -263,7 +249,7 @@ TEST(lbfgs_one_step_iterates_until_the_gradient_is_small_within_max_eval) {
     static const double c[3] = {1, 10, 100};
     double x[3] = {1, -1, 0.5}, g[3];
     quad q = {{x}, {g}, {3}, 1, c, 0, 0, NAN};
-    ol_optim *o = make("lbfgs", 1, x, g, 3);
+    ol_optim *o = fixture_optim_f64("lbfgs", 1, x, g, 3);
     CHECK(o);
     ol_optim_set_closure(o, quad_closure, &q);
     CHECK_EQ_INT(ol_optim_step(o), 0);
@@ -276,7 +262,7 @@ TEST(lbfgs_one_step_iterates_until_the_gradient_is_small_within_max_eval) {
     /* with max_eval 3, the step ends after 3 evaluations whatever max_iter says */
     double y[3] = {1, -1, 0.5}, gy[3];
     quad qy = {{y}, {gy}, {3}, 1, c, 0, 0, NAN};
-    ol_optim *few = make("lbfgs:max_iter=50,max_eval=3", 1, y, gy, 3);
+    ol_optim *few = fixture_optim_f64("lbfgs:max_iter=50,max_eval=3", 1, y, gy, 3);
     CHECK(few);
     ol_optim_set_closure(few, quad_closure, &qy);
     CHECK_EQ_INT(ol_optim_step(few), 0);
@@ -289,7 +275,7 @@ TEST(lbfgs_strong_wolfe_solves_a_quadratic_in_a_step) {
     static const double c[2] = {1, 30};
     double x[2] = {2, 1}, g[2];
     quad q = {{x}, {g}, {2}, 1, c, 0, 0, NAN};
-    ol_optim *o = make("lbfgs:line_search=strong_wolfe", 1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("lbfgs:line_search=strong_wolfe", 1, x, g, 2);
     CHECK(o);
     ol_optim_set_closure(o, quad_closure, &q);
     CHECK_EQ_INT(ol_optim_step(o), 0);
@@ -309,7 +295,7 @@ TEST(lbfgs_over_two_groups_computes_as_over_one) {
     for (int s = 0; s < 2; s++) {
         double one[3] = {1, -2, 0.3}, g1[3], a[2] = {1, -2}, b[1] = {0.3}, ga[2], gb[1];
         quad q1 = {{one}, {g1}, {3}, 1, c, 0, 0, NAN}, q2 = {{a, b}, {ga, gb}, {2, 1}, 2, c, 0, 0, NAN};
-        ol_optim *o1 = make(specs[s], 0.8, one, g1, 3), *o2 = make(specs[s], 0.8, a, ga, 2);
+        ol_optim *o1 = fixture_optim_f64(specs[s], 0.8, one, g1, 3), *o2 = fixture_optim_f64(specs[s], 0.8, a, ga, 2);
         CHECK(o1 && o2);
         CHECK_EQ_INT(ol_optim_add_group_f64(o2, b, gb, 1, -1, -1), 0);
         ol_optim_set_closure(o1, quad_closure, &q1);
@@ -329,7 +315,7 @@ TEST(lbfgs_over_two_groups_computes_as_over_one) {
 TEST(lbfgs_refuses_a_missing_closure_a_nonfinite_start_and_passes_closure_errors_on) {
     double x[2] = {1, 2}, g[2];
     quad q = {{x}, {g}, {2}, 1, (const double[]){1, 1}, 0, 0, NAN};
-    ol_optim *o = make("lbfgs", 1, x, g, 2);
+    ol_optim *o = fixture_optim_f64("lbfgs", 1, x, g, 2);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_step(o), OL_ESTATE);
     CHECK(strstr(ol_error(), "ol_optim_set_closure") != NULL);
@@ -348,7 +334,7 @@ TEST(lbfgs_refuses_a_missing_closure_a_nonfinite_start_and_passes_closure_errors
 
 TEST(lbfgs_groups_share_one_lr_and_take_no_weight_decay) {
     double x[2] = {0}, g[2] = {0};
-    ol_optim *o = make("lbfgs", 1, x, g, 1);
+    ol_optim *o = fixture_optim_f64("lbfgs", 1, x, g, 1);
     CHECK(o);
     CHECK_EQ_INT(ol_optim_add_group_f64(o, x + 1, g + 1, 1, 0.5, -1), OL_EARG);
     CHECK(strstr(ol_error(), "group 0's learning rate") != NULL);
@@ -499,7 +485,7 @@ TEST(lbfgs_and_asgd_states_with_impossible_scalars_are_refused) {
     ol_optim_free(o);
 
     double x[2] = {1, 2}, g[2] = {1, 1};
-    ol_optim *a = make("asgd", 0.1, x, g, 2);
+    ol_optim *a = fixture_optim_f64("asgd", 0.1, x, g, 2);
     CHECK(a);
     CHECK_EQ_INT(ol_optim_step(a), 0);
     size = ol_optim_state_size(a);
@@ -518,14 +504,7 @@ TEST(lbfgs_and_asgd_states_with_impossible_scalars_are_refused) {
 static char out[1 << 15];
 #define sh(...) ol_test_sh(out, sizeof out, __VA_ARGS__)
 
-static const char *data(void) {
-    static char dir[512];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/t2-data", ol_test_tmpdir());
-        if (fixture_make_dataset(dir, 300, 60, 8, 3, 19, 0)) fprintf(stderr, "cannot make %s\n", dir);
-    }
-    return dir;
-}
+static const char *data(void) { return ol_test_dataset("t2-data", 300, 60, 8, 3, 19); }
 
 #define TRAIN "%s train --data %s --model mlp:64-16-3 --epochs 2 --threads 1 --quiet"
 
