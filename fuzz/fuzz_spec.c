@@ -49,14 +49,22 @@ static int fuzz_spec_closure(void *userdata, double *f) {
     return OL_OK;
 }
 
-/* A state saved loads back into the optimizer that saved it. */
-static int fuzz_spec_state_round_trip(ol_optim *o) {
+/* A state saved loads back into the optimizer that saved it. Saving may refuse (OL_ENUMERIC) a
+ * state whose buffers hold a NaN, but only once the steps have diverged: some parameter in x is
+ * no longer finite. */
+static int fuzz_spec_state_round_trip(ol_optim *o, const float *x, int n) {
     size_t len = ol_optim_state_size(o);
     uint8_t *buf = malloc(len);
     if (!buf) return 0;
-    int bad = 0;
+    int bad = 0, diverged = 0;
+    for (int i = 0; i < n; i++) diverged |= !isfinite(x[i]);
     fuzz_clear_error();
-    if (ol_optim_state_save(o, buf, len) || ol_optim_state_load(o, buf, len)) {
+    int rc = ol_optim_state_save(o, buf, len);
+    if (rc == OL_ENUMERIC && diverged) {
+        free(buf);
+        return 0;
+    }
+    if (rc || ol_optim_state_load(o, buf, len)) {
         fprintf(stderr, "fuzz_spec: an optimizer's own state does not load back: %s\n", ol_error());
         bad = 1;
     }
@@ -127,7 +135,7 @@ static int fuzz_spec_optim(const char *text, unsigned param) {
             bad |= fuzz_check_rc(rc, "ol_optim_step");
             if (rc) break;
         }
-        if (!bad && !rc && ol_optim_is_wrapped(o)) bad = fuzz_spec_state_round_trip(o);
+        if (!bad && !rc && ol_optim_is_wrapped(o)) bad = fuzz_spec_state_round_trip(o, x, 4);
     }
     ol_optim_free(o);
     return bad;
