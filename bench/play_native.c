@@ -1,7 +1,9 @@
 /* play_native.c: the report panels' work natively, for `make bench-play` (bench/play_bench.py):
  * the map of rastrigin on a 200 x 200 grid and 500-step `optimize` runs through ol_play_run, timed
  * over repetitions (best), with the portable matrix product (the WebAssembly build's) or the
- * default one. Prints one line per case: "NAME MICROSECONDS". */
+ * default one. Prints one line per case: "NAME MICROSECONDS".
+ *   play_native KERNEL --gemm-seconds < shapes   "m n k ta tb precision rounds reps" a line: the
+ *                                                seconds per product (ol_play_gemm_seconds) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,12 @@ int main(int argc, char **argv) {
     if (ol_gemm_set_kernel(kernel)) {
         fprintf(stderr, "play_native: %s\n", ol_error());
         return 2;
+    }
+    if (argc > 2 && !strcmp(argv[2], "--gemm-seconds")) {
+        int m, n, k, ta, tb, prec, rounds, reps;
+        while (scanf("%d %d %d %d %d %d %d %d", &m, &n, &k, &ta, &tb, &prec, &rounds, &reps) == 8)
+            printf("%.9g\n", ol_play_gemm_seconds(m, n, k, ta, tb, prec, rounds, reps));
+        return 0;
     }
     printf("map-rastrigin-200x200 %.1f\n", best_us(10, map, NULL));
     printf("run-gd-rastrigin-500 %.1f\n",

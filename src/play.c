@@ -383,10 +383,14 @@ double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, doubl
     return out;
 }
 
-/* ---- the matrix product's bytes ---- */
+/* ---- the matrix product's bytes, and its speed ---- */
 
+/* A, B, C filled from ol_rng seeded with seed; C = 0.7 op(A) op(B) + 0.3 C; then `rounds` rounds of
+ * `reps` more products, timed (*seconds: the best round's seconds per product). Returns the CRC-32
+ * of C after the first product; 0: no memory. */
 #define DEFINE_DIGEST(NAME, REAL, GEMM)                                                                \
-    static uint32_t NAME(int m, int n, int k, int ta, int tb, uint32_t seed) {                         \
+    static uint32_t NAME(int m, int n, int k, int ta, int tb, uint32_t seed, int rounds, int reps,      \
+                         double *seconds) {                                                            \
         size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;                             \
         REAL *v = ol_malloc_array(na + nb + nc, sizeof(REAL));                                          \
         if (!v) return 0;                                                                              \
@@ -395,15 +399,32 @@ double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, doubl
         for (size_t i = 0; i < na + nb + nc; i++) v[i] = (REAL)ol_rng_uniform_range(&r, -1, 1);       \
         GEMM(ta, tb, m, n, k, (REAL)0.7, v, v + na, (REAL)0.3, v + na + nb);                           \
         uint32_t crc = ol_crc32(0, v + na + nb, nc * sizeof(REAL));                                    \
+        for (int round = 0; round < rounds; round++) {                                                 \
+            double t0 = ol_now_seconds();                                                              \
+            for (int i = 0; i < reps; i++) GEMM(ta, tb, m, n, k, (REAL)0.7, v, v + na, (REAL)0.3, v + na + nb); \
+            double t = (ol_now_seconds() - t0) / reps;                                                 \
+            if (round == 0 || t < *seconds) *seconds = t;                                              \
+        }                                                                                              \
         free(v);                                                                                       \
         return crc;                                                                                    \
     }
 DEFINE_DIGEST(digest_f32, float, ol_gemm_f32)
 DEFINE_DIGEST(digest_f64, double, ol_gemm_f64)
 
+static int gemm_sizes_ok(int m, int n, int k) { return m >= 1 && n >= 1 && k >= 1 && m <= 4096 && n <= 4096 && k <= 4096; }
+
 uint32_t ol_play_gemm_digest(int m, int n, int k, int trans_a, int trans_b, int precision, uint32_t seed) {
-    if (m < 1 || n < 1 || k < 1 || m > 4096 || n > 4096 || k > 4096) return 0;
-    return precision == 32 ? digest_f32(m, n, k, trans_a, trans_b, seed) : digest_f64(m, n, k, trans_a, trans_b, seed);
+    if (!gemm_sizes_ok(m, n, k)) return 0;
+    return precision == 32 ? digest_f32(m, n, k, trans_a, trans_b, seed, 0, 0, NULL)
+                           : digest_f64(m, n, k, trans_a, trans_b, seed, 0, 0, NULL);
+}
+
+double ol_play_gemm_seconds(int m, int n, int k, int trans_a, int trans_b, int precision, int rounds, int reps) {
+    double seconds = 0;
+    if (!gemm_sizes_ok(m, n, k) || rounds < 1 || reps < 1) return 0;
+    if (precision == 32) digest_f32(m, n, k, trans_a, trans_b, 1, rounds, reps, &seconds);
+    else digest_f64(m, n, k, trans_a, trans_b, 1, rounds, reps, &seconds);
+    return seconds; /* still 0 without memory */
 }
 
 void *ol_play_alloc(size_t bytes) { return ol_malloc_array(bytes ? bytes : 1, 1); }

@@ -6,6 +6,8 @@
  * "status S" and the message on the next line.
  *   node tests/play_node.js WASM PLAY_JS --gemm < shapes   "m n k ta tb precision seed" a line: the
  *                                                  CRC-32 of each product (ol_play_gemm_digest)
+ *   node tests/play_node.js WASM PLAY_JS --gemm-seconds < shapes   "m n k ta tb precision rounds reps" a
+ *                                                  line: seconds per product (ol_play_gemm_seconds)
  *   node tests/play_node.js WASM PLAY_JS --bench   timings of the module (make bench) */
 'use strict';
 const fs = require('fs');
@@ -49,6 +51,13 @@ play.load(fs.readFileSync(wasmPath)).then((engine) => {
     for (const line of fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.trim())) {
       const [m, n, k, ta, tb, prec, seed] = line.trim().split(/\s+/).map(Number);
       console.log(engine.x.ol_play_gemm_digest(m, n, k, ta, tb, prec, seed) >>> 0);
+    }
+    return;
+  }
+  if (outDir === '--gemm-seconds') {
+    for (const line of fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.trim())) {
+      const [m, n, k, ta, tb, prec, rounds, reps] = line.trim().split(/\s+/).map(Number);
+      console.log(engine.x.ol_play_gemm_seconds(m, n, k, ta, tb, prec, rounds, reps));
     }
     return;
   }

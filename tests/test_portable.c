@@ -11,12 +11,16 @@
 #include "optlab/rng.h"
 #include "test.h"
 
-/* m, n, k, trans_a, trans_b: one tile and many, edges that are not whole tiles (4 x 64), every
- * transposition, products big enough to run on threads */
+/* m, n, k, trans_a, trans_b: one tile and many, edges that are not whole tiles (4 rows by 8 or 16
+ * float32 columns, 4 or 8 float64 ones), k = 1, every transposition, products big enough to run on
+ * threads, the products of training a 784-100-100-10 MLP at batch 128 */
 static const int shapes[][5] = {
     {1, 1, 1, 0, 0},      {7, 5, 3, 0, 0},       {7, 5, 3, 1, 1},      {2, 2, 2, 0, 1},
     {130, 70, 300, 0, 0}, {130, 70, 300, 1, 0},  {130, 70, 300, 0, 1}, {130, 70, 300, 1, 1},
     {128, 256, 784, 0, 0}, {256, 10, 128, 1, 0}, {3, 200, 1000, 0, 1}, {65, 129, 0, 0, 0},
+    {4, 16, 1, 0, 0},     {5, 17, 1, 1, 1},      {3, 9, 1, 0, 1},      {9, 33, 2, 1, 0},
+    {4, 8, 5, 1, 1},      {6, 15, 7, 0, 0},      {13, 31, 4, 0, 1},    {17, 7, 1, 1, 0},
+    {128, 100, 784, 0, 0}, {784, 100, 128, 1, 0}, {128, 100, 100, 0, 1}, {100, 10, 128, 1, 0},
 };
 
 /* The documented order, one element at a time: s = 0; s = s + a_ip b_pj for p = 0..k-1 (the product

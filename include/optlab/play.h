@@ -103,6 +103,12 @@ OL_PLAY_EXPORT double *ol_play_map(const char *fn, double x_lo, double x_hi, dou
  * in the WebAssembly build (tests/test_play.c); 0 for bad sizes (each in [1, 4096]) or no memory. */
 OL_PLAY_EXPORT uint32_t ol_play_gemm_digest(int m, int n, int k, int trans_a, int trans_b, int precision,
                                             uint32_t seed);
+/* The product's speed, for `make bench-play` (bench/play_bench.py): with A, B, C filled as
+ * ol_play_gemm_digest fills them (seed 1) and one product untimed, `rounds` rounds of `reps`
+ * products; the best round's seconds per product (the current kernel: natively ol_gemm_set_kernel's).
+ * 0 for bad sizes (as ol_play_gemm_digest), rounds or reps below 1, or no memory. */
+OL_PLAY_EXPORT double ol_play_gemm_seconds(int m, int n, int k, int trans_a, int trans_b, int precision, int rounds,
+                                           int reps);
 
 /* ---- for the page's script: memory and messages ---- */
 OL_PLAY_EXPORT void *ol_play_alloc(size_t bytes);          /* NULL when out of memory */
