@@ -7,7 +7,11 @@
     d = 64 (each the best of several repetitions);
   - in Chromium, the explorer as a user sees it: a map redrawn after a change of function (computed
     by the module, coloured, drawn) and a 500-step run after a click (checked, run, drawn, read out).
-Writes a Markdown table to stdout and to bench/play-results.md (committed, like bench/results.md). It reports; it never fails on
+  - the matrix products of training the 784-100-100-10 MLP (batch 128, and 500 for full-batch GD),
+    the portable product alone (ol_play_gemm_seconds: one product untimed, then the best of rounds
+    of repetitions): GFLOP/s natively (portable and default products, one thread, as the page has),
+    under node and in Chromium (the page's main thread);
+Writes Markdown tables to stdout and to bench/play-results.md (committed, like bench/results.md). It reports; it never fails on
 a speed (the targets: map under 300 ms, a 500-step run under 50 ms)."""
 import argparse
 import json
@@ -33,6 +37,31 @@ def lines_to_dict(text):
     return out
 
 
+# the products of one training step of 784-100-100-10 (src/autodiff_kernels.h, op_linear: forward
+# x W; backward d W^T for the layer's input, x^T d for its weight; the first layer's input needs no
+# gradient): name, m, n, k, trans_a, trans_b
+GEMM_SHAPES = [('layer 1 forward, x W', 128, 100, 784, 0, 0), ('layer 1 weight grad, x^T d', 784, 100, 128, 1, 0),
+               ('layer 2 forward', 128, 100, 100, 0, 0), ('layer 2 input grad, d W^T', 128, 100, 100, 0, 1),
+               ('layer 2 weight grad', 100, 100, 128, 1, 0), ('layer 3 forward', 128, 10, 100, 0, 0),
+               ('layer 3 input grad', 128, 100, 10, 0, 1), ('layer 3 weight grad', 100, 10, 128, 1, 0),
+               ('layer 1 forward, batch 500', 500, 100, 784, 0, 0), ('layer 1 weight grad, batch 500', 784, 100, 500, 1, 0)]
+GEMM_ROUNDS = 7
+
+
+def gemm_lines():
+    """one line per shape for ol_play_gemm_seconds: m n k ta tb precision rounds reps (a round of
+    about 40 MFLOP: milliseconds, well above the browser's coarse clock)"""
+    out = []
+    for _, m, n, k, ta, tb in GEMM_SHAPES:
+        reps = max(1, min(2000, round(4e7 / (2 * m * n * k))))
+        out.append('%d %d %d %d %d 32 %d %d' % (m, n, k, ta, tb, GEMM_ROUNDS, reps))
+    return out
+
+
+def gflops(lines, seconds):
+    return [2 * int(l.split()[0]) * int(l.split()[1]) * int(l.split()[2]) / s / 1e9 for l, s in zip(lines, seconds)]
+
+
 def chromium(report):
     opts = Options()
     for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1100,1400', '--disable-dev-shm-usage'):
@@ -53,6 +82,11 @@ def chromium(report):
               out[name] = best * 1000;
             }
             return out;''')
+        # the products alone
+        lines = gemm_lines()
+        gemm = d.execute_script('''
+            const e = OptlabPlay.loadNow(OptlabPlay.base64Bytes(document.getElementById('optlab-wasm').textContent));
+            return arguments[0].map((l) => e.x.ol_play_gemm_seconds(...l.split(' ').map(Number)));''', lines)
         # the panel: maps after a change of function, 500-step runs after clicks
         d.execute_script('arguments[0].scrollIntoView({block: "center"})', node.find_element(By.CSS_SELECTOR, 'canvas'))
         maps = []
@@ -74,7 +108,7 @@ def chromium(report):
                 time.sleep(0.02)
             runs.append(float(node.get_attribute('data-run-ms')))
         version = d.capabilities.get('browserVersion', '?')
-        return first_map, engine, maps, runs, version
+        return first_map, engine, gemm, maps, runs, version
     finally:
         d.quit()
 
@@ -93,7 +127,17 @@ def main():
                                                   capture_output=True, text=True).stdout)
     node = lines_to_dict(subprocess.run(['node', 'tests/play_node.js', 'build/wasm/optlab.wasm', 'web/play.js', '--bench'],
                                         check=True, capture_output=True, text=True).stdout)
-    first_map, engine, maps, runs, version = chromium(os.path.join(report_dir, 'index.html'))
+    lines = gemm_lines()
+    stdin = '\n'.join(lines) + '\n'
+    native_env = dict(os.environ, OMP_NUM_THREADS='1')
+    gemm = {
+        'native, portable': [float(x) for x in subprocess.run([os.path.join(b, 'bench', 'play_native'), 'portable', '--gemm-seconds'],
+                                                              input=stdin, env=native_env, check=True, capture_output=True, text=True).stdout.split()],
+        'native, default': [float(x) for x in subprocess.run([os.path.join(b, 'bench', 'play_native'), 'auto', '--gemm-seconds'],
+                                                             input=stdin, env=native_env, check=True, capture_output=True, text=True).stdout.split()],
+        'WebAssembly, node': [float(x) for x in subprocess.run(['node', 'tests/play_node.js', 'build/wasm/optlab.wasm', 'web/play.js', '--gemm-seconds'],
+                                                               input=stdin, check=True, capture_output=True, text=True).stdout.split()]}
+    first_map, engine, gemm['WebAssembly, Chromium'], maps, runs, version = chromium(os.path.join(report_dir, 'index.html'))
     ms = lambda us: '%.2f' % (us / 1000)
     out = ['# The panels\' speed (make bench-play)', '',
            'Machine: %s; Chromium %s, node %s; %s. Best of repetitions, in milliseconds.' % (
@@ -113,6 +157,15 @@ def main():
                 len(maps), statistics.median(maps), max(maps)),
             '| a 500-step run after a click (checked, run, drawn, read out), %d times | %.1f | %.1f | 50 |' % (
                 len(runs), statistics.median(runs), max(runs))]
+    out += ['', 'The portable product alone, float32, on the products of a training step of the 784-100-100-10 MLP '
+            '(ol_play_gemm_seconds: the best of %d rounds; natively on one thread, OMP_NUM_THREADS=1, as the page has one), '
+            'in GFLOP/s:' % GEMM_ROUNDS, '',
+            '| product | m x n x k | ' + ' | '.join(gemm) + ' | Chromium / native portable |', '|---|---|' + '---|' * (len(gemm) + 1)]
+    rates = {where: gflops(lines, secs) for where, secs in gemm.items()}
+    for i, (name, m, n, k, ta, tb) in enumerate(GEMM_SHAPES):
+        out.append('| %s | %d x %d x %d%s | %s | %.2fx |' % (
+            name, m, n, k, ' (A^T)' if ta else ' (B^T)' if tb else '', ' | '.join('%.1f' % rates[w][i] for w in gemm),
+            rates['WebAssembly, Chromium'][i] / rates['native, portable'][i]))
     text = '\n'.join(out) + '\n'
     print(text)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'play-results.md')  # bench/, committed
