@@ -11,9 +11,15 @@
     the portable product alone (ol_play_gemm_seconds: one product untimed, then the best of rounds
     of repetitions): GFLOP/s natively (portable and default products, one thread, as the page has),
     under node and in Chromium (the page's main thread);
+  - training the 784-100-100-10 MLP in the page (optlab/play_train.h: ol_play_fit_run, Engine.fit):
+    SGD at batch 128 for a few epochs on the page's subset (2000 training images of --data),
+    examples per second of training (the run's own seconds, evaluation excluded), in Chromium in a
+    Web Worker (as the page trains: the engine script web/play.js and the page's module) and on the
+    main thread, under node, and natively with the portable and the default product (one thread);
 Writes Markdown tables to stdout and to bench/play-results.md (committed, like bench/results.md). It reports; it never fails on
 a speed (the targets: map under 300 ms, a 500-step run under 50 ms)."""
 import argparse
+import base64
 import json
 import os
 import statistics
@@ -62,7 +68,64 @@ def gflops(lines, seconds):
     return [2 * int(l.split()[0]) * int(l.split()[1]) * int(l.split()[2]) / s / 1e9 for l, s in zip(lines, seconds)]
 
 
-def chromium(report):
+# the training case: the page's subset, SGD at batch 128, a few epochs
+TRAIN_N, TEST_N, TRAIN_EPOCHS, TRAIN_RUNS = 2000, 500, 5, 3
+TRAIN_FLAGS = ('--model=mlp:784-100-100-10\n--opt=sgd\n--lr=0.05\n--batch=128\n--epochs=%d\n--normalize\n--seed=1\n'
+               % TRAIN_EPOCHS)
+
+# in Chromium: a Web Worker made of the engine script and the page's module, as the page trains
+TRAIN_WORKER = '''
+self.onmessage = (ev) => {
+  const { wasm, subset, flags, runs } = ev.data;
+  OptlabPlay.load(wasm).then((e) => {
+    const h = e.loadData(subset), out = [];
+    for (let r = 0; r < runs; r++) {
+      const fit = e.fit(h, flags, { csv: false });
+      if (fit.status) throw new Error(fit.message);
+      out.push([fit.seconds, fit.rows]);
+    }
+    self.postMessage({ out });
+  }).catch((err) => self.postMessage({ error: String(err) }));
+};
+'''
+
+
+def chromium_training(d, subset):
+    """(worker, main thread): [seconds, steps] per run"""
+    with open(subset, 'rb') as f:
+        data = base64.b64encode(f.read()).decode()
+    with open('web/play.js') as f:
+        engine_src = f.read()
+    d.set_script_timeout(600)
+    worker = d.execute_async_script('''
+        const [src, data, flags, runs, done] = arguments;
+        const wasm = OptlabPlay.base64Bytes(document.getElementById('optlab-wasm').textContent);
+        const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+        w.onmessage = (ev) => { w.terminate(); done(ev.data); };
+        w.onerror = (ev) => done({ error: ev.message });
+        w.postMessage({ wasm, subset: OptlabPlay.base64Bytes(data), flags, runs });''',
+        engine_src + TRAIN_WORKER, data, TRAIN_FLAGS, TRAIN_RUNS)
+    main = d.execute_script('''
+        const [data, flags, runs] = arguments;
+        const e = OptlabPlay.loadNow(OptlabPlay.base64Bytes(document.getElementById('optlab-wasm').textContent));
+        const h = e.loadData(OptlabPlay.base64Bytes(data)), out = [];
+        for (let r = 0; r < runs; r++) {
+          const fit = e.fit(h, flags, { csv: false });
+          if (fit.status) return { error: fit.message };
+          out.push([fit.seconds, fit.rows]);
+        }
+        return { out };''', data, TRAIN_FLAGS, TRAIN_RUNS)
+    for r in (worker, main):
+        if 'error' in r:
+            raise RuntimeError('training in Chromium: ' + r['error'])
+    return worker['out'], main['out']
+
+
+def runs_of(text):
+    return [[float(x) for x in line.split()] for line in text.strip().split('\n')]
+
+
+def chromium(report, subset):
     opts = Options()
     for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1100,1400', '--disable-dev-shm-usage'):
         opts.add_argument(a)
@@ -108,14 +171,30 @@ def chromium(report):
                 time.sleep(0.02)
             runs.append(float(node.get_attribute('data-run-ms')))
         version = d.capabilities.get('browserVersion', '?')
-        return first_map, engine, gemm, maps, runs, version
+        train = chromium_training(d, subset)
+        return first_map, engine, gemm, train, maps, runs, version
     finally:
         d.quit()
+
+
+def cpu():
+    """the CPU as /proc/cpuinfo names it: model name (vendor, family, model, stepping; logical CPUs)"""
+    fields, count = {}, 0
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            key, _, value = line.partition(':')
+            key = key.strip()
+            count += key == 'processor'
+            fields.setdefault(key, value.strip())
+    return '%s (%s, family %s, model %s, stepping %s; %d logical CPUs)' % (
+        fields.get('model name', '?'), fields.get('vendor_id', '?'), fields.get('cpu family', '?'), fields.get('model', '?'),
+        fields.get('stepping', '?'), count)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default='build')
+    ap.add_argument('--data', default='fashion-mnist', help='the data set of the training case (optlab train --data)')
     args = ap.parse_args()
     b = args.build
     report_dir = os.path.join(b, 'bench', 'play-report')
@@ -137,12 +216,24 @@ def main():
                                                              input=stdin, env=native_env, check=True, capture_output=True, text=True).stdout.split()],
         'WebAssembly, node': [float(x) for x in subprocess.run(['node', 'tests/play_node.js', 'build/wasm/optlab.wasm', 'web/play.js', '--gemm-seconds'],
                                                                input=stdin, check=True, capture_output=True, text=True).stdout.split()]}
-    first_map, engine, gemm['WebAssembly, Chromium'], maps, runs, version = chromium(os.path.join(report_dir, 'index.html'))
+    # training: the page's subset made natively (ol_data_subset_bytes), then the same runs everywhere
+    subset = os.path.join(b, 'bench', 'play-subset.bin')
+    play_native = os.path.join(b, 'bench', 'play_native')
+    subprocess.run([play_native, 'portable', '--subset', args.data, str(TRAIN_N), str(TEST_N), subset], check=True)
+    train = {}
+    for where, kernel in (('native, portable product', 'portable'), ('native, default product', 'auto')):
+        train[where] = runs_of(subprocess.run([play_native, kernel, '--train', subset, str(TRAIN_RUNS)], input=TRAIN_FLAGS,
+                                              env=native_env, check=True, capture_output=True, text=True).stdout)
+    train['WebAssembly, node'] = runs_of(subprocess.run(['node', 'tests/play_node.js', 'build/wasm/optlab.wasm', 'web/play.js', '--train',
+                                                         subset, str(TRAIN_RUNS)], input=TRAIN_FLAGS, check=True,
+                                                        capture_output=True, text=True).stdout)
+    first_map, engine, gemm['WebAssembly, Chromium'], (worker, main_thread), maps, runs, version = chromium(
+        os.path.join(report_dir, 'index.html'), subset)
+    train['WebAssembly, Chromium (Web Worker)'] = worker
+    train['WebAssembly, Chromium (main thread)'] = main_thread
     ms = lambda us: '%.2f' % (us / 1000)
     out = ['# The panels\' speed (make bench-play)', '',
-           'Machine: %s; Chromium %s, node %s; %s. Best of repetitions, in milliseconds.' % (
-               subprocess.run(['sh', '-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                              text=True).stdout.strip(), version,
+           'Machine: %s; Chromium %s, node %s; %s. Best of repetitions, in milliseconds.' % (cpu(), version,
                subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip(),
                time.strftime('%Y-%m-%d %H:%M')), '',
            '| work | native, portable product | native, default product | WebAssembly, node | WebAssembly, Chromium | Chromium / native portable |',
@@ -166,6 +257,16 @@ def main():
         out.append('| %s | %d x %d x %d%s | %s | %.2fx |' % (
             name, m, n, k, ' (A^T)' if ta else ' (B^T)' if tb else '', ' | '.join('%.1f' % rates[w][i] for w in gemm),
             rates['WebAssembly, Chromium'][i] / rates['native, portable'][i]))
+    rate = {where: [TRAIN_EPOCHS * TRAIN_N / secs for secs, _ in rs] for where, rs in train.items()}
+    base = max(rate['native, portable product'])
+    out += ['', 'Training the 784-100-100-10 MLP as the page does (ol_play_fit_run / Engine.fit: `%s`; %d runs of %d epochs '
+            'on the first %d training images of %s; %d steps a run), examples per second of training (the run\'s own '
+            'seconds, evaluation excluded); natively on one thread (OMP_NUM_THREADS=1), as the page has one. Target in the '
+            'page: 20,000.' % (TRAIN_FLAGS.strip().replace('\n', ' '), TRAIN_RUNS, TRAIN_EPOCHS, TRAIN_N, args.data,
+                              train['native, portable product'][0][1]), '',
+            '| where | best | median | first run | / native portable (best) |', '|---|---|---|---|---|']
+    for where, r in rate.items():
+        out.append('| %s | %.0f | %.0f | %.0f | %.2fx |' % (where, max(r), statistics.median(r), r[0], max(r) / base))
     text = '\n'.join(out) + '\n'
     print(text)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'play-results.md')  # bench/, committed

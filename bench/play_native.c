@@ -3,14 +3,22 @@
  * over repetitions (best), with the portable matrix product (the WebAssembly build's) or the
  * default one. Prints one line per case: "NAME MICROSECONDS".
  *   play_native KERNEL --gemm-seconds < shapes   "m n k ta tb precision rounds reps" a line: the
- *                                                seconds per product (ol_play_gemm_seconds) */
+ *                                                seconds per product (ol_play_gemm_seconds)
+ *   play_native KERNEL --subset DATA N_TRAIN N_TEST OUT   the page's subset of data set DATA (the first
+ *                                                N_TRAIN training and N_TEST test examples, four IDX
+ *                                                files one after the other: ol_data_subset_bytes)
+ *   play_native KERNEL --train SUBSET RUNS < flags   RUNS runs of ol_play_fit_run (the page's
+ *                                                training) on SUBSET with the flags ("--name=value" a
+ *                                                line): "SECONDS STEPS" a run (seconds of training) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "optlab/common.h"
+#include "optlab/data.h"
 #include "optlab/gemm.h"
 #include "optlab/play.h"
+#include "optlab/play_train.h"
 
 static double best_us(int reps, void (*fn)(const void *), const void *arg) {
     double best = 1e300;
@@ -44,6 +52,54 @@ static void run(const void *flags) {
     ol_play_free(p);
 }
 
+static int fail(const char *what) {
+    fprintf(stderr, "play_native: %s\n", what);
+    return 1;
+}
+
+/* the first n_train / n_test examples of data set `data` as the page holds them, into `out` */
+static int write_subset(const char *data, const char *n_train, const char *n_test, const char *out) {
+    ol_dataset train, test;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (ol_data_load(data, &train, &test)) return fail(ol_error());
+    int rc = ol_data_subset_bytes(&train, &test, (uint32_t)atol(n_train), (uint32_t)atol(n_test), &bytes, &len);
+    ol_dataset_free(&train);
+    ol_dataset_free(&test);
+    if (rc) return fail(ol_error());
+    FILE *f = fopen(out, "wb");
+    rc = !f || fwrite(bytes, 1, len, f) != len;
+    if (f && fclose(f)) rc = 1;
+    free(bytes);
+    return rc ? fail("cannot write the subset") : 0;
+}
+
+/* `runs` runs of the page's training on the subset file with the flags on stdin */
+static int train_runs(const char *subset, int runs) {
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    char flags[4096];
+    size_t n = fread(flags, 1, sizeof flags - 1, stdin);
+    flags[n] = 0;
+    if (ol_read_file(subset, (size_t)1 << 30, &bytes, &len)) return fail(ol_error());
+    ol_play_data *d = ol_play_data_load(bytes, len);
+    free(bytes);
+    if (!d) return fail(ol_play_error());
+    for (int r = 0; r < runs; r++) {
+        ol_play_fit *f = ol_play_fit_run(d, flags);
+        if (!f || ol_play_fit_status(f)) {
+            fail(f ? ol_play_fit_message(f) : "out of memory");
+            ol_play_fit_free(f);
+            ol_play_data_free(d);
+            return 1;
+        }
+        printf("%.9g %ld\n", ol_play_fit_seconds(f), ol_play_fit_rows(f));
+        ol_play_fit_free(f);
+    }
+    ol_play_data_free(d);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *kernel = argc > 1 ? argv[1] : "portable";
     if (ol_gemm_set_kernel(kernel)) {
@@ -56,6 +112,8 @@ int main(int argc, char **argv) {
             printf("%.9g\n", ol_play_gemm_seconds(m, n, k, ta, tb, prec, rounds, reps));
         return 0;
     }
+    if (argc > 6 && !strcmp(argv[2], "--subset")) return write_subset(argv[3], argv[4], argv[5], argv[6]);
+    if (argc > 4 && !strcmp(argv[2], "--train")) return train_runs(argv[3], atoi(argv[4]));
     printf("map-rastrigin-200x200 %.1f\n", best_us(10, map, NULL));
     printf("run-gd-rastrigin-500 %.1f\n",
            best_us(20, run, "--fn=rastrigin\n--x0=2.2,-1.3\n--opt=gd\n--lr=0.001\n--steps=500\n"));

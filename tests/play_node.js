@@ -8,6 +8,8 @@
  *                                                  CRC-32 of each product (ol_play_gemm_digest)
  *   node tests/play_node.js WASM PLAY_JS --gemm-seconds < shapes   "m n k ta tb precision rounds reps" a
  *                                                  line: seconds per product (ol_play_gemm_seconds)
+ *   node tests/play_node.js WASM PLAY_JS --train SUBSET RUNS < flags   RUNS runs of the page's training
+ *                                                  (Engine.fit) on the subset file: "SECONDS STEPS" a run
  *   node tests/play_node.js WASM PLAY_JS --bench   timings of the module (make bench) */
 'use strict';
 const fs = require('fs');
@@ -58,6 +60,16 @@ play.load(fs.readFileSync(wasmPath)).then((engine) => {
     for (const line of fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.trim())) {
       const [m, n, k, ta, tb, prec, rounds, reps] = line.trim().split(/\s+/).map(Number);
       console.log(engine.x.ol_play_gemm_seconds(m, n, k, ta, tb, prec, rounds, reps));
+    }
+    return;
+  }
+  if (outDir === '--train') {
+    const [subset, runs] = process.argv.slice(5), flags = fs.readFileSync(0, 'utf8');
+    const data = engine.loadData(fs.readFileSync(subset));
+    for (let r = 0; r < Number(runs); r++) {
+      const fit = engine.fit(data, flags, { csv: false });
+      if (fit.status) throw new Error(fit.message);
+      console.log(fit.seconds + ' ' + fit.rows);
     }
     return;
   }
