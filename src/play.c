@@ -385,7 +385,9 @@ double *ol_play_map(const char *fn, double x_lo, double x_hi, double y_lo, doubl
 DEFINE_DIGEST(digest_f32, float, ol_gemm_f32)
 DEFINE_DIGEST(digest_f64, double, ol_gemm_f64)
 
-static int gemm_sizes_ok(int m, int n, int k) { return m >= 1 && n >= 1 && k >= 1 && m <= 4096 && n <= 4096 && k <= 4096; }
+static int gemm_sizes_ok(int m, int n, int k) {
+    return m >= 1 && n >= 1 && k >= 1 && m <= 4096 && n <= 4096 && k <= 4096;
+}
 
 uint32_t ol_play_gemm_digest(int m, int n, int k, int trans_a, int trans_b, int precision, uint32_t seed) {
     if (!gemm_sizes_ok(m, n, k)) return 0;
