@@ -182,21 +182,3 @@ TEST(mathfn_float_exp_log_tanh_and_tanh_are_within_half_an_ulp_and_a_hair) {
     /* odd functions */
     for (float t = 0.01f; t < 12; t *= 1.37f) CHECK(ol_math_tanhf(-t) == -ol_math_tanhf(t) && ol_math_tanh(-t) == -ol_math_tanh(t));
 }
-
-/* Fast enough for every logit and hidden unit of every step: printed beside the C library's */
-TEST(mathfn_float_exp_and_tanh_cost_about_what_the_c_librarys_do) {
-    enum { N = 1 << 22 };
-    static float in[1024];
-    for (int i = 0; i < 1024; i++) in[i] = -8 + 16.0f * (float)i / 1024;
-    float sink = 0;
-    double t[4];
-    float (*fns[4])(float) = {ol_math_expf, expf, ol_math_tanhf, tanhf};
-    for (int f = 0; f < 4; f++) {
-        double t0 = ol_now_seconds();
-        for (int i = 0; i < N; i++) sink += fns[f](in[i & 1023]);
-        t[f] = (ol_now_seconds() - t0) / N * 1e9;
-    }
-    printf("    ns a call: expf %.1f (C library %.1f), tanhf %.1f (C library %.1f) [%g]\n", t[0], t[1], t[2], t[3], (double)(sink * 0));
-    CHECK(isfinite(sink));
-    CHECK_MSG(t[0] < 5 * t[1] + 5 && t[2] < 5 * t[3] + 5, "far slower than the C library's (see above)");
-}
