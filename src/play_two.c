@@ -11,6 +11,7 @@
 
 #include "optlab/common.h"
 #include "optlab/data.h"
+#include "optlab/mathfn.h"
 #include "optlab/nn.h"
 
 #define NEWTON_MAX 50          /* iterations at most */
@@ -149,8 +150,8 @@ static int make_objective(ol_play_two *t, const ol_mlp *m, const float *params, 
             s[k] = z[cls] - (double)W[(size_t)weight * classes + cls] * xi[k] - (double)b[cls];
             double top = -INFINITY, sum = 0;
             for (int j = 0; j < classes; j++) if (j != cls) top = fmax(top, z[j]);
-            for (int j = 0; j < classes; j++) if (j != cls) sum += exp(z[j] - top);
-            lse[k] = top + log(sum);
+            for (int j = 0; j < classes; j++) if (j != cls) sum += ol_math_exp(z[j] - top);
+            lse[k] = top + ol_math_log(sum);
             y2[k] = labels[k] == cls;
             if (!y2[k]) d_sum += lse[k] - z[labels[k]];
         }
@@ -217,7 +218,7 @@ static int newton(ol_play_two *t) {
     if (!t->newton) return OL_ENOMEM;
     double th[2] = {t->info[0], t->info[1]}, g[2], h[4];
     for (int it = 0;; it++) {
-        double f = ol_play_two_gradient(t, th[0], th[1], g), gn = hypot(g[0], g[1]);
+        double f = ol_play_two_gradient(t, th[0], th[1], g), gn = sqrt(g[0] * g[0] + g[1] * g[1]);
         double *row = t->newton + 4 * it;
         row[0] = th[0], row[1] = th[1], row[2] = f, row[3] = gn;
         t->newton_rows = it + 1;
@@ -235,7 +236,7 @@ static int newton(ol_play_two *t) {
             fabs(d[1]) <= NEWTON_STEP_TOL * (1 + fabs(th[1]))) {
             t->info[2] = th[0], t->info[3] = th[1], t->info[4] = f, t->info[5] = gn;
             memcpy(t->info + 6, h, sizeof h);
-            double mid = 0.5 * (h[0] + h[3]), rad = hypot(0.5 * (h[0] - h[3]), h[1]);
+            double mid = 0.5 * (h[0] + h[3]), rad = sqrt(0.25 * (h[0] - h[3]) * (h[0] - h[3]) + h[1] * h[1]);
             t->info[11] = mid + rad;
             t->info[10] = det / t->info[11]; /* the smaller, without cancellation */
             t->info[12] = it;
@@ -322,6 +323,9 @@ double *ol_play_two_map(ol_play_two *t, double w_lo, double w_hi, double b_lo, d
 
 /* ---- runs ---- */
 
+/* log10 through optlab's own log (the same bits in every build; libm's log10 differs) */
+static double log10_of(double v) { return v > 0 ? ol_math_log(v) / M_LN10 : v == 0 ? -INFINITY : NAN; }
+
 static int run_point(void *userdata, long step, double f, const double *x) {
     ol_play_two_run *r = userdata;
     if (r->n_rows == r->cap_rows) {
@@ -340,8 +344,8 @@ static int run_point(void *userdata, long step, double f, const double *x) {
     row[2] = f;
     row[3] = x[0];
     row[4] = x[1];
-    row[5] = log10(fabs(x[0] - r->w_star));
-    row[6] = log10(fabs(x[1] - r->b_star));
+    row[5] = log10_of(fabs(x[0] - r->w_star));
+    row[6] = log10_of(fabs(x[1] - r->b_star));
     return 0;
 }
 

@@ -163,7 +163,8 @@ TEST(play_two_runs_are_optimizes_loop_with_the_distance_to_the_minimum) {
         const double *row = tr + 7 * k;
         CHECK_MSG(row[0] == k && row[1] == lr && row[2] == f && row[3] == w && row[4] == b,
                   "row %d: %.17g %.17g %.17g against %.17g %.17g %.17g", k, row[2], row[3], row[4], f, w, b);
-        CHECK(row[5] == log10(fabs(w - ws)) && row[6] == log10(fabs(b - bs)));
+        CHECK_NEAR(row[5], log10(fabs(w - ws)), 1e-14);
+        CHECK_NEAR(row[6], log10(fabs(b - bs)), 1e-14);
         w -= lr * g[0];
         b -= lr * g[1];
     }
@@ -295,4 +296,143 @@ TEST(play_two_gradient_time_and_the_race_smoothing) {
     CHECK(ol_play_two_race_smooth(trace, 6, 250, 1000, 0.1, smooth) == -1);
     CHECK(ol_play_two_race_smooth(trace, 6, 2000, 1000, 0.5, smooth) == 0.5 * 4); /* window of one step */
     CHECK(isnan(ol_play_two_race_smooth(trace, 6, 0, 1000, 0.5, smooth)));
+}
+
+/* ---- the same numbers in the WebAssembly build (node) ---- */
+
+/* the file's text (malloc'ed) or NULL */
+static char *text_of(const char *path) {
+    unsigned char *data;
+    size_t len;
+    if (ol_read_file(path, 1 << 26, &data, &len)) return NULL;
+    char *s = realloc(data, len + 1);
+    if (!s) {
+        free(data);
+        return NULL;
+    }
+    s[len] = 0;
+    return s;
+}
+
+/* 1 when a and b are the same double (NaN equal to NaN) */
+static int same(double a, double b) { return a == b ? signbit(a) == signbit(b) : isnan(a) && isnan(b); }
+
+/* the next number of a list written by JavaScript's String() (strtod reads its NaN and Infinity);
+ * a poison value (a NaN that never equals) where there is none */
+static double next_number(char **p) {
+    char *end;
+    double v = strtod(*p, &end);
+    if (end == *p) return 12345.678e300;
+    *p = end;
+    return v;
+}
+
+TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
+    struct stat st;
+    if (stat("build/wasm/optlab.wasm", &st) != 0) SKIP("no build/wasm/optlab.wasm (make wasm: clang, lld, wasi-libc)");
+    char out[4096];
+    if (ol_test_run("command -v node", out, sizeof out) != 0) SKIP("node not found (scripts/setup.sh installs nodejs)");
+    static toy t;
+    make_toy(&t, 21);
+    ol_play_two *two = toy_two(&t, 6, 1);
+    CHECK_MSG(ol_play_two_status(two) == 0, "%s", ol_play_two_message(two));
+    const double lr = 1 / ol_play_two_info(two, 11), w0 = ol_play_two_info(two, 17), b0 = ol_play_two_info(two, 18);
+    const char *opts[4] = {"gd", "heavyball:beta=0.9", "adamx", "gd"};
+    const double lrs[4] = {lr, lr, lr, 1e12};
+    const double step_log[4 * 5] = {1, 0.1, 0.005, 2.3, 2, 0.2, 0.005, 1.1, 3, 0.3, 0.005, 0.45, 4, 0.4, 0.005, 0.5,
+                                    5, 0.5, 0.005, 0.3};
+    const char *in = ol_test_path("two-in.json");
+    FILE *f = fopen(in, "w");
+    CHECK(f);
+    fprintf(f, "{\"model\": \"mlp:16-3\", \"costModel\": \"mlp:16-32-3\", \"n\": %d, \"features\": %d, \"normalize\": 1, "
+            "\"weight\": 6, \"cls\": 1, \"cells\": 9, \"params\": [", N, F);
+    for (int i = 0; i < F * C + C; i++) fprintf(f, "%s%.9g", i ? "," : "", (double)t.params[i]);
+    fprintf(f, "], \"pixels\": [");
+    for (int i = 0; i < N * F; i++) fprintf(f, "%s%d", i ? "," : "", t.pixels[i]);
+    fprintf(f, "], \"labels\": [");
+    for (int i = 0; i < N; i++) fprintf(f, "%s%d", i ? "," : "", t.labels[i]);
+    fprintf(f, "], \"runs\": [");
+    for (int k = 0; k < 4; k++) fprintf(f, "%s{\"opt\": \"%s\", \"lr\": %.17g, \"steps\": 60}", k ? "," : "", opts[k], lrs[k]);
+    fprintf(f, "], \"smooth\": [[");
+    for (int i = 0; i < 20; i++) fprintf(f, "%s%.17g", i ? "," : "", step_log[i]);
+    fprintf(f, "], 250, 500, 0.5]}\n");
+    CHECK(fclose(f) == 0);
+    const char *dir = ol_test_path("two-node");
+    int rc = ol_test_sh(out, sizeof out, "mkdir -p %s && node tests/play_two_node.js build/wasm/optlab.wasm web/play.js "
+                        "web/two.js %s %s", dir, in, dir);
+    CHECK_MSG(rc == 0, "node: exit %d: %s", rc, out);
+    char path[1024], *text, *p;
+
+    /* the object: status, message, the 19 numbers, Newton's iterates, the map */
+    snprintf(path, sizeof path, "%s/info.txt", dir);
+    CHECK((text = text_of(path)));
+    CHECK_MSG(!strncmp(text, "status 0\n\n", 10), "%s", text);
+    p = text + 10;
+    for (int k = 0; k < 19; k++) {
+        double v = next_number(&p);
+        CHECK_MSG(same(v, ol_play_two_info(two, k)), "info %d: %.17g in WebAssembly, %.17g natively", k, v, ol_play_two_info(two, k));
+    }
+    free(text);
+    snprintf(path, sizeof path, "%s/newton.txt", dir);
+    CHECK((text = text_of(path)));
+    p = text;
+    const double *nt = ol_play_two_newton_trace(two);
+    for (long k = 0; k < 4 * ol_play_two_newton_rows(two); k++) CHECK_MSG(same(next_number(&p), nt[k]), "Newton's value %ld", k);
+    free(text);
+    double *map = ol_play_two_map(two, ol_play_two_info(two, 13), ol_play_two_info(two, 14), ol_play_two_info(two, 15),
+                                  ol_play_two_info(two, 16), 9, 9);
+    snprintf(path, sizeof path, "%s/map.txt", dir);
+    text = text_of(path);
+    p = text;
+    for (int k = 0; text && map && k < 81; k++) CHECK_MSG(same(next_number(&p), map[k]), "map value %d", k);
+    CHECK(text && map);
+    free(text);
+    free(map);
+
+    /* the runs: the trace text, the status and message, the distances */
+    for (int k = 0; k < 4; k++) {
+        ol_play_two_run *r = ol_play_two_descend(two, opts[k], lrs[k], 60, w0, b0);
+        snprintf(path, sizeof path, "%s/run%d.csv", dir, k);
+        char *csv = text_of(path);
+        const char *native = ol_play_two_run_csv(r);
+        CHECK_MSG(csv && native && !strcmp(csv, native), "run %d (%s): the traces differ", k, opts[k]);
+        free(csv);
+        snprintf(path, sizeof path, "%s/run%d.txt", dir, k);
+        CHECK((text = text_of(path)));
+        char head[1200];
+        snprintf(head, sizeof head, "status %d\n%s\n", ol_play_two_run_status(r), ol_play_two_run_message(r));
+        CHECK_MSG(!strncmp(text, head, strlen(head)), "run %d: '%s' in WebAssembly, '%s' natively", k, text, head);
+        p = text + strlen(head);
+        const double *tr = ol_play_two_run_trace(r);
+        for (long i = 0; i < ol_play_two_run_rows(r); i++)
+            for (int c = 5; c < 7; c++) {
+                double v = next_number(&p);
+                CHECK_MSG(same(v, tr[7 * i + c]), "run %d row %ld column %d", k, i, c);
+            }
+        free(text);
+        if (k == 0 || k == 1) CHECK(ol_play_two_run_status(r) == 0 && ol_play_two_run_rows(r) == 61);
+        if (k == 2) CHECK(ol_play_two_run_status(r) == OL_EARG);
+        if (k == 3) CHECK(ol_play_two_run_status(r) == OL_ENUMERIC);
+        ol_play_two_run_free(r);
+    }
+    ol_play_two_free(two);
+
+    /* demo 4: the smoothed race and the gradient's time (a time: only its order checked) */
+    double sm[5];
+    double reached = ol_play_two_race_smooth(step_log, 5, 250, 500, 0.5, sm);
+    snprintf(path, sizeof path, "%s/smooth.txt", dir);
+    CHECK((text = text_of(path)));
+    p = text;
+    CHECK(same(next_number(&p), reached));
+    for (int k = 0; k < 5; k++) CHECK(same(next_number(&p), sm[k]));
+    free(text);
+    snprintf(path, sizeof path, "%s/cost.txt", dir);
+    CHECK((text = text_of(path)));
+    p = text;
+    for (int k = 0; k < 2; k++) {
+        double med = next_number(&p), lo = next_number(&p), hi = next_number(&p);
+        CHECK_MSG(lo > 0 && lo <= med && med <= hi && hi < 1e4, "gradient time: %g %g %g ms", med, lo, hi);
+    }
+    free(text);
+    printf("    the object, Newton, the map, 4 runs and the smoothing: the same bits in WebAssembly (node)\n");
 }

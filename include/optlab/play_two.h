@@ -76,7 +76,8 @@ OL_PLAY_EXPORT ol_play_two_run *ol_play_two_descend(ol_play_two *t, const char *
 OL_PLAY_EXPORT void ol_play_two_run_free(ol_play_two_run *r);
 OL_PLAY_EXPORT int ol_play_two_run_status(const ol_play_two_run *r);
 OL_PLAY_EXPORT const char *ol_play_two_run_message(const ol_play_two_run *r);
-/* rows of 7 doubles: step, lr, loss, w, b, log10 |w - w*|, log10 |b - b*| (-inf where equal); row k
+/* rows of 7 doubles: step, lr, loss, w, b, log10 |w - w*|, log10 |b - b*| (-inf where equal; by
+ * ol_math_log, the same bits in every build); row k
  * the point after k steps (the trace of `optlab optimize` with two more columns); a diverged run
  * keeps its rows up to and with the point where it diverged */
 OL_PLAY_EXPORT long ol_play_two_run_rows(const ol_play_two_run *r);
