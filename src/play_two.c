@@ -23,7 +23,7 @@
 #define WINDOW_MARGIN 1.6
 #define START_FRACTION 0.7     /* the default start: this many half-widths from the minimum */
 #define MAX_STEPS 100000
-#define N_INFO 19
+#define N_INFO 22
 
 struct ol_play_two {
     int status;
@@ -239,6 +239,9 @@ static int newton(ol_play_two *t) {
             double mid = 0.5 * (h[0] + h[3]), rad = sqrt(0.25 * (h[0] - h[3]) * (h[0] - h[3]) + h[1] * h[1]);
             t->info[11] = mid + rad;
             t->info[10] = det / t->info[11]; /* the smaller, without cancellation */
+            t->info[19] = 1 / t->info[11];
+            t->info[20] = 2 / t->info[11];
+            t->info[21] = t->info[11] / t->info[10];
             t->info[12] = it;
             for (int j = 0; j < 2; j++) {
                 double half = WINDOW_MARGIN * sqrt(2 * WINDOW_RISE * (j ? h[0] : h[3]) / det);

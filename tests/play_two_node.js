@@ -3,7 +3,7 @@
  * library's numbers.
  *   node tests/play_two_node.js WASM PLAY_JS TWO_JS IN.json OUT_DIR
  * IN.json: play.two.weights' query with params, pixels and labels as arrays of numbers, and
- * "smooth": [trace, batch, window, goal] for play.two.smooth. OUT_DIR/: info.txt (the 19 numbers,
+ * "smooth": [trace, batch, window, goal] for play.two.smooth. OUT_DIR/: info.txt (the 22 numbers,
  * one a line), newton.txt and map.txt (the numbers one a line), run<K>.csv (run K's trace text) and
  * run<K>.txt ("status S", its message, then its log10 distances, one row a line), smooth.txt (the
  * reached time, then the smoothed losses), cost.txt (the gradient's median, min and max ms for

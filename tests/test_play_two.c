@@ -131,6 +131,7 @@ TEST(play_two_newton_finds_the_minimum_where_the_gradient_vanishes_and_the_hessi
         CHECK_MSG(lo > 0 && hi >= lo, "eigenvalues %g %g", lo, hi);
         CHECK_NEAR(lo + hi, h[0] + h[3], 1e-6);
         CHECK_NEAR(lo * hi, h[0] * h[3] - h[1] * h[1], 1e-6);
+        CHECK(ol_play_two_info(two, 19) == 1 / hi && ol_play_two_info(two, 20) == 2 / hi && ol_play_two_info(two, 21) == hi / lo);
         /* a minimum: every point around it is higher, the start too */
         for (int d = 0; d < 8; d++) {
             double a = d * M_PI / 4;
@@ -363,12 +364,12 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     CHECK_MSG(rc == 0, "node: exit %d: %s", rc, out);
     char path[1024], *text, *p;
 
-    /* the object: status, message, the 19 numbers, Newton's iterates, the map */
+    /* the object: status, message, the 22 numbers, Newton's iterates, the map */
     snprintf(path, sizeof path, "%s/info.txt", dir);
     CHECK((text = text_of(path)));
     CHECK_MSG(!strncmp(text, "status 0\n\n", 10), "%s", text);
     p = text + 10;
-    for (int k = 0; k < 19; k++) {
+    for (int k = 0; k < 22; k++) {
         double v = next_number(&p);
         CHECK_MSG(same(v, ol_play_two_info(two, k)), "info %d: %.17g in WebAssembly, %.17g natively", k, v, ol_play_two_info(two, k));
     }

@@ -18,12 +18,12 @@
     return ptr;
   }
 
-  const INFO = 19; /* ol_play_two_info's entries */
+  const INFO = 22; /* ol_play_two_info's entries */
 
   /* q = {model: 'mlp:784-10', params (Float32Array), pixels, labels (pointers into the module's
    * memory, n x features bytes and n), n, features, normalize, weight, cls, cells (the map's side;
    * 0: no map), runs: [{opt, lr, steps}], start: [w0, b0] (default: the object's, info 17, 18)}
-   * -> {status, message, info (19 numbers), newton (Float64Array, rows x 4: w, b, loss, gradient
+   * -> {status, message, info (22 numbers, ol_play_two_info), newton (Float64Array, rows x 4: w, b, loss, gradient
    * norm), box [w_lo, w_hi, b_lo, b_hi], map (Float64Array cells x cells, row 0 at b_lo, or null),
    * start, runs: [{opt, lr, steps, status, message, rows, trace (Float64Array rows x 7: step, lr,
    * loss, w, b, log10 |w - w*|, log10 |b - b*|), csv (optimize's --trace text)}]} */

@@ -56,6 +56,10 @@ OL_PLAY_EXPORT int ol_play_two_hessian(ol_play_two *t, double w, double b, doubl
  *   12    Newton's iterations          13..16  the window of the map and the runs: w_lo, w_hi,
  *         b_lo, b_hi, centred on the minimum, each half-width 1.6 sqrt(2 D (H^-1)_jj) with D = 0.25
  *         (the ellipse where the quadratic model rises by D nats fits inside with room)
+ *   17, 18  the runs' default start: 0.7 half-widths from the minimum, down in w and along the
+ *         valley in b (up when the Hessian's off-diagonal is positive), where gradient descent is slow
+ *   19    1 / the larger eigenvalue (a good lr for gradient descent)   20  2 / it (above it, gradient
+ *         descent diverges on the quadratic model)   21  the condition number, larger / smaller
  * NaN for an unknown which or a refused object. */
 OL_PLAY_EXPORT double ol_play_two_info(const ol_play_two *t, int which);
 /* Newton's iterates: rows 0..iterations (the start, then each step), 4 doubles a row: w, b, loss,
