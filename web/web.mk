@@ -18,9 +18,10 @@ WASM_CFLAGS := --target=wasm32-wasi -O2 -std=c11 -D_GNU_SOURCE -fno-math-errno -
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--export-dynamic -Wl,--strip-all
 # The modules below `train` (docs/architecture.md): every one compiles for wasm32-wasi; the module
 # links what optlab/play.h reaches. Listed by what they are not (a new module of the library is in
-# by default): the run and what drives it (train, lrfind, sweep, dist, labs, outdir) and the x86
-# matrix kernels (sgemm).
-WASM_NOT     := train train_checkpoint train_settings lrfind sweep sweep_grid sweep_prune sweep_report dist \
+# by default): what drives runs (lrfind, sweep, dist, labs, outdir) and the x86 matrix kernels
+# (sgemm). The training loop (train, train_checkpoint, train_settings) is in: the page trains
+# (optlab/play_train.h).
+WASM_NOT     := lrfind sweep sweep_grid sweep_prune sweep_report dist \
                 lab lab_conditioning lab_minibatch lab_nonconvex lab_random_search lab_tuning outdir sgemm
 WASM_MODULES := $(filter-out $(WASM_NOT),$(basename $(notdir $(wildcard src/*.c))))
 WASM_OBJ   := $(WASM_MODULES:%=$(WASM_BUILD)/%.o)
