@@ -6,11 +6,15 @@
  * a WebDriver, renders the page headless and screenshots the panels (index.html?panel=a,b puts them
  * first; each has run once on load) into build/screenshots/firefox-panels.png. Skipped where a browser or the WebAssembly build is missing,
  * except under CI (CI set in the environment), where that is a failure. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "optlab/common.h"
+#include "optlab/data.h"
+#include "optlab/play_two.h"
 #include "test.h"
 
 static char out[1 << 17];
@@ -80,4 +84,114 @@ static void browser_panels(const char *kinds, const char *lab) {
 /* the four panels of `optlab lab all --quick`, in one browser session */
 TEST(browser_panels_runs_are_the_commands_and_their_errors_are_its_messages) {
     browser_panels("explorer,momentum,dimension,schedules", "all");
+}
+
+/* ---- issue 18's demos 2 and 4 ---- */
+
+/* the file's text (malloc'ed) or NULL */
+static char *text_file(const char *path) {
+    unsigned char *data;
+    size_t len;
+    if (ol_read_file(path, 1 << 26, &data, &len)) return NULL;
+    char *s = realloc(data, len + 1);
+    if (!s) {
+        free(data);
+        return NULL;
+    }
+    s[len] = 0;
+    return s;
+}
+
+/* the line of two.txt starting with "key " (its rest), or NULL */
+static const char *field(const char *text, const char *key) {
+    size_t k = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, key, k) && p[k] == ' ') return p + k + 1;
+    return NULL;
+}
+
+static int same_double(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
+/* The twoweights panel's last state (tests/browser/panels_two.py exported it) recomputed natively
+ * from the same parameters and the same first n training images: Newton's minimum and every number
+ * of ol_play_two_info bit for bit, each run's trace byte for byte. */
+static void two_weights_native(const char *dir) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/two.txt", dir);
+    char *text = text_file(path);
+    CHECK_MSG(text, "%s: the panel's state was not exported", path);
+    const char *data = field(text, "data"), *model = field(text, "model"), *info = field(text, "info"),
+               *start = field(text, "start");
+    CHECK(data && model && info && start && field(text, "n") && field(text, "weight") && field(text, "cls"));
+    char name[256], spec[64];
+    sscanf(data, "%255s", name);
+    sscanf(model, "%63s", spec);
+    long n = atol(field(text, "n"));
+    int weight = atoi(field(text, "weight")), cls = atoi(field(text, "cls")), normalize = atoi(field(text, "normalize"));
+    ol_dataset train, test;
+    CHECK_MSG(ol_data_load(name, &train, &test) == 0, "%s", ol_error());
+    unsigned char *pbytes;
+    size_t plen;
+    snprintf(path, sizeof path, "%s/params.f32", dir);
+    CHECK(ol_read_file(path, 1 << 26, &pbytes, &plen) == 0);
+    ol_play_two *two = ol_play_two_new(spec, (const float *)pbytes, (long)(plen / 4), train.pixels, train.labels, n,
+                                       (int)ol_dataset_dim(&train), normalize, weight, cls);
+    CHECK_MSG(ol_play_two_status(two) == 0, "%s", ol_play_two_message(two));
+    char *p = (char *)info;
+    for (int k = 0; k < 22; k++) {
+        char *end;
+        double v = strtod(p, &end);
+        CHECK_MSG(end != p && same_double(v, ol_play_two_info(two, k)), "info %d: %.17g in the page, %.17g natively", k, v,
+                  ol_play_two_info(two, k));
+        p = end;
+    }
+    char *end;
+    double w0 = strtod(start, &end), b0 = strtod(end, NULL);
+    int k = 0;
+    for (const char *line = field(text, "run"); line; line = field(strchr(line, '\n'), "run"), k++) {
+        char opt[128];
+        double lr;
+        long steps;
+        int status;
+        CHECK(sscanf(line, "%127s %lf %ld %d", opt, &lr, &steps, &status) == 4);
+        ol_play_two_run *r = ol_play_two_descend(two, opt, lr, steps, w0, b0);
+        snprintf(path, sizeof path, "%s/run%d.csv", dir, k);
+        char *csv = text_file(path);
+        const char *native = ol_play_two_run_csv(r);
+        CHECK_MSG(csv && native && status == ol_play_two_run_status(r) && !strcmp(csv, native),
+                  "run %d (%s, lr %g, %ld steps): the page's trace is not the native one", k, opt, lr, steps);
+        printf("    twoweights: %s, lr %g, %ld steps from (%g, %g): the page's trace == the native one, %ld rows\n", opt, lr,
+               steps, w0, b0, ol_play_two_run_rows(r));
+        free(csv);
+        ol_play_two_run_free(r);
+        if (!strchr(line, '\n')) break;
+    }
+    CHECK_MSG(k >= 1, "no runs exported");
+    printf("    twoweights: pixel %d, class %d: Newton's minimum (%.17g, %.17g) and the 22 numbers == native\n", weight, cls,
+           ol_play_two_info(two, 2), ol_play_two_info(two, 3));
+    ol_play_two_free(two);
+    ol_dataset_free(&train);
+    ol_dataset_free(&test);
+    free(pbytes);
+    free(text);
+}
+
+/* demos 2 and 4 of `optlab lab all --quick`, driven through their controls; demo 2's numbers against
+ * the native library's */
+TEST(browser_two_weights_gradient_cost_and_the_minibatch_race) {
+    char python[64];
+    const char *why = missing(python, sizeof python);
+    if (*why) {
+        CHECK_MSG(!getenv("CI"), "CI needs %s for the browser tests (scripts/setup.sh --ci installs them)", why);
+        SKIP("no %s: the panels are not tested in a browser here", why);
+    }
+    const char *report = report_of("all");
+    CHECK_MSG(report, "optlab lab all --quick: %s", out);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/two-export", ol_test_tmpdir());
+    int rc = ol_test_sh(out, sizeof out, "%s tests/browser/run.py --report %s --optlab %s --shots build/screenshots "
+                        "--panels twoweights,gradcost,race --export %s", python, report, ol_test_bin(), dir);
+    printf("%s", out);
+    CHECK_MSG(rc == 0, "tests/browser/run.py --panels twoweights,gradcost,race: exit %d (see above)", rc);
+    two_weights_native(dir);
 }

@@ -22,7 +22,7 @@
 
   /* q = {model: 'mlp:784-10', params (Float32Array), pixels, labels (pointers into the module's
    * memory, n x features bytes and n), n, features, normalize, weight, cls, cells (the map's side;
-   * 0: no map), runs: [{opt, lr, steps}], start: [w0, b0] (default: the object's, info 17, 18)}
+   * 0: no map), runs: [{opt, lr ('auto': 1 / the Hessian's largest eigenvalue, info 19), steps}], start: [w0, b0] (default: the object's, info 17, 18)}
    * -> {status, message, info (22 numbers, ol_play_two_info), newton (Float64Array, rows x 4: w, b, loss, gradient
    * norm), box [w_lo, w_hi, b_lo, b_hi], map (Float64Array cells x cells, row 0 at b_lo, or null),
    * start, runs: [{opt, lr, steps, status, message, rows, trace (Float64Array rows x 7: step, lr,
@@ -52,12 +52,13 @@
       out.start = q.start || [out.info[17], out.info[18]];
       for (const run of q.runs || []) {
         const optPtr = engine.cString(run.opt);
-        const r = x.ol_play_two_descend(t, optPtr, Number(run.lr), Number(run.steps), out.start[0], out.start[1]);
+        const lr = run.lr === 'auto' ? out.info[19] : Number(run.lr); /* auto: 1 / the largest eigenvalue */
+        const r = x.ol_play_two_descend(t, optPtr, lr, Number(run.steps), out.start[0], out.start[1]);
         x.ol_play_free_buffer(optPtr);
         if (!r) throw new Error('out of memory in the optlab module');
         const rows = Number(x.ol_play_two_run_rows(r)), csv = x.ol_play_two_run_csv(r);
         out.runs.push({
-          opt: run.opt, lr: Number(run.lr), steps: Number(run.steps),
+          opt: run.opt, lr, steps: Number(run.steps),
           status: x.ol_play_two_run_status(r), message: engine.jsString(x.ol_play_two_run_message(r)), rows,
           trace: rows ? new Float64Array(engine.memory.buffer, x.ol_play_two_run_trace(r), rows * 7).slice() : new Float64Array(0),
           csv: csv ? engine.jsString(csv) : null,

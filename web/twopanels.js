@@ -74,6 +74,7 @@
     const pixel = control('pixel i', pixelInput, 'row x 28 + column');
     const cls = control('class c', select('class', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], '0'));
     const lrSlider = logSlider('lr', 1e-2, 1e3, 10);
+    lrSlider.text.value = 'auto';
     const lr = control('learning rate (both)', lrSlider.wrap);
     lr.input = lrSlider.text;
     const beta = slider('beta', 'beta (heavy ball)', 0, 0.99, 0.01, 0.9);
@@ -90,8 +91,9 @@
     let facts = null, fitFlags = null, fitDone = null, params = null, current = null, start = null, wanted = 0, running = false;
     const FIT = 3, MAP = 2, RUNS = 1; /* what a change asks to redo, most first */
 
+    let lrAuto = true; /* until the learning rate is touched: 1 / the largest eigenvalue, from the module */
     function runSpecs() {
-      const l = lrSlider.text.value.trim();
+      const l = lrAuto ? 'auto' : lrSlider.text.value.trim();
       return [{ opt: 'gd', lr: l, steps: steps.input.value }, { opt: 'heavyball:beta=' + Number(beta.input.value), lr: l, steps: steps.input.value }];
     }
 
@@ -141,9 +143,9 @@
         start = two.start;
         const cells = Math.round(Math.sqrt(two.map.length));
         view.setMap(two.map, cells, cells, two.box);
-        if (lrSlider.text.value === lrSlider.text.defaultValue && what >= FIT) {
-          lrSlider.text.value = String(Number(two.info[19].toPrecision(3))); /* 1 / the largest eigenvalue */
-          lrSlider.text.dispatchEvent(new Event('change'));
+        if (lrAuto) { /* the rate the runs used: 1 / the largest eigenvalue */
+          lrSlider.text.value = String(two.runs[0].lr);
+          lrSlider.range.value = Math.log10(two.runs[0].lr);
         }
       } else {
         current = Object.assign({}, current, { runs: two.runs, start: two.start });
@@ -222,8 +224,8 @@
     });
     pixelInput.addEventListener('change', () => request(MAP));
     cls.input.addEventListener('change', () => request(MAP));
-    [beta.input, steps.input, lrSlider.range].forEach((i) => i.addEventListener('input', () => request(RUNS)));
-    lrSlider.text.addEventListener('change', () => request(RUNS));
+    [beta.input, steps.input].forEach((i) => i.addEventListener('input', () => request(RUNS)));
+    lrSlider.text.addEventListener('change', () => { lrAuto = false; request(RUNS); }); /* the slider writes the text */
     bar.train.addEventListener('click', () => request(FIT));
 
     pageFacts(engine).then((f) => {

@@ -252,4 +252,6 @@ def schedules(page):
     page.shot(node, 'schedules')
 
 
-CHECKS = [('explorer', explorer), ('momentum', momentum), ('dimension', dimension), ('schedules', schedules)]
+import panels_two  # noqa: E402 (issue 18's demos 2 and 4)
+
+CHECKS = [('explorer', explorer), ('momentum', momentum), ('dimension', dimension), ('schedules', schedules)] + panels_two.CHECKS

@@ -201,6 +201,7 @@ def main():
     ap.add_argument('--shots', default='build/screenshots')
     ap.add_argument('--chromedriver', default='/usr/bin/chromedriver')
     ap.add_argument('--panels', default='all', help='comma-separated panel kinds, or all')
+    ap.add_argument('--export', default=None, help='a directory for the state of panels checked natively (panels_two.py)')
     args = ap.parse_args()
     t0 = time.time()
     try:
