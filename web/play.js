@@ -7,7 +7,7 @@
 'use strict';
 
 (function (root) {
-  const WASI_ENOSYS = 52;
+  const WASI_ENOSYS = 52, WASI_EBADF = 8;
 
   /* The few WASI calls wasi-libc may make, answered in memory: text written to fd 1 and 2 goes to
    * the console line by line; every other import returns ENOSYS (the module never opens a file). */
@@ -36,6 +36,8 @@
         return 0;
       },
       fd_close() { return 0; },
+      /* no preopened directories (wasi-libc asks at start once the module links file functions) */
+      fd_prestat_get() { return WASI_EBADF; },
       fd_seek() { return WASI_ENOSYS; },
       proc_exit(code) { throw new Error('optlab module exited with status ' + code); },
       clock_time_get(id, precision, out) {
@@ -163,8 +165,11 @@
     }
   }
 
-  function imports(getMemory, log) {
-    return { wasi_snapshot_preview1: wasiShim(getMemory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))) };
+  /* progress(step, seconds, loss, lr, params, n_params): the module's "optlab" "progress" import,
+   * called at every optimizer step of a training run (optlab/play_train.h); nobody by default */
+  function imports(getMemory, log, progress) {
+    return { wasi_snapshot_preview1: wasiShim(getMemory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))),
+      optlab: { progress: progress || (() => {}) } };
   }
 
   function engineOf(instance) {
@@ -190,6 +195,15 @@
     return engineOf(instance);
   }
 
+  /* a compiled WebAssembly.Module -> its Engine at once (a worker: web/worker.js), with the
+   * progress import of `imports` */
+  function instantiate(module, progress, log) {
+    let memory = null;
+    const instance = new WebAssembly.Instance(module, imports(() => memory, log, progress));
+    memory = instance.exports.memory;
+    return engineOf(instance);
+  }
+
   /* the work of bench/play_native.c, for the same timings in node and in the browser (make bench-play):
    * [name, repetitions, function] */
   function benchCases(engine) {
@@ -203,5 +217,5 @@
     ];
   }
 
-  root.OptlabPlay = { load, loadNow, base64Bytes, flagText, commandLine, benchCases, panels: {} };
+  root.OptlabPlay = { load, loadNow, instantiate, base64Bytes, flagText, commandLine, benchCases, Engine, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);
