@@ -132,6 +132,25 @@ int ol_parse_long(const char *text, const char *what, long lo, long hi, long *ou
     return OL_OK;
 }
 
+int ol_parse_seed(const char *text, const char *what, uint64_t *seed) {
+#if LONG_MAX > 0x7fffffffL
+    long v;
+    int rc = ol_parse_long(text, what, 0, LONG_MAX, &v);
+    if (!rc) *seed = (uint64_t)v;
+    return rc;
+#else
+    if (!text || !*text) return ol_fail(OL_EARG, "%s: expected a whole number, got nothing", what);
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*end || end == text) return ol_fail(OL_EARG, "%s: '%s' is not a whole number", what, text);
+    if (errno == ERANGE) return ol_fail(OL_EARG, "%s: %s is out of range [0, %lld]", what, text, LLONG_MAX);
+    if (v < 0) return ol_fail(OL_EARG, "%s: %lld is out of range [0, %lld]", what, v, LLONG_MAX);
+    *seed = (uint64_t)v;
+    return OL_OK;
+#endif
+}
+
 int ol_spec_get_double(ol_spec *spec, const char *key, double def, double *out) {
     int i = spec_find(spec, key);
     *out = def;

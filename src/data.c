@@ -38,10 +38,12 @@
 typedef struct {
     gzFile gz;
     const char *path;
+    const uint8_t *mem;    /* reading from memory (reader_open_mem): the bytes, their count, the position */
+    size_t mem_len, mem_pos;
 } idx_reader;
 
 static int reader_open(idx_reader *r, const char *path) {
-    r->gz = NULL;
+    memset(r, 0, sizeof *r);
     r->path = path;
     struct stat st;
     if (stat(path, &st) != 0)
@@ -56,7 +58,7 @@ static int reader_open(idx_reader *r, const char *path) {
 }
 
 static void reader_close(idx_reader *r) {
-    if (r->gz) gzclose_r(r->gz);
+    if (r->gz && !r->mem) gzclose_r(r->gz);
     r->gz = NULL;
 }
 
@@ -78,7 +80,7 @@ static int reader_check(idx_reader *r) {
 }
 
 /* Reads up to len bytes; *got < len only at the end of the data. */
-static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
+static int file_read(idx_reader *r, void *buf, size_t len, size_t *got) {
     unsigned char *p = buf;
     *got = 0;
     while (*got < len) {
@@ -98,9 +100,12 @@ static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
 typedef struct {
     FILE *f;
     const char *path;
+    const uint8_t *mem;    /* reading from memory (reader_open_mem): the bytes, their count, the position */
+    size_t mem_len, mem_pos;
 } idx_reader;
 
 static int reader_open(idx_reader *r, const char *path) {
+    memset(r, 0, sizeof *r);
     r->path = path;
     struct stat st;
     if (stat(path, &st) != 0) return ol_fail(OL_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -117,21 +122,40 @@ static int reader_open(idx_reader *r, const char *path) {
 }
 
 static void reader_close(idx_reader *r) {
-    if (r->f) fclose(r->f);
+    if (r->f && !r->mem) fclose(r->f);
     r->f = NULL;
 }
 
-static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
+static int file_read(idx_reader *r, void *buf, size_t len, size_t *got) {
     *got = fread(buf, 1, len, r->f);
     return ferror(r->f) ? ol_fail(OL_EIO, "%s: read error: %s", r->path, strerror(errno)) : OL_OK;
 }
 #endif
 
+/* Bytes in memory, for files one after the other (ol_data_load_subset): the same reading, the
+ * same checks; one file's end is the next one's start (no "unexpected bytes after"). */
+static void reader_open_mem(idx_reader *r, const uint8_t *bytes, size_t len, const char *name) {
+    memset(r, 0, sizeof *r);
+    r->path = name;
+    r->mem = bytes;
+    r->mem_len = len;
+}
+
+/* Reads up to len bytes; *got < len only at the end of the data. */
+static int reader_read(idx_reader *r, void *buf, size_t len, size_t *got) {
+    if (!r->mem) return file_read(r, buf, len, got);
+    *got = r->mem_len - r->mem_pos < len ? r->mem_len - r->mem_pos : len;
+    memcpy(buf, r->mem + r->mem_pos, *got);
+    r->mem_pos += *got;
+    return OL_OK;
+}
+
 /* Counts the bytes left (up to TRAILING_COUNT_MAX); reading to the end also makes zlib verify
- * the gzip trailer (CRC-32 and length). */
+ * the gzip trailer (CRC-32 and length). In memory, the next file follows: nothing is left. */
 static int reader_count_rest(idx_reader *r, size_t *rest) {
     unsigned char tmp[4096];
     *rest = 0;
+    if (r->mem) return OL_OK;
     for (;;) {
         size_t got;
         int rc = reader_read(r, tmp, sizeof tmp, &got);
@@ -157,7 +181,8 @@ static int read_header(idx_reader *r, int want_dims, uint32_t *dims) {
         return ol_fail(OL_EFORMAT, "%s: truncated header: %zu bytes, an IDX %s header has %d",
                        r->path, got, kind, 4 + 4 * want_dims);
     if (head[0] == 0x1f && head[1] == 0x8b)
-        return ol_fail(OL_EFORMAT, "%s: compressed twice (gzip inside gzip); gunzip it once", r->path);
+        return ol_fail(OL_EFORMAT, "%s: %s", r->path, r->mem ? "gzip data: inflate the subset first"
+                                                         : "compressed twice (gzip inside gzip); gunzip it once");
     if (head[0] != 0 || head[1] != 0)
         return ol_fail(OL_EFORMAT, "%s: not an IDX file (starts with %02x %02x %02x %02x, expected "
                        "00 00 08 %02x for an IDX %s file)", r->path, head[0], head[1], head[2], head[3],
@@ -210,11 +235,12 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
     }
     if (have < want) {
         free(buf);
+        const char *fix = r->mem ? "the subset was cut short: make it again" : "fetch the file again";
         if (unit == 1)
-            return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu; fetch the "
-                           "file again", r->path, count, what, have);
-        return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu (%zu of %zu "
-                       "bytes); fetch the file again", r->path, count, what, have / unit, have, want);
+            return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu; %s", r->path, count, what, have,
+                           fix);
+        return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu (%zu of %zu bytes); %s", r->path,
+                       count, what, have / unit, have, want, fix);
     }
     size_t rest;
     int rc = reader_count_rest(r, &rest);
@@ -229,29 +255,24 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
     return OL_OK;
 }
 
-static int load_images(const char *path, uint32_t *n, uint32_t *rows, uint32_t *cols, uint8_t **pixels) {
-    idx_reader r;
-    int rc = reader_open(&r, path);
-    if (rc) return rc;
+static int read_images(idx_reader *r, uint32_t *n, uint32_t *rows, uint32_t *cols, uint8_t **pixels) {
+    const char *path = r->path;
     uint32_t dims[3];
-    rc = read_header(&r, 3, dims);
-    if (rc) { reader_close(&r); return rc; }
+    int rc = read_header(r, 3, dims);
+    if (rc) return rc;
     if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) {
-        reader_close(&r);
         return ol_fail(OL_EFORMAT, "%s: zero size in header (%u images of %ux%u)", path, dims[0],
                        dims[1], dims[2]);
     }
     uint64_t dim = (uint64_t)dims[1] * dims[2]; /* < 2^64: two 32-bit factors */
     if (dim > OL_DATA_MAX_BYTES || dims[0] > OL_DATA_MAX_BYTES / dim) {
-        reader_close(&r);
         return ol_fail(OL_EFORMAT, "%s: header says %u images of %ux%u, more than the %llu MiB "
                        "allowed (corrupt header?)", path, dims[0], dims[1], dims[2],
                        OL_DATA_MAX_BYTES >> 20);
     }
     char what[64];
     snprintf(what, sizeof what, "images of %ux%u", dims[1], dims[2]);
-    rc = read_payload(&r, (size_t)dims[0] * (size_t)dim, (size_t)dim, what, dims[0], pixels);
-    reader_close(&r);
+    rc = read_payload(r, (size_t)dims[0] * (size_t)dim, (size_t)dim, what, dims[0], pixels);
     if (rc) return rc;
     *n = dims[0];
     *rows = dims[1];
@@ -259,24 +280,17 @@ static int load_images(const char *path, uint32_t *n, uint32_t *rows, uint32_t *
     return OL_OK;
 }
 
-static int load_labels(const char *path, uint32_t *n, uint8_t **labels) {
-    idx_reader r;
-    int rc = reader_open(&r, path);
-    if (rc) return rc;
+static int read_labels(idx_reader *r, uint32_t *n, uint8_t **labels) {
+    const char *path = r->path;
     uint32_t count;
-    rc = read_header(&r, 1, &count);
-    if (rc) { reader_close(&r); return rc; }
-    if (count == 0) {
-        reader_close(&r);
-        return ol_fail(OL_EFORMAT, "%s: zero labels in header", path);
-    }
+    int rc = read_header(r, 1, &count);
+    if (rc) return rc;
+    if (count == 0) return ol_fail(OL_EFORMAT, "%s: zero labels in header", path);
     if (count > OL_DATA_MAX_BYTES) {
-        reader_close(&r);
         return ol_fail(OL_EFORMAT, "%s: header says %u labels, more than the %llu MiB allowed "
                        "(corrupt header?)", path, count, OL_DATA_MAX_BYTES >> 20);
     }
-    rc = read_payload(&r, count, 1, "labels", count, labels);
-    reader_close(&r);
+    rc = read_payload(r, count, 1, "labels", count, labels);
     if (rc) return rc;
     *n = count;
     return OL_OK;
@@ -289,31 +303,46 @@ static int max_label_classes(const uint8_t *labels, uint32_t n) {
     return max + 1;
 }
 
-int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *labels_path) {
-    if (!out) return ol_fail(OL_EARG, "ol_data_load_idx: no dataset to load into");
-    memset(out, 0, sizeof *out);
-    if (!images_path || !*images_path || !labels_path || !*labels_path)
-        return ol_fail(OL_EARG, "ol_data_load_idx: an image and a label path are needed");
+/* An image and a label file (images first, then labels: one reader may hold both, one after the
+ * other), their counts checked against each other */
+static int read_set(ol_dataset *out, idx_reader *images, idx_reader *labels) {
     uint32_t n_images = 0, rows = 0, cols = 0, n_labels = 0;
-    uint8_t *pixels = NULL, *labels = NULL;
-    int rc = load_images(images_path, &n_images, &rows, &cols, &pixels);
+    uint8_t *pixels = NULL, *lab = NULL;
+    int rc = read_images(images, &n_images, &rows, &cols, &pixels);
     if (rc) return rc;
-    rc = load_labels(labels_path, &n_labels, &labels);
+    if (labels != images && (rc = reader_open(labels, labels->path))) { free(pixels); return rc; }
+    rc = read_labels(labels, &n_labels, &lab);
     if (rc) { free(pixels); return rc; }
     if (n_images != n_labels) {
         free(pixels);
-        free(labels);
+        free(lab);
         return ol_fail(OL_EFORMAT, "%s has %u images but %s has %u labels: the files do not belong "
-                       "together", images_path, n_images, labels_path, n_labels);
+                       "together", images->path, n_images, labels->path, n_labels);
     }
     out->n = n_images;
     out->rows = rows;
     out->cols = cols;
     out->pixels = pixels;
-    out->labels = labels;
-    out->n_classes = max_label_classes(labels, n_labels);
+    out->labels = lab;
+    out->n_classes = max_label_classes(lab, n_labels);
     out->owns = 1;
     return OL_OK;
+}
+
+int ol_data_load_idx(ol_dataset *out, const char *images_path, const char *labels_path) {
+    if (!out) return ol_fail(OL_EARG, "ol_data_load_idx: no dataset to load into");
+    memset(out, 0, sizeof *out);
+    if (!images_path || !*images_path || !labels_path || !*labels_path)
+        return ol_fail(OL_EARG, "ol_data_load_idx: an image and a label path are needed");
+    idx_reader images, labels;
+    int rc = reader_open(&images, images_path);
+    if (rc) return rc;
+    memset(&labels, 0, sizeof labels);
+    labels.path = labels_path; /* opened by read_set once the images are read */
+    rc = read_set(out, &images, &labels);
+    reader_close(&images);
+    reader_close(&labels);
+    return rc;
 }
 
 void ol_dataset_free(ol_dataset *d) {
@@ -408,6 +437,21 @@ int ol_data_files(const char *name_or_dir, char paths[4][OL_PATH_CAP]) {
     return OL_OK;
 }
 
+/* train and test from one source: images of one shape; n_classes over both. Frees both on failure. */
+static int pair_up(ol_dataset *train, ol_dataset *test, const char *train_name, const char *test_name) {
+    if (train->rows != test->rows || train->cols != test->cols) {
+        int rc = ol_fail(OL_EFORMAT, "%s: test images are %ux%u but training images (%s) are %ux%u: "
+                         "the files do not belong together", test_name, test->rows, test->cols, train_name,
+                         train->rows, train->cols);
+        ol_dataset_free(train);
+        ol_dataset_free(test);
+        return rc;
+    }
+    int n_classes = train->n_classes > test->n_classes ? train->n_classes : test->n_classes;
+    train->n_classes = test->n_classes = n_classes;
+    return OL_OK;
+}
+
 int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
     if (!train || !test) return ol_fail(OL_EARG, "ol_data_load: no datasets to load into");
     memset(train, 0, sizeof *train);
@@ -419,16 +463,87 @@ int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test) {
     if (rc) return rc;
     rc = ol_data_load_idx(test, paths[2], paths[3]);
     if (rc) { ol_dataset_free(train); return rc; }
-    if (train->rows != test->rows || train->cols != test->cols) {
-        rc = ol_fail(OL_EFORMAT, "%s: test images are %ux%u but training images (%s) are %ux%u: "
-                     "the files do not belong together", paths[2], test->rows, test->cols, paths[0],
-                     train->rows, train->cols);
+    return pair_up(train, test, paths[0], paths[2]);
+}
+
+/* ---- the page's subset: four IDX files in memory ---- */
+
+static const char *const subset_names[4] = {"the subset's training images (file 1 of 4)",
+                                            "the subset's training labels (file 2 of 4)",
+                                            "the subset's test images (file 3 of 4)", "the subset's test labels (file 4 of 4)"};
+
+int ol_data_load_subset(const uint8_t *bytes, size_t len, ol_dataset *train, ol_dataset *test) {
+    if (!train || !test) return ol_fail(OL_EARG, "ol_data_load_subset: no datasets to load into");
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (!bytes || !len) return ol_fail(OL_EFORMAT, "no data: the subset is empty (four IDX files one after the other expected)");
+    idx_reader r;
+    reader_open_mem(&r, bytes, len, subset_names[0]);
+    train->owns = test->owns = 1; /* ol_dataset_free frees what was read */
+    int rc = read_images(&r, &train->n, &train->rows, &train->cols, &train->pixels);
+    ol_dataset *sets[2] = {train, test};
+    for (int i = 0; i < 2 && !rc; i++) { /* a set: its images, then its labels, from the one reader */
+        ol_dataset *d = sets[i];
+        const char *images_name = subset_names[2 * i];
+        if (i == 1) {
+            r.path = images_name;
+            rc = read_images(&r, &d->n, &d->rows, &d->cols, &d->pixels);
+            if (rc) break;
+        }
+        r.path = subset_names[2 * i + 1];
+        uint32_t n_labels;
+        if ((rc = read_labels(&r, &n_labels, &d->labels))) break;
+        if (n_labels != d->n)
+            rc = ol_fail(OL_EFORMAT, "%s has %u images but %s has %u labels: the files do not belong together", images_name,
+                         d->n, r.path, n_labels);
+        else d->n_classes = max_label_classes(d->labels, d->n);
+    }
+    if (!rc && r.mem_pos < len)
+        rc = ol_fail(OL_EFORMAT, "%zu unexpected bytes after the four IDX files of the subset (files joined twice, "
+                     "or a wrong count in a header?)", len - r.mem_pos);
+    if (rc) {
         ol_dataset_free(train);
         ol_dataset_free(test);
         return rc;
     }
-    int n_classes = train->n_classes > test->n_classes ? train->n_classes : test->n_classes;
-    train->n_classes = test->n_classes = n_classes;
+    return pair_up(train, test, subset_names[0], subset_names[2]);
+}
+
+static size_t put_idx_header(uint8_t *p, int dims, const uint32_t *sizes) {
+    p[0] = p[1] = 0;
+    p[2] = IDX_TYPE_UBYTE;
+    p[3] = (uint8_t)dims;
+    for (int i = 0; i < dims; i++)
+        for (int b = 0; b < 4; b++) p[4 + 4 * i + b] = (uint8_t)(sizes[i] >> (24 - 8 * b));
+    return 4 + 4 * (size_t)dims;
+}
+
+int ol_data_subset_bytes(const ol_dataset *train, const ol_dataset *test, uint32_t n_train, uint32_t n_test,
+                         uint8_t **bytes, size_t *len) {
+    *bytes = NULL;
+    *len = 0;
+    if (n_train == 0 || n_test == 0 || n_train > train->n || n_test > test->n)
+        return ol_fail(OL_EARG, "a subset of %u training and %u test examples: each must be in [1, the set's count] "
+                       "(%u and %u here)", n_train, n_test, train->n, test->n);
+    if (train->rows != test->rows || train->cols != test->cols)
+        return ol_fail(OL_EARG, "a subset of training images of %ux%u and test images of %ux%u: the shapes must agree",
+                       train->rows, train->cols, test->rows, test->cols);
+    size_t dim = ol_dataset_dim(train), total = 16 + 8 + 16 + 8 + ((size_t)n_train + n_test) * (dim + 1);
+    uint8_t *out = malloc(total), *p = out;
+    if (!out) return ol_fail(OL_ENOMEM, "out of memory for a subset of %zu bytes", total);
+    const ol_dataset *sets[2] = {train, test};
+    const uint32_t counts[2] = {n_train, n_test};
+    for (int i = 0; i < 2; i++) {
+        uint32_t image_dims[3] = {counts[i], train->rows, train->cols};
+        p += put_idx_header(p, 3, image_dims);
+        memcpy(p, sets[i]->pixels, counts[i] * dim);
+        p += counts[i] * dim;
+        p += put_idx_header(p, 1, &counts[i]);
+        memcpy(p, sets[i]->labels, counts[i]);
+        p += counts[i];
+    }
+    *bytes = out;
+    *len = total;
     return OL_OK;
 }
 

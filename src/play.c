@@ -187,33 +187,7 @@ static const struct {
     {"--clip-value", "C", 0},  {"--diverge-factor", "F", 0}, {"--seed", "S", 0},
 };
 
-/* --warmup's range, where long has 64 bits (the WebAssembly build's has 32) */
-#if LONG_MAX > 0x7fffffffL
-#define WARMUP_MAX (1L << 40)
-#else
-#define WARMUP_MAX LONG_MAX
-#endif
-
-/* --seed: a whole number in [0, 2^63 - 1], with the messages of ol_parse_long where long has 64
- * bits (the command's parser), the same words where it has 32 */
-static int parse_seed(const char *text, const char *what, uint64_t *seed) {
-#if LONG_MAX > 0x7fffffffL
-    long v;
-    int rc = ol_parse_long(text, what, 0, LONG_MAX, &v);
-    if (!rc) *seed = (uint64_t)v;
-    return rc;
-#else
-    if (!*text) return ol_fail(OL_EARG, "%s: expected a whole number, got nothing", what);
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (*end || end == text) return ol_fail(OL_EARG, "%s: '%s' is not a whole number", what, text);
-    if (errno == ERANGE) return ol_fail(OL_EARG, "%s: %s is out of range [0, %lld]", what, text, LLONG_MAX);
-    if (v < 0) return ol_fail(OL_EARG, "%s: %lld is out of range [0, %lld]", what, v, LLONG_MAX);
-    *seed = (uint64_t)v;
-    return OL_OK;
-#endif
-}
+#define WARMUP_MAX OL_LONG_UPTO(40) /* --warmup's range */
 
 /* The numbers, parsed as the command's flag parser does (src/cli/args.c), in the order given. */
 typedef struct {
@@ -232,7 +206,7 @@ static int parse_number(int flag, const char *text, numbers *v) {
     case F_DIVERGE_FACTOR: return ol_parse_double(text, what, &v->diverge_factor);
     case F_STEPS: return ol_parse_long(text, what, 0, 100000000, &v->steps);
     case F_WARMUP: return ol_parse_long(text, what, 0, WARMUP_MAX, &v->warmup);
-    case F_SEED: return parse_seed(text, what, &v->seed);
+    case F_SEED: return ol_parse_seed(text, what, &v->seed);
     default: return OL_OK;
     }
 }

@@ -8,7 +8,12 @@
 
 #include <limits.h>
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#else /* the WebAssembly build: one thread */
+static int omp_get_max_threads(void) { return 1; }
+static int omp_in_parallel(void) { return 0; }
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,9 +26,18 @@
 #include "optlab/common.h"
 #include "optlab/optim.h"
 #include "optlab/parallel.h"
+#include "optlab/rng.h"
+
+#ifdef __wasi__
+/* WASI (the WebAssembly build: the page, optlab/play_train.h) has no absolute paths and no
+ * processes; the page's runs read and write no files: a path resolves to nothing (no data
+ * directory recorded), a lock is noted with a placeholder pid */
+#define realpath(path, out) ((void)(path), (void)(out), (char *)NULL)
+#define getpid() 1
+#endif
 
 #define EVAL_BATCH 1000
-#define MAX_MODEL_BYTES ((size_t)8 << 30)
+#define MAX_MODEL_BYTES OL_TRAIN_MAX_MODEL_BYTES
 
 ol_train_config ol_train_default_config(void) {
     ol_train_config c;
@@ -86,6 +100,7 @@ static void run_free(run_state *s) {
     ol_mlp_free(&s->own_model);
     ol_dataset_free(&s->val);
     free(s->log);
+    free(s->step_log);
     free(s->snapshot);
     free(s->accum);
 }
@@ -109,6 +124,34 @@ static int log_append(run_state *s, const char *fmt, ...) {
     memcpy(s->log + s->log_len, line, (size_t)n + 1);
     s->log_len += (size_t)n;
     return OL_OK;
+}
+
+size_t ol_train_step_row(char *buf, size_t cap, long step, double lr, double loss) {
+    int n = snprintf(buf, cap, "%ld,%.17g,%.17g\n", step, lr, loss);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* --step-log: its text kept in memory and written whole at the end (or up to a divergence) */
+static int step_log_append_text(run_state *s, const char *text) {
+    size_t n = strlen(text);
+    if (s->step_log_len + n + 1 > s->step_log_cap) {
+        size_t cap = s->step_log_cap ? s->step_log_cap * 2 : 4096;
+        while (cap < s->step_log_len + n + 1) cap *= 2;
+        char *p = realloc(s->step_log, cap);
+        if (!p) return ol_fail(OL_ENOMEM, "out of memory for the step log");
+        s->step_log = p;
+        s->step_log_cap = cap;
+    }
+    memcpy(s->step_log + s->step_log_len, text, n + 1);
+    s->step_log_len += n;
+    return OL_OK;
+}
+
+/* the row of the step just taken */
+static int step_log_append(run_state *s, double lr, double loss) {
+    char row[96];
+    if (ol_train_step_row(row, sizeof row, s->steps, lr, loss) >= sizeof row) return ol_fail(OL_EARG, "step log row too long");
+    return step_log_append_text(s, row);
 }
 
 /* A diverged run writes its log so far (the epochs before the one that diverged) and keeps the
@@ -139,6 +182,9 @@ static int check_config(const ol_train_config *c) {
     if ((c->checkpoint_every || c->checkpoint_epoch) && !c->checkpoint_path)
         return ol_fail(OL_EARG, "--checkpoint-every needs --checkpoint F");
     if (c->max_rollbacks < 0 || c->max_rollbacks > 1000) return ol_fail(OL_EARG, "--max-rollbacks must be in [0, 1000]");
+    if (!(c->perturb >= 0) || !isfinite(c->perturb))
+        return ol_fail(OL_EARG, "--perturb must be a finite standard deviation >= 0 (e.g. 0.2), got %g", c->perturb);
+    if (c->test_subset < 0) return ol_fail(OL_EARG, "--test-subset must be >= 1, got %ld", c->test_subset);
     if (c->accumulate < 0 || c->accumulate > 1000000)
         return ol_fail(OL_EARG, "--accumulate must be in [1, 1000000], got %ld", c->accumulate);
     if (c->dist_size > 1 && (!c->allreduce || !c->agree || c->dist_rank < 0 || c->dist_rank >= c->dist_size))
@@ -239,6 +285,11 @@ static int check_specs(const ol_train_config *c) {
     return ol_train_settings_text(c, c->model ? c->model->spec : layout.spec, settings, sizeof settings);
 }
 
+int ol_train_check(const ol_train_config *c) {
+    int rc = check_config(c);
+    return rc ? rc : check_specs(c);
+}
+
 int ol_train_check_data(const ol_mlp *m, const ol_dataset *d) {
     if (ol_dataset_dim(d) != (size_t)m->sizes[0])
         return ol_fail(OL_EARG, "the data's images have %zu pixels (%ux%u) but the model %s expects %d inputs; use mlp:%zu-...",
@@ -256,9 +307,8 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
     memset(r, 0, sizeof *r);
-    int rc = check_config(c);
+    int rc = ol_train_check(c);
     if (rc) return rc;
-    if ((rc = check_specs(c))) return rc;
     /* no output may be an input or another output (a checkpoint may be written where it was resumed
      * from); the data's files are found now, and found again when it is read. A resumed run reads
      * its checkpoint first: a missing or corrupt one is reported before the data is read, and it
@@ -277,13 +327,13 @@ int ol_train_run(const ol_train_config *c, ol_train_result *r) {
     const ol_file_role inputs[5] = {{data_files[0], "the training images"}, {data_files[1], "the training labels"},
                                     {data_files[2], "the test images"},     {data_files[3], "the test labels"},
                                     {c->resume_path, "--resume"}};
-    const ol_file_role written[3] = {{c->save_path, "--save"}, {c->log_path, "--log"},
-                                     {c->checkpoint_path, "--checkpoint"}};
-    const int allow[3] = {-1, -1, 4};
-    if ((rc = ol_check_outputs(inputs, 5, written, 3, allow))) return rc;
+    const ol_file_role written[4] = {{c->save_path, "--save"}, {c->log_path, "--log"},
+                                     {c->checkpoint_path, "--checkpoint"}, {c->step_log_path, "--step-log"}};
+    const int allow[4] = {-1, -1, 4, -1};
+    if ((rc = ol_check_outputs(inputs, 5, written, 4, allow))) return rc;
     /* every output's directory is checked now: a typo must not cost the whole run */
-    const char *outputs[3] = {c->save_path, c->log_path, c->checkpoint_path};
-    for (int i = 0; i < 3; i++)
+    const char *outputs[4] = {c->save_path, c->log_path, c->checkpoint_path, c->step_log_path};
+    for (int i = 0; i < 4; i++)
         if (outputs[i] && (rc = ol_afile_check(outputs[i]))) return rc;
     /* the data's directory as an absolute path, for checkpoints (a resume from elsewhere finds it) */
     if (realpath(data_files[0], data_dir)) {
@@ -518,6 +568,7 @@ static int train_step(run_state *s, const ol_train_config *c, const uint32_t *id
     s->loss_sum += loss * n;
     s->seen += n;
     s->seconds = t_before + ol_now_seconds() - t0;
+    if (c->step_log_path && s->leader && (rc = step_log_append(s, lr_now, loss))) return rc;
     if (c->on_step) c->on_step(c->userdata, s->steps, s->seconds, loss, lr_now);
     if (s->show_progress && (s->sampler.position % 8 == 0 || s->sampler.position == s->sampler.n_batches))
         progress(epoch, c->epochs, s->sampler.position, s->sampler.n_batches, ol_now_seconds() - t0, s->seconds,
@@ -653,6 +704,20 @@ static int agree_on_the_run(const run_state *s, const ol_train_config *c, int *c
     return rc;
 }
 
+void ol_train_init_model(ol_mlp *m, const ol_train_config *c) {
+    ol_mlp_init(m, c->init_seed.set ? c->init_seed.value : c->seed);
+    if (!(c->perturb > 0)) return;
+    ol_rng r;
+    ol_rng_seed(&r, c->seed ^ 0x9e27ull);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (float)(m->params[i] + c->perturb * ol_rng_normal(&r));
+}
+
+/* --step-log: written whole (at the end, or up to a divergence) */
+static int write_step_log(const run_state *s, const ol_train_config *c) {
+    if (!s->leader || !c->step_log_path) return OL_OK;
+    return ol_write_file_atomic(c->step_log_path, s->step_log ? s->step_log : "", s->step_log_len);
+}
+
 int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *test, ol_train_result *r) {
     run_state s;
     memset(&s, 0, sizeof s);
@@ -692,6 +757,13 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     m->in_rows = train->rows; /* recorded in the model file: it will refuse images of another shape */
     m->in_cols = train->cols;
     s.train = train;
+    ol_dataset test_view; /* --test-subset: its first examples */
+    if (test && c->test_subset > 0 && (uint64_t)c->test_subset < test->n) {
+        test_view = *test;
+        test_view.n = (uint32_t)c->test_subset;
+        test_view.owns = 0;
+        test = &test_view;
+    }
     s.test = test && test->n && !c->skip_test ? test : NULL;
     if (c->train_subset > 0 && (uint64_t)c->train_subset < train->n) train->n = (uint32_t)c->train_subset;
     snprintf(s.data_id, sizeof s.data_id, "train %u x %ux%u, %d classes, labels crc %08x", train->n, train->rows,
@@ -719,7 +791,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
                      batch, per_example * batch);
         goto out;
     }
-    if (!c->model) ol_mlp_init(m, c->seed);
+    if (!c->model) ol_train_init_model(m, c);
     if ((rc = ol_mlp_graph_build(m, &s.graph, (int)batch, 1))) goto out;
     if ((rc = ol_mlp_graph_build(m, &s.eval, EVAL_BATCH, 0))) goto out;
     if ((rc = ol_train_add_groups(s.opt, m, c->no_decay_bias))) goto out;
@@ -768,6 +840,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     s.lr_scale = 1;
     s.step_lr = NAN;
     if ((rc = log_append(&s, OL_TRAIN_LOG_HEADER))) goto out;
+    if (c->step_log_path && leader && (rc = step_log_append_text(&s, OL_TRAIN_STEP_LOG_HEADER))) goto out;
     if (have_ck) {
         rc = ol_train_restore(&s, &ck, c->resume_path);
         ol_ckpt_free(&ck);
@@ -799,6 +872,16 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     int stop = 0;
     while (s.epoch <= c->epochs && !stop)
         if ((rc = train_epoch(&s, c, r, &stop))) {
+            if (rc == OL_ENUMERIC && c->step_log_path && leader) {
+                char why[1024];
+                snprintf(why, sizeof why, "%s", ol_error());
+                if (write_step_log(&s, c)) {
+                    char werr[600];
+                    snprintf(werr, sizeof werr, "%s", ol_error());
+                    rc = ol_fail(OL_ENUMERIC, "%s; the step log could not be written either: %s", why, werr);
+                }
+                else rc = ol_fail(OL_ENUMERIC, "%s; the step log up to it is in %s", why, c->step_log_path);
+            }
             if (rc == OL_ENUMERIC && leader && c->log_path) rc = log_divergence(&s, c->log_path);
             goto out;
         }
@@ -818,6 +901,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     r->seconds_per_epoch = r->epochs_done ? s.seconds / (double)r->epochs_done : s.seconds;
     r->rollbacks = s.rollbacks;
     if (leader && c->log_path && (rc = ol_write_file_atomic(c->log_path, s.log, s.log_len))) goto out;
+    if ((rc = write_step_log(&s, c))) goto out;
     if (leader && c->save_path) {
         if ((rc = swap_average(&s, c))) goto out;
         if (!(rc = ol_train_check_params_finite(&s))) rc = ol_mlp_save(m, c->save_path);

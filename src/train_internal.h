@@ -40,6 +40,9 @@ typedef struct {
      * (never a partial file) */
     char *log;
     size_t log_len, log_cap;
+    /* --step-log's text, the same way */
+    char *step_log;
+    size_t step_log_len, step_log_cap;
     /* the last good state, serialized, for rollbacks */
     unsigned char *snapshot;
     size_t snapshot_len;

@@ -32,6 +32,18 @@ static int format_sampler(const void *field, char *buf, size_t cap) {
     return snprintf(buf, cap, "%s", ol_sampler_kind_name(*(const int *)field));
 }
 
+/* --init-seed S: a seed (unset: --seed's) */
+static int parse_seed_opt(const char *text, void *field) {
+    ol_train_seed_opt *o = field;
+    int rc = ol_parse_seed(text, "--init-seed", &o->value);
+    o->set = rc == OL_OK;
+    return rc;
+}
+static int format_seed_opt(const void *field, char *buf, size_t cap) {
+    const ol_train_seed_opt *o = field;
+    return o->set ? snprintf(buf, cap, "%" PRIu64, o->value) : snprintf(buf, cap, "seed");
+}
+
 static int parse_divergence(const char *text, void *field) {
     if (!strcmp(text, "stop")) *(int *)field = OL_DIVERGE_STOP;
     else if (!strcmp(text, "rollback")) *(int *)field = OL_DIVERGE_ROLLBACK;
@@ -60,7 +72,7 @@ static const ol_train_setting table[] = {
      "examples per step, or 'full' for full-batch GD", OL_TS_RUN | OL_TS_SWEEP | OL_TS_DEFAULT},
     {"schedule", "--schedule", OL_TS_STR, AT(schedule), NONE, "constant", "SPEC",
      "learning-rate schedule: step:step_size=S,gamma=G, cosine:t_max=T, ...", OL_TS_RUN | OL_TS_SWEEP | OL_TS_SPEC},
-    {"warmup", "--warmup", OL_TS_LONG, AT(warmup), RANGE(0, 1L << 40), NULL, "N", "linear warm-up over the first N steps",
+    {"warmup", "--warmup", OL_TS_LONG, AT(warmup), RANGE(0, OL_LONG_UPTO(40)), NULL, "N", "linear warm-up over the first N steps",
      OL_TS_RUN | OL_TS_SWEEP},
     {"clip-norm", "--clip-norm", OL_TS_DOUBLE, AT(clip_norm), NONE, NULL, "C", "clip the global gradient L2 norm to C",
      OL_TS_RUN | OL_TS_SWEEP},
@@ -75,7 +87,7 @@ static const ol_train_setting table[] = {
      "standardize inputs with the training set's mean and std", OL_TS_RUN | OL_TS_SWEEP},
     {"no-decay-bias", "--no-decay-bias", OL_TS_BOOL, AT(no_decay_bias), NONE, NULL, NULL, "no weight decay on biases",
      OL_TS_RUN | OL_TS_SWEEP},
-    {"subset", "--subset", OL_TS_LONG, AT(train_subset), RANGE(1, 1L << 31), NULL, "N",
+    {"subset", "--subset", OL_TS_LONG, AT(train_subset), RANGE(1, OL_LONG_UPTO(31)), NULL, "N",
      "train on the first N training examples only", OL_TS_RUN | OL_TS_SWEEP},
     {"epochs", "--epochs", OL_TS_LONG, AT(epochs), RANGE(1, 1000000), NULL, "E", "passes over the training set",
      OL_TS_RUN | OL_TS_DEFAULT},
@@ -90,10 +102,19 @@ static const ol_train_setting table[] = {
     {"ema", "--ema", OL_TS_DOUBLE, AT(ema), NONE, NULL, "D",
      "evaluate and save an exponential moving average of the weights, decay D (e.g. 0.999)",
      OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"test-subset", "--test-subset", OL_TS_LONG, AT(test_subset), RANGE(1, OL_LONG_UPTO(31)), NULL, "N",
+     "evaluate on the first N test examples only", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"init-seed", "--init-seed", OL_TS_CHOICE, AT(init_seed), CHOICE(seed_opt, seed_opt), NULL, "S",
+     "seed of the model's initialization (default: --seed)", OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    {"perturb", "--perturb", OL_TS_DOUBLE, AT(perturb), NONE, NULL, "SIGMA",
+     "add N(0, SIGMA^2) noise drawn from --seed to every initial parameter (one --init-seed model, perturbed)",
+     OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
     /* how the run is carried out: no effect on its numbers */
     {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, OL_PARALLEL_MAX_THREADS), NULL, "T",
      "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 0},
     {"log", "--log", OL_TS_STR, AT(log_path), NONE, NULL, "F.csv", "write one CSV row per epoch", 0},
+    {"step-log", "--step-log", OL_TS_STR, AT(step_log_path), NONE, NULL, "F.csv",
+     "write one CSV row per optimizer step (step,lr,loss)", 0},
     {"save", "--save", OL_TS_STR, AT(save_path), NONE, NULL, "F", "save the trained model to F", 0},
     {"quiet", "--quiet", OL_TS_BOOL, AT(quiet), NONE, NULL, NULL, "print only the final result", 0},
     {"checkpoint", "--checkpoint", OL_TS_STR, AT(checkpoint_path), NONE, NULL, "F",
@@ -132,8 +153,7 @@ int ol_train_setting_parse(const ol_train_setting *s, const char *text, ol_train
         if (!(rc = ol_parse_long(text, what, s->lo, s->hi, &v))) *(int *)field = (int)v;
         return rc;
     case OL_TS_U64:
-        if (!(rc = ol_parse_long(text, what, 0, 0x7fffffffffffffffL, &v))) *(uint64_t *)field = (uint64_t)v;
-        return rc;
+        return ol_parse_seed(text, what, (uint64_t *)field);
     case OL_TS_BOOL:
         if (strcmp(text, "0") && strcmp(text, "1")) return ol_fail(OL_EARG, "%s: values are 0 or 1, not '%s'", what, text);
         *(int *)field = text[0] == '1';

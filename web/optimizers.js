@@ -48,9 +48,9 @@
         return Math.max(1, Math.round(Number(stepsInput.value) / per));
       }
       function flagsOf(opt, rate) {
-        return play.trainFlags([['model', 'mlp:' + inputs + '-' + hidden.input.value + '-' + data.classes], ['opt', opt],
-          ['lr', rate], ['batch', batchInput.value], ['epochs', epochsFor()], ['seed', 1],
-          ['subset', info.train], ['test-subset', info.test], ['normalize', true]]);
+        return play.trainFlagText({ model: 'mlp:' + inputs + '-' + hidden.input.value + '-' + data.classes, opt,
+          lr: rate, batch: batchInput.value, epochs: epochsFor(), seed: 1,
+          subset: info.train, 'test-subset': info.test, normalize: true });
       }
       function showSettings() {
         batchOut.textContent = batchInput.value;
@@ -66,7 +66,7 @@
         const rate = lrSlider.text.value.trim();
         const runs = OPTS.map(([label, opt, color]) => {
           const flags = flagsOf(opt, rate);
-          return { label, color, flags, command: play.trainCommand(info.name, flags, opt.split(':')[0] + '.csv') };
+          return { label, color, flags, command: play.trainCommand(flags, info.name) };
         });
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
@@ -89,12 +89,12 @@
           if (!done.length) return;
           summary.className = 'play-goal';
           summary.textContent = 'Final training loss: ' + done.map((r, i) => runs[i].label + ' ' +
-            (r.status ? '(' + r.message + ')' : fmt(r.loss[0]))).join(', ') + (out.stopped ? ' (stopped)' : '') + '.';
+            (r.status ? '(' + r.message + ')' : fmt(r.trainLoss))).join(', ') + (out.stopped ? ' (stopped)' : '') + '.';
           if (!out.stopped) bar.say(`done: ${done[0].rows} steps each.`);
           node.dataset.version = Number(node.dataset.version || 0) + 1;
           node.dataset.runs = JSON.stringify(done.map((r, i) => ({ label: runs[i].label, flags: runs[i].flags,
-            command: runs[i].command, status: r.status, message: r.message, rows: r.rows, csv: r.csv, loss: r.loss,
-            accuracy: r.accuracy })));
+            command: runs[i].command, status: r.status, message: r.message, rows: r.rows, csv: r.csv, trainLoss: r.trainLoss,
+            trainAcc: r.trainAcc, testLoss: r.testLoss, testAcc: r.testAcc })));
         });
       }
 
@@ -114,27 +114,26 @@
           result(i, r) {
             results[i] = r;
             const td = rows[Math.floor(i / STRIP_LRS.length)].tds[i % STRIP_LRS.length];
-            const loss = r.status ? NaN : r.loss[0];
-            td.textContent = r.status ? 'diverged' : fmt(loss);
+            td.textContent = r.status ? 'diverged' : fmt(r.trainLoss);
             td.title = cells[i].flags.replace(/\n/g, ' ');
             paintCells();
           },
         }, 'the robustness strip...').then((out) => {
           const done = results.map((r, i) => r && ({ label: cells[i].label, lr: cells[i].rate, flags: cells[i].flags,
-            status: r.status, message: r.message, loss: r.loss[0], rows: r.rows }));
+            status: r.status, message: r.message, trainLoss: r.trainLoss, rows: r.rows }));
           if (!out.stopped) bar.say(`strip done: ${results.filter(Boolean).length} runs.`);
           node.dataset.stripVersion = Number(node.dataset.stripVersion || 0) + 1;
           node.dataset.strip = JSON.stringify(done.filter(Boolean));
         });
         /* colours by log loss over the finished cells: dark is low */
         function paintCells() {
-          const losses = results.filter((r) => r && !r.status).map((r) => Math.log(r.loss[0]));
+          const losses = results.filter((r) => r && !r.status).map((r) => Math.log(r.trainLoss));
           const lo = Math.min(...losses), hi = Math.max(...losses);
           results.forEach((r, i) => {
             if (!r) return;
             const td = rows[Math.floor(i / STRIP_LRS.length)].tds[i % STRIP_LRS.length];
-            if (r.status || !isFinite(r.loss[0])) { td.style.background = '#f3d6d4'; td.style.color = '#b3261e'; return; }
-            const t = hi > lo ? (Math.log(r.loss[0]) - lo) / (hi - lo) : 0, rgb = viridis(t);
+            if (r.status || !isFinite(r.trainLoss)) { td.style.background = '#f3d6d4'; td.style.color = '#b3261e'; return; }
+            const t = hi > lo ? (Math.log(r.trainLoss) - lo) / (hi - lo) : 0, rgb = viridis(t);
             td.style.background = `rgb(${rgb.join(',')})`;
             td.style.color = t < 0.6 ? '#fff' : '#1f2328';
           });

@@ -41,11 +41,11 @@
         const widths = hidden.input.value, k = Number(inits.input.value), perturbed = draw.input.value === 'perturbed';
         const runs = [];
         for (let s = 1; s <= k; s++)
-          runs.push({ flags: play.trainFlags([['model', 'mlp:' + inputs + '-' + widths + '-' + data.classes], ['opt', 'sgd'],
-            ['lr', lrSlider.text.value.trim()], ['batch', 'full'], ['epochs', stepsInput.value], ['seed', s],
-            ['init-seed', perturbed ? BASE_SEED : null], ['perturb', perturbed ? PERTURB : null],
-            ['subset', n], ['test-subset', info.test], ['normalize', true]]) });
-        runs.forEach((r, i) => (r.command = play.trainCommand(info.name, r.flags, 'init' + (i + 1) + '.csv')));
+          runs.push({ flags: play.trainFlagText({ model: 'mlp:' + inputs + '-' + widths + '-' + data.classes, opt: 'sgd',
+            lr: lrSlider.text.value.trim(), batch: 'full', epochs: stepsInput.value, seed: s,
+            'init-seed': perturbed ? BASE_SEED : null, perturb: perturbed ? PERTURB : null,
+            subset: n, 'test-subset': info.test, normalize: true }) });
+        runs.forEach((r) => (r.command = play.trainCommand(r.flags, info.name)));
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
         const series = () => curves.map((points, i) => ({ points, color: COLORS[i % COLORS.length],
@@ -66,9 +66,9 @@
         }, `training ${k} initializations of hidden layers ${widths}...`).then((out) => {
           const done = out.results.filter(Boolean);
           if (!done.length) return;
-          const ok = done.filter((r) => !r.status), finals = ok.map((r) => r.loss[0]);
+          const ok = done.filter((r) => !r.status), finals = ok.map((r) => r.trainLoss);
           const lo = Math.min(...finals), hi = Math.max(...finals);
-          const acc = (w) => ok.map((r) => r.accuracy[w]);
+          const acc = (w) => ok.map((r) => (w ? r.testAcc : r.trainAcc));
           const range = (v) => (v.length ? fmt(100 * Math.min(...v)) + (v.length > 1 ? '-' + fmt(100 * Math.max(...v)) : '') + '%' : '-');
           const failed = done.filter((r) => r.status);
           summary.className = 'play-goal ' + (failed.length ? 'missed' : 'met');
@@ -84,7 +84,8 @@
           if (!out.stopped) bar.say(`done: ${done.length} initializations.`);
           node.dataset.version = Number(node.dataset.version || 0) + 1;
           node.dataset.runs = JSON.stringify(done.map((r, i) => ({ flags: runs[i].flags, command: runs[i].command, status: r.status,
-            message: r.message, rows: r.rows, csv: r.csv, loss: r.loss, accuracy: r.accuracy, nParams: r.nParams })));
+            message: r.message, rows: r.rows, csv: r.csv, trainLoss: r.trainLoss, trainAcc: r.trainAcc, testLoss: r.testLoss,
+            testAcc: r.testAcc, nParams: r.nParams })));
           node.dataset.summary = JSON.stringify({ hidden: widths, stopped: out.stopped, spread: ok.length ? hi - lo : null,
             nParams: done[0].nParams, rows: history.length });
         });

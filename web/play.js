@@ -3,7 +3,36 @@
  * draws. No framework, no network: the module comes base64 from the page itself.
  *
  * Two parts: the engine (load the module through a minimal WASI shim, run `optlab optimize` with
- * flags, compute a map), usable alone (node: tests/play_node.js), and the panels (browser only). */
+ * flags, compute a map, train an MLP: optlab/play_train.h), usable alone (node: tests/play_node.js,
+ * tests/play_train_node.js; a Web Worker), and the panels (browser only).
+ *
+ * Training (issue 18), on an Engine e:
+ *   e.loadData(bytes)        the page's subset (Uint8Array: four IDX files one after the other,
+ *                            inflated) -> a handle; throws the module's message on bad bytes.
+ *   e.dataInfo(h)            {train, test (counts), rows, cols, classes}
+ *   e.images(h, which)       {pixels: Uint8Array (count x rows*cols), labels: Uint8Array} copies,
+ *                            which 0 training, 1 test
+ *   e.freeData(h)
+ *   e.fit(h, flags, opts)    `optlab train` on the subset. flags: the text "--name=value" a line, or a
+ *                            settings object ({model: 'mlp:784-20-10', opt: 'gd', lr: 0.1, batch:
+ *                            'full', epochs: 50, normalize: true, subset: 500, 'test-subset': 500,
+ *                            seed: 1, 'max-steps': 100, 'time-budget': 5}; true: a flag without a value,
+ *                            false/null/'' left out; keys in the order given). opts.params: copy the
+ *                            trained parameters; opts.csv (default true): the step log's text;
+ *                            opts.progress: the progress function for this run (else the default).
+ *                            -> {status, message, rows, trace (Float64Array, rows x 4: step, seconds,
+ *                            lr, loss), csv (the command's --step-log text), trainLoss, trainAcc,
+ *                            testLoss, testAcc, seconds, sizes ([784, 20, 10]), nParams, params
+ *                            (Float32Array) when opts.params, flags (the text run)}
+ *   progress                 every optimizer step calls fn(p) with one reused object p = {step, seconds,
+ *                            loss, lr, nParams, params() (a Float32Array copy of the live parameters),
+ *                            stop() (the run ends after this step: status OL_ESTOPPED, "stopped at
+ *                            step N")}; OptlabPlay.setProgress(fn) sets the default (none: a no-op).
+ *                            The module's import "optlab" "progress" is what calls it.
+ *   OptlabPlay.trainCommandLine(settings, data)  the same run as a command line:
+ *                            `optlab train --data D --model ... --step-log steps.csv` (data: the data
+ *                            set's name or directory; the page shows it, run with OPTLAB_GEMM=portable
+ *                            for the same bytes). */
 'use strict';
 
 (function (root) {
@@ -36,7 +65,8 @@
         return 0;
       },
       fd_close() { return 0; },
-      /* no preopened directories (wasi-libc asks at start once the module links file functions) */
+      /* no preopened directories (the training code links wasi-libc's file calls, whose start-up
+       * asks for them until EBADF; any other answer ends the module with status 71) */
       fd_prestat_get() { return WASI_EBADF; },
       fd_seek() { return WASI_ENOSYS; },
       proc_exit(code) { throw new Error('optlab module exited with status ' + code); },
@@ -69,18 +99,48 @@
       .join('\n');
   }
 
+  const shellQuote = (v) => (/^[\w.,:=/+-]+$/.test(v) ? v : "'" + v.replace(/'/g, "'\\''") + "'");
+
   /* The command line that makes the same run in a terminal. */
   function commandLine(settings) {
-    const quote = (v) => (/^[\w.,:=/+-]+$/.test(v) ? v : "'" + v.replace(/'/g, "'\\''") + "'");
     return 'optlab optimize ' + flagText(settings).split('\n').map((line) => {
       const eq = line.indexOf('=');
-      return line.slice(0, eq) + ' ' + quote(line.slice(eq + 1));
+      return line.slice(0, eq) + ' ' + shellQuote(line.slice(eq + 1));
     }).join(' ');
   }
 
+  /* `optlab train`'s flags as the page's run takes them: a settings object -> "--name=value" lines
+   * (true: "--name" alone; false, null, undefined, '' left out); a text is taken as it is */
+  function trainFlagText(settings) {
+    if (typeof settings === 'string') return settings;
+    return Object.keys(settings).filter((k) => settings[k] !== undefined && settings[k] !== null && settings[k] !== '' &&
+      settings[k] !== false).map((k) => '--' + k + (settings[k] === true ? '' : '=' + String(settings[k]))).join('\n');
+  }
+
+  /* The command that makes the same run: `optlab train --data D ... --step-log steps.csv` (the page's
+   * own --max-steps and --time-budget have no such flag: a step budget is shown as a comment) */
+  function trainCommandLine(settings, data) {
+    const words = ['optlab', 'train', '--data', shellQuote(String(data || 'fashion-mnist'))];
+    let note = '';
+    for (const line of trainFlagText(settings).split('\n').filter((l) => l)) {
+      const eq = line.indexOf('='), name = eq < 0 ? line : line.slice(0, eq);
+      if (name === '--max-steps' || name === '--time-budget') {
+        note += '  # the page stopped it with ' + line.replace('=', ' ');
+        continue;
+      }
+      words.push(name);
+      if (eq >= 0) words.push(shellQuote(line.slice(eq + 1)));
+    }
+    return words.concat(['--step-log', 'steps.csv']).join(' ') + note;
+  }
+
+  let defaultProgress = null;
+  function setProgress(fn) { defaultProgress = fn || null; }
+
   class Engine {
-    constructor(instance) {
+    constructor(instance, hooks) {
       this.x = instance.exports;
+      this.hooks = hooks || { progress: null };
     }
     get memory() { return this.x.memory; }
 
@@ -153,6 +213,76 @@
       return result;
     }
 
+    /* ---- training (optlab/play_train.h) ---- */
+
+    loadData(bytes) {
+      const ptr = this.x.ol_play_alloc(bytes.length);
+      if (!ptr) throw new Error('out of memory in the optlab module');
+      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      const handle = this.x.ol_play_data_load(ptr, bytes.length);
+      this.x.ol_play_free_buffer(ptr);
+      if (!handle) throw new Error(this.jsString(this.x.ol_play_error()));
+      return handle;
+    }
+    freeData(handle) { this.x.ol_play_data_free(handle); }
+    dataInfo(handle) {
+      return { train: Number(this.x.ol_play_data_count(handle, 0)), test: Number(this.x.ol_play_data_count(handle, 1)),
+        rows: this.x.ol_play_data_rows(handle), cols: this.x.ol_play_data_cols(handle),
+        classes: this.x.ol_play_data_classes(handle) };
+    }
+    images(handle, which) {
+      const info = this.dataInfo(handle), n = which ? info.test : info.train;
+      const pixels = new Uint8Array(this.memory.buffer, this.x.ol_play_data_pixels(handle, which), n * info.rows * info.cols);
+      const labels = new Uint8Array(this.memory.buffer, this.x.ol_play_data_labels(handle, which), n);
+      return { pixels: pixels.slice(), labels: labels.slice() };
+    }
+
+    fit(handle, settings, opts) {
+      opts = Object.assign({ params: false, csv: true, progress: null }, opts);
+      const flags = trainFlagText(settings);
+      const fn = opts.progress || defaultProgress, x = this.x, engine = this;
+      let n = 0, at = 0;
+      const p = {
+        step: 0, seconds: 0, loss: NaN, lr: NaN, nParams: 0,
+        params() { return new Float32Array(engine.memory.buffer, at, n).slice(); },
+        stop() { x.ol_play_fit_stop(); },
+      };
+      this.hooks.progress = fn ? (step, seconds, loss, lr, paramsPtr, nParams) => {
+        p.step = step; p.seconds = seconds; p.loss = loss; p.lr = lr; p.nParams = n = nParams; at = paramsPtr;
+        fn(p);
+      } : null;
+      const arg = this.cString(flags);
+      let f = 0;
+      try {
+        f = x.ol_play_fit_run(handle, arg);
+      } finally {
+        this.hooks.progress = null;
+        x.ol_play_free_buffer(arg);
+      }
+      if (!f) throw new Error('out of memory in the optlab module');
+      try {
+        const rows = Number(x.ol_play_fit_rows(f)), layers = x.ol_play_fit_layers(f), nParams = Number(x.ol_play_fit_n_params(f));
+        const sizes = [];
+        for (let l = 0; l <= layers && layers > 0; l++) sizes.push(x.ol_play_fit_size(f, l));
+        const trace = rows ? new Float64Array(this.memory.buffer, x.ol_play_fit_trace(f), rows * 4).slice() : new Float64Array(0);
+        const csvPtr = opts.csv ? x.ol_play_fit_log_csv(f) : 0;
+        return {
+          flags,
+          status: x.ol_play_fit_status(f),
+          message: this.jsString(x.ol_play_fit_message(f)),
+          rows, trace,
+          csv: csvPtr ? this.jsString(csvPtr) : null,
+          trainLoss: x.ol_play_fit_loss(f, 0), trainAcc: x.ol_play_fit_accuracy(f, 0),
+          testLoss: x.ol_play_fit_loss(f, 1), testAcc: x.ol_play_fit_accuracy(f, 1),
+          seconds: x.ol_play_fit_seconds(f),
+          sizes, nParams,
+          params: opts.params && nParams ? new Float32Array(this.memory.buffer, x.ol_play_fit_params(f), nParams).slice() : null,
+        };
+      } finally {
+        x.ol_play_fit_free(f);
+      }
+    }
+
     /* f on a w x h grid over [xlo, xhi] x [ylo, yhi], row 0 at ylo; throws the module's message */
     map(fn, xlo, xhi, ylo, yhi, w, h) {
       const arg = this.cString(fn);
@@ -165,43 +295,47 @@
     }
   }
 
-  /* progress(step, seconds, loss, lr, params, n_params): the module's "optlab" "progress" import,
-   * called at every optimizer step of a training run (optlab/play_train.h); nobody by default */
-  function imports(getMemory, log, progress) {
-    return { wasi_snapshot_preview1: wasiShim(getMemory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))),
-      optlab: { progress: progress || (() => {}) } };
+  /* the module's imports: WASI, and optlab's own (the training's progress report, a no-op unless a
+   * run of Engine.fit has a progress function) */
+  function imports(getMemory, log, hooks) {
+    return {
+      wasi_snapshot_preview1: wasiShim(getMemory, log || ((fd, line) => (fd === 2 ? console.error : console.log)(line))),
+      optlab: {
+        progress(step, seconds, loss, lr, params, nParams) {
+          if (hooks.progress) hooks.progress(step, seconds, loss, lr, params, nParams);
+        },
+      },
+    };
   }
 
-  function engineOf(instance) {
+  function engineOf(instance, hooks) {
     if (instance.exports._initialize) instance.exports._initialize();
-    return new Engine(instance);
+    return new Engine(instance, hooks);
   }
 
   /* bytes of the module -> a promise of its Engine */
   function load(bytes, log) {
     let memory = null;
-    return WebAssembly.instantiate(bytes, imports(() => memory, log)).then(({ instance }) => {
+    const hooks = { progress: null };
+    return WebAssembly.instantiate(bytes, imports(() => memory, log, hooks)).then(({ instance }) => {
       memory = instance.exports.memory;
-      return engineOf(instance);
+      return engineOf(instance, hooks);
     });
   }
 
   /* the same at once (the page: its panels are drawn before the load event); throws where the
    * browser refuses to compile a module this size on the main thread */
   function loadNow(bytes, log) {
-    let memory = null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(() => memory, log));
-    memory = instance.exports.memory;
-    return engineOf(instance);
+    return instantiate(new WebAssembly.Module(bytes), log);
   }
 
-  /* a compiled WebAssembly.Module -> its Engine at once (a worker: web/worker.js), with the
-   * progress import of `imports` */
-  function instantiate(module, progress, log) {
+  /* a compiled WebAssembly.Module -> its Engine at once (the training worker: web/worker.js) */
+  function instantiate(module, log) {
     let memory = null;
-    const instance = new WebAssembly.Instance(module, imports(() => memory, log, progress));
+    const hooks = { progress: null };
+    const instance = new WebAssembly.Instance(module, imports(() => memory, log, hooks));
     memory = instance.exports.memory;
-    return engineOf(instance);
+    return engineOf(instance, hooks);
   }
 
   /* the work of bench/play_native.c, for the same timings in node and in the browser (make bench-play):
@@ -217,5 +351,6 @@
     ];
   }
 
-  root.OptlabPlay = { load, loadNow, instantiate, base64Bytes, flagText, commandLine, benchCases, Engine, panels: {} };
+  root.OptlabPlay = { load, loadNow, instantiate, base64Bytes, flagText, commandLine, trainFlagText, trainCommandLine, setProgress,
+    benchCases, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);

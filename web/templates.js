@@ -2,7 +2,9 @@
  * training images of the page's data set with their labels, and the class templates of a linear
  * softmax model (mlp:784-10, one weight column per class, drawn as an image) trained in the page:
  * they are redrawn from the parameters the worker sends while it trains, so they sharpen from the
- * initial noise. Every number is the module's (a run of `optlab train`, Engine.fit; data-runs). */
+ * initial noise. Every number is the module's (a run of `optlab train`, Engine.fit; data-runs). The
+ * page's data set as the main thread's module reads it (play.dataOn) is here too: the other
+ * training panels size their models with it. */
 'use strict';
 
 (function (play) {
@@ -38,10 +40,20 @@
     g.putImageData(img, 0, 0);
   }
 
-  /* the main thread's copy of the page's data set in the module (for drawing the images) */
+  /* the page's data set as the module reads it, on the main thread (for drawing the images and
+   * sizing the models): {info: play.pageData()'s, data: {train, test, rows, cols, classes, pixels,
+   * labels (of the training images)}} */
   let mainData = null;
   function dataOn(engine) {
-    if (!mainData) mainData = play.pageData().then((info) => ({ info, data: engine.data(info.bytes) }));
+    if (!mainData)
+      mainData = play.pageData().then((info) => {
+        const h = engine.loadData(info.bytes);
+        try {
+          return { info, data: Object.assign(engine.dataInfo(h), engine.images(h, 0)) };
+        } finally {
+          engine.freeData(h);
+        }
+      });
     return mainData;
   }
   play.dataOn = dataOn;
@@ -70,7 +82,7 @@
 
     dataOn(engine).then(({ info, data }) => {
       const names = classNames(info.name, data.classes), px = data.rows * data.cols;
-      const pixels = data.pixels(0), labels = data.labels(0);
+      const pixels = data.pixels, labels = data.labels;
       for (let k = 0; k < Math.min(SHOWN, data.train); k++) {
         const c = imageCanvas(data.rows, data.cols, 'play-digit');
         paint(c, data.rows, data.cols, (i) => pixels[k * px + i] / 255, false);
@@ -94,10 +106,10 @@
       }
 
       function train() {
-        const flags = play.trainFlags([['model', 'mlp:' + data.rows * data.cols + '-' + data.classes], ['opt', 'sgd'],
-          ['lr', lrSlider.text.value.trim()], ['batch', batch.input.value], ['epochs', epochsInput.value], ['seed', 1],
-          ['subset', info.train], ['test-subset', info.test], ['normalize', true]]);
-        const command = play.trainCommand(info.name, flags, 'templates.csv');
+        const flags = play.trainFlagText({ model: 'mlp:' + data.rows * data.cols + '-' + data.classes, opt: 'sgd',
+          lr: lrSlider.text.value.trim(), batch: batch.input.value, epochs: epochsInput.value, seed: 1,
+          subset: info.train, 'test-subset': info.test, normalize: true });
+        const command = play.trainCommand(flags, info.name);
         bar.commands.replaceChildren(el('code', { class: 'play-cmd' }, command));
         const points = [];
         snapshots = 0;
@@ -123,13 +135,13 @@
             summary.textContent = r.message;
           } else {
             summary.className = 'play-goal met';
-            summary.textContent = `After ${r.rows} steps: training loss ${fmt(r.loss[0])}, accuracy ${fmt(100 * r.accuracy[0])}% ` +
-              `on the ${info.train} training images, ${fmt(100 * r.accuracy[1])}% on the ${info.test} test images.`;
+            summary.textContent = `After ${r.rows} steps: training loss ${fmt(r.trainLoss)}, accuracy ${fmt(100 * r.trainAcc)}% ` +
+              `on the ${info.train} training images, ${fmt(100 * r.testAcc)}% on the ${info.test} test images.`;
             bar.say(`done in ${fmt(r.seconds)} s of training (${fmt((performance.now() - t0) / 1000)} s in all).`);
           }
           node.dataset.version = Number(node.dataset.version || 0) + 1;
           node.dataset.runs = JSON.stringify([{ flags, command, status: r.status, message: r.message, rows: r.rows, csv: r.csv,
-            loss: r.loss, accuracy: r.accuracy, nParams: r.nParams, snapshots }]);
+            trainLoss: r.trainLoss, trainAcc: r.trainAcc, testLoss: r.testLoss, testAcc: r.testAcc, nParams: r.nParams, snapshots }]);
         });
       }
       bar.train.addEventListener('click', train);

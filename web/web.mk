@@ -18,9 +18,10 @@ WASM_CFLAGS := --target=wasm32-wasi -O2 -std=c11 -D_GNU_SOURCE -fno-math-errno -
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--export-dynamic -Wl,--strip-all
 # The modules below `train` (docs/architecture.md): every one compiles for wasm32-wasi; the module
 # links what optlab/play.h reaches. Listed by what they are not (a new module of the library is in
-# by default): the run and what drives it (train, lrfind, sweep, dist, labs, outdir) and the x86
-# matrix kernels (sgemm).
-WASM_NOT     := train train_checkpoint train_settings lrfind sweep sweep_grid sweep_prune sweep_report dist \
+# by default): what drives runs (lrfind, sweep, dist, labs, outdir) and the x86 matrix kernels
+# (sgemm). The training loop (train, train_checkpoint, train_settings) is in: the page trains
+# (optlab/play_train.h).
+WASM_NOT     := lrfind sweep sweep_grid sweep_prune sweep_report dist \
                 lab lab_conditioning lab_minibatch lab_nonconvex lab_random_search lab_tuning outdir sgemm
 WASM_MODULES := $(filter-out $(WASM_NOT),$(basename $(notdir $(wildcard src/*.c))))
 WASM_OBJ   := $(WASM_MODULES:%=$(WASM_BUILD)/%.o)
@@ -32,9 +33,9 @@ WASM_MISSING := The interactive panels are not in this report: optlab was built 
 toolchain (clang, lld, wasi-libc, libclang-rt-14-dev-wasm32; scripts/setup.sh installs them).
 
 PLAY_ASSETS := $(BUILD)/gen/play_assets.o
-# the page's script: the engine (and its training part), the shared interface and the training worker, one
-# file per panel, then the start (the same script runs in the worker: web/worker.js)
-WEB_SCRIPTS := web/play.js web/train.js web/ui.js web/worker.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js \
+# the page's script: the engine, the shared interface and the training worker, one file per panel,
+# then the start (the same script runs in the training worker: web/worker.js)
+WEB_SCRIPTS := web/play.js web/ui.js web/worker.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js \
                web/templates.js web/overparam.js web/optimizers.js web/start.js
 WEB_FILES   := $(WEB_SCRIPTS) web/play.css
 

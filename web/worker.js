@@ -76,7 +76,8 @@
    * run(runs, handlers): runs = [{flags: '--model=...\n--lr=...', snapshot: bool}], handlers =
    *   {every: ms between progress messages (default 100), progress(index, p), result(index, r)}:
    *   p = {points: [[step, loss], ...] since the last, step, seconds, loss, lr, params (Float32Array,
-   *   only for a run with snapshot)}, r = Engine.fit's result. Resolves {stopped: false, results}
+   *   only for a run with snapshot)}, r = Engine.fit's result (web/play.js; its params with snapshot
+   *   or params set). Resolves {stopped: false, results}
    *   when every run is done, {stopped: true, results so far} when stopped or replaced. */
   class Trainer {
     constructor() {
@@ -131,6 +132,11 @@
     }
   }
 
+  /* The same run as a command line, with the matrix product that gives the page's bytes */
+  function trainCommand(flags, dataName) {
+    return 'OPTLAB_GEMM=portable ' + play.trainCommandLine(flags, dataName);
+  }
+
   /* What a training panel shares: its Train and Stop buttons, the line saying how the run goes, the
    * command lines of its runs, and its trainer. bar.start(runs, handlers, what) runs a job (the panel's
    * data-state is 'training' meanwhile; then 'ready', 'stopped' or 'error') and resolves as
@@ -177,14 +183,14 @@
   /* ---- worker side ---- */
 
   function serve() {
-    let engine = null, data = null, progress = null, failed = null;
+    let engine = null, data = null, failed = null;
     self.onmessage = (e) => {
       const m = e.data;
       try {
         if (m.type === 'init') {
           try {
-            engine = play.instantiate(m.module, (step, seconds, loss, lr, params, n) => progress && progress(step, seconds, loss, lr, params, n));
-            data = engine.data(m.data);
+            engine = play.instantiate(m.module);
+            data = engine.loadData(m.data);
           } catch (err) {
             failed = err;
           }
@@ -194,19 +200,18 @@
         if (failed) throw failed;
         m.runs.forEach((run, index) => {
           let points = [], last = 0;
-          progress = (step, seconds, loss, lr, params, n) => {
-            points.push([step, loss]);
+          const progress = (p) => {
+            points.push([p.step, p.loss]);
             const now = performance.now();
             if (now - last < m.every) return;
             last = now;
-            const msg = { type: 'progress', id: m.id, index, points, step, seconds, loss, lr };
-            if (run.snapshot) msg.params = engine.floats(params, n);
+            const msg = { type: 'progress', id: m.id, index, points, step: p.step, seconds: p.seconds, loss: p.loss, lr: p.lr };
+            if (run.snapshot) msg.params = p.params();
             points = [];
             self.postMessage(msg, msg.params ? [msg.params.buffer] : []);
           };
-          const result = engine.fit(data, run.flags, { params: run.snapshot || run.params });
-          progress = null;
-          self.postMessage({ type: 'result', id: m.id, index, result });
+          const result = engine.fit(data, run.flags, { params: run.snapshot || run.params, progress });
+          self.postMessage({ type: 'result', id: m.id, index, result }, [result.trace.buffer].concat(result.params ? [result.params.buffer] : []));
         });
         self.postMessage({ type: 'done', id: m.id });
       } catch (err) {
@@ -218,5 +223,6 @@
   play.pageData = pageData;
   play.Trainer = Trainer;
   play.trainBar = trainBar;
+  play.trainCommand = trainCommand;
   if (inWorker) serve();
 })(typeof window !== 'undefined' ? window.OptlabPlay : globalThis.OptlabPlay);

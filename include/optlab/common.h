@@ -7,6 +7,7 @@
 #ifndef OPTLAB_COMMON_H
 #define OPTLAB_COMMON_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,16 @@ int ol_spec_check_unused(const ol_spec *spec, const char *valid_keys);
 int ol_parse_double(const char *text, const char *what, double *out);
 /* Parses a whole integer in [lo, hi]. */
 int ol_parse_long(const char *text, const char *what, long lo, long hi, long *out);
+/* A seed: a whole number in [0, 2^63 - 1], with ol_parse_long's messages where long has 64 bits,
+ * the same words where it has 32 (the WebAssembly build). */
+int ol_parse_seed(const char *text, const char *what, uint64_t *out);
+/* A bound of 2^bits for a count where long has 64 bits, LONG_MAX where it has 32 (the
+ * WebAssembly build, whose runs are far below it). */
+#if LONG_MAX > 0x7fffffffL
+#define OL_LONG_UPTO(bits) (1L << (bits))
+#else
+#define OL_LONG_UPTO(bits) LONG_MAX
+#endif
 
 /* ---- atomic file writes: temporary name, fflush, fsync, rename, fsync of the directory ----
  * For regular files and new paths. A symlink is followed (its target is replaced atomically, the

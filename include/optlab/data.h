@@ -44,6 +44,16 @@ int ol_data_load(const char *name_or_dir, ol_dataset *train, ol_dataset *test);
 /* The four files ol_data_load would read for name_or_dir (train images, train labels, test images,
  * test labels), found the same way and with the same errors, without reading them. */
 int ol_data_files(const char *name_or_dir, char paths[4][OL_PATH_CAP]);
+/* The page's subset (optlab/play_train.h): four IDX files one after the other in memory, train
+ * images, train labels, test images, test labels, uncompressed; read by the same parser as the
+ * files, with the same checks (every header field against the bytes, label counts against image
+ * counts, train and test images of one shape, n_classes over both); bytes after the fourth file
+ * are refused. On failure both sets are zeroed. */
+int ol_data_load_subset(const uint8_t *bytes, size_t len, ol_dataset *train, ol_dataset *test);
+/* The first n_train examples of train and the first n_test of test in that form: *bytes
+ * (malloc'ed, caller frees), *len. Each count in [1, the set's count]. */
+int ol_data_subset_bytes(const ol_dataset *train, const ol_dataset *test, uint32_t n_train, uint32_t n_test,
+                         uint8_t **bytes, size_t *len);
 /* Frees what d owns (nothing for a view) and zeroes it. Safe on a zeroed dataset. */
 void ol_dataset_free(ol_dataset *d);
 

@@ -38,7 +38,8 @@ OL_PLAY_EXPORT const uint8_t *ol_play_data_labels(const ol_play_data *d, int whi
 
 typedef struct ol_play_fit ol_play_fit;
 
-/* `optlab train` on d with `flags`, one "--name=value" a line ("--normalize" alone for a boolean):
+/* `optlab train` on d with `flags`, one "--name=value" a line ("--normalize" alone for a boolean,
+ * which takes no value, as on the command line):
  * the settings of the table in optlab/train_settings.h that define a run (--model, --opt, --lr,
  * --batch, --epochs, --schedule, --warmup, --clip-norm, --clip-value, --seed, --sampler,
  * --normalize, --subset, --test-subset, --init-seed, --perturb, --accumulate, --ema, ...), read by
@@ -81,5 +82,8 @@ OL_PLAY_EXPORT int ol_play_fit_size(const ol_play_fit *f, int l);
 typedef void (*ol_play_progress_fn)(long step, double seconds, double loss, double lr, const float *params,
                                     long n_params);
 void ol_play_fit_set_progress(ol_play_progress_fn fn);
+/* Asks the run in progress to stop after its current step (the page's Stop button, called from the
+ * progress report): the run ends with OL_ESTOPPED, "stopped at step N", its log up to there kept. */
+OL_PLAY_EXPORT void ol_play_fit_stop(void);
 
 #endif

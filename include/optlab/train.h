@@ -4,8 +4,12 @@
 #ifndef OPTLAB_TRAIN_H
 #define OPTLAB_TRAIN_H
 
-#include <signal.h>
 #include <stdint.h>
+#ifndef __wasi__
+#include <signal.h>
+#else
+typedef int sig_atomic_t; /* wasi-libc has no signals: the page's Stop sets the flag itself */
+#endif
 
 #include "optlab/data.h"
 #include "optlab/sampler.h"
@@ -13,6 +17,12 @@
 #include "optlab/optim.h"
 
 struct ol_train_result;
+
+/* --init-seed: the seed of the model's initialization when set, else --seed's */
+typedef struct {
+    int set;
+    uint64_t value;
+} ol_train_seed_opt;
 
 typedef struct {
     const char *data;         /* "fashion-mnist", "mnist" or a directory (ol_data_load) */
@@ -39,7 +49,12 @@ typedef struct {
     double ema;               /* > 0: evaluate and save an exponential moving average of the weights
                                * with this decay (ol_optim_set_ema); 0: off */
     long train_subset;        /* use only the first N training examples (0 = all) */
+    long test_subset;         /* evaluate on the first N test examples only (0 = all) */
+    ol_train_seed_opt init_seed; /* seed of the model's initialization (unset: seed) */
+    double perturb;           /* > 0: N(0, perturb^2) noise drawn from seed added to every initial
+                                 parameter (one base model, --init-seed, perturbed by --seed) */
     const char *log_path;     /* CSV, one row per epoch, or NULL */
+    const char *step_log_path; /* CSV, one row per optimizer step (OL_TRAIN_STEP_LOG_HEADER), or NULL */
     const char *save_path;    /* model file written at the end, or NULL */
     int quiet;                /* 1: no per-epoch lines, no progress bar */
     /* for programs that drive the loop (the labs) */
@@ -104,6 +119,17 @@ typedef struct ol_train_result {
 /* The settings text stored in a checkpoint file (malloc'ed, caller frees). */
 int ol_train_checkpoint_settings(const char *path, char **settings);
 
+/* The largest model a run makes (its parameters, gradients and a batch's activations) */
+#if SIZE_MAX > 0xffffffffu
+#define OL_TRAIN_MAX_MODEL_BYTES ((size_t)8 << 30)
+#else
+#define OL_TRAIN_MAX_MODEL_BYTES ((size_t)1 << 30) /* the WebAssembly build's 32-bit memory */
+#endif
+
+/* The checks ol_train_run makes before it reads any data: the settings' values and ranges, then
+ * the model, optimizer, schedule and clipping specs (OL_EARG with the command's message). */
+int ol_train_check(const ol_train_config *c);
+
 /* Runs the whole job: load data, split, build and initialize the model, train, evaluate, log, save.
  * Returns 0 or an OL_E* code with a message (OL_ENUMERIC: the run diverged). */
 int ol_train_run(const ol_train_config *c, ol_train_result *r);
@@ -115,6 +141,16 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
  * (in x out) and bias (out) are declared as separate tensors (ol_optim_set_tensors: lamb's and
  * lars's trust ratios are per tensor). */
 int ol_train_add_groups(ol_optim *o, ol_mlp *m, int no_decay_bias);
+
+/* The model's initial parameters for run c: ol_mlp_init from --init-seed (or --seed), then
+ * --perturb's noise. ol_train_fit calls it for a model of its own. */
+void ol_train_init_model(ol_mlp *m, const ol_train_config *c);
+
+/* --step-log: its header, and one row per optimizer step (the step's lr and mean batch loss,
+ * printf %.17g) into buf; the row's length, or the length it needs when that is cap or more (as
+ * snprintf). The page's log (optlab/play_train.h) is made of the same rows. */
+#define OL_TRAIN_STEP_LOG_HEADER "step,lr,loss\n"
+size_t ol_train_step_row(char *buf, size_t cap, long step, double lr, double loss);
 
 /* OL_OK when the images of d fit model m (its inputs, and the image shape it records, if any) and
  * its outputs cover d's classes; else OL_EARG saying which, and what model would fit. */

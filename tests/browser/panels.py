@@ -296,7 +296,7 @@ def templates(page):
     page.check(run['status'] == 0 and run['rows'] > 0 and run['snapshots'] >= 1 and run['nParams'] == 7850,
                'templates: the linear model trained on load, %d steps, templates redrawn from %d snapshots, %d parameters'
                % (run['rows'], run['snapshots'], run['nParams']))
-    page.check(0.5 < run['accuracy'][1] <= 1, 'templates: test accuracy %.3f' % run['accuracy'][1])
+    page.check(0.5 < run['testAcc'] <= 1, 'templates: test accuracy %.3f' % run['testAcc'])
     page.train_cli(run, 'templates, on load')
     images = node.find_elements(By.CSS_SELECTOR, '.play-images figure')
     page.check(len(images) == 22, 'templates: 12 training images and 10 templates drawn (%d)' % len(images))
@@ -344,9 +344,9 @@ def overparam(page):
     for i, r in enumerate(runs):
         page.train_cli(r, 'overparam, width 10, init %d' % (i + 1))
     page.check(summary['nParams'] == 784 * 10 + 10 + 10 * 10 + 10 and
-               all(0 < r['accuracy'][0] <= 1 and 0 < r['accuracy'][1] <= 1 for r in runs),
+               all(0 < r['trainAcc'] <= 1 and 0 < r['testAcc'] <= 1 for r in runs),
                'overparam: %d parameters; train accuracy %s, test %s' % (summary['nParams'],
-               ' '.join('%.3f' % r['accuracy'][0] for r in runs), ' '.join('%.3f' % r['accuracy'][1] for r in runs)))
+               ' '.join('%.3f' % r['trainAcc'] for r in runs), ' '.join('%.3f' % r['testAcc'] for r in runs)))
     # independent draws, a wider network: the table grows
     choose(page, node, 'draw', 'independent')
     choose(page, node, 'hidden', '20-20')
@@ -399,7 +399,7 @@ def optimizers(page):
     page.main_thread_free('optimizers, the robustness strip')
     strip = json.loads(node.get_attribute('data-strip'))
     finite = [c for c in strip if c['status'] == 0]
-    page.check(len(strip) == 24 and all(c['loss'] > 0 for c in finite) and len(finite) >= 12,
+    page.check(len(strip) == 24 and all(c['trainLoss'] > 0 for c in finite) and len(finite) >= 12,
                'optimizers: the strip: 4 optimizers x 6 learning rates, %d finished, %d finite' % (len(strip), len(finite)))
     page.check(node.find_element(By.CSS_SELECTOR, '.play-strip tbody').text.count('\n') == 3,
                'optimizers: the strip is drawn (4 rows)')
