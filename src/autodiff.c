@@ -40,9 +40,9 @@ static int grad_take(ol_node *x) {
 #define REAL float
 #define SUF f32
 #define GEMM ol_gemm_f32
-#define R_EXP expf
-#define R_LOG logf
-#define R_TANH tanhf
+#define R_EXP ol_math_expf /* the same bits in every build (mathfn.h) */
+#define R_LOG ol_math_logf
+#define R_TANH ol_math_tanhf
 #define R_COS cosf
 #define R_SIN sinf
 #define R_FLUSH ol_flush_f32
@@ -63,9 +63,9 @@ static int grad_take(ol_node *x) {
 #define REAL double
 #define SUF f64
 #define GEMM ol_gemm_f64
-#define R_EXP exp
-#define R_LOG log
-#define R_TANH tanh
+#define R_EXP ol_math_exp
+#define R_LOG ol_math_log
+#define R_TANH ol_math_tanh
 #define R_COS ol_math_cos /* the same bits in every build (mathfn.h) */
 #define R_SIN ol_math_sin
 #define R_FLUSH ol_flush_none

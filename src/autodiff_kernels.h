@@ -347,7 +347,7 @@ static int FN(op_xent)(OP_ARGS) {
             for (int j = 1; j < k; j++) m = z[j] > m ? z[j] : m;
             REAL sum = 0;
             for (int j = 0; j < k; j++) sum += (pi[j] = R_EXP(z[j] - m));
-            row_loss[i] = log((double)sum) - (double)(z[n->labels[i]] - m);
+            row_loss[i] = ol_math_log((double)sum) - (double)(z[n->labels[i]] - m);
             REAL inv = 1 / sum;
             for (int j = 0; j < k; j++) pi[j] *= inv;
         });

@@ -181,7 +181,8 @@ static int read_header(idx_reader *r, int want_dims, uint32_t *dims) {
         return ol_fail(OL_EFORMAT, "%s: truncated header: %zu bytes, an IDX %s header has %d",
                        r->path, got, kind, 4 + 4 * want_dims);
     if (head[0] == 0x1f && head[1] == 0x8b)
-        return ol_fail(OL_EFORMAT, "%s: compressed twice (gzip inside gzip); gunzip it once", r->path);
+        return ol_fail(OL_EFORMAT, "%s: %s", r->path, r->mem ? "gzip data: inflate the subset first"
+                                                         : "compressed twice (gzip inside gzip); gunzip it once");
     if (head[0] != 0 || head[1] != 0)
         return ol_fail(OL_EFORMAT, "%s: not an IDX file (starts with %02x %02x %02x %02x, expected "
                        "00 00 08 %02x for an IDX %s file)", r->path, head[0], head[1], head[2], head[3],
@@ -234,11 +235,12 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
     }
     if (have < want) {
         free(buf);
+        const char *fix = r->mem ? "the subset was cut short: make it again" : "fetch the file again";
         if (unit == 1)
-            return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu; fetch the "
-                           "file again", r->path, count, what, have);
-        return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu (%zu of %zu "
-                       "bytes); fetch the file again", r->path, count, what, have / unit, have, want);
+            return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu; %s", r->path, count, what, have,
+                           fix);
+        return ol_fail(OL_EFORMAT, "%s: truncated: header says %u %s, file holds %zu (%zu of %zu bytes); %s", r->path,
+                       count, what, have / unit, have, want, fix);
     }
     size_t rest;
     int rc = reader_count_rest(r, &rest);

@@ -94,6 +94,75 @@ double ol_math_exp(double x) {
     return exp_dd(x, 0);
 }
 
+/* ---- float exp, log and tanh, double tanh ---- */
+
+/* exp(x) for x in [-104, 89] (a float's whole range), as a double within about 2^-51 relative:
+ * x = k ln2/128 + r, |r| <= ln2/256, exp(r) to the 5th power (r^6/720 < 2^-60), 2^(k/128) from
+ * the table; k by the round-to-nearest of adding 1.5 2^52 (|x 128/ln2| < 2^14) */
+static double exp_float_range(double x) {
+    const double shift = 0x1.8p52;
+    double kd = (x * MF_EXP_INV + shift) - shift;
+    int k = (int)kd, j = k & 127, m = (k - j) / 128;
+    double r = (x - kd * MF_EXP_L1) - kd * MF_EXP_L2;
+    double p = r + r * r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120))));
+    double th = mf_exp2_table[j][0];
+    return (th + th * p) * from_bits((uint64_t)(0x3ff + m) << 52);
+}
+
+float ol_math_expf(float x) {
+    if (!(x > -104.0f)) return x != x ? x : 0.0f; /* exp(-104) < 2^-150: rounds to 0 */
+    if (x > 89.0f) return (float)INF;             /* above 88.73 a float overflows */
+    return (float)exp_float_range(x);
+}
+
+float ol_math_logf(float x) { return (float)ol_math_log(x); }
+
+/* tanh in [-1/8, 1/8]: x + x^3 P(x^2), Taylor's series to x^17 (the next term is below 2^-60 x) */
+static double tanh_series(double x) {
+    double z = x * x;
+    double p = -1.0 / 3 + z * (2.0 / 15 + z * (-17.0 / 315 + z * (62.0 / 2835 + z * (-1382.0 / 155925 +
+               z * (21844.0 / 6081075 + z * (-929569.0 / 638512875 + z * (6404582.0 / 10854718875.0)))))));
+    return x + x * (z * p);
+}
+
+float ol_math_tanhf(float x) {
+    double a = fabs_(x), t;
+    if (!(a < 9.1)) return x != x ? x : x > 0 ? 1.0f : -1.0f; /* 1 - tanh(9.1) < 2^-25: rounds to 1 */
+    if (a < 0x1p-12) return x; /* x^3/3 below half an ulp of x; keeps -0 */
+    if (a < 0.125) return (float)tanh_series(x);
+    t = 1 - 2 / (exp_float_range(2 * a) + 1);
+    return (float)(x < 0 ? -t : t);
+}
+
+/* exp(x) = hi + lo (about 2^-60 relative), x in [0, 41] */
+static void exp_hilo(double x, double *hi, double *lo) {
+    int k = nearest(x * MF_EXP_INV), j = k & 127, m = (k - j) / 128;
+    double r = (x - k * MF_EXP_L1) - k * MF_EXP_L2;
+    double p = r + r * r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720)))));
+    double th = mf_exp2_table[j][0], tl = mf_exp2_table[j][1], scale = from_bits((uint64_t)(0x3ff + m) << 52), s, e;
+    fast_two_sum(th, tl + th * p + tl * p, &s, &e);
+    *hi = s * scale;
+    *lo = e * scale;
+}
+
+/* tanh |x| = (e - 1) / (e + 1), e = exp(2|x|), in two doubles; the series near 0 */
+double ol_math_tanh(double x) {
+    double a = fabs_(x);
+    if (!(a < 20)) return x != x ? x : x > 0 ? 1.0 : -1.0; /* 1 - tanh 20 < 2^-56: rounds to 1 */
+    if (a < 0x1p-27) return x;                              /* x^3/3 below half an ulp of x; keeps -0 */
+    if (a < 0.125) return tanh_series(x);
+    double eh, el, nh, nl, dh, dl, e;
+    exp_hilo(2 * a, &eh, &el);
+    two_sum(eh, -1, &nh, &e); /* e - 1 */
+    fast_two_sum(nh, e + el, &nh, &nl);
+    two_sum(eh, 1, &dh, &e);  /* e + 1 */
+    fast_two_sum(dh, e + el, &dh, &dl);
+    double q = nh / dh, p, pe;
+    two_prod(q, dh, &p, &pe);
+    double t = q + (((nh - p) - pe) + nl - q * dl) / dh;
+    return x < 0 ? -t : t;
+}
+
 /* ---- log ---- */
 
 /* log x = hi + lo for finite x > 0 */

@@ -1,4 +1,4 @@
-/* test_browser.c: the report's interactive panels in real browsers (issue 17). A quick lab run
+/* test_browser.c: the report's interactive panels in real browsers (issues 17 and 18). A quick lab run
  * writes index.html; tests/browser/run.py drives headless Chromium through it (python3-selenium,
  * chromium-driver): clicks, controls, sliders, each run against `optlab optimize --trace` byte for
  * byte, the command's messages next to the controls, no console error, no request leaving the
@@ -47,7 +47,8 @@ static const char *report_of(const char *lab) {
     return rc == 0 ? path : NULL;
 }
 
-static void browser_panels(const char *kinds, const char *lab) {
+/* shot: the Firefox screenshot's name (build/screenshots/firefox-SHOT.png) */
+static void browser_panels(const char *kinds, const char *lab, const char *shot_name) {
     char python[64];
     const char *why = missing(python, sizeof python);
     if (*why) {
@@ -70,7 +71,7 @@ static void browser_panels(const char *kinds, const char *lab) {
         return;
     }
     char shot[256];
-    snprintf(shot, sizeof shot, "build/screenshots/firefox-%s.png", strchr(kinds, ',') ? "panels" : kinds);
+    snprintf(shot, sizeof shot, "build/screenshots/firefox-%s.png", shot_name);
     remove(shot);
     rc = ol_test_sh(out, sizeof out, "profile=$(mktemp -d) && timeout 120 firefox-esr --headless --no-remote --profile "
                     "\"$profile\" --window-size=900,%d --screenshot \"$PWD/%s\" 'file://%s%s?panel=%s'; s=$?; "
@@ -83,7 +84,15 @@ static void browser_panels(const char *kinds, const char *lab) {
 
 /* the four panels of `optlab lab all --quick`, in one browser session */
 TEST(browser_panels_runs_are_the_commands_and_their_errors_are_its_messages) {
-    browser_panels("explorer,momentum,dimension,schedules", "all");
+    browser_panels("explorer,momentum,dimension,schedules", "all", "panels");
+}
+
+/* issue 18's training panels of the same report (demos 1, 3 and 5; the data set in the page, runs in a
+ * worker): each driven through its controls, Stop pressed mid-run, every finished run's step log
+ * against `OPTLAB_GEMM=portable optlab train ... --step-log` byte for byte, the main thread never
+ * blocked over 100 ms while training */
+TEST(browser_training_panels_run_in_a_worker_and_their_logs_are_the_commands) {
+    browser_panels("templates,overparam,optimizers", "all", "training");
 }
 
 /* ---- issue 18's demos 2 and 4 ---- */

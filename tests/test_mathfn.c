@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "optlab/common.h"
 #include "optlab/mathfn.h"
 #include "optlab/rng.h"
 #include "test.h"
@@ -109,4 +110,93 @@ TEST(mathfn_special_values_and_exact_cases) {
     CHECK(ol_math_sin(1e22) == -0.85220084976718879 && ol_math_cos(1e22) == 0.52321478539513899);
     CHECK(ol_math_sin(DBL_MAX) == 0.004961954789184062 && ol_math_cos(DBL_MAX) == -0.99998768942655991);
     CHECK(ol_math_sin(-1e22) == 0.85220084976718879 && ol_math_cos(-1e300) == -0.57538611195754907);
+}
+
+/* ---- the training's: float exp, log, tanh and double tanh (issue 18) ---- */
+
+#define MAX_ULP_F 0.501 /* float: one rounding of a double within 2^-50 of the exact value */
+
+/* |got - want| in ulps of want rounded to a float (subnormal floats: the ulp 2^-149) */
+static double ulp_error_f(float got, long double want) {
+    float w = (float)want;
+    if (w == 0 && want != 0) { /* a result below half the smallest subnormal */
+        return (double)(fabsl((long double)got - want) / 0x1p-149L);
+    }
+    if (!isfinite(w)) return got == w ? 0 : INFINITY;
+    int e;
+    frexpf(w, &e);
+    double ulp = ldexp(1.0, e - 24 < -149 ? -149 : e - 24);
+    return (double)(fabsl((long double)got - want) / ulp);
+}
+
+typedef struct {
+    const char *name;
+    double worst, at;
+    long n, differs_from_libm;
+} tally_f;
+
+static void count_f(tally_f *t, float got, long double want, float libm, float x) {
+    double err = ulp_error_f(got, want);
+    t->n++;
+    t->differs_from_libm += memcmp(&got, &libm, sizeof got) != 0;
+    if (err > t->worst || err != err) t->worst = err, t->at = x;
+}
+
+static int report_f(const tally_f *t) {
+    printf("    %-6s %8ld arguments: worst %.4f ulp (at %.9g); %ld differ from the C library's\n", t->name, t->n, t->worst,
+           (double)t->at, t->differs_from_libm);
+    return t->worst <= MAX_ULP_F;
+}
+
+TEST(mathfn_float_exp_log_tanh_and_tanh_are_within_half_an_ulp_and_a_hair) {
+    if (LDBL_MANT_DIG < 64) SKIP("long double has %d bits here: no reference precise enough", LDBL_MANT_DIG);
+    ol_rng r;
+    ol_rng_seed(&r, 18);
+    tally_f te = {"expf", 0, 0, 0, 0}, tl = {"logf", 0, 0, 0, 0}, tt = {"tanhf", 0, 0, 0, 0};
+    tally tt64 = {"tanh", 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 3000000; i++) {
+        double u = ol_rng_uniform(&r), v = ol_rng_uniform(&r);
+        /* exp: the softmax's z - max (<= 0) mostly, and the float's whole range */
+        float x = (float)(i % 3 == 0 ? -104 + 193 * u : i % 3 == 1 ? -30 * u : (u - 0.5) * 1e-3);
+        count_f(&te, ol_math_expf(x), expl((long double)x), expf(x), x);
+        float lx = (float)ldexp(0.5 + u, (int)(v * 277) - 149); /* every binade, subnormals too */
+        if (i % 3 == 1) lx = (float)(1 + (u - 0.5) * 0.01);
+        count_f(&tl, ol_math_logf(lx), logl((long double)lx), logf(lx), lx);
+        /* tanh: a hidden unit's pre-activations, and every binade below */
+        float tx = (float)(i % 3 == 0 ? (u - 0.5) * 24 : i % 3 == 1 ? (u - 0.5) * 1.2 : ldexp(u, -(int)(v * 40)));
+        count_f(&tt, ol_math_tanhf(tx), tanhl((long double)tx), tanhf(tx), tx);
+        double dx = i % 3 == 0 ? (u - 0.5) * 50 : i % 3 == 1 ? (u - 0.5) * 0.6 : ldexp(u - 0.5, -(int)(v * 60));
+        if (i % 10 == 0) count(&tt64, ol_math_tanh(dx), tanhl((long double)dx), tanh(dx), dx, 0);
+    }
+    int ok = report_f(&te) & report_f(&tl) & report_f(&tt) & report(&tt64);
+    CHECK_MSG(ok, "an error above %.3f ulp (float) or %.2f ulp (double) (see above)", MAX_ULP_F, MAX_ULP);
+    /* special values */
+    const float inf = INFINITY;
+    CHECK(ol_math_expf(0) == 1 && ol_math_expf(-inf) == 0 && ol_math_expf(inf) == inf && ol_math_expf(89) == inf);
+    CHECK(ol_math_expf(-104) == 0 && ol_math_expf(-103.9f) > 0 && isnan(ol_math_expf(NAN)) && ol_math_expf(88.72f) < inf);
+    CHECK(ol_math_logf(1) == 0 && ol_math_logf(0) == -inf && isnan(ol_math_logf(-1)) && ol_math_logf(inf) == inf);
+    CHECK(ol_math_tanhf(0) == 0 && signbit(ol_math_tanhf(-0.0f)) && ol_math_tanhf(inf) == 1 && ol_math_tanhf(-inf) == -1);
+    CHECK(ol_math_tanhf(9.5f) == 1 && ol_math_tanhf(-20) == -1 && isnan(ol_math_tanhf(NAN)) && ol_math_tanhf(1e-30f) == 1e-30f);
+    CHECK(ol_math_tanh(0) == 0 && signbit(ol_math_tanh(-0.0)) && ol_math_tanh(INFINITY) == 1 && ol_math_tanh(-30) == -1);
+    CHECK(isnan(ol_math_tanh(NAN)) && ol_math_tanh(1e-300) == 1e-300);
+    /* odd functions */
+    for (float t = 0.01f; t < 12; t *= 1.37f) CHECK(ol_math_tanhf(-t) == -ol_math_tanhf(t) && ol_math_tanh(-t) == -ol_math_tanh(t));
+}
+
+/* Fast enough for every logit and hidden unit of every step: printed beside the C library's */
+TEST(mathfn_float_exp_and_tanh_cost_about_what_the_c_librarys_do) {
+    enum { N = 1 << 22 };
+    static float in[1024];
+    for (int i = 0; i < 1024; i++) in[i] = -8 + 16.0f * (float)i / 1024;
+    float sink = 0;
+    double t[4];
+    float (*fns[4])(float) = {ol_math_expf, expf, ol_math_tanhf, tanhf};
+    for (int f = 0; f < 4; f++) {
+        double t0 = ol_now_seconds();
+        for (int i = 0; i < N; i++) sink += fns[f](in[i & 1023]);
+        t[f] = (ol_now_seconds() - t0) / N * 1e9;
+    }
+    printf("    ns a call: expf %.1f (C library %.1f), tanhf %.1f (C library %.1f) [%g]\n", t[0], t[1], t[2], t[3], (double)(sink * 0));
+    CHECK(isfinite(sink));
+    CHECK_MSG(t[0] < 5 * t[1] + 5 && t[2] < 5 * t[3] + 5, "far slower than the C library's (see above)");
 }

@@ -76,6 +76,7 @@ static const char *const cases[] = {
     "--model=mlp:784-16-10,act=tanh --opt=sgd:momentum=0.9 --lr=0.05 --batch=32 --epochs=2 --normalize --seed=7",
     "--model=mlp:784-12-12-10 --opt=gd --lr=0.2 --batch=full --epochs=6 --normalize --init-seed=4 --perturb=0.2 --seed=9",
     "--model=mlp:784-10 --opt=gd --lr=0.5 --batch=full --epochs=4 --init-seed=2 --subset=100",
+    "--model=mlp:784-24-10,act=sigmoid --opt=adamw --lr=0.01 --batch=40 --epochs=2 --normalize --schedule=cosine:t_max=15 --clip-norm=0.5",
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -267,7 +268,13 @@ TEST(play_fit_step_log_is_the_commands_byte_for_byte) {
     CHECK(ol_gemm_set_kernel("auto") == OL_OK);
 }
 
-/* The trace, the model's shape and parameters, the page's own --max-steps and --time-budget */
+static void stop_at_step_3(long step, double seconds, double loss, double lr, const float *params, long n_params) {
+    (void)seconds, (void)loss, (void)lr, (void)params, (void)n_params;
+    if (step == 3) ol_play_fit_stop();
+}
+
+/* The trace, the model's shape and parameters, the page's own --max-steps and --time-budget, and
+ * its Stop (from the progress report) */
 TEST(play_fit_keeps_the_trace_model_and_budgets) {
     ol_play_data *d = page_data();
     CHECK(d != NULL);
@@ -284,6 +291,16 @@ TEST(play_fit_keeps_the_trace_model_and_budgets) {
     CHECK_MSG(ol_play_fit_status(f) == 0, "%s", ol_play_fit_message(f));
     CHECK(ol_play_fit_seconds(f) >= 0.2 && ol_play_fit_seconds(f) < 5 && ol_play_fit_rows(f) > 1);
     CHECK(!isnan(ol_play_fit_accuracy(f, 1)));
+    ol_play_fit_free(f);
+    ol_play_fit_set_progress(stop_at_step_3);
+    f = ol_play_fit_run(d, "--model=mlp:784-8-10\n--batch=10\n--epochs=3");
+    ol_play_fit_set_progress(NULL);
+    CHECK_MSG(ol_play_fit_status(f) == OL_ESTOPPED && !strcmp(ol_play_fit_message(f), "stopped at step 3"), "%d %s",
+              ol_play_fit_status(f), ol_play_fit_message(f));
+    CHECK(ol_play_fit_rows(f) == 3 && isnan(ol_play_fit_loss(f, 1)) && ol_play_fit_n_params(f) > 0);
+    ol_play_fit_free(f);
+    f = ol_play_fit_run(d, "--model=mlp:784-8-10\n--batch=10\n--max-steps=4"); /* the next run starts afresh */
+    CHECK(ol_play_fit_status(f) == 0 && ol_play_fit_rows(f) == 4);
     ol_play_fit_free(f);
     ol_play_data_free(d);
 }

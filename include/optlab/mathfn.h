@@ -1,5 +1,6 @@
-/* mathfn.h: optlab's own exp, log, pow, sin and cos (src/mathfn.c), for the numbers of
- * `optlab optimize` and the report's panels: the analytic functions (rastrigin's cos and its
+/* mathfn.h: optlab's own exp, log, pow, sin, cos and tanh, and float exp, log and tanh
+ * (src/mathfn.c), for the numbers of `optlab optimize`, `optlab train` and the report's panels:
+ * the training's softmax and activations, the analytic functions (rastrigin's cos and its
  * gradient's sin, the quadratic's curvatures), the optimizers' bias corrections, the schedules and
  * random search's normal draws. The C library's versions differ between builds (glibc natively,
  * wasi-libc's in the WebAssembly build round some results differently, enough to change a run's
@@ -20,5 +21,14 @@ double ol_math_log(double x);
 double ol_math_pow(double x, double y);
 double ol_math_sin(double x);
 double ol_math_cos(double x);
+
+/* The training's (issue 18): the float kernels' exp, log and tanh (the softmax, the activations)
+ * and the double ones' tanh, so that a model trained in the page is the command's to the bit.
+ * The float ones compute in double and round once at the end (within 0.5 ulp and a hair; measured
+ * in tests/test_mathfn.c); ol_math_tanh in two doubles (within 0.51 ulp). */
+float ol_math_expf(float x);
+float ol_math_logf(float x);
+float ol_math_tanhf(float x);
+double ol_math_tanh(double x);
 
 #endif
