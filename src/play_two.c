@@ -19,7 +19,7 @@
 #define NEWTON_STEP_TOL 1e-9   /* step this small (relative): a loss that falls towards a limit at
                                 * infinity has small gradients but no small steps */
 #define NEWTON_NEAR 1e-6       /* steps this small (relative) are taken whole, without line search */
-#define WINDOW_RISE 0.25       /* D of the window (play_two.h) */
+#define WINDOW_RISE 0.01       /* D of the window (play_two.h) */
 #define WINDOW_MARGIN 1.6
 #define START_FRACTION 0.7     /* the default start: this many half-widths from the minimum */
 #define MAX_STEPS 100000

@@ -15,8 +15,9 @@
   /* ---- the worker's side: tasks on the page's data (its training images) ---- */
 
   function onTrain(engine, data) {
-    return { pixels: engine.x.ol_play_data_pixels(data.ptr, 0), labels: engine.x.ol_play_data_labels(data.ptr, 0),
-      count: Number(engine.x.ol_play_data_count(data.ptr, 0)), features: data.rows * data.cols };
+    const info = engine.dataInfo(data);
+    return { pixels: engine.x.ol_play_data_pixels(data, 0), labels: engine.x.ol_play_data_labels(data, 0),
+      count: info.train, features: info.rows * info.cols };
   }
 
   /* run = {task: 'two', fit: flags (when no params), params, q: play.two.weights' query without the
@@ -62,8 +63,7 @@
 
   /* the data set's facts on the main thread: {info (name, train, test), rows, cols, classes} */
   function pageFacts(engine) {
-    if (play.dataOn) return play.dataOn(engine).then(({ info, data }) => ({ info, rows: data.rows, cols: data.cols, classes: data.classes }));
-    return play.pageData().then((info) => ({ info, rows: 28, cols: 28, classes: 10 }));
+    return play.dataOn(engine).then(({ info, data }) => ({ info, rows: data.rows, cols: data.cols, classes: data.classes }));
   }
 
   /* ==== demo 2: two weights of a real model ==== */
@@ -83,7 +83,7 @@
     const view = new MapView(360);
     const chart = new Chart(440, 300, { xlabel: 'step', ylabel: 'log10 |coordinate - its optimum|' });
     const summary = el('p', { class: 'play-caption' });
-    const goal = el('p', { class: 'play-goal' });
+    const goal = el('p', { class: 'play-caption play-ends' });
     const general = el('p', { class: 'play-err', role: 'alert' });
     node.append(el('div', { class: 'play-row' }, pixel.box, cls.box, lr.box, beta.box, steps.box), bar.box, general,
       el('div', { class: 'play-stage' }, view.canvas, el('div', { class: 'play-side' }, chart.canvas, goal, summary, bar.commands)));
@@ -194,7 +194,6 @@
         const last = 7 * (run.rows - 1);
         return `${names[i]}: after ${run.rows - 1} steps 10^${fmt(run.trace[last + 5])} from w*, 10^${fmt(run.trace[last + 6])} from b*`;
       });
-      goal.className = 'play-goal';
       goal.textContent = words.join('; ') + '.';
       summary.textContent = `x0 is w = W[${pixelInput.value}][${cls.input.value}], x1 is b = b[${cls.input.value}]; every other ` +
         `parameter of the trained model is frozen. Newton's method (white) went from the model's own (${fmt(info[0])}, ${fmt(info[1])}) ` +
@@ -203,11 +202,11 @@
         `number ${fmt(info[21])}): gradient descent converges for lr below ${fmt(info[20])}, and 1/L = ${fmt(info[19])} is its best ` +
         'single rate on the steep direction.';
       const fit = fitDone || {};
-      bar.commands.replaceChildren(el('code', { class: 'play-cmd' }, play.trainCommand(facts.info.name, fitFlags, 'linear.csv')));
-      bar.say(`the model: training loss ${fmt(fit.loss ? fit.loss[0] : NaN)} after ${fit.rows} steps`);
+      bar.commands.replaceChildren(el('code', { class: 'play-cmd' }, play.trainCommand(fitFlags, facts.info.name)));
+      bar.say(`the model: training loss ${fmt(fit.trainLoss)} after ${fit.rows} steps`);
       node.dataset.version = Number(node.dataset.version || 0) + 1;
       node.dataset.runs = JSON.stringify({
-        fit: { flags: fitFlags, status: fit.status, message: fit.message, rows: fit.rows, csv: fit.csv, loss: fit.loss },
+        fit: { flags: fitFlags, status: fit.status, message: fit.message, rows: fit.rows, csv: fit.csv, loss: fit.trainLoss },
         model: fitModel(), n: facts.info.train, normalize: 1, weight: Number(pixelInput.value), cls: Number(cls.input.value),
         params: base64Of(params), info: two.info.map(String), newtonRows: two.newton.length / 4, start: two.start.map(String),
         runs: two.runs.map((run) => ({ opt: run.opt, lr: String(run.lr), steps: run.steps, status: run.status, message: run.message,
@@ -231,8 +230,8 @@
     pageFacts(engine).then((f) => {
       facts = f;
       pixelInput.max = f.rows * f.cols - 1;
-      fitFlags = play.trainFlags([['model', fitModel()], ['opt', 'sgd'], ['lr', 0.05], ['batch', 50], ['epochs', 3], ['seed', 1],
-        ['subset', f.info.train], ['test-subset', f.info.test], ['normalize', true]]);
+      fitFlags = play.trainFlagText({ model: fitModel(), opt: 'sgd', lr: 0.05, batch: 50, epochs: 3, seed: 1, subset: f.info.train,
+        'test-subset': f.info.test, normalize: true });
       node.dataset.state = 'ready';
       request(FIT);
     }, (e) => {
@@ -323,11 +322,11 @@
         return;
       }
       const spec = 'mlp:' + facts.rows * facts.cols + '-64-' + facts.classes, seconds = budget.input.value;
-      const runs = bs.map((b, i) => ({ batch: b, lr: ls[i], flags: play.trainFlags([['model', spec], ['opt', 'sgd'], ['lr', ls[i]],
-        ['batch', b], ['epochs', 100000], ['seed', 1], ['subset', facts.info.train], ['test-subset', facts.info.test],
-        ['normalize', true], ['time-budget', seconds]]) }));
+      const runs = bs.map((b, i) => ({ batch: b, lr: ls[i], flags: play.trainFlagText({ model: spec, opt: 'sgd', lr: ls[i],
+        batch: b, epochs: 100000, seed: 1, subset: facts.info.train, 'test-subset': facts.info.test, normalize: true,
+        'time-budget': seconds }) }));
       bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' },
-        play.trainCommand(facts.info.name, r.flags, 'batch' + r.batch + '.csv'))));
+        play.trainCommand(r.flags, facts.info.name))));
       const live = runs.map(() => []), done = [];
       const draw = () => {
         const series = runs.map((r, i) => ({ label: 'batch ' + r.batch + ', lr ' + r.lr, color: colors[i % colors.length],
@@ -344,7 +343,7 @@
           bar.say(`batch ${runs[i].batch}: ${fmt(p.seconds)} s, step ${p.step}, mini-batch loss ${fmt(p.loss)}`);
         },
         result(i, r) {
-          const entry = { status: r.status, message: r.message, rows: r.rows, seconds: r.seconds, loss: r.loss[0], curve: [] };
+          const entry = { status: r.status, message: r.message, rows: r.rows, seconds: r.seconds, loss: r.trainLoss, curve: [] };
           if (r.rows) {
             const s = play.two.smooth(engine, r.trace, Number(runs[i].batch), WINDOW, GOAL_LOSS);
             for (let k = 0; k < r.rows; k++) entry.curve.push([r.trace[4 * k + 1], s.smooth[k]]);

@@ -36,7 +36,7 @@ PLAY_ASSETS := $(BUILD)/gen/play_assets.o
 # the page's script: the engine, the shared interface and the training worker, one file per panel,
 # then the start (the same script runs in the training worker: web/worker.js)
 WEB_SCRIPTS := web/play.js web/ui.js web/worker.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js \
-               web/templates.js web/overparam.js web/optimizers.js web/start.js
+               web/templates.js web/overparam.js web/optimizers.js web/two.js web/twopanels.js web/start.js
 WEB_FILES   := $(WEB_SCRIPTS) web/play.css
 
 .PHONY: wasm

@@ -73,7 +73,8 @@
   }
 
   /* One panel's trainer: one job at a time in its own worker.
-   * run(runs, handlers): runs = [{flags: '--model=...\n--lr=...', snapshot: bool}], handlers =
+   * run(runs, handlers): runs = [{flags: '--model=...\n--lr=...', snapshot: bool}, or {task: NAME, ...}: the
+   *   worker's play.tasks[NAME](engine, data handle, run), whose value is the run's result], handlers =
    *   {every: ms between progress messages (default 100), progress(index, p), result(index, r)}:
    *   p = {points: [[step, loss], ...] since the last, step, seconds, loss, lr, params (Float32Array,
    *   only for a run with snapshot)}, r = Engine.fit's result (web/play.js; its params with snapshot
@@ -210,6 +211,10 @@
             points = [];
             self.postMessage(msg, msg.params ? [msg.params.buffer] : []);
           };
+          if (run.task) { /* a computation of another panel on the data (play.tasks: web/twopanels.js) */
+            self.postMessage({ type: 'result', id: m.id, index, result: play.tasks[run.task](engine, data, run) });
+            return;
+          }
           const result = engine.fit(data, run.flags, { params: run.snapshot || run.params, progress });
           self.postMessage({ type: 'result', id: m.id, index, result }, [result.trace.buffer].concat(result.params ? [result.params.buffer] : []));
         });

@@ -54,8 +54,10 @@ OL_PLAY_EXPORT int ol_play_two_hessian(ol_play_two *t, double w, double b, doubl
  *   2, 3  the minimum w*, b*          4  the loss there          5  the gradient's norm there
  *   6..9  the Hessian there (row-major)    10, 11  its eigenvalues, smaller first
  *   12    Newton's iterations          13..16  the window of the map and the runs: w_lo, w_hi,
- *         b_lo, b_hi, centred on the minimum, each half-width 1.6 sqrt(2 D (H^-1)_jj) with D = 0.25
- *         (the ellipse where the quadratic model rises by D nats fits inside with room)
+ *         b_lo, b_hi, centred on the minimum, each half-width 1.6 sqrt(2 D (H^-1)_jj) with D = 0.01
+ *         (the ellipse where the quadratic model rises by D nats fits inside with room; a small rise,
+ *         where the loss is close to its quadratic model: further out, along an ill-conditioned
+ *         valley, the few examples that light the pixel saturate and the valley flattens)
  *   17, 18  the runs' default start: 0.7 half-widths from the minimum, down in w and along the
  *         valley in b (up when the Hessian's off-diagonal is positive), where gradient descent is slow
  *   19    1 / the larger eigenvalue (a good lr for gradient descent)   20  2 / it (above it, gradient
