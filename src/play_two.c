@@ -24,6 +24,8 @@
 #define START_FRACTION 0.7     /* the default start: this many half-widths from the minimum */
 #define MAX_STEPS 100000
 #define N_INFO 22
+#define REPEAT_SECONDS 2e-3    /* a timed repeat of the gradient lasts about this long */
+#define MAX_PASSES 1000
 
 struct ol_play_two {
     int status;
@@ -413,6 +415,18 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* k forward and backward passes; *seconds (may be NULL) what they took */
+static int gradient_passes(ol_mlp_graph *mg, int k, double *seconds) {
+    double t0 = ol_now_seconds();
+    int rc = OL_OK;
+    for (int j = 0; j < k && !rc; j++) {
+        rc = ol_ad_forward(mg->g);
+        if (!rc) rc = ol_ad_backward_set(mg->g, mg->loss, 1.0);
+    }
+    if (seconds) *seconds = ol_now_seconds() - t0;
+    return rc;
+}
+
 int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint8_t *labels, long count, int features,
                             long n, int repeats, uint32_t seed, double *out) {
     if (!pixels || !labels || count < 1) return ol_fail(OL_EARG, "no examples to time the gradient on");
@@ -435,6 +449,7 @@ int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint
     ol_mlp_init(&m, seed);
     uint32_t *idx = ol_malloc_array((size_t)n, sizeof *idx);
     double times[50];
+    int passes = 1;
     if (!rc && !idx) rc = OL_ENOMEM;
     if (!rc) rc = ol_mlp_graph_build(&m, &mg, (int)n, 1);
     if (!rc) {
@@ -442,11 +457,18 @@ int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint
                            m.sizes[m.n_layers], 0};
         for (long k = 0; k < n; k++) idx[k] = (uint32_t)k;
         ol_data_batch(&view, idx, (uint32_t)n, ol_ad_value(mg.g, mg.x), ol_ad_labels(mg.g, mg.loss), 0, 1);
-        for (int r = -1; r < repeats && !rc; r++) { /* r = -1: the untimed warm-up */
-            double t0 = ol_now_seconds();
-            rc = ol_ad_forward(mg.g);
-            if (!rc) rc = ol_ad_backward_set(mg.g, mg.loss, 1.0);
-            if (r >= 0) times[r] = 1e3 * (ol_now_seconds() - t0);
+        /* the warm-up (not counted): one pass, then 1, 2, 4, ... passes until they last about 2 ms:
+         * that many passes make a timed repeat, so that a clock that counts in steps of 0.1 ms (a
+         * browser's) still resolves a one-example gradient */
+        rc = gradient_passes(&mg, 1, NULL);
+        for (double took = 0; !rc && passes < MAX_PASSES; passes *= 2) {
+            if ((rc = gradient_passes(&mg, passes, &took)) || took >= REPEAT_SECONDS) break;
+        }
+        if (passes > MAX_PASSES) passes = MAX_PASSES;
+        for (int r = 0; r < repeats && !rc; r++) {
+            double took;
+            rc = gradient_passes(&mg, passes, &took);
+            times[r] = 1e3 * took / passes;
         }
     }
     if (!rc) {
@@ -454,6 +476,7 @@ int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint
         out[0] = repeats % 2 ? times[repeats / 2] : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);
         out[1] = times[0];
         out[2] = times[repeats - 1];
+        out[3] = passes;
     }
     ol_mlp_graph_free(&mg);
     ol_mlp_free(&m);

@@ -72,15 +72,16 @@
   }
 
   /* q = {model, pixels, labels (pointers), count, features, ns: [n, ...], repeats, seed} ->
-   * [{n, ms, min, max}] (ms: the median of the repeats); throws the module's message */
+   * [{n, ms, min, max, passes}] (ms: the median of the repeats, each the mean of `passes` passes);
+   * throws the module's message */
   function gradientCost(engine, q) {
-    const x = engine.x, modelPtr = engine.cString(q.model), out = x.ol_play_alloc(24);
+    const x = engine.x, modelPtr = engine.cString(q.model), out = x.ol_play_alloc(32);
     try {
       return q.ns.map((n) => {
         const rc = x.ol_play_two_gradient_ms(modelPtr, q.pixels, q.labels, q.count, q.features, n, q.repeats, q.seed >>> 0, out);
         if (rc) throw new Error(engine.jsString(x.ol_play_error()));
-        const v = new Float64Array(engine.memory.buffer, out, 3);
-        return { n, ms: v[0], min: v[1], max: v[2] };
+        const v = new Float64Array(engine.memory.buffer, out, 4);
+        return { n, ms: v[0], min: v[1], max: v[2], passes: v[3] };
       });
     } finally {
       x.ol_play_free_buffer(out);

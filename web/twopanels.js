@@ -250,7 +250,7 @@
     const bar = play.trainBar(node, 'Measure');
     const chart = new Chart(520, 300, { xlabel: 'examples in the gradient N (log scale)', ylabel: 'milliseconds (log scale)',
       xlog: true, ylog: true, legend: 'left' });
-    const summary = el('p', { class: 'play-goal' });
+    const summary = el('p', { class: 'play-caption play-ends' });
     node.append(el('div', { class: 'play-row' }, model.box, repeats.box), bar.box,
       el('div', { class: 'play-stage' }, chart.canvas, el('div', { class: 'play-side' }, summary)));
     let facts = null;
@@ -273,9 +273,9 @@
       }, 'measuring...').then((out) => {
         if (out.error || !got.length) return;
         const first = got[0], last = got[got.length - 1];
-        summary.className = 'play-goal';
         summary.textContent = `${spec}: one gradient over ${last.n} examples took ${fmt(last.ms)} ms, over ${first.n} ` +
-          `${first.n === 1 ? 'example' : 'examples'} ${fmt(first.ms)} ms (medians of ${repeats.input.value} after a warm-up` +
+          `${first.n === 1 ? 'example' : 'examples'} ${fmt(first.ms)} ms (medians of ${repeats.input.value} timings after a warm-up, ` +
+          `each the mean of ${first.passes} passes at N = ${first.n}, ${last.passes} at N = ${last.n}` +
           `${out.stopped ? '; stopped' : ''}). The cost grows with N, but far from in proportion at small N: small mini-batches ` +
           'buy many more steps for the same time.';
         node.dataset.version = Number(node.dataset.version || 0) + 1;

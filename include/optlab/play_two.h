@@ -95,9 +95,10 @@ OL_PLAY_EXPORT const char *ol_play_two_run_csv(ol_play_two_run *r);
 
 /* Milliseconds of one forward and backward pass of `model` (an MLP spec, initialized from seed) over
  * the first n of the `count` examples (pixels count x features, labels count), the examples
- * converted once beforehand: out[0] the median of `repeats` timed passes after one untimed, out[1]
- * the fastest, out[2] the slowest. repeats in [1, 50]; n in [1, count]. 0 or OL_EARG / OL_ENOMEM
- * with ol_play_error(). */
+ * converted once beforehand. After untimed passes (one, then 1, 2, 4, ... until they last about 2 ms:
+ * k, at most 1000; a browser's clock counts in steps of 0.1 ms), `repeats` timed repeats of k passes,
+ * each giving their mean: out[0] the median repeat, out[1] the fastest, out[2] the slowest, out[3] k.
+ * repeats in [1, 50]; n in [1, count]. 0 or OL_EARG / OL_ENOMEM with ol_play_error(). */
 OL_PLAY_EXPORT int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint8_t *labels,
                                            long count, int features, long n, int repeats, uint32_t seed,
                                            double *out);

@@ -142,8 +142,10 @@ def gradcost(page):
     ns = [p['n'] for p in pts]
     page.check(ns == sorted(ns) and ns[0] == 1 and ns[-1] >= 2000 and r['model'] == 'mlp:784-10',
                'gradcost: %d sizes timed, N = %s' % (len(ns), ns))
-    page.check(all(0 < p['min'] <= p['ms'] <= p['max'] < 5000 for p in pts),
-               'gradcost: every median between its fastest and slowest, all under 5 s')
+    page.check(all(0 <= p['min'] <= p['ms'] <= p['max'] < 5000 and p['ms'] > 0 and 1 <= p['passes'] <= 1000 for p in pts),
+               'gradcost: every median between its fastest and slowest, medians over 0, all under 5 s (%s)'
+               % ', '.join('N %d: %.3g [%.3g, %.3g] ms, %d passes' % (p['n'], p['ms'], p['min'], p['max'], p['passes'])
+                           for p in pts))
     page.check(pts[-1]['ms'] > pts[0]['ms'], 'gradcost: N = %d costs more than N = 1 (%.3g ms > %.3g ms)' %
                (ns[-1], pts[-1]['ms'], pts[0]['ms']))
     page.shot(node, 'gradcost')
