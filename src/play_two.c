@@ -457,10 +457,10 @@ int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint
                            m.sizes[m.n_layers], 0};
         for (long k = 0; k < n; k++) idx[k] = (uint32_t)k;
         ol_data_batch(&view, idx, (uint32_t)n, ol_ad_value(mg.g, mg.x), ol_ad_labels(mg.g, mg.loss), 0, 1);
-        /* the warm-up (not counted): one pass, then 1, 2, 4, ... passes until they last about 2 ms:
+        /* the warm-up (not counted): three passes, then 1, 2, 4, ... passes until they last about 2 ms:
          * that many passes make a timed repeat, so that a clock that counts in steps of 0.1 ms (a
          * browser's) still resolves a one-example gradient */
-        rc = gradient_passes(&mg, 1, NULL);
+        rc = gradient_passes(&mg, 3, NULL); /* the first passes of fresh code and memory are slow */
         for (double took = 0; !rc && passes < MAX_PASSES; passes *= 2) {
             if ((rc = gradient_passes(&mg, passes, &took)) || took >= REPEAT_SECONDS) break;
         }

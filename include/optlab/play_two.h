@@ -95,7 +95,7 @@ OL_PLAY_EXPORT const char *ol_play_two_run_csv(ol_play_two_run *r);
 
 /* Milliseconds of one forward and backward pass of `model` (an MLP spec, initialized from seed) over
  * the first n of the `count` examples (pixels count x features, labels count), the examples
- * converted once beforehand. After untimed passes (one, then 1, 2, 4, ... until they last about 2 ms:
+ * converted once beforehand. After untimed passes (three, then 1, 2, 4, ... until they last about 2 ms:
  * k, at most 1000; a browser's clock counts in steps of 0.1 ms), `repeats` timed repeats of k passes,
  * each giving their mean: out[0] the median repeat, out[1] the fastest, out[2] the slowest, out[3] k.
  * repeats in [1, 50]; n in [1, count]. 0 or OL_EARG / OL_ENOMEM with ol_play_error(). */
