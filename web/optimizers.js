@@ -70,7 +70,7 @@
         const rate = lrSlider.text.value.trim();
         const runs = OPTS.map(([label, opt, color]) => {
           const flags = flagsOf(opt, rate);
-          return { label, color, flags, command: play.trainCommand(flags, info.name) };
+          return { label, color, flags, command: play.trainCommandLine(flags, info.name) };
         });
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
@@ -111,7 +111,7 @@
           return { tr: el('tr', {}, el('th', { scope: 'row' }, label), tds), tds };
         });
         stripBody.replaceChildren(...rows.map((r) => r.tr));
-        stripCommand.replaceChildren(el('code', { class: 'play-cmd' }, play.trainCommand(cells[0].flags, info.name) +
+        stripCommand.replaceChildren(el('code', { class: 'play-cmd' }, play.trainCommandLine(cells[0].flags, info.name) +
           '   (each cell: this with its --opt and --lr)'));
         const results = [];
         bar.start(cells.map((c) => ({ flags: c.flags })), {

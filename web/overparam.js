@@ -46,7 +46,7 @@
             lr: lrSlider.text.value.trim(), batch: 'full', epochs: stepsInput.value, seed: s,
             'init-seed': perturbed ? BASE_SEED : null, perturb: perturbed ? PERTURB : null,
             subset: n, 'test-subset': info.test, normalize: true }) });
-        runs.forEach((r) => (r.command = play.trainCommand(r.flags, info.name)));
+        runs.forEach((r) => (r.command = play.trainCommandLine(r.flags, info.name)));
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
         const series = () => curves.map((points, i) => ({ points, color: COLORS[i % COLORS.length],

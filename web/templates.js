@@ -110,7 +110,7 @@
         const flags = play.trainFlagText({ model: 'mlp:' + data.rows * data.cols + '-' + data.classes + ',init=normal:std=' + INIT_STD, opt: 'sgd',
           lr: lrSlider.text.value.trim(), batch: batch.input.value, epochs: epochsInput.value, seed: 1,
           subset: info.train, 'test-subset': info.test, normalize: true });
-        const command = play.trainCommand(flags, info.name);
+        const command = play.trainCommandLine(flags, info.name);
         bar.commands.replaceChildren(el('code', { class: 'play-cmd' }, command));
         const points = [];
         snapshots = 0;
