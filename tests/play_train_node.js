@@ -1,17 +1,18 @@
 /* play_train_node.js: training in the page's engine (web/play.js over build/wasm/optlab.wasm) in
  * node, for tests/test_play_train.c: the runs of the page, no browser.
- *   node tests/play_train_node.js WASM PLAY_JS SUBSET OUT_DIR < cases
+ *   node tests/play_train_node.js WASM PLAY_JS SUBSET OUT_DIR DATA < cases
  * SUBSET: the page's data (four IDX files one after the other, ol_data_subset_bytes); cases: one run
  * a line, its flags as "--name=value" words ("--model=mlp:784-20-10 --opt=gd --normalize ...").
  * For line N (from 0): OUT_DIR/N.csv, the run's step log (the command's --step-log file), and
- * OUT_DIR/N.txt: "status S" and the message on the next line. Every run also checks that the
+ * OUT_DIR/N.txt: "status S" and the message on the next line, and OUT_DIR/N.cmd, the command line
+ * the page shows for it (OptlabPlay.trainCommandLine, data DATA). Every run also checks that the
  * progress import saw every step, with the live parameters. */
 'use strict';
 const fs = require('fs');
 const vm = require('vm');
 const path = require('path');
 
-const [wasmPath, scriptPath, subsetPath, outDir] = process.argv.slice(2);
+const [wasmPath, scriptPath, subsetPath, outDir, dataDir] = process.argv.slice(2);
 vm.runInThisContext(fs.readFileSync(scriptPath, 'utf8'), { filename: scriptPath });
 const play = globalThis.OptlabPlay;
 
@@ -36,6 +37,7 @@ play.load(fs.readFileSync(wasmPath)).then((engine) => {
       throw new Error(`${line}: the last progress report's parameters are not the run's`);
     fs.writeFileSync(path.join(outDir, n + '.csv'), r.csv || '');
     fs.writeFileSync(path.join(outDir, n + '.txt'), `status ${r.status}\n${r.message}\n`);
+    fs.writeFileSync(path.join(outDir, n + '.cmd'), play.trainCommandLine(r.flags, dataDir, engine.dataInfo(data)) + '\n');
   });
   engine.freeData(data);
 }).catch((e) => {

@@ -80,6 +80,12 @@ static void browser_panels(const char *kinds, const char *lab, const char *shot_
     struct stat st;
     CHECK_MSG(rc == 0 && stat(shot, &st) == 0 && st.st_size > 50000, "firefox-esr --screenshot %s: exit %d: %s", shot, rc, out);
     printf("    screenshot %s (Firefox ESR, %ld bytes)\n", shot, (long)st.st_size);
+    if (!strstr(kinds, "templates")) return;
+    /* Firefox trains too: the templates panel's run on load, its step log against the command's */
+    rc = ol_test_sh(out, sizeof out, "timeout 300 %s tests/browser/firefox.py --report %s --optlab %s", python, report,
+                    ol_test_bin());
+    printf("%s", out);
+    CHECK_MSG(rc == 0, "tests/browser/firefox.py: exit %d (see above)", rc);
 }
 
 /* the four panels of `optlab lab all --quick`, in one browser session */
@@ -90,7 +96,8 @@ TEST(browser_panels_runs_are_the_commands_and_their_errors_are_its_messages) {
 /* issue 18's training panels of the same report (demos 1, 3 and 5; the data set in the page, runs in a
  * worker): each driven through its controls, Stop pressed mid-run, every finished run's step log
  * against `OPTLAB_GEMM=portable optlab train ... --step-log` byte for byte, the main thread never
- * blocked over 100 ms while training */
+ * blocked over 100 ms while training; then in Firefox ESR (tests/browser/firefox.py, over its own
+ * remote protocol): the templates panel's run on load against the command's step log */
 TEST(browser_training_panels_run_in_a_worker_and_their_logs_are_the_commands) {
     browser_panels("templates,overparam,optimizers", "all", "training");
 }

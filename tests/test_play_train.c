@@ -379,22 +379,32 @@ TEST(play_fit_in_webassembly_gives_the_commands_step_log_byte_for_byte) {
     for (int i = 0; i < N_CASES; i++) fprintf(f, "%s\n", cases[i]);
     for (int i = 0; i < 3; i++) fprintf(f, "%s\n", refused[i]);
     CHECK(fclose(f) == 0);
-    int rc = ol_test_sh(out, sizeof out, "node tests/play_train_node.js build/wasm/optlab.wasm web/play.js %s %s < %s", subset,
-                        dir, list);
+    int rc = ol_test_sh(out, sizeof out, "node tests/play_train_node.js build/wasm/optlab.wasm web/play.js %s %s %s < %s",
+                        subset, dir, dataset(), list);
     CHECK_MSG(rc == 0, "node: exit %d: %s", rc, out);
     ol_play_data *d = page_data();
     CHECK(d != NULL);
     for (int i = 0; i < N_CASES + 3; i++) {
-        char path[600];
+        char path[800];
         snprintf(path, sizeof path, "%s/%d.csv", dir, i);
         char *csv = slurp(path, NULL);
         snprintf(path, sizeof path, "%s/%d.txt", dir, i);
         char *result = slurp(path, NULL);
         CHECK_MSG(csv && result, "case %d: no result from node: %s", i, out);
-        if (i < N_CASES) {
-            const char *log = ol_test_path("steps.csv");
-            CHECK_MSG(cli_run(cases[i], log) == 0, "%s", out);
-            char *want = slurp(log, NULL);
+        if (i < N_CASES) { /* the command line the page shows for the run, run in a directory of its own */
+            snprintf(path, sizeof path, "%s/%d.cmd", dir, i);
+            char *cmd = slurp(path, NULL), run_dir[700];
+            const char *prefix = "OPTLAB_GEMM=portable optlab train ";
+            CHECK_MSG(cmd && !strncmp(cmd, prefix, strlen(prefix)), "%s: the page's command: %s", cases[i], cmd ? cmd : "(none)");
+            snprintf(run_dir, sizeof run_dir, "%s/run%d", dir, i);
+            char bin[4096];
+            CHECK(realpath(ol_test_bin(), bin) != NULL);
+            rc = ol_test_sh(out, sizeof out, "mkdir %s && cd %s && OPTLAB_GEMM=portable %s train %s", run_dir, run_dir, bin,
+                            cmd + strlen(prefix));
+            CHECK_MSG(rc == 0, "%s: exit %d: %s", cmd, rc, out);
+            free(cmd);
+            snprintf(path, sizeof path, "%s/steps.csv", run_dir);
+            char *want = slurp(path, NULL);
             CHECK_MSG(want && !strcmp(csv, want), "%s: WebAssembly's log differs from the command's:\n%.300s\n---\n%.300s",
                       cases[i], csv, want ? want : "(none)");
             CHECK_MSG(!strncmp(result, "status 0\n", 9), "%s: %s", cases[i], result);

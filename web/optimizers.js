@@ -27,18 +27,22 @@
     const bar = play.trainBar(node, 'Train the four');
     const strip = el('button', { type: 'button', name: 'strip' }, 'Robustness strip');
     bar.box.insertBefore(strip, bar.stop);
-    const chart = new Chart(520, 300, { xlabel: 'step', ylabel: 'mini-batch loss', ylog: true });
+    const chart = new Chart(440, 290, { xlabel: 'step', ylabel: 'mini-batch loss', ylog: true });
     chart.draw([]); /* the axes now: a canvas's first text costs tens of ms, better not during a run */
-    const summary = el('p', { class: 'play-goal' });
+    const summary = el('ul', { class: 'play-runs' });
     const stripBody = el('tbody', {});
-    const stripNote = el('p', { class: 'play-hint' }, 'The robustness strip trains each optimizer at every learning rate ' +
-      'of the grid, with the batch size and steps above: its final training loss (colour: lower is darker).');
+    const stripCommand = el('div', {});
     node.append(el('div', { class: 'play-row' }, hidden.box, batch.box, lr.box, steps.box), bar.box,
-      el('div', { class: 'play-stage' }, chart.canvas, el('div', { class: 'play-side' }, summary, stripNote,
-        el('div', { class: 'table-wrap' }, el('table', { class: 'data play-strip' },
-          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'lr'), STRIP_LRS.map((v) => el('th', { scope: 'col', class: 'num' }, v)))),
-          stripBody)))),
-      bar.commands);
+      el('div', { class: 'play-stage' }, chart.canvas, el('div', { class: 'play-side' },
+        el('p', { class: 'play-caption' }, 'Final training loss (all 2000 images)'), summary)),
+      bar.commands,
+      el('p', { class: 'play-caption' }, 'Robustness strip: the final training loss of each optimizer at each learning ' +
+        'rate, with the network, batch size and steps above (darker: lower)'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'data play-strip' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'learning rate'),
+          STRIP_LRS.map((v) => el('th', { scope: 'col', class: 'num' }, v)))),
+        stripBody)),
+      stripCommand);
 
     play.dataOn(engine).then(({ info, data }) => {
       const inputs = data.rows * data.cols;
@@ -66,12 +70,12 @@
         const rate = lrSlider.text.value.trim();
         const runs = OPTS.map(([label, opt, color]) => {
           const flags = flagsOf(opt, rate);
-          return { label, color, flags, command: play.trainCommand(flags, info.name) };
+          return { label, color, flags, command: play.trainCommandLine(flags, info.name) };
         });
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
         const draw = () => chart.draw(runs.map((r, i) => ({ points: curves[i], color: r.color, label: r.label })));
-        summary.textContent = '';
+        summary.replaceChildren();
         bar.start(runs.map((r) => ({ flags: r.flags })), {
           every: 250,
           progress(i, p) {
@@ -87,9 +91,9 @@
         }, 'training four optimizers...').then((out) => {
           const done = out.results.filter(Boolean);
           if (!done.length) return;
-          summary.className = 'play-goal';
-          summary.textContent = 'Final training loss: ' + done.map((r, i) => runs[i].label + ' ' +
-            (r.status ? '(' + r.message + ')' : fmt(r.trainLoss))).join(', ') + (out.stopped ? ' (stopped)' : '') + '.';
+          summary.replaceChildren(...done.map((r, i) => el('li', {}, el('span', { class: 'play-swatch', style: 'background:' + runs[i].color }),
+            ' ' + runs[i].label + ': ' + (r.status ? r.message : fmt(r.trainLoss) + ', test accuracy ' + fmt(100 * r.testAcc) + '%'))),
+            ...(out.stopped ? [el('li', {}, 'stopped')] : []));
           if (!out.stopped) bar.say(`done: ${done[0].rows} steps each.`);
           node.dataset.version = Number(node.dataset.version || 0) + 1;
           node.dataset.runs = JSON.stringify(done.map((r, i) => ({ label: runs[i].label, flags: runs[i].flags,
@@ -107,6 +111,8 @@
           return { tr: el('tr', {}, el('th', { scope: 'row' }, label), tds), tds };
         });
         stripBody.replaceChildren(...rows.map((r) => r.tr));
+        stripCommand.replaceChildren(el('code', { class: 'play-cmd' }, play.trainCommandLine(cells[0].flags, info.name) +
+          '   (each cell: this with its --opt and --lr)'));
         const results = [];
         bar.start(cells.map((c) => ({ flags: c.flags })), {
           every: 250,

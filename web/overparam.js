@@ -14,23 +14,24 @@
     node.dataset.state = 'loading';
     const hidden = control('hidden layers', select('hidden', WIDTHS, '10'));
     const inits = control('initializations', select('inits', ['5', '6', '7', '8', '9', '10'], '5'));
-    const draw = control('initializations are', select('draw', ['perturbed', 'independent'], 'perturbed'),
-      'perturbed: one base model + N(0, 0.2²) noise');
+    const draw = control('initial models', select('draw', ['perturbed', 'independent'], 'perturbed'),
+      'perturbed: one base model + N(0, 0.2²)');
     const lrSlider = logSlider('lr', 1e-3, 1, 0.1);
     const lr = control('learning rate', lrSlider.wrap);
     const stepsInput = el('input', { type: 'range', name: 'steps', min: 10, max: 500, step: 10, value: 100 });
     const stepsOut = el('output', { class: 'play-val' }, '100');
     const steps = control('GD steps', el('span', { class: 'play-slider' }, stepsInput, stepsOut));
     const bar = play.trainBar(node, 'Train');
-    const chart = new Chart(520, 300, { xlabel: 'gradient descent step', ylabel: 'training loss (500 images)', ylog: true });
+    const chart = new Chart(440, 290, { xlabel: 'gradient descent step', ylabel: 'training loss (500 images)', ylog: true });
     chart.draw([]); /* the axes now: a canvas's first text costs tens of ms, better not during a run */
-    const summary = el('p', { class: 'play-goal' });
+    const summary = el('p', { class: 'play-result' });
     const table = el('tbody', {});
     node.append(el('div', { class: 'play-row' }, hidden.box, inits.box, draw.box, lr.box, steps.box), bar.box,
-      el('div', { class: 'play-stage' }, chart.canvas, el('div', { class: 'play-side' }, summary,
-        el('div', { class: 'table-wrap' }, el('table', { class: 'data play-table' },
-          el('thead', {}, el('tr', {}, ['hidden', 'parameters', 'final loss (min - max)', 'spread', 'train acc.', 'test acc.']
-            .map((h) => el('th', { scope: 'col' }, h)))), table)))),
+      el('div', { class: 'play-stage' }, chart.canvas, el('div', { class: 'play-side' }, summary)),
+      el('p', { class: 'play-caption' }, 'Each width trained here (over the initializations of its run: the range)'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'data play-table' },
+        el('thead', {}, el('tr', {}, ['hidden layers', 'parameters', 'final training loss', 'spread', 'train accuracy',
+          'test accuracy'].map((h, j) => el('th', { scope: 'col', class: j ? 'num' : null }, h)))), table)),
       bar.commands);
     stepsInput.addEventListener('input', () => (stepsOut.textContent = stepsInput.value));
     const history = []; /* one row per finished training: its width and numbers */
@@ -45,7 +46,7 @@
             lr: lrSlider.text.value.trim(), batch: 'full', epochs: stepsInput.value, seed: s,
             'init-seed': perturbed ? BASE_SEED : null, perturb: perturbed ? PERTURB : null,
             subset: n, 'test-subset': info.test, normalize: true }) });
-        runs.forEach((r) => (r.command = play.trainCommand(r.flags, info.name)));
+        runs.forEach((r) => (r.command = play.trainCommandLine(r.flags, info.name)));
         bar.commands.replaceChildren(...runs.map((r) => el('code', { class: 'play-cmd' }, r.command)));
         const curves = runs.map(() => []);
         const series = () => curves.map((points, i) => ({ points, color: COLORS[i % COLORS.length],
@@ -71,7 +72,7 @@
           const acc = (w) => ok.map((r) => (w ? r.testAcc : r.trainAcc));
           const range = (v) => (v.length ? fmt(100 * Math.min(...v)) + (v.length > 1 ? '-' + fmt(100 * Math.max(...v)) : '') + '%' : '-');
           const failed = done.filter((r) => r.status);
-          summary.className = 'play-goal ' + (failed.length ? 'missed' : 'met');
+          summary.className = 'play-result' + (failed.length ? ' missed' : '');
           summary.textContent = (ok.length ? `Hidden layers ${widths} (${done[0].nParams} parameters), ${ok.length} ` +
             `initializations: final training loss ${fmt(lo)} to ${fmt(hi)} (spread ${fmt(hi - lo)}); accuracy ` +
             `${range(acc(0))} on the ${n} training images, ${range(acc(1))} on the ${info.test} test images.` : '') +

@@ -29,10 +29,11 @@
  *                            stop() (the run ends after this step: status OL_ESTOPPED, "stopped at
  *                            step N")}; OptlabPlay.setProgress(fn) sets the default (none: a no-op).
  *                            The module's import "optlab" "progress" is what calls it.
- *   OptlabPlay.trainCommandLine(settings, data)  the same run as a command line:
- *                            `optlab train --data D --model ... --step-log steps.csv` (data: the data
- *                            set's name or directory; the page shows it, run with OPTLAB_GEMM=portable
- *                            for the same bytes). */
+ *   OptlabPlay.trainCommandLine(settings, data, counts)  the same run as a command line:
+ *                            `OPTLAB_GEMM=portable optlab train --data D --model ... --subset N
+ *                            --test-subset M --step-log steps.csv` (data: the data set's name or
+ *                            directory; counts: dataInfo's, for --subset and --test-subset when the
+ *                            settings have none); its steps.csv is the run's csv byte for byte. */
 'use strict';
 
 (function (root) {
@@ -117,12 +118,19 @@
       settings[k] !== false).map((k) => '--' + k + (settings[k] === true ? '' : '=' + String(settings[k]))).join('\n');
   }
 
-  /* The command that makes the same run: `optlab train --data D ... --step-log steps.csv` (the page's
-   * own --max-steps and --time-budget have no such flag: a step budget is shown as a comment) */
-  function trainCommandLine(settings, data) {
-    const words = ['optlab', 'train', '--data', shellQuote(String(data || 'fashion-mnist'))];
+  /* The command that makes the same run: `OPTLAB_GEMM=portable optlab train --data D ... --step-log
+   * steps.csv` (the portable matrix product is the page's). counts ({train, test}: Engine.dataInfo)
+   * adds --subset and --test-subset where the settings have none: the page holds the first images
+   * of the data set, the command reads them all. The page's own --max-steps and --time-budget have
+   * no such flag: they are shown as a comment. */
+  function trainCommandLine(settings, data, counts) {
+    const words = ['OPTLAB_GEMM=portable', 'optlab', 'train', '--data', shellQuote(String(data || 'fashion-mnist'))];
+    const lines = trainFlagText(settings).split('\n').filter((l) => l);
+    const has = (name) => lines.some((l) => l === name || l.startsWith(name + '='));
+    if (counts && !has('--subset')) lines.push('--subset=' + counts.train);
+    if (counts && !has('--test-subset')) lines.push('--test-subset=' + counts.test);
     let note = '';
-    for (const line of trainFlagText(settings).split('\n').filter((l) => l)) {
+    for (const line of lines) {
       const eq = line.indexOf('='), name = eq < 0 ? line : line.slice(0, eq);
       if (name === '--max-steps' || name === '--time-budget') {
         note += '  # the page stopped it with ' + line.replace('=', ' ');

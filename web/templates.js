@@ -9,8 +9,9 @@
 
 (function (play) {
   const { el, control, select, logSlider, Chart, fmt } = play.ui;
-  const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-  const SHOWN = 12;
+  const FASHION = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+  /* the weights start near zero, so that what the templates show is what training put there */
+  const SHOWN = 12, INIT_STD = 0.001;
 
   /* the data set's class names: Fashion-MNIST's, else the labels as numbers */
   function classNames(name, classes) {
@@ -71,7 +72,7 @@
     const templates = el('div', { class: 'play-images play-templates' });
     const chart = new Chart(440, 220, { xlabel: 'step', ylabel: 'mini-batch loss', ylog: true });
     chart.draw([]); /* the axes now: a canvas's first text costs tens of ms, better not during a run */
-    const summary = el('p', { class: 'play-goal' });
+    const summary = el('p', { class: 'play-result' });
     node.append(el('div', { class: 'play-row' }, lr.box, batch.box, epochs.box), bar.box,
       el('div', { class: 'play-stage' },
         el('div', { class: 'play-side' }, el('p', { class: 'play-caption' }, 'Training images and their labels'), samples),
@@ -106,10 +107,10 @@
       }
 
       function train() {
-        const flags = play.trainFlagText({ model: 'mlp:' + data.rows * data.cols + '-' + data.classes, opt: 'sgd',
+        const flags = play.trainFlagText({ model: 'mlp:' + data.rows * data.cols + '-' + data.classes + ',init=normal:std=' + INIT_STD, opt: 'sgd',
           lr: lrSlider.text.value.trim(), batch: batch.input.value, epochs: epochsInput.value, seed: 1,
           subset: info.train, 'test-subset': info.test, normalize: true });
-        const command = play.trainCommand(flags, info.name);
+        const command = play.trainCommandLine(flags, info.name);
         bar.commands.replaceChildren(el('code', { class: 'play-cmd' }, command));
         const points = [];
         snapshots = 0;
@@ -131,10 +132,10 @@
           chart.draw([{ points: curve, color: '#0072B2', label: 'linear softmax' }]);
           if (r.params) drawTemplates(r.params);
           if (r.status) {
-            summary.className = 'play-goal missed';
+            summary.className = 'play-result missed';
             summary.textContent = r.message;
           } else {
-            summary.className = 'play-goal met';
+            summary.className = 'play-result';
             summary.textContent = `After ${r.rows} steps: training loss ${fmt(r.trainLoss)}, accuracy ${fmt(100 * r.trainAcc)}% ` +
               `on the ${info.train} training images, ${fmt(100 * r.testAcc)}% on the ${info.test} test images.`;
             bar.say(`done in ${fmt(r.seconds)} s of training (${fmt((performance.now() - t0) / 1000)} s in all).`);

@@ -133,11 +133,6 @@
     }
   }
 
-  /* The same run as a command line, with the matrix product that gives the page's bytes */
-  function trainCommand(flags, dataName) {
-    return 'OPTLAB_GEMM=portable ' + play.trainCommandLine(flags, dataName);
-  }
-
   /* What a training panel shares: its Train and Stop buttons, the line saying how the run goes, the
    * command lines of its runs, and its trainer. bar.start(runs, handlers, what) runs a job (the panel's
    * data-state is 'training' meanwhile; then 'ready', 'stopped' or 'error') and resolves as
@@ -228,6 +223,8 @@
   play.pageData = pageData;
   play.Trainer = Trainer;
   play.trainBar = trainBar;
-  play.trainCommand = trainCommand;
+  /* the command line of a run: web/play.js's trainCommandLine (which now starts with OPTLAB_GEMM=portable),
+   * under the name the first panels on this worker used */
+  play.trainCommand = (flags, dataName) => play.trainCommandLine(flags, dataName);
   if (inWorker) serve();
 })(typeof window !== 'undefined' ? window.OptlabPlay : globalThis.OptlabPlay);

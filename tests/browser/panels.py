@@ -292,8 +292,10 @@ def status_of(node):
 def templates(page):
     node = trained(page, 'templates', None, 60)   # it trains once on load
     page.driver.execute_script('arguments[0].scrollIntoView({block: "start"})', node)
+    page.watch_main_thread()               # the first time, while the page is quiet: the watch's own check
     run = page.runs(node)[0]
-    page.check(run['status'] == 0 and run['rows'] > 0 and run['snapshots'] >= 1 and run['nParams'] == 7850,
+    page.check(run['status'] == 0 and run['rows'] > 0 and run['snapshots'] >= 1 and run['nParams'] == 7850 and
+               'mlp:784-10,init=normal:std=0.001' in run['flags'],
                'templates: the linear model trained on load, %d steps, templates redrawn from %d snapshots, %d parameters'
                % (run['rows'], run['snapshots'], run['nParams']))
     page.check(0.5 < run['testAcc'] <= 1, 'templates: test accuracy %.3f' % run['testAcc'])
@@ -308,8 +310,8 @@ def templates(page):
     press_stop_mid_run(page, node, 'templates')
     page.slide(node, 'epochs', -16)       # 20 -> 4 epochs
     choose(page, node, 'batch', '50')
-    page.watch_main_thread()
     page.field(node, 'train').click()
+    page.watch_main_thread()               # while it trains
     node = trained(page, 'templates', before, 60)
     page.main_thread_free('templates, a run of 4 epochs')
     run = page.runs(node)[0]
@@ -352,8 +354,8 @@ def overparam(page):
     choose(page, node, 'hidden', '20-20')
     choose(page, node, 'inits', '5')
     before = page.version(node)
-    page.watch_main_thread()
     page.field(node, 'train').click()
+    page.watch_main_thread()
     node = trained(page, 'overparam', before, 120)
     page.main_thread_free('overparam, 5 runs of 20-20')
     runs = page.runs(node)
@@ -371,9 +373,9 @@ def optimizers(page):
     page.slide(node, 'batch', 2)           # 100 -> 150
     page.set(node, 'lr', '0.05')
     page.slide(node, 'steps', -5)          # 100 -> 50 steps
-    page.watch_main_thread()
     before = page.version(node)
     page.field(node, 'train').click()
+    page.watch_main_thread()
     node = trained(page, 'optimizers', before, 120)
     page.main_thread_free('optimizers, four runs')
     runs = page.runs(node)
@@ -392,9 +394,9 @@ def optimizers(page):
     choose(page, node, 'hidden', '32')
     page.slide(node, 'steps', -45)
     page.slide(node, 'batch', 4)           # 250
-    page.watch_main_thread()
     before = node.get_attribute('data-strip-version')
     page.field(node, 'strip').click()
+    page.watch_main_thread()
     page.wait_in_page(node, 'node.dataset.stripVersion !== %s' % js(before), 300, 'the robustness strip')
     page.main_thread_free('optimizers, the robustness strip')
     strip = json.loads(node.get_attribute('data-strip'))
@@ -403,6 +405,14 @@ def optimizers(page):
                'optimizers: the strip: 4 optimizers x 6 learning rates, %d finished, %d finite' % (len(strip), len(finite)))
     page.check(node.find_element(By.CSS_SELECTOR, '.play-strip tbody').text.count('\n') == 3,
                'optimizers: the strip is drawn (4 rows)')
+    # the four again at the strip's settings, for the picture
+    before = page.version(node)
+    page.field(node, 'train').click()
+    node = trained(page, 'optimizers', before, 120)
+    runs = page.runs(node)
+    page.check(len(runs) == 4 and all('--batch=250' in r['flags'] and r['status'] == 0 for r in runs),
+               'optimizers: the four at batch 250: final training loss %s' % ', '.join('%.3f' % r['trainLoss'] for r in runs))
+    page.train_cli(runs[3], 'optimizers, Adam at batch 250')
     page.shot(node, 'optimizers')
 
 

@@ -210,10 +210,10 @@ class Page:
 
     def watch_main_thread(self):
         """from now on, record the main thread's long tasks (over 50 ms) and the longest gap of a 10 ms
-        heartbeat; the first time, a task blocked on purpose for 150 ms shows that the watch sees one.
-        WebDriver's own commands run on the page's main thread too (and on this 2-core machine, beside a
-        busy worker, some take over 100 ms): between watch_main_thread and main_thread_free the checks
-        send only the click that starts the run and one wait inside the page (wait_in_page)"""
+        heartbeat. The first time (call it while the page is quiet), a task blocked on purpose for 150 ms
+        shows that the watch sees one. WebDriver's own commands run on the page's main thread too (and on
+        this 2-core machine, beside a busy worker, some take over 100 ms): between watch_main_thread and
+        main_thread_free the checks send no command but one wait inside the page (wait_in_page)"""
         self.driver.execute_script(
             'if (!window.__observer) { window.__long = []; window.__observer = new PerformanceObserver((l) => '
             '  window.__long.push(...l.getEntries().map((e) => e.duration))); window.__observer.observe({type: "longtask"});'
