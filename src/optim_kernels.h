@@ -408,15 +408,27 @@ static double K(update_group)(int kind, const ol_optim_params *p, REAL *x, const
 
 #ifndef OL_PLAIN
 /* sum of squared gradients after clamping to [-clip, clip] (the clip-norm pre-pass) */
+/* The sum in an order fixed by n alone: 8 running sums (element i in sum i mod 8), then added in
+ * lane order (below 8 elements: the plain order); the same bits whatever the vector width (an omp
+ * simd reduction's order follows it, and the WebAssembly build, without OpenMP, summed in plain
+ * order: --clip-norm's runs differed in the last bits), and it still vectorizes. */
 static double K(grad_sumsq)(const REAL *restrict g, size_t n, double clip_d) {
     const REAL clip = (REAL)clip_d;
-    double sumsq = 0;
-    OL_SIMD_SUM
-    for (size_t i = 0; i < n; i++) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) {
+            REAL gi = g[i + l];
+            gi = gi < -clip ? -clip : (gi > clip ? clip : gi);
+            acc[l] += (double)gi * (double)gi;
+        }
+    for (int l = 0; i < n; i++, l++) {
         REAL gi = g[i];
         gi = gi < -clip ? -clip : (gi > clip ? clip : gi);
-        sumsq += (double)gi * (double)gi;
+        acc[l] += (double)gi * (double)gi;
     }
+    double sumsq = 0;
+    for (int l = 0; l < 8; l++) sumsq += acc[l];
     return sumsq;
 }
 #endif

@@ -61,8 +61,10 @@ OL_PLAY_EXPORT long ol_play_fit_rows(const ol_play_fit *f);
 OL_PLAY_EXPORT const double *ol_play_fit_trace(const ol_play_fit *f);
 OL_PLAY_EXPORT const char *ol_play_fit_log_csv(ol_play_fit *f); /* NULL: out of memory */
 /* After the run (NaN when it did not complete): mean loss and accuracy (a fraction) of the trained
- * model on the training examples it used (which 0: the first --subset of them) and on the test set
- * (which 1: the first --test-subset); the seconds of training, evaluation excluded. */
+ * model on the training examples it used (which 0: the first --subset of them, less --val-split's)
+ * and on the test set (which 1: the first --test-subset); the seconds of training, evaluation
+ * excluded. The model is the run's last weights (schedule-free's x): with --ema or --eval-average
+ * the command evaluates the average instead, and its printed test accuracy is the average's. */
 OL_PLAY_EXPORT double ol_play_fit_loss(const ol_play_fit *f, int which);
 OL_PLAY_EXPORT double ol_play_fit_accuracy(const ol_play_fit *f, int which);
 OL_PLAY_EXPORT double ol_play_fit_seconds(const ol_play_fit *f);
