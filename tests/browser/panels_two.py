@@ -158,7 +158,10 @@ def race(page):
     page.set(node, 'budget', '2.5')
     before = page.version(node)
     page.field(node, 'train').click()
-    wait_version(page, node, before, 60, 'the race')
+    page.watch_main_thread()               # while it races: the page only draws
+    page.wait_in_page(node, 'node.dataset.version !== %s && node.dataset.state !== "training"'
+                      % ('undefined' if before is None else json.dumps(before)), 60, 'the race')
+    page.main_thread_free('race, batch sizes 20 and 250 for 2.5 s each')
     runs = runs_of(page, node)
     page.check([r['batch'] for r in runs] == [20, 250] and all('--time-budget=2.5' in r['flags'] for r in runs),
                'race: batch sizes 20 and 250, 2.5 s each')
