@@ -262,7 +262,7 @@
       summary.textContent = '';
       const drawn = () => {
         chart.draw([{ label: 'forward + backward, median', color: HB_COLOR, dots: true, points: got.map((r) => [r.n, r.ms]) },
-          { label: 'fastest and slowest', color: '#8c959f', line: false, points: got.flatMap((r) => [[r.n, r.min], [r.n, r.max]]) }]);
+          { label: 'fastest and slowest', color: '#8c959f', line: false, dots: true, points: got.flatMap((r) => [[r.n, r.min], [r.n, r.max]]) }]);
       };
       bar.start(ns.map((n) => ({ task: 'gradientCost', q: { model: spec, n, repeats: Number(repeats.input.value), seed: 1 } })), {
         result(i, r) {
