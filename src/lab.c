@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <zlib.h>
+
 #include "optlab/common.h"
 #include "optlab/outdir.h"
 #include "optlab/parallel.h"
@@ -31,6 +33,52 @@ int ol_lab_data(ol_lab_ctx *ctx, ol_dataset **train, ol_dataset **test) {
     *train = &ctx->train;
     *test = &ctx->test;
     return OL_OK;
+}
+
+/* n bytes gzip'ed (zlib, level 9, no name, mtime 0: the same bytes every run) */
+static int gzip_bytes(const uint8_t *in, size_t n, unsigned char **out, size_t *out_len) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (n > UINT32_MAX || deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return ol_fail(OL_ENOMEM, "out of memory compressing the page's data");
+    uLong cap = deflateBound(&z, (uLong)n);
+    unsigned char *buf = malloc(cap);
+    int zr = Z_MEM_ERROR;
+    if (buf) {
+        z.next_in = (Bytef *)(uintptr_t)in;
+        z.avail_in = (uInt)n;
+        z.next_out = buf;
+        z.avail_out = (uInt)cap;
+        zr = deflate(&z, Z_FINISH);
+    }
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(buf);
+        return ol_fail(OL_ENOMEM, "out of memory compressing the page's data");
+    }
+    *out = buf;
+    return OL_OK;
+}
+
+int ol_lab_page_data(ol_lab_ctx *ctx) {
+    if (ctx->page_data || !ctx->play || !ctx->play->wasm) return OL_OK;
+    ol_dataset *train, *test;
+    int rc = ol_lab_data(ctx, &train, &test);
+    if (rc) return rc;
+    uint32_t n_train = train->n < OL_LAB_PAGE_TRAIN ? train->n : OL_LAB_PAGE_TRAIN;
+    uint32_t n_test = test->n < OL_LAB_PAGE_TEST ? test->n : OL_LAB_PAGE_TEST;
+    uint8_t *raw = NULL;
+    unsigned char *gz = NULL;
+    size_t raw_len = 0, gz_len = 0;
+    rc = ol_data_subset_bytes(train, test, n_train, n_test, &raw, &raw_len);
+    if (!rc) rc = gzip_bytes(raw, raw_len, &gz, &gz_len);
+    if (!rc) rc = ol_report_set_data(ctx->report, ctx->data ? ctx->data : "fashion-mnist", (long)n_train, (long)n_test,
+                                     gz, gz_len, raw_len);
+    free(raw);
+    free(gz);
+    if (!rc) ctx->page_data = 1;
+    return rc;
 }
 
 const char *ol_lab_path(const ol_lab_ctx *ctx, const char *name, char *buf, size_t cap) {
@@ -171,6 +219,7 @@ out:
     ctx->summary = NULL;
     ol_report_free(ctx->report);
     ctx->report = NULL;
+    ctx->page_data = 0;
     if (ctx->data_loaded) {
         ol_dataset_free(&ctx->train);
         ol_dataset_free(&ctx->test);

@@ -414,6 +414,15 @@ static int picture(ol_lab_ctx *ctx, double *gd_rate_measured, double *mom_rate_m
                              "momentum accelerates along flat directions and slows down along sharp ones. Move the "
                              "learning rate, beta and the steps, and see which of the two gets f below a millionth "
                              "of its start within 100 iterations.");
+    /* issue 18's demo 2: the same two methods on two weights of a real model (its figure is this
+     * lab's: the paths and each coordinate's distance to the optimum, on a real loss) */
+    if (!rc) rc = ol_lab_page_data(ctx);
+    if (!rc)
+        rc = ol_report_panel(ctx->report, "twoweights",
+                             "The same contest on a real model: a linear softmax model trained here, frozen but for "
+                             "one pixel's weight and its class's bias; choose a pixel at the image's edge (ill-"
+                             "conditioned) or nearer its centre, and move the learning rate, beta and the steps to "
+                             "see which of gradient descent and heavy ball gets closer to Newton's minimum.");
 out:
     ol_plot_free(p);
     ol_csv_abort(csv);

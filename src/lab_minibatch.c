@@ -696,6 +696,12 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
         "wall clock: the exact gradient is an average over N examples, so its cost grows in step with N.",
         spec);
     if ((rc = figure_cost(ctx, spec, cost, n_cost))) goto out;
+    /* issue 18's demo 4: the same measurement in the page, then the race under a time budget */
+    if ((rc = ol_lab_page_data(ctx))) goto out;
+    if ((rc = ol_report_panel(ctx->report, "gradcost",
+                              "Time one forward and backward pass in this page, from one example to all of them: "
+                              "see how much less than in proportion a gradient over many examples costs, and how "
+                              "many small-batch steps one full-batch step is worth."))) goto out;
 
     ol_report_heading(ctx->report, "The same time budget for every batch size");
     ol_report_paragraph(ctx->report,
@@ -707,6 +713,9 @@ int ol_lab_minibatch(ol_lab_ctx *ctx) {
         "holds it back.",
         p->budget, LR_AT_8, LR_CAP, p->gd_lrs[0], p->gd_lrs[1], p->gd_lrs[2]);
     if ((rc = figure_time(ctx, p, runs, n_runs, best_gd, best_mb, train->n))) goto out;
+    if ((rc = ol_report_panel(ctx->report, "race",
+                              "Type batch sizes and learning rates, pick a time budget and race them one after "
+                              "another: which batch size gets the training loss below 0.5 within 5 seconds?"))) goto out;
 
     ol_report_heading(ctx->report, "Picking the mini-batches: IID draws or shuffled epochs");
     ol_report_paragraph(ctx->report,

@@ -895,6 +895,12 @@ int ol_lab_nonconvex(ol_lab_ctx *ctx) {
     if ((rc = spread_figure(ctx, &p, st, n_arch, subset.n_classes))) goto out;
     if ((rc = scatter_figure(ctx, &p, runs, n_runs))) goto out;
     if ((rc = curves_figure(ctx, &p, runs, n_runs))) goto out;
+    if ((rc = ol_lab_page_data(ctx))) goto out;
+    if ((rc = ol_report_panel(ctx->report, "overparam",
+                              "Overparametrization to the rescue: choose a width, train it from several "
+                              "initializations with full-batch gradient descent, and watch whether the curves "
+                              "bundle together as the network grows; then compare the train and test accuracy: "
+                              "does the wide network overfit?"))) goto out;
 
     ol_lab_record(ctx, "lr", p.lr);
     ol_lab_record(ctx, "steps", (double)p.steps);

@@ -553,6 +553,11 @@ int ol_lab_random_search(ol_lab_ctx *ctx) {
         ol_plot_free(zp);
         if (rc) goto out;
     }
+    if ((rc = ol_lab_page_data(ctx))) goto out;
+    if ((rc = ol_report_panel(ctx->report, "templates",
+                              "A model the eye can read: train a linear softmax model with gradient steps and watch "
+                              "its class templates (the weights of each class, drawn as images) take the shapes of "
+                              "the classes; change the learning rate, the batch or the epochs and train again."))) goto out;
 
     const direction_result *rr[2] = {&at_init, &trained};
     const char *names[2] = {"init", "trained"};

@@ -799,6 +799,12 @@ static int figure_optimizers(tn_lab *t, const tn_grid *grids) {
              best[0]->lr);
     rc = ol_lab_figure(t->ctx, plot, "tuning_optimizer_grid.svg", "tuning_optimizer_grid.csv", caption);
     ol_plot_free(plot);
+    if (!rc) rc = ol_lab_page_data(t->ctx);
+    if (!rc)
+        rc = ol_report_panel(t->ctx->report, "optimizers",
+                             "Compare SGD, momentum, RMSprop and Adam on the same network and mini-batches: move the "
+                             "learning rate and the batch size, train, and then run the robustness strip to see "
+                             "which of them forgives a rough choice of learning rate.");
     return rc;
 }
 

@@ -50,6 +50,12 @@ struct ol_report {
     int n_figures;
     const ol_report_play *play;   /* the panels' code, or NULL */
     int n_panels;
+    struct {                      /* the panels' data (ol_report_set_data), or gz NULL */
+        char *name;
+        long n_train, n_test;
+        unsigned char *gz;
+        size_t gz_len, raw_len;
+    } data;
 };
 
 static ol_sbuf *cur(ol_report *r) { return r->n_sections ? &r->body : &r->intro; }
@@ -90,6 +96,8 @@ void ol_report_free(ol_report *r) {
     free(r->sections);
     for (int i = 0; i < r->n_takeaways; i++) free(r->takeaways[i].text);
     free(r->takeaways);
+    free(r->data.name);
+    free(r->data.gz);
     free(r);
 }
 
@@ -391,11 +399,42 @@ int ol_report_panel(ol_report *r, const char *kind, const char *try_this) {
     return check(r);
 }
 
-/* The panels' code at the end of the body: the module as base64 text in a script element the
- * browser does not run, the page's script as a data: URL (base64: no '<' or '&' in the page, which
- * stays well-formed XML; a data: URL is no network request). */
+int ol_report_set_data(ol_report *r, const char *name, long n_train, long n_test, const void *gz, size_t gz_len,
+                       size_t raw_len) {
+    if (!name || !gz || !gz_len || n_train < 1 || n_test < 0)
+        return ol_fail(OL_EARG, "report data: a name, at least one training image and the gzip bytes are needed");
+    char *n = strdup(name);
+    unsigned char *copy = malloc(gz_len);
+    if (!n || !copy) {
+        free(n);
+        free(copy);
+        return ol_fail(OL_ENOMEM, "out of memory putting the data into the report");
+    }
+    memcpy(copy, gz, gz_len);
+    free(r->data.name);
+    free(r->data.gz);
+    r->data.name = n;
+    r->data.gz = copy;
+    r->data.gz_len = gz_len;
+    r->data.raw_len = raw_len;
+    r->data.n_train = n_train;
+    r->data.n_test = n_test;
+    return OL_OK;
+}
+
+/* The panels' code at the end of the body: the module (and the data they train on) as base64 text
+ * in script elements the browser does not run, the page's script as a data: URL (base64: no '<' or
+ * '&' in the page, which stays well-formed XML; a data: URL is no network request). */
 static void put_play(ol_sbuf *b, const ol_report *r) {
     if (!r->n_panels || !has_module(r)) return;
+    if (r->data.gz) {
+        ol_sb_puts(b, "<script type=\"application/octet-stream\" id=\"optlab-data\" data-name=\"");
+        ol_sb_esc(b, r->data.name);
+        ol_sb_printf(b, "\" data-train=\"%ld\" data-test=\"%ld\" data-bytes=\"%zu\">", r->data.n_train,
+                     r->data.n_test, r->data.raw_len);
+        plot_base64(b, r->data.gz, r->data.gz_len);
+        ol_sb_puts(b, "</script>\n");
+    }
     ol_sb_puts(b, "<script type=\"application/wasm-base64\" id=\"optlab-wasm\">");
     plot_base64(b, (const unsigned char *)r->play->wasm, r->play->wasm_len);
     ol_sb_puts(b, "</script>\n<script src=\"data:text/javascript;base64,");

@@ -334,9 +334,14 @@
   /* the same at once (the page: its panels are drawn before the load event); throws where the
    * browser refuses to compile a module this size on the main thread */
   function loadNow(bytes, log) {
+    return instantiate(new WebAssembly.Module(bytes), log);
+  }
+
+  /* a compiled WebAssembly.Module -> its Engine at once (the training worker: web/worker.js) */
+  function instantiate(module, log) {
     let memory = null;
     const hooks = { progress: null };
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(() => memory, log, hooks));
+    const instance = new WebAssembly.Instance(module, imports(() => memory, log, hooks));
     memory = instance.exports.memory;
     return engineOf(instance, hooks);
   }
@@ -354,6 +359,6 @@
     ];
   }
 
-  root.OptlabPlay = { load, loadNow, base64Bytes, flagText, commandLine, trainFlagText, trainCommandLine, setProgress,
+  root.OptlabPlay = { load, loadNow, instantiate, base64Bytes, flagText, commandLine, trainFlagText, trainCommandLine, setProgress,
     benchCases, panels: {} };
 })(typeof window !== 'undefined' ? window : globalThis);

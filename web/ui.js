@@ -282,7 +282,7 @@
   function loadEngine() {
     const holder = document.getElementById('optlab-wasm');
     if (!holder) return Promise.reject(new Error('no module in the page'));
-    const bytes = play.base64Bytes(holder.textContent);
+    const bytes = play.moduleBytes = play.base64Bytes(holder.textContent); /* kept for the workers (web/worker.js) */
     try {
       return Promise.resolve(play.loadNow(bytes));
     } catch (e) {
@@ -334,5 +334,5 @@
     else start();
   }
 
-  play.ui = { el, control, select, logSlider, MapView, Chart, COLORS, fmt, start: startWhenReady };
+  play.ui = { el, control, select, logSlider, MapView, Chart, COLORS, fmt, viridis, start: startWhenReady };
 })(typeof window !== 'undefined' ? window.OptlabPlay : globalThis.OptlabPlay);

@@ -33,8 +33,10 @@ WASM_MISSING := The interactive panels are not in this report: optlab was built 
 toolchain (clang, lld, wasi-libc, libclang-rt-14-dev-wasm32; scripts/setup.sh installs them).
 
 PLAY_ASSETS := $(BUILD)/gen/play_assets.o
-# the page's script: the engine, the shared interface, one file per panel, then the start
-WEB_SCRIPTS := web/play.js web/ui.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js web/start.js
+# the page's script: the engine, the shared interface and the training worker, one file per panel,
+# then the start (the same script runs in the training worker: web/worker.js)
+WEB_SCRIPTS := web/play.js web/ui.js web/worker.js web/explorer.js web/momentum.js web/dimension.js web/schedules.js \
+               web/templates.js web/overparam.js web/optimizers.js web/two.js web/twopanels.js web/start.js
 WEB_FILES   := $(WEB_SCRIPTS) web/play.css
 
 .PHONY: wasm

@@ -35,6 +35,7 @@ struct ol_lab_ctx {
     const char *current_lab;
     struct { char key[64]; double value; } records[256]; /* the current lab's, for its takeaway */
     int n_records;
+    int page_data;           /* the page holds the data its panels train on (ol_lab_page_data) */
 };
 
 /* The training and test sets, loaded once per run on first use. */
@@ -53,6 +54,13 @@ int ol_lab_figure(ol_lab_ctx *ctx, const ol_plot *plot, const char *svg_name, co
  * record; a key not recorded is an error (OL_ESTATE). printf conversions in fmt take the rest
  * (names, plurals). */
 int ol_lab_takeaway(ol_lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The data the page's training panels use (issue 18): the first OL_LAB_PAGE_TRAIN training and
+ * OL_LAB_PAGE_TEST test images of the lab's data set (fewer where it holds fewer), as
+ * ol_data_subset_bytes writes them, gzip'ed, put into the report once (ol_report_set_data). A
+ * lab calls it before placing such a panel; nothing happens where the report has no module. */
+#define OL_LAB_PAGE_TRAIN 2000
+#define OL_LAB_PAGE_TEST 500
+int ol_lab_page_data(ol_lab_ctx *ctx);
 /* Progress line on stderr: "[lab conditioning] ..." */
 void ol_lab_log(const ol_lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -65,6 +65,16 @@ void ol_report_set_play(ol_report *report, const ol_report_play *play);
  * sentence: what to try, what to look for) and a line, shown with JavaScript off, saying the panel
  * needs JavaScript; without a module, only the line saying why the panel is missing. */
 int ol_report_panel(ol_report *report, const char *kind, const char *try_this);
+/* The data the panels train on (issue 18): `gz`, the gzip of the subset's bytes (four IDX files,
+ * optlab/play_train.h), copied and put into the page beside the module, base64 in
+ *     <script type="application/octet-stream" id="optlab-data" data-name=NAME data-train=N
+ *             data-test=M data-bytes=RAW>
+ * which the browser does not run and the script inflates (DecompressionStream('gzip')). `name` is
+ * the data set as the command line names it (--data), n_train and n_test the subset's counts
+ * (--subset, --test-subset), raw_len the inflated length. Only a page with panels and a module
+ * holds it. Replaces an earlier call's data. */
+int ol_report_set_data(ol_report *report, const char *name, long n_train, long n_test, const void *gz, size_t gz_len,
+                       size_t raw_len);
 
 /* The whole page (malloc'ed; caller frees), or written atomically to path. */
 int ol_report_html(const ol_report *report, char **html, size_t *len);

@@ -1,5 +1,8 @@
 """panels.py: the checks of each interactive panel (tests/browser/run.py drives the browser).
 Each check takes the Page and records its results with page.check; CHECKS lists them in order."""
+import json
+import time
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
@@ -252,4 +255,168 @@ def schedules(page):
     page.shot(node, 'schedules')
 
 
-CHECKS = [('explorer', explorer), ('momentum', momentum), ('dimension', dimension), ('schedules', schedules)]
+def js(attribute):
+    """a data attribute's value as JavaScript compares it (an absent one is undefined)"""
+    return 'undefined' if attribute is None else json.dumps(attribute)
+
+
+def trained(page, kind, before=None, timeout=120):
+    """the panel once a training job after version `before` has ended (waits for it)"""
+    node = page.driver.find_element(By.CSS_SELECTOR, '#play-' + kind)
+    page.wait_in_page(node, 'node.dataset.version !== %s && node.dataset.state !== "training"' % js(before),
+                      timeout, kind + ': a training job')
+    return node
+
+
+def press_stop_mid_run(page, node, what):
+    """presses Stop once the run has shown progress; the run ends at once and the page still responds"""
+    page.wait_in_page(node, 'node.dataset.state === "training" && /step/.test(node.querySelector(".play-status").textContent)',
+                      60, what + ' progress')
+    before = status_of(node)
+    t0 = time.time()
+    page.field(node, 'stop').click()
+    page.wait_in_page(node, 'node.dataset.state === "stopped"', 5, what + ': stopped')
+    stopped_in = time.time() - t0
+    time.sleep(0.3)
+    t1 = time.time()
+    alive = page.driver.execute_script('return 1 + 1') == 2
+    page.check(alive and stopped_in < 1 and time.time() - t1 < 0.5 and status_of(node) == 'Stopped.' and
+               page.field(node, 'stop').get_attribute('disabled') is not None,
+               '%s: Stop mid-run (%s) ended it in %.2f s; the page responds' % (what, before, stopped_in))
+
+
+def status_of(node):
+    return node.find_element(By.CSS_SELECTOR, '.play-status').text
+
+
+def templates(page):
+    node = trained(page, 'templates', None, 60)   # it trains once on load
+    page.driver.execute_script('arguments[0].scrollIntoView({block: "start"})', node)
+    page.watch_main_thread()               # the first time, while the page is quiet: the watch's own check
+    run = page.runs(node)[0]
+    page.check(run['status'] == 0 and run['rows'] > 0 and run['snapshots'] >= 1 and run['nParams'] == 7850 and
+               'mlp:784-10,init=normal:std=0.001' in run['flags'],
+               'templates: the linear model trained on load, %d steps, templates redrawn from %d snapshots, %d parameters'
+               % (run['rows'], run['snapshots'], run['nParams']))
+    page.check(0.5 < run['testAcc'] <= 1, 'templates: test accuracy %.3f' % run['testAcc'])
+    page.train_cli(run, 'templates, on load')
+    images = node.find_elements(By.CSS_SELECTOR, '.play-images figure')
+    page.check(len(images) == 22, 'templates: 12 training images and 10 templates drawn (%d)' % len(images))
+    # a longer run (batch 10, 20 epochs): Stop mid-run, then the slider and a run to the end
+    choose(page, node, 'batch', '10')
+    page.slide(node, 'epochs', 17)
+    before = page.version(node)
+    page.field(node, 'train').click()
+    press_stop_mid_run(page, node, 'templates')
+    page.slide(node, 'epochs', -16)       # 20 -> 4 epochs
+    choose(page, node, 'batch', '50')
+    page.field(node, 'train').click()
+    page.watch_main_thread()               # while it trains
+    node = trained(page, 'templates', before, 60)
+    page.main_thread_free('templates, a run of 4 epochs')
+    run = page.runs(node)[0]
+    page.check('--epochs=4' in run['flags'] and '--batch=50' in run['flags'] and run['snapshots'] >= 1,
+               'templates: the slider and the batch make the flags: ' + run['command'])
+    page.train_cli(run, 'templates, 4 epochs')
+    page.shot(node, 'templates')
+
+
+def overparam(page):
+    node = page.panel('overparam', 60)
+    # a wide network for long: Stop mid-run
+    choose(page, node, 'hidden', '100-100')
+    page.slide(node, 'steps', 40)          # 100 -> 500 steps
+    page.field(node, 'train').click()
+    press_stop_mid_run(page, node, 'overparam')
+    # a new run cancels the one running: start one (5 x 500 steps), start another at once
+    choose(page, node, 'hidden', '10')
+    before = page.version(node)
+    page.field(node, 'train').click()
+    choose(page, node, 'inits', '6')
+    page.slide(node, 'steps', -45)         # 500 -> 50 steps
+    page.field(node, 'train').click()
+    node = trained(page, 'overparam', before, 120)
+    runs, summary = page.runs(node), json.loads(node.get_attribute('data-summary'))
+    page.check(len(runs) == 6 and summary['hidden'] == '10' and not summary['stopped'] and summary['rows'] == 1,
+               'overparam: the second Train replaced the first: 6 initializations of width 10, one row in the table')
+    page.check(all('--init-seed=1' in r['flags'] and '--perturb=0.2' in r['flags'] and '--batch=full' in r['flags'] and
+                   '--subset=500' in r['flags'] and '--epochs=50' in r['flags'] for r in runs)
+               and len({r['flags'] for r in runs}) == 6,
+               'overparam: one base model perturbed, full-batch GD on 500 images, 50 steps: ' + runs[0]['command'])
+    for i, r in enumerate(runs):
+        page.train_cli(r, 'overparam, width 10, init %d' % (i + 1))
+    page.check(summary['nParams'] == 784 * 10 + 10 + 10 * 10 + 10 and
+               all(0 < r['trainAcc'] <= 1 and 0 < r['testAcc'] <= 1 for r in runs),
+               'overparam: %d parameters; train accuracy %s, test %s' % (summary['nParams'],
+               ' '.join('%.3f' % r['trainAcc'] for r in runs), ' '.join('%.3f' % r['testAcc'] for r in runs)))
+    # independent draws, a wider network: the table grows
+    choose(page, node, 'draw', 'independent')
+    choose(page, node, 'hidden', '20-20')
+    choose(page, node, 'inits', '5')
+    before = page.version(node)
+    page.field(node, 'train').click()
+    page.watch_main_thread()
+    node = trained(page, 'overparam', before, 120)
+    page.main_thread_free('overparam, 5 runs of 20-20')
+    runs = page.runs(node)
+    page.check(len(runs) == 5 and all('perturb' not in r['flags'] and 'mlp:784-20-20-10' in r['flags'] for r in runs)
+               and json.loads(node.get_attribute('data-summary'))['rows'] == 2,
+               'overparam: independent draws of 20-20, a second row in the table')
+    page.train_cli(runs[0], 'overparam, 20-20, independent, init 1')
+    page.train_cli(runs[4], 'overparam, 20-20, independent, init 5')
+    page.shot(node, 'overparam')
+
+
+def optimizers(page):
+    node = page.panel('optimizers', 60)
+    choose(page, node, 'hidden', '32')
+    page.slide(node, 'batch', 2)           # 100 -> 150
+    page.set(node, 'lr', '0.05')
+    page.slide(node, 'steps', -5)          # 100 -> 50 steps
+    before = page.version(node)
+    page.field(node, 'train').click()
+    page.watch_main_thread()
+    node = trained(page, 'optimizers', before, 120)
+    page.main_thread_free('optimizers, four runs')
+    runs = page.runs(node)
+    opts = ['--opt=sgd\n', '--opt=sgd:momentum=0.9\n', '--opt=rmsprop:alpha=0.8,eps_inside=1\n', '--opt=adam\n']
+    page.check(len(runs) == 4 and all(o in r['flags'] and '--batch=150' in r['flags'] and '--lr=0.05' in r['flags']
+                                      for o, r in zip(opts, runs)),
+               'optimizers: SGD, momentum, RMSprop (lecture) and Adam at batch 150, lr 0.05')
+    for r in runs:
+        page.train_cli(r, 'optimizers, ' + r['label'])
+    # Stop mid-run: a long one
+    page.slide(node, 'steps', 45)          # 50 -> 500
+    choose(page, node, 'hidden', '100-100')
+    page.field(node, 'train').click()
+    press_stop_mid_run(page, node, 'optimizers')
+    # the robustness strip, short runs
+    choose(page, node, 'hidden', '32')
+    page.slide(node, 'steps', -45)
+    page.slide(node, 'batch', 4)           # 250
+    before = node.get_attribute('data-strip-version')
+    page.field(node, 'strip').click()
+    page.watch_main_thread()
+    page.wait_in_page(node, 'node.dataset.stripVersion !== %s' % js(before), 300, 'the robustness strip')
+    page.main_thread_free('optimizers, the robustness strip')
+    strip = json.loads(node.get_attribute('data-strip'))
+    finite = [c for c in strip if c['status'] == 0]
+    page.check(len(strip) == 24 and all(c['trainLoss'] > 0 for c in finite) and len(finite) >= 12,
+               'optimizers: the strip: 4 optimizers x 6 learning rates, %d finished, %d finite' % (len(strip), len(finite)))
+    page.check(node.find_element(By.CSS_SELECTOR, '.play-strip tbody').text.count('\n') == 3,
+               'optimizers: the strip is drawn (4 rows)')
+    # the four again at the strip's settings, for the picture
+    before = page.version(node)
+    page.field(node, 'train').click()
+    node = trained(page, 'optimizers', before, 120)
+    runs = page.runs(node)
+    page.check(len(runs) == 4 and all('--batch=250' in r['flags'] and r['status'] == 0 for r in runs),
+               'optimizers: the four at batch 250: final training loss %s' % ', '.join('%.3f' % r['trainLoss'] for r in runs))
+    page.train_cli(runs[3], 'optimizers, Adam at batch 250')
+    page.shot(node, 'optimizers')
+
+
+import panels_two  # noqa: E402 (issue 18's demos 2 and 4)
+
+CHECKS = [('explorer', explorer), ('momentum', momentum), ('dimension', dimension), ('schedules', schedules),
+          ('templates', templates), ('overparam', overparam), ('optimizers', optimizers)] + panels_two.CHECKS

@@ -170,6 +170,77 @@ class Page:
         return self.check(status == 2 and shown == message and message != '',
                           '%s: next to %s: "%s" (the command: "%s")' % (what, name, shown, message))
 
+    def data_name(self):
+        """the report's data set as its command lines name it (--data)"""
+        return self.driver.execute_script('return document.getElementById("optlab-data").dataset.name')
+
+    def train_cli(self, run, what):
+        """a training run of the page against `OPTLAB_GEMM=portable optlab train --data D <its flags> --step-log F`:
+        the step log byte for byte (a failed run: the command's message, and its log up to there)"""
+        path = os.path.join(self.tmp, 'steps.csv')
+        if os.path.exists(path):
+            os.remove(path)
+        argv = [self.args.optlab, 'train', '--data', self.data_name()] + [f for f in run['flags'].split('\n') if f] + \
+            ['--step-log', path, '--quiet']
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, OPTLAB_GEMM='portable'))
+        log = open(path, 'rb').read().decode() if os.path.exists(path) else None
+        rows = (run['csv'] or '').count('\n') - 1
+        if run['status'] == 0:
+            return self.check(p.returncode == 0 and log == run['csv'] and rows > 0,
+                              '%s: the step log, %d rows, == `%s`\'s%s' % (what, rows, run['command'][:150],
+                              '' if log == run['csv'] else ' (command: exit %d, %s)' % (p.returncode, (p.stderr or '')[-300:])))
+        lines = (p.stderr or p.stdout).strip().split('\n')
+        message = lines[-1][len('optlab: '):] if lines and lines[-1].startswith('optlab: ') else ''
+        ok = p.returncode != 0 and message == run['message'] and (log is None or log == run['csv'])
+        return self.check(ok, '%s: fails as the command does: %s (the command: %s)' % (what, run['message'], message))
+
+    def wait_in_page(self, node, condition, timeout, what):
+        """waits inside the page (one command, no polling that would itself run on the page's main thread)
+        until condition (JavaScript over `node`, e.g. 'node.dataset.state === "ready"') holds"""
+        self.driver.set_script_timeout(timeout + 5)
+        ok = self.driver.execute_async_script(
+            'const node = arguments[0], done = arguments[arguments.length - 1], test = () => (' + condition + ');'
+            'if (test()) return done(true);'
+            'const mo = new MutationObserver(() => { if (test()) { mo.disconnect(); clearTimeout(t); done(true); } });'
+            'const t = setTimeout(() => { mo.disconnect(); done(false); }, arguments[1] * 1000);'
+            'mo.observe(node, {attributes: true, subtree: true, childList: true, characterData: true});', node, timeout)
+        if not ok:
+            raise TimeoutError('waited %g s for %s' % (timeout, what))
+
+    def watch_main_thread(self):
+        """from now on, record the main thread's long tasks (over 50 ms) and the longest gap of a 10 ms
+        heartbeat. The first time (call it while the page is quiet), a task blocked on purpose for 150 ms
+        shows that the watch sees one. WebDriver's own commands run on the page's main thread too (and on
+        this 2-core machine, beside a busy worker, some take over 100 ms): between watch_main_thread and
+        main_thread_free the checks send no command but one wait inside the page (wait_in_page)"""
+        self.driver.execute_script(
+            'if (!window.__observer) { window.__long = []; window.__observer = new PerformanceObserver((l) => '
+            '  window.__long.push(...l.getEntries().map((e) => e.duration))); window.__observer.observe({type: "longtask"});'
+            '  window.__frames = []; new PerformanceObserver((l) => window.__frames.push(...l.getEntries().map((e) => '
+            '    ({ms: Math.round(e.duration), scripts: e.scripts.map((x) => x.invoker + " " + Math.round(x.duration) + " ms")}))))'
+            '    .observe({type: "long-animation-frame"}); }')
+        if not getattr(self, 'calibrated', False):
+            self.calibrated = True
+            self.driver.execute_script('setTimeout(() => { const t = performance.now(); while (performance.now() - t < 150); }, 0)')
+            time.sleep(0.3)
+            seen = self.driver.execute_script('return Math.max(0, ...window.__long)')
+            self.check(seen >= 150, 'the long-task watch sees a task blocked on purpose for 150 ms (%.0f ms)' % seen)
+        self.driver.execute_script(
+            'window.__long = []; window.__frames = []; window.__gap = 0; clearInterval(window.__beat); let last = performance.now();'
+            'window.__beat = setInterval(() => { const t = performance.now(); window.__gap = Math.max(window.__gap, t - last);'
+            '  last = t; }, 10);')
+
+    def main_thread_free(self, what, limit=100):
+        """no long task over `limit` ms since watch_main_thread; the heartbeat's longest gap is shown and held
+        to twice the limit only: on this loaded 2-core machine (the worker, chromedriver, the test) timers run
+        late now and then while no task blocks"""
+        longest, gap, frames = self.driver.execute_script(
+            'return [Math.max(0, ...window.__long), window.__gap, window.__frames.sort((a, b) => b.ms - a.ms).slice(0, 3)]')
+        return self.check(longest <= limit and gap <= 2 * limit,
+                          '%s: the main thread was never blocked over %d ms (longest task %.0f ms, heartbeat gap %.0f ms)%s'
+                          % (what, limit, longest, gap, '' if longest <= limit else '; the longest frames: ' + json.dumps(frames)))
+
     def shot(self, node, name):
         os.makedirs(self.args.shots, exist_ok=True)
         path = os.path.join(self.args.shots, name + '.png')
@@ -186,8 +257,10 @@ class Page:
             msg = json.loads(entry['message'])['message']
             if msg.get('method') == 'Network.requestWillBeSent':
                 urls.append(msg['params']['request']['url'])
-        away = [u for u in urls if not (u.startswith('data:') or u == self.url or u.startswith(self.url + '#'))]
-        self.check(not away and urls, 'no request left the page (%d requests, all the page itself or data: URLs)%s'
+        # blob: the training worker's script, made in the page from its own text (web/worker.js)
+        away = [u for u in urls if not (u.startswith('data:') or u.startswith('blob:') or u == self.url
+                                        or u.startswith(self.url + '#'))]
+        self.check(not away and urls, 'no request left the page (%d requests, all the page itself, data: or blob: URLs)%s'
                    % (len(urls), '' if not away else ': ' + ', '.join(away[:5])))
 
     def close(self):
@@ -201,6 +274,7 @@ def main():
     ap.add_argument('--shots', default='build/screenshots')
     ap.add_argument('--chromedriver', default='/usr/bin/chromedriver')
     ap.add_argument('--panels', default='all', help='comma-separated panel kinds, or all')
+    ap.add_argument('--export', default=None, help='a directory for the state of panels checked natively (panels_two.py)')
     args = ap.parse_args()
     t0 = time.time()
     try:
