@@ -64,7 +64,7 @@
     const lrSlider = logSlider('lr', 1e-3, 1, 0.05);
     const lr = control('learning rate', lrSlider.wrap);
     const batch = control('batch', select('batch', ['10', '50', '200', 'full'], '50'));
-    const epochsInput = el('input', { type: 'range', name: 'epochs', min: 1, max: 20, step: 1, value: 3 });
+    const epochsInput = el('input', { type: 'range', name: 'epochs', min: 1, max: 100, step: 1, value: 3 });
     const epochsOut = el('output', { class: 'play-val' }, '3');
     const epochs = control('epochs', el('span', { class: 'play-slider' }, epochsInput, epochsOut));
     const bar = play.trainBar(node, 'Train');

@@ -275,8 +275,11 @@ def press_stop_mid_run(page, node, what):
     before = status_of(node)
     t0 = time.time()
     page.field(node, 'stop').click()
-    page.wait_in_page(node, 'node.dataset.state === "stopped"', 5, what + ': stopped')
+    page.wait_in_page(node, 'node.dataset.state !== "training"', 5, what + ': the run ends after Stop')
     stopped_in = time.time() - t0
+    page.check(node.get_attribute('data-state') == 'stopped',
+               '%s: Stop ended the run (state %s; "done" means it finished before the click)'
+               % (what, node.get_attribute('data-state')))
     time.sleep(0.3)
     t1 = time.time()
     alive = page.driver.execute_script('return 1 + 1') == 2
@@ -302,13 +305,14 @@ def templates(page):
     page.train_cli(run, 'templates, on load')
     images = node.find_elements(By.CSS_SELECTOR, '.play-images figure')
     page.check(len(images) == 22, 'templates: 12 training images and 10 templates drawn (%d)' % len(images))
-    # a longer run (batch 10, 20 epochs): Stop mid-run, then the slider and a run to the end
+    # a long run (batch 10, 100 epochs: 20,000 steps, seconds even on a fast machine, so that Stop
+    # lands mid-run however slow the driver is): Stop mid-run, then the slider and a run to the end
     choose(page, node, 'batch', '10')
-    page.slide(node, 'epochs', 17)
+    page.slide(node, 'epochs', 97)
     before = page.version(node)
     page.field(node, 'train').click()
     press_stop_mid_run(page, node, 'templates')
-    page.slide(node, 'epochs', -16)       # 20 -> 4 epochs
+    page.slide(node, 'epochs', -96)       # 100 -> 4 epochs
     choose(page, node, 'batch', '50')
     page.field(node, 'train').click()
     page.watch_main_thread()               # while it trains
