@@ -52,6 +52,9 @@ const char *ol_test_dataset(const char *name, unsigned n_train, unsigned n_test,
                             unsigned long long seed);
 /* 1 when files a and b both exist and hold the same bytes. */
 int ol_test_same_file(const char *a, const char *b);
+/* The file's bytes, malloc'ed and NUL-terminated (a text), its length in *len (may be NULL); NULL
+ * when it cannot be read. */
+char *ol_test_slurp(const char *path, size_t *len);
 /* <ol_test_tmpdir()>/name, in one of 8 rotating buffers (so a call may use up to 8 at once). */
 const char *ol_test_path(const char *name);
 /* Path of the optlab binary under test (env OPTLAB_BIN, default build/optlab). */

@@ -104,19 +104,6 @@ TEST(browser_training_panels_run_in_a_worker_and_their_logs_are_the_commands) {
 
 /* ---- issue 18's demos 2 and 4 ---- */
 
-/* the file's text (malloc'ed) or NULL */
-static char *text_file(const char *path) {
-    unsigned char *data;
-    size_t len;
-    if (ol_read_file(path, 1 << 26, &data, &len)) return NULL;
-    char *s = realloc(data, len + 1);
-    if (!s) {
-        free(data);
-        return NULL;
-    }
-    s[len] = 0;
-    return s;
-}
 
 /* the line of two.txt starting with "key " (its rest), or NULL */
 static const char *field(const char *text, const char *key) {
@@ -134,7 +121,7 @@ static int same_double(double a, double b) { return a == b || (isnan(a) && isnan
 static void two_weights_native(const char *dir) {
     char path[600];
     snprintf(path, sizeof path, "%s/two.txt", dir);
-    char *text = text_file(path);
+    char *text = ol_test_slurp(path, NULL);
     CHECK_MSG(text, "%s: the panel's state was not exported", path);
     const char *data = field(text, "data"), *model = field(text, "model"), *info = field(text, "info"),
                *start = field(text, "start");
@@ -172,7 +159,7 @@ static void two_weights_native(const char *dir) {
         CHECK(sscanf(line, "%127s %lf %ld %d", opt, &lr, &steps, &status) == 4);
         ol_play_two_run *r = ol_play_two_descend(two, opt, lr, steps, w0, b0);
         snprintf(path, sizeof path, "%s/run%d.csv", dir, k);
-        char *csv = text_file(path);
+        char *csv = ol_test_slurp(path, NULL);
         const char *native = ol_play_two_run_csv(r);
         CHECK_MSG(csv && native && status == ol_play_two_run_status(r) && !strcmp(csv, native),
                   "run %d (%s, lr %g, %ld steps): the page's trace is not the native one", k, opt, lr, steps);

@@ -221,15 +221,6 @@ TEST(cli_bad_input_eval_with_mismatched_images) {
     CHECK(strstr(out, "expects 784 inputs") != NULL);
 }
 
-/* The bytes of a file, for checking it was left alone (NULL when missing). */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(1 << 20);
-    *len = buf ? fread(buf, 1, 1 << 20, f) : 0;
-    fclose(f);
-    return buf;
-}
 
 /* Issue 16, class 1: an output that is an input (a data file, the checkpoint resumed from) or
  * another output is refused with exit 2 before any work, and the input is left as it was; the
@@ -243,14 +234,14 @@ TEST(cli_bad_input_an_output_that_is_an_input_or_another_output_is_refused) {
     snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", dir);
     snprintf(ck, sizeof ck, "%s", ol_test_path("same-ck.bin"));
     size_t n_img, n_lab;
-    char *img0 = slurp(images, &n_img), *lab0 = slurp(labels, &n_lab);
+    char *img0 = ol_test_slurp(images, &n_img), *lab0 = ol_test_slurp(labels, &n_lab);
     CHECK_MSG(img0 && lab0, "fixture files missing in %s", dir);
     int rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --save %s", dir, images);
     CHECK_MSG(rc == 2 && strstr(out, "same file as the training images"), "exit %d: %s", rc, out);
     rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --log %s/./train-labels-idx1-ubyte.gz", dir, dir);
     CHECK_MSG(rc == 2 && strstr(out, "same file as the training labels"), "exit %d: %s", rc, out);
     size_t n1, n2;
-    char *img1 = slurp(images, &n1), *lab1 = slurp(labels, &n2);
+    char *img1 = ol_test_slurp(images, &n1), *lab1 = ol_test_slurp(labels, &n2);
     CHECK(img1 && lab1 && n1 == n_img && n2 == n_lab && !memcmp(img0, img1, n1) && !memcmp(lab0, lab1, n2));
     free(img0), free(img1), free(lab0), free(lab1);
     rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --save %s --checkpoint %s", dir, ck, ck);
@@ -260,12 +251,12 @@ TEST(cli_bad_input_an_output_that_is_an_input_or_another_output_is_refused) {
     rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --quiet --checkpoint %s", dir, ck);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
     size_t n_ck;
-    char *ck0 = slurp(ck, &n_ck);
+    char *ck0 = ol_test_slurp(ck, &n_ck);
     CHECK(ck0);
     rc = optlab("train --resume %s --epochs 2 --quiet --save %s", ck, ck);
     CHECK_MSG(rc == 2 && strstr(out, "same file as --resume"), "exit %d: %s", rc, out);
     size_t n_ck1;
-    char *ck1 = slurp(ck, &n_ck1);
+    char *ck1 = ol_test_slurp(ck, &n_ck1);
     CHECK(ck1 && n_ck1 == n_ck && !memcmp(ck0, ck1, n_ck));
     free(ck0), free(ck1);
     rc = optlab("train --resume %s --epochs 2 --quiet --checkpoint %s", ck, ck); /* allowed */
@@ -331,7 +322,7 @@ TEST(cli_outputs_to_stdout_fifos_links_and_devices_are_written_in_place) {
     struct stat st;
     CHECK(lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode));
     size_t n;
-    char *model = slurp(target, &n);
+    char *model = ol_test_slurp(target, &n);
     CHECK_MSG(model && n > 8 && !memcmp(model, "OLMODEL1", 8), "the link's target is not the model");
     free(model);
     CHECK(mkfifo(fifo, 0600) == 0);
@@ -343,7 +334,7 @@ TEST(cli_outputs_to_stdout_fifos_links_and_devices_are_written_in_place) {
     rc = ol_test_run(cmd, out, sizeof out);
     CHECK_MSG(rc == 0, "--log FIFO: exit %d: %s", rc, out);
     CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
-    char *csv = slurp(got, &n);
+    char *csv = ol_test_slurp(got, &n);
     CHECK_MSG(csv && n > 20 && !memcmp(csv, "epoch,step,lr", 13), "the FIFO's reader got no CSV");
     free(csv);
     rc = optlab("train --data %s --model mlp:64-8-4 --epochs 1 --threads 1 --quiet --save /dev/full", dir);

@@ -17,22 +17,6 @@
 
 static char out[1 << 16];
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p) p[n] = 0;
-    if (len) *len = (size_t)n;
-    return p;
-}
 
 static int b64_value(int c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -143,7 +127,7 @@ TEST(lab_report_embeds_the_first_images_of_its_data_gzipped) {
     char path[600], buf[600];
     snprintf(path, sizeof path, "%s/index.html", dir);
     size_t len;
-    char *html = slurp(path, &len);
+    char *html = ol_test_slurp(path, &len);
     CHECK(html != NULL);
     const char *tag = strstr(html, "<script type=\"application/octet-stream\" id=\"optlab-data\"");
     struct stat st;
@@ -195,7 +179,7 @@ TEST(lab_report_embeds_a_small_data_set_whole) {
     CHECK_MSG(rc == 0, "optlab lab: %s", out);
     char path[600], buf[64];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, NULL);
+    char *html = ol_test_slurp(path, NULL);
     CHECK(html != NULL);
     const char *tag = strstr(html, "id=\"optlab-data\"");
     if (!strstr(html, "id=\"optlab-wasm\"")) {
@@ -218,7 +202,7 @@ TEST(lab_report_with_its_data_stays_under_8_mb) {
     char path[600];
     snprintf(path, sizeof path, "%s/index.html", dir);
     size_t len;
-    char *html = slurp(path, &len);
+    char *html = ol_test_slurp(path, &len);
     CHECK(html != NULL);
     printf("    index.html: %zu bytes (%s)\n", len, strstr(html, "id=\"optlab-data\"") ? "with its data" : "no module, no data");
     CHECK_MSG(len < 8u * 1024 * 1024, "index.html is %zu bytes", len);

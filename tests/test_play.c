@@ -53,19 +53,6 @@ static void flag_lines(const char *args, char *lines, size_t cap) {
     }
 }
 
-/* The file's bytes (malloc'ed, NUL-terminated) or NULL */
-static char *slurp(const char *path) {
-    unsigned char *data;
-    size_t len;
-    if (ol_read_file(path, 1 << 28, &data, &len)) return NULL;
-    char *s = realloc(data, len + 1);
-    if (!s) {
-        free(data);
-        return NULL;
-    }
-    s[len] = 0;
-    return s;
-}
 
 /* The command's run: exit status, its last line (the message when it fails), its trace (NULL when
  * it wrote none) and, for random search, its count of evaluations (-1 if none printed). */
@@ -89,7 +76,7 @@ static void run_cli(const char *args, cli_run *r) {
     snprintf(where, sizeof where, "; the trace up to it is in %s", trace);
     size_t ll = strlen(r->last), wl = strlen(where);
     if (ll > wl && !strcmp(r->last + ll - wl, where)) r->last[ll - wl] = 0;
-    r->trace = slurp(trace);
+    r->trace = ol_test_slurp(trace, NULL);
     const char *ev = strstr(out, " function evaluations)");
     r->evaluations = -1;
     if (ev) {
@@ -217,9 +204,9 @@ TEST(play_in_webassembly_gives_the_commands_trace_byte_for_byte) {
     for (int i = 0; i < n; i++) {
         char path[600], why[1400];
         snprintf(path, sizeof path, "%s/%d.txt", dir, i);
-        char *result = slurp(path);
+        char *result = ol_test_slurp(path, NULL);
         snprintf(path, sizeof path, "%s/%d.csv", dir, i);
-        char *csv = slurp(path);
+        char *csv = ol_test_slurp(path, NULL);
         CHECK_MSG(result && csv, "%s: no result from node", cases[i]);
         int status = atoi(result + strlen("status "));
         char *message = strchr(result, '\n') + 1;

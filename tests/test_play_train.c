@@ -21,22 +21,6 @@ static char out[1 << 16];
 /* the fixture: 28x28 images, 300 training and 100 test, 10 classes */
 static const char *dataset(void) { return ol_test_dataset("play_train", 300, 100, 28, 10, 11); }
 
-static char *slurp(const char *path, size_t *len_out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) buf[len] = 0;
-    if (len_out) *len_out = (size_t)len;
-    fclose(f);
-    return buf;
-}
 
 /* the fixture's sets as the page holds them (all of them) */
 static ol_play_data *page_data(void) {
@@ -249,7 +233,7 @@ TEST(play_fit_step_log_is_the_commands_byte_for_byte) {
         const char *log = ol_test_path("steps.csv");
         int rc = cli_run(cases[i], log);
         CHECK_MSG(rc == 0, "%s: exit %d: %s", cases[i], rc, out);
-        CHECK(ol_play_fit_log_csv(f) != NULL && (csv = slurp(log, NULL)) != NULL);
+        CHECK(ol_play_fit_log_csv(f) != NULL && (csv = ol_test_slurp(log, NULL)) != NULL);
         CHECK_MSG(!strcmp(csv, ol_play_fit_log_csv(f)), "%s: the page's log differs from the command's:\n%.300s\n---\n%.300s",
                   cases[i], ol_play_fit_log_csv(f), csv);
         CHECK(ol_play_fit_rows(f) > 0 && progress_steps == ol_play_fit_rows(f));
@@ -318,7 +302,7 @@ TEST(cli_init_seed_and_perturb_define_the_initial_model) {
     for (int i = 0; i < 5; i++) {
         snprintf(words, sizeof words, "%s %s", base, extra[i]);
         CHECK_MSG(cli_run(words, logs[i]) == 0, "%s", out);
-        CHECK((text[i] = slurp(logs[i], NULL)) != NULL);
+        CHECK((text[i] = ol_test_slurp(logs[i], NULL)) != NULL);
     }
     CHECK(!strcmp(text[0], text[1]));  /* --init-seed defaults to --seed */
     CHECK(!strcmp(text[1], text[2]));  /* full batch: the seed only draws the init, which --init-seed fixes */
@@ -387,13 +371,13 @@ TEST(play_fit_in_webassembly_gives_the_commands_step_log_byte_for_byte) {
     for (int i = 0; i < N_CASES + 3; i++) {
         char path[800];
         snprintf(path, sizeof path, "%s/%d.csv", dir, i);
-        char *csv = slurp(path, NULL);
+        char *csv = ol_test_slurp(path, NULL);
         snprintf(path, sizeof path, "%s/%d.txt", dir, i);
-        char *result = slurp(path, NULL);
+        char *result = ol_test_slurp(path, NULL);
         CHECK_MSG(csv && result, "case %d: no result from node: %s", i, out);
         if (i < N_CASES) { /* the command line the page shows for the run, run in a directory of its own */
             snprintf(path, sizeof path, "%s/%d.cmd", dir, i);
-            char *cmd = slurp(path, NULL), run_dir[700];
+            char *cmd = ol_test_slurp(path, NULL), run_dir[700];
             const char *prefix = "OPTLAB_GEMM=portable optlab train ";
             CHECK_MSG(cmd && !strncmp(cmd, prefix, strlen(prefix)), "%s: the page's command: %s", cases[i], cmd ? cmd : "(none)");
             snprintf(run_dir, sizeof run_dir, "%s/run%d", dir, i);
@@ -404,7 +388,7 @@ TEST(play_fit_in_webassembly_gives_the_commands_step_log_byte_for_byte) {
             CHECK_MSG(rc == 0, "%s: exit %d: %s", cmd, rc, out);
             free(cmd);
             snprintf(path, sizeof path, "%s/steps.csv", run_dir);
-            char *want = slurp(path, NULL);
+            char *want = ol_test_slurp(path, NULL);
             CHECK_MSG(want && !strcmp(csv, want), "%s: WebAssembly's log differs from the command's:\n%.300s\n---\n%.300s",
                       cases[i], csv, want ? want : "(none)");
             CHECK_MSG(!strncmp(result, "status 0\n", 9), "%s: %s", cases[i], result);

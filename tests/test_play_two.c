@@ -303,19 +303,6 @@ TEST(play_two_gradient_time_and_the_race_smoothing) {
 
 /* ---- the same numbers in the WebAssembly build (node) ---- */
 
-/* the file's text (malloc'ed) or NULL */
-static char *text_of(const char *path) {
-    unsigned char *data;
-    size_t len;
-    if (ol_read_file(path, 1 << 26, &data, &len)) return NULL;
-    char *s = realloc(data, len + 1);
-    if (!s) {
-        free(data);
-        return NULL;
-    }
-    s[len] = 0;
-    return s;
-}
 
 /* 1 when a and b are the same double (NaN equal to NaN) */
 static int same(double a, double b) { return a == b ? signbit(a) == signbit(b) : isnan(a) && isnan(b); }
@@ -368,7 +355,7 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
 
     /* the object: status, message, the 22 numbers, Newton's iterates, the map */
     snprintf(path, sizeof path, "%s/info.txt", dir);
-    CHECK((text = text_of(path)));
+    CHECK((text = ol_test_slurp(path, NULL)));
     CHECK_MSG(!strncmp(text, "status 0\n\n", 10), "%s", text);
     p = text + 10;
     for (int k = 0; k < 22; k++) {
@@ -377,7 +364,7 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     }
     free(text);
     snprintf(path, sizeof path, "%s/newton.txt", dir);
-    CHECK((text = text_of(path)));
+    CHECK((text = ol_test_slurp(path, NULL)));
     p = text;
     const double *nt = ol_play_two_newton_trace(two);
     for (long k = 0; k < 4 * ol_play_two_newton_rows(two); k++) CHECK_MSG(same(next_number(&p), nt[k]), "Newton's value %ld", k);
@@ -385,7 +372,7 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     double *map = ol_play_two_map(two, ol_play_two_info(two, 13), ol_play_two_info(two, 14), ol_play_two_info(two, 15),
                                   ol_play_two_info(two, 16), 9, 9);
     snprintf(path, sizeof path, "%s/map.txt", dir);
-    text = text_of(path);
+    text = ol_test_slurp(path, NULL);
     p = text;
     for (int k = 0; text && map && k < 81; k++) CHECK_MSG(same(next_number(&p), map[k]), "map value %d", k);
     CHECK(text && map);
@@ -396,12 +383,12 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     for (int k = 0; k < 4; k++) {
         ol_play_two_run *r = ol_play_two_descend(two, opts[k], lrs[k], 60, w0, b0);
         snprintf(path, sizeof path, "%s/run%d.csv", dir, k);
-        char *csv = text_of(path);
+        char *csv = ol_test_slurp(path, NULL);
         const char *native = ol_play_two_run_csv(r);
         CHECK_MSG(csv && native && !strcmp(csv, native), "run %d (%s): the traces differ", k, opts[k]);
         free(csv);
         snprintf(path, sizeof path, "%s/run%d.txt", dir, k);
-        CHECK((text = text_of(path)));
+        CHECK((text = ol_test_slurp(path, NULL)));
         char head[1200];
         snprintf(head, sizeof head, "status %d\n%s\n", ol_play_two_run_status(r), ol_play_two_run_message(r));
         CHECK_MSG(!strncmp(text, head, strlen(head)), "run %d: '%s' in WebAssembly, '%s' natively", k, text, head);
@@ -424,13 +411,13 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     double sm[5];
     double reached = ol_play_two_race_smooth(step_log, 5, 250, 500, 0.5, sm);
     snprintf(path, sizeof path, "%s/smooth.txt", dir);
-    CHECK((text = text_of(path)));
+    CHECK((text = ol_test_slurp(path, NULL)));
     p = text;
     CHECK(same(next_number(&p), reached));
     for (int k = 0; k < 5; k++) CHECK(same(next_number(&p), sm[k]));
     free(text);
     snprintf(path, sizeof path, "%s/cost.txt", dir);
-    CHECK((text = text_of(path)));
+    CHECK((text = ol_test_slurp(path, NULL)));
     p = text;
     for (int k = 0; k < 2; k++) {
         double med = next_number(&p), lo = next_number(&p), hi = next_number(&p);
