@@ -104,7 +104,6 @@ TEST(browser_training_panels_run_in_a_worker_and_their_logs_are_the_commands) {
 
 /* ---- issue 18's demos 2 and 4 ---- */
 
-
 /* the line of two.txt starting with "key " (its rest), or NULL */
 static const char *field(const char *text, const char *key) {
     size_t k = strlen(key);

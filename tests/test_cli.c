@@ -221,7 +221,6 @@ TEST(cli_bad_input_eval_with_mismatched_images) {
     CHECK(strstr(out, "expects 784 inputs") != NULL);
 }
 
-
 /* Issue 16, class 1: an output that is an input (a data file, the checkpoint resumed from) or
  * another output is refused with exit 2 before any work, and the input is left as it was; the
  * one legitimate case, --resume F --checkpoint F, still runs. Each case exited 0 and destroyed the

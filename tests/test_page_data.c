@@ -17,7 +17,6 @@
 
 static char out[1 << 16];
 
-
 static int b64_value(int c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;

@@ -53,7 +53,6 @@ static void flag_lines(const char *args, char *lines, size_t cap) {
     }
 }
 
-
 /* The command's run: exit status, its last line (the message when it fails), its trace (NULL when
  * it wrote none) and, for random search, its count of evaluations (-1 if none printed). */
 typedef struct {

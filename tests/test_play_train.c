@@ -21,7 +21,6 @@ static char out[1 << 16];
 /* the fixture: 28x28 images, 300 training and 100 test, 10 classes */
 static const char *dataset(void) { return ol_test_dataset("play_train", 300, 100, 28, 10, 11); }
 
-
 /* the fixture's sets as the page holds them (all of them) */
 static ol_play_data *page_data(void) {
     ol_dataset train, test;

@@ -303,7 +303,6 @@ TEST(play_two_gradient_time_and_the_race_smoothing) {
 
 /* ---- the same numbers in the WebAssembly build (node) ---- */
 
-
 /* 1 when a and b are the same double (NaN equal to NaN) */
 static int same(double a, double b) { return a == b ? signbit(a) == signbit(b) : isnan(a) && isnan(b); }
 
