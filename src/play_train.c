@@ -100,12 +100,11 @@ static const char *refusal(const char *name) {
     return NULL;
 }
 
-/* "--name=value" lines into c (and the page's own --max-steps, --time-budget), in order, with the
- * command's parsers and messages */
+/* "--name=value" lines into c, in order, with the command's parsers and messages */
 static int read_flags(char *buf, ol_train_config *c) {
     int n_table;
     const ol_train_setting *table = ol_train_setting_table(&n_table);
-    int seen[64] = {0}, seen_steps = 0, seen_budget = 0;
+    int seen[64] = {0};
     for (char *line = buf, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;
@@ -118,20 +117,6 @@ static int read_flags(char *buf, ol_train_config *c) {
         if (strncmp(name, "--", 2)) return ol_fail(OL_EARG, COMMAND ": unexpected argument '%s'; options start with --", name);
         const char *why = refusal(name + 2);
         if (why) return ol_fail(OL_EARG, "%s: %s", what, why);
-        if (!strcmp(name, "--max-steps") || !strcmp(name, "--time-budget")) {
-            int steps = name[2] == 'm';
-            if (steps ? seen_steps++ : seen_budget++) return ol_fail(OL_EARG, COMMAND ": option %s given twice", name);
-            if (!value) return ol_fail(OL_EARG, COMMAND ": option %s needs a value (%s)", name, steps ? "N" : "S");
-            if (steps) {
-                int rc = ol_parse_long(value, what, 1, LONG_MAX, &c->max_steps);
-                if (rc) return rc;
-            } else {
-                int rc = ol_parse_double(value, what, &c->time_budget);
-                if (rc) return rc;
-                if (!(c->time_budget > 0)) return ol_fail(OL_EARG, "%s must be a number of seconds > 0, got %s", what, value);
-            }
-            continue;
-        }
         int i = 0;
         while (i < n_table && strcmp(table[i].flag, name)) i++;
         if (i == n_table || i >= 64) return ol_fail(OL_EARG, COMMAND ": unknown option '%s'; see " COMMAND " --help", name);

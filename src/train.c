@@ -176,6 +176,9 @@ static int check_config(const ol_train_config *c) {
     if (!(c->clip_norm >= 0) || !(c->clip_value >= 0)) return ol_fail(OL_EARG, "--clip-norm and --clip-value must be >= 0");
     if (c->clip_norm > 0 && c->clip_value > 0) return ol_fail(OL_EARG, "use --clip-norm or --clip-value, not both");
     if (c->warmup < 0) return ol_fail(OL_EARG, "--warmup must be >= 0, got %ld", c->warmup);
+    if (!(c->time_budget >= 0) || !isfinite(c->time_budget))
+        return ol_fail(OL_EARG, "--time-budget must be a number of seconds > 0, got %g", c->time_budget);
+    if (c->max_steps < 0) return ol_fail(OL_EARG, "--max-steps must be >= 1, got %ld", c->max_steps);
     if (c->threads < 0 || c->threads > OL_PARALLEL_MAX_THREADS)
         return ol_fail(OL_EARG, "--threads must be in [1, %d], got %d", OL_PARALLEL_MAX_THREADS, c->threads);
     if (c->checkpoint_every < 0) return ol_fail(OL_EARG, "--checkpoint-every must be >= 1 or 'epoch'");

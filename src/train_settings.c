@@ -109,6 +109,11 @@ static const ol_train_setting table[] = {
     {"perturb", "--perturb", OL_TS_DOUBLE, AT(perturb), NONE, NULL, "SIGMA",
      "add N(0, SIGMA^2) noise drawn from --seed to every initial parameter (one --init-seed model, perturbed)",
      OL_TS_RUN | OL_TS_SPARSE | OL_TS_SWEEP},
+    /* where the run stops early: the steps it takes are those of the run without them */
+    {"max-steps", "--max-steps", OL_TS_LONG, AT(max_steps), RANGE(1, OL_LONG_UPTO(40)), NULL, "N",
+     "stop after N optimizer steps, whatever --epochs plans", 0},
+    {"time-budget", "--time-budget", OL_TS_DOUBLE, AT(time_budget), NONE, NULL, "S",
+     "stop after S seconds of training (how many steps that is depends on the machine)", 0},
     /* how the run is carried out: no effect on its numbers */
     {"threads", "--threads", OL_TS_INT, AT(threads), RANGE(1, OL_PARALLEL_MAX_THREADS), NULL, "T",
      "threads (default: 1 or all cores, whichever a timed pass finds faster); results do not depend on it", 0},

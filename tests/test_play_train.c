@@ -337,6 +337,30 @@ TEST(cli_test_subset_evaluates_the_first_test_examples) {
     free(line_all);
 }
 
+/* --max-steps stops the command where the page's run stops: the steps taken are the first steps of
+ * the whole run; --time-budget below 0 is refused before any work */
+TEST(cli_max_steps_and_time_budget_stop_the_run_early) {
+    const char *words = "--model=mlp:784-10 --opt=sgd --lr=0.1 --batch=20 --epochs=2 --normalize --subset=100";
+    char cut[512];
+    snprintf(cut, sizeof cut, "%s --max-steps=7", words);
+    CHECK(cli_run(words, ol_test_path("whole.csv")) == 0);
+    CHECK(cli_run(cut, ol_test_path("cut.csv")) == 0);
+    char *whole = ol_test_slurp(ol_test_path("whole.csv"), NULL), *seven = ol_test_slurp(ol_test_path("cut.csv"), NULL);
+    CHECK(whole && seven);
+    if (whole && seven) {
+        int rows = 0;
+        for (const char *p = seven; *p; p++) rows += *p == '\n';
+        CHECK_MSG(rows == 8, "header + 7 steps, got %d lines", rows); /* 10 steps in the whole run */
+        CHECK(strlen(seven) < strlen(whole) && !strncmp(whole, seven, strlen(seven)));
+    }
+    free(whole);
+    free(seven);
+    CHECK(ol_test_sh(out, sizeof out, "%s train --data %s --time-budget -1", ol_test_bin(), dataset()) == 2);
+    CHECK_MSG(strstr(out, "--time-budget must be a number of seconds > 0, got -1"), "%s", out);
+    CHECK(ol_test_sh(out, sizeof out, "%s train --data %s --max-steps 0", ol_test_bin(), dataset()) == 2);
+    CHECK_MSG(strstr(out, "--max-steps: 0 is out of range [1, "), "%s", out);
+}
+
 /* ---- WebAssembly ---- */
 
 /* The same runs in build/wasm/optlab.wasm through web/play.js (node): the command's step log byte

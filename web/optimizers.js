@@ -46,21 +46,21 @@
 
     play.dataOn(engine).then(({ info, data }) => {
       const inputs = data.rows * data.cols;
-      /* the steps asked for, in whole epochs of ceil(n / batch) steps (the command has --epochs) */
+      /* the steps asked for: the epochs that hold them (ceil(n / batch) steps each), cut by --max-steps */
       function epochsFor() {
         const per = Math.ceil(info.train / Number(batchInput.value));
-        return Math.max(1, Math.round(Number(stepsInput.value) / per));
+        return Math.max(1, Math.ceil(Number(stepsInput.value) / per));
       }
       function flagsOf(opt, rate) {
         return play.trainFlagText({ model: 'mlp:' + inputs + '-' + hidden.input.value + '-' + data.classes, opt,
-          lr: rate, batch: batchInput.value, epochs: epochsFor(), seed: 1,
+          lr: rate, batch: batchInput.value, epochs: epochsFor(), 'max-steps': stepsInput.value, seed: 1,
           subset: info.train, 'test-subset': info.test, normalize: true });
       }
       function showSettings() {
         batchOut.textContent = batchInput.value;
         stepsOut.textContent = stepsInput.value;
-        const e = epochsFor(), per = Math.ceil(info.train / Number(batchInput.value));
-        stepsHint.textContent = `${e} epoch${e > 1 ? 's' : ''} of ${per} batches`;
+        const per = Math.ceil(info.train / Number(batchInput.value));
+        stepsHint.textContent = `${(Number(stepsInput.value) / per).toFixed(1)} epochs of ${per} batches`;
       }
       batchInput.addEventListener('input', showSettings);
       stepsInput.addEventListener('input', showSettings);

@@ -121,25 +121,19 @@
   /* The command that makes the same run: `OPTLAB_GEMM=portable optlab train --data D ... --step-log
    * steps.csv` (the portable matrix product is the page's). counts ({train, test}: Engine.dataInfo)
    * adds --subset and --test-subset where the settings have none: the page holds the first images
-   * of the data set, the command reads them all. The page's own --max-steps and --time-budget have
-   * no such flag: they are shown as a comment. */
+   * of the data set, the command reads them all. */
   function trainCommandLine(settings, data, counts) {
     const words = ['OPTLAB_GEMM=portable', 'optlab', 'train', '--data', shellQuote(String(data || 'fashion-mnist'))];
     const lines = trainFlagText(settings).split('\n').filter((l) => l);
     const has = (name) => lines.some((l) => l === name || l.startsWith(name + '='));
     if (counts && !has('--subset')) lines.push('--subset=' + counts.train);
     if (counts && !has('--test-subset')) lines.push('--test-subset=' + counts.test);
-    let note = '';
     for (const line of lines) {
-      const eq = line.indexOf('='), name = eq < 0 ? line : line.slice(0, eq);
-      if (name === '--max-steps' || name === '--time-budget') {
-        note += '  # the page stopped it with ' + line.replace('=', ' ');
-        continue;
-      }
-      words.push(name);
+      const eq = line.indexOf('=');
+      words.push(eq < 0 ? line : line.slice(0, eq));
       if (eq >= 0) words.push(shellQuote(line.slice(eq + 1)));
     }
-    return words.concat(['--step-log', 'steps.csv']).join(' ') + note;
+    return words.concat(['--step-log', 'steps.csv']).join(' ');
   }
 
   let defaultProgress = null;

@@ -45,8 +45,8 @@ typedef struct ol_play_fit ol_play_fit;
  * --normalize, --subset, --test-subset, --init-seed, --perturb, --accumulate, --ema, ...), read by
  * the same parser; the command's settings about files, threads and processes (--data, --log,
  * --step-log, --save, --checkpoint, --resume, --threads, ...) are refused with a message saying the
- * page has none; and the page's own two: --max-steps N (stop after N optimizer steps) and
- * --time-budget S (stop after S seconds of training, as the labs' race). The run is ol_train_fit's,
+ * page has none; --max-steps N and --time-budget S (the race) stop it early, as they stop the
+ * command. The run is ol_train_fit's,
  * with its messages (a diverged run: OL_ENUMERIC and the command's message; its log up to there is
  * kept). Returns the run (NULL only when out of memory). */
 OL_PLAY_EXPORT ol_play_fit *ol_play_fit_run(const ol_play_data *d, const char *flags);

@@ -384,9 +384,10 @@ def optimizers(page):
     page.main_thread_free('optimizers, four runs')
     runs = page.runs(node)
     opts = ['--opt=sgd\n', '--opt=sgd:momentum=0.9\n', '--opt=rmsprop:alpha=0.8,eps_inside=1\n', '--opt=adam\n']
-    page.check(len(runs) == 4 and all(o in r['flags'] and '--batch=150' in r['flags'] and '--lr=0.05' in r['flags']
-                                      for o, r in zip(opts, runs)),
-               'optimizers: SGD, momentum, RMSprop (lecture) and Adam at batch 150, lr 0.05')
+    page.check(len(runs) == 4 and all(o in r['flags'] and '--batch=150' in r['flags'] and '--lr=0.05' in r['flags'] and
+                                      '--max-steps=50' in r['flags'] and r['rows'] == 50 for o, r in zip(opts, runs)),
+               'optimizers: SGD, momentum, RMSprop (lecture) and Adam at batch 150, lr 0.05, 50 steps each (%s)'
+               % [r.get('rows') for r in runs])
     for r in runs:
         page.train_cli(r, 'optimizers, ' + r['label'])
     # Stop mid-run: a long one
