@@ -232,12 +232,13 @@ class Page:
             '  last = t; }, 10);')
 
     def main_thread_free(self, what, limit=100):
-        """no long task over `limit` ms since watch_main_thread; the heartbeat's longest gap is shown and held
-        to twice the limit only: on this loaded 2-core machine (the worker, chromedriver, the test) timers run
-        late now and then while no task blocks"""
+        """no long task over `limit` ms since watch_main_thread (what blocks the page is a task); the
+        heartbeat's longest gap is shown, not held to a limit: on a loaded 2-core machine (the worker,
+        chromedriver, other processes) timers run late while no task blocks (a 227 ms gap was seen with a
+        longest task of 65 ms while another test suite ran beside)"""
         longest, gap, frames = self.driver.execute_script(
             'return [Math.max(0, ...window.__long), window.__gap, window.__frames.sort((a, b) => b.ms - a.ms).slice(0, 3)]')
-        return self.check(longest <= limit and gap <= 2 * limit,
+        return self.check(longest <= limit,
                           '%s: the main thread was never blocked over %d ms (longest task %.0f ms, heartbeat gap %.0f ms)%s'
                           % (what, limit, longest, gap, '' if longest <= limit else '; the longest frames: ' + json.dumps(frames)))
 
