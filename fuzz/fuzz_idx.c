@@ -1,4 +1,5 @@
-/* fuzz_idx.c: fuzzes the IDX reader, ol_data_load_idx (raw and gzip files).
+/* fuzz_idx.c: fuzzes the IDX reader, ol_data_load_idx (raw and gzip files), and the same parser over
+ * memory, ol_data_load_subset (the report page's four joined IDX files: the payload as it is).
  *
  * Input: byte 0 = flags, bytes 1..4 = split (little-endian u32), then the payload.
  *   flags bit 0: gzip the image part before writing it     bit 1: gzip the label part
@@ -13,6 +14,41 @@
 
 #include "fuzz_util.h"
 #include "optlab/data.h"
+
+/* a loaded set is non-empty and consistent, and its last pixel is there (ASan reads it) */
+static int set_is_sound(const ol_dataset *d, const char *what) {
+    if (d->n == 0 || d->rows == 0 || d->cols == 0 || !d->pixels || !d->labels || d->n_classes < 1 ||
+        d->n_classes > OL_DATA_MAX_CLASSES || !d->owns) {
+        fprintf(stderr, "fuzz_idx: %s: an inconsistent dataset (n %u, %ux%u, %d classes)\n", what, d->n, d->rows,
+                d->cols, d->n_classes);
+        return 0;
+    }
+    for (uint32_t i = 0; i < d->n; i++)
+        if (d->labels[i] >= d->n_classes) {
+            fprintf(stderr, "fuzz_idx: %s: label %u >= n_classes %d\n", what, d->labels[i], d->n_classes);
+            return 0;
+        }
+    volatile uint8_t sink = d->pixels[ol_dataset_dim(d) * d->n - 1];
+    (void)sink;
+    return 1;
+}
+
+/* the payload as a page's subset: loaded whole and sound, or refused leaving both sets zeroed */
+static int fuzz_subset(const uint8_t *payload, size_t len) {
+    ol_dataset train, test;
+    fuzz_clear_error();
+    int rc = ol_data_load_subset(payload, len, &train, &test);
+    int bad = fuzz_check_rc(rc, "ol_data_load_subset");
+    if (rc == OL_OK) {
+        bad |= !set_is_sound(&train, "subset train") || !set_is_sound(&test, "subset test");
+        ol_dataset_free(&train);
+        ol_dataset_free(&test);
+    } else if (train.n || train.pixels || train.labels || test.n || test.pixels || test.labels) {
+        fprintf(stderr, "fuzz_idx: the subset failed (%s) but left data behind\n", ol_error());
+        bad = 1;
+    }
+    return bad;
+}
 
 int fuzz_idx_one(const uint8_t *data, size_t size) {
     if (size < 5) return 0;
@@ -35,21 +71,7 @@ int fuzz_idx_one(const uint8_t *data, size_t size) {
     int rc = ol_data_load_idx(&d, images, (flags & 4) ? images : labels);
     int bad = fuzz_check_rc(rc, "ol_data_load_idx");
     if (rc == OL_OK) {
-        if (d.n == 0 || d.rows == 0 || d.cols == 0 || !d.pixels || !d.labels || d.n_classes < 1 ||
-            d.n_classes > OL_DATA_MAX_CLASSES || !d.owns) {
-            fprintf(stderr, "fuzz_idx: loaded an inconsistent dataset (n %u, %ux%u, %d classes)\n", d.n, d.rows,
-                    d.cols, d.n_classes);
-            bad = 1;
-        }
-        for (uint32_t i = 0; i < d.n && !bad; i++)
-            if (d.labels[i] >= d.n_classes) {
-                fprintf(stderr, "fuzz_idx: label %u >= n_classes %d\n", d.labels[i], d.n_classes);
-                bad = 1;
-            }
-        if (!bad) { /* the whole payload is there (ASan checks the last byte) */
-            volatile uint8_t sink = d.pixels[ol_dataset_dim(&d) * d.n - 1];
-            (void)sink;
-        }
+        bad |= !set_is_sound(&d, "files");
         ol_dataset_free(&d);
     } else if (d.n || d.pixels || d.labels) {
         fprintf(stderr, "fuzz_idx: failed (%s) but left data in *out\n", ol_error());
@@ -57,7 +79,7 @@ int fuzz_idx_one(const uint8_t *data, size_t size) {
     }
     unlink(images);
     unlink(labels);
-    return bad;
+    return bad | fuzz_subset(payload, len);
 }
 
 #ifndef FUZZ_NO_MAIN

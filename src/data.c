@@ -216,6 +216,11 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
                         uint8_t **out) {
     *out = NULL;
     size_t cap = want < FIRST_ALLOC ? want : FIRST_ALLOC, have = 0;
+    /* from memory, no more than the bytes there are: a header that promises more than the subset
+     * holds is refused below without first taking the memory it names (WebAssembly's memory, once
+     * grown, never shrinks) */
+    const int short_mem = r->mem && want > r->mem_len - r->mem_pos;
+    if (short_mem) cap = r->mem_len - r->mem_pos > 0 ? r->mem_len - r->mem_pos : 1;
     /* a set's rows are read in random order every step: on huge pages (ol_alloc_big) a scattered
      * row does not cost a TLB miss of its own. Sets over FIRST_ALLOC grow with realloc, which may
      * give up the 2 MiB alignment (and the huge pages with it), never the data. */
@@ -226,7 +231,7 @@ static int read_payload(idx_reader *r, size_t want, size_t unit, const char *wha
         int rc = reader_read(r, buf + have, cap - have, &got);
         if (rc) { free(buf); return rc; }
         have += got;
-        if (have < cap || have == want) break;
+        if (have < cap || have == want || short_mem) break;
         size_t ncap = cap > want / 2 ? want : cap * 2;
         uint8_t *nb = realloc(buf, ncap);
         if (!nb) { free(buf); return ol_fail(OL_ENOMEM, "%s: out of memory (%zu bytes)", r->path, ncap); }

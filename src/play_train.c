@@ -17,7 +17,6 @@
 #include "optlab/train_settings.h"
 
 #define COMMAND "optlab train"
-#define EVAL_BATCH 1000
 
 /* ---- the page's data ---- */
 
@@ -104,7 +103,10 @@ static const char *refusal(const char *name) {
 static int read_flags(char *buf, ol_train_config *c) {
     int n_table;
     const ol_train_setting *table = ol_train_setting_table(&n_table);
-    int seen[64] = {0};
+    int seen[128] = {0}; /* a flag given twice is refused, as on the command line */
+    if (n_table > (int)(sizeof seen / sizeof seen[0])) /* every run fails at once: a test catches it */
+        return ol_fail(OL_ESTATE, "the settings table has %d rows, play_train.c's seen[] %d: enlarge it", n_table,
+                       (int)(sizeof seen / sizeof seen[0]));
     for (char *line = buf, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;
@@ -119,7 +121,7 @@ static int read_flags(char *buf, ol_train_config *c) {
         if (why) return ol_fail(OL_EARG, "%s: %s", what, why);
         int i = 0;
         while (i < n_table && strcmp(table[i].flag, name)) i++;
-        if (i == n_table || i >= 64) return ol_fail(OL_EARG, COMMAND ": unknown option '%s'; see " COMMAND " --help", name);
+        if (i == n_table) return ol_fail(OL_EARG, COMMAND ": unknown option '%s'; see " COMMAND " --help", name);
         const ol_train_setting *s = &table[i];
         if (seen[i]++) return ol_fail(OL_EARG, COMMAND ": option %s given twice", name);
         if (s->type == OL_TS_BOOL) { /* a flag alone, as on the command line */
@@ -162,7 +164,7 @@ static void on_step(void *userdata, long step, double seconds, double loss, doub
     report_progress(step, seconds, loss, lr, f->model.params, (long)f->model.n_params);
 }
 
-/* the first n examples of d (all when n is 0 or more than it has): a view */
+/* the first n examples of d (all when n is 0): a view */
 static ol_dataset first(const ol_dataset *d, long n) {
     ol_dataset v = *d;
     v.owns = 0;
@@ -174,6 +176,13 @@ static int fit(ol_play_fit *f, const ol_play_data *d, char *flags) {
     ol_train_config c = ol_train_default_config();
     int rc = read_flags(flags, &c);
     if (!rc) rc = ol_train_check(&c);
+    /* more than the page holds: the command would read further into the data set */
+    if (!rc && c.train_subset > (long)d->set[0].n)
+        rc = ol_fail(OL_EARG, COMMAND " --subset: %ld, but the page holds the first %u training images only; use at most %u",
+                     c.train_subset, d->set[0].n, d->set[0].n);
+    if (!rc && c.test_subset > (long)d->set[1].n)
+        rc = ol_fail(OL_EARG, COMMAND " --test-subset: %ld, but the page holds the first %u test images only; use at most %u",
+                     c.test_subset, d->set[1].n, d->set[1].n);
     if (!rc) rc = ol_mlp_create(&f->model, c.model_spec, OL_TRAIN_MAX_MODEL_BYTES);
     if (rc) return rc;
     f->have_model = 1;
@@ -205,9 +214,8 @@ static int fit(ol_play_fit *f, const ol_play_data *d, char *flags) {
                            : ol_fail(OL_ESTOPPED, "stopped at step %ld", r.steps);
     if (!rc) { /* the model after the run on the training examples it used, and on the test set */
         ol_mlp_graph eval;
-        ol_dataset used = first(&train, c.train_subset);
-        if (c.val_split > 0) used.n -= (uint32_t)floor(c.val_split * used.n + 0.5); /* ol_data_split's count */
-        if (!(rc = ol_mlp_graph_build(&f->model, &eval, EVAL_BATCH, 0))) {
+        ol_dataset used = first(&train, r.train_examples);
+        if (!(rc = ol_mlp_graph_build(&f->model, &eval, OL_TRAIN_EVAL_BATCH, 0))) {
             if (!(rc = ol_evaluate(&f->model, &eval, &used, &f->loss[0], &f->acc[0])))
                 rc = ol_evaluate(&f->model, &eval, &test, &f->loss[1], &f->acc[1]);
             ol_mlp_graph_free(&eval);

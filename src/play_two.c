@@ -486,7 +486,7 @@ int ol_play_two_gradient_ms(const char *model, const uint8_t *pixels, const uint
 
 double ol_play_two_race_smooth(const double *trace, long rows, long batch, long window, double goal, double *out) {
     if (rows < 0 || batch < 1 || window < 1 || (rows > 0 && (!trace || !out))) return NAN;
-    long m = (window + batch - 1) / batch;
+    long m = window / batch + (window % batch != 0); /* ceil, without window + batch overflowing a 32-bit long */
     double reached = -1;
     for (long k = 0; k < rows; k++) {
         long first = k + 1 > m ? k + 1 - m : 0;

@@ -28,15 +28,6 @@ static int omp_in_parallel(void) { return 0; }
 #include "optlab/parallel.h"
 #include "optlab/rng.h"
 
-#ifdef __wasi__
-/* WASI (the WebAssembly build: the page, optlab/play_train.h) has no absolute paths and no
- * processes; the page's runs read and write no files: a path resolves to nothing (no data
- * directory recorded), a lock is noted with a placeholder pid */
-#define realpath(path, out) ((void)(path), (void)(out), (char *)NULL)
-#define getpid() 1
-#endif
-
-#define EVAL_BATCH 1000
 #define MAX_MODEL_BYTES OL_TRAIN_MAX_MODEL_BYTES
 
 ol_train_config ol_train_default_config(void) {
@@ -55,12 +46,12 @@ ol_train_config ol_train_default_config(void) {
 }
 
 int ol_evaluate(ol_mlp *m, ol_mlp_graph *eval, const ol_dataset *d, double *loss, double *acc) {
-    uint32_t idx[EVAL_BATCH];
+    uint32_t idx[OL_TRAIN_EVAL_BATCH];
     double loss_sum = 0;
     long correct = 0;
     if (d->n == 0) return ol_fail(OL_EARG, "cannot evaluate on an empty data set");
-    for (uint32_t start = 0; start < d->n; start += EVAL_BATCH) {
-        uint32_t n = d->n - start < EVAL_BATCH ? d->n - start : EVAL_BATCH;
+    for (uint32_t start = 0; start < d->n; start += OL_TRAIN_EVAL_BATCH) {
+        uint32_t n = d->n - start < OL_TRAIN_EVAL_BATCH ? d->n - start : OL_TRAIN_EVAL_BATCH;
         for (uint32_t i = 0; i < n; i++) idx[i] = start + i;
         int rc = ol_ad_set_batch(eval->g, (int)n);
         if (rc) return rc;
@@ -177,7 +168,7 @@ static int check_config(const ol_train_config *c) {
     if (c->clip_norm > 0 && c->clip_value > 0) return ol_fail(OL_EARG, "use --clip-norm or --clip-value, not both");
     if (c->warmup < 0) return ol_fail(OL_EARG, "--warmup must be >= 0, got %ld", c->warmup);
     if (!(c->time_budget >= 0) || !isfinite(c->time_budget))
-        return ol_fail(OL_EARG, "--time-budget must be a number of seconds > 0, got %g", c->time_budget);
+        return ol_fail(OL_EARG, "--time-budget must be a number of seconds >= 0 (0: no budget), got %g", c->time_budget);
     if (c->max_steps < 0) return ol_fail(OL_EARG, "--max-steps must be >= 1, got %ld", c->max_steps);
     if (c->threads < 0 || c->threads > OL_PARALLEL_MAX_THREADS)
         return ol_fail(OL_EARG, "--threads must be in [1, %d], got %d", OL_PARALLEL_MAX_THREADS, c->threads);
@@ -777,6 +768,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
         s.pixels_crc = ol_crc32(0, train->pixels, (size_t)train->n * ol_dataset_dim(train));
     s.data_dir = c->data_dir;
     if (c->val_split > 0 && (rc = ol_data_split(train, c->val_split, c->seed ^ 0x5eed5ull, &s.val))) goto out;
+    r->train_examples = train->n;
     if (c->normalize) {
         double mean, std;
         if ((rc = ol_data_stats(train, &mean, &std))) goto out;
@@ -796,7 +788,7 @@ int ol_train_fit(const ol_train_config *c, ol_dataset *train, const ol_dataset *
     }
     if (!c->model) ol_train_init_model(m, c);
     if ((rc = ol_mlp_graph_build(m, &s.graph, (int)batch, 1))) goto out;
-    if ((rc = ol_mlp_graph_build(m, &s.eval, EVAL_BATCH, 0))) goto out;
+    if ((rc = ol_mlp_graph_build(m, &s.eval, OL_TRAIN_EVAL_BATCH, 0))) goto out;
     if ((rc = ol_train_add_groups(s.opt, m, c->no_decay_bias))) goto out;
     ol_optim_seed(s.opt, c->seed ^ 0x0b7ull);
     ol_optim_set_objective(s.opt, batch_objective, &s);

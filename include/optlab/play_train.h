@@ -84,8 +84,9 @@ OL_PLAY_EXPORT int ol_play_fit_size(const ol_play_fit *f, int l);
 typedef void (*ol_play_progress_fn)(long step, double seconds, double loss, double lr, const float *params,
                                     long n_params);
 void ol_play_fit_set_progress(ol_play_progress_fn fn);
-/* Asks the run in progress to stop after its current step (the page's Stop button, called from the
- * progress report): the run ends with OL_ESTOPPED, "stopped at step N", its log up to there kept. */
+/* Asks the run in progress to stop after its current step, from the progress report (a program
+ * that embeds the library, node's scripts; the page's Stop button ends the run faster, by ending
+ * its worker): the run ends with OL_ESTOPPED, "stopped at step N", its log up to there kept. */
 OL_PLAY_EXPORT void ol_play_fit_stop(void);
 
 #endif

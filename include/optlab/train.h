@@ -111,6 +111,8 @@ typedef struct ol_train_result {
     int resumed;              /* 1 when the run continued a checkpoint */
     int threads;              /* the thread count chosen by timing (threads = 0 in the config), else 0 */
     int ranks_disagree;       /* data-parallel: c->agree failed, on every process alike (none waits) */
+    long train_examples;      /* the examples it trained on: the first --subset of them, less a --val-split
+                               * (after ol_train_fit: the first rows of the set it was given) */
 } ol_train_result;
 
 /* The settings that define a run's bits ("key=value" lines, made from the settings table of
@@ -156,6 +158,8 @@ size_t ol_train_step_row(char *buf, size_t cap, long step, double lr, double los
  * its outputs cover d's classes; else OL_EARG saying which, and what model would fit. */
 int ol_train_check_data(const ol_mlp *m, const ol_dataset *d);
 
+/* The batch of evaluation graphs: ol_evaluate takes up to this many rows at a time. */
+#define OL_TRAIN_EVAL_BATCH 1000
 /* Mean loss and accuracy (fraction) of model m on d through an evaluation graph of up to
  * graph batch rows (built by ol_mlp_graph_build with_grad = 0); fixed summation order. */
 int ol_evaluate(ol_mlp *m, ol_mlp_graph *eval, const ol_dataset *d, double *loss, double *acc);
