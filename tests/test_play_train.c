@@ -51,7 +51,7 @@ static int cli_run(const char *words, const char *step_log) {
 
 /* The runs the page makes, each also made in WebAssembly (play_train_node.js): the lecture's
  * 784-20-10 with full-batch GD, Adam on mini-batches, the lecture's RMSprop, tanh units, one base
- * model perturbed, a linear model without normalization. */
+ * model perturbed, a linear model without normalization, a held-out validation split. */
 static const char *const cases[] = {
     "--model=mlp:784-20-10 --opt=gd --lr=0.1 --batch=full --epochs=8 --normalize --subset=200 --test-subset=50",
     "--model=mlp:784-20-10 --opt=adam --lr=0.003 --batch=25 --epochs=2 --normalize --seed=3",
@@ -60,6 +60,7 @@ static const char *const cases[] = {
     "--model=mlp:784-12-12-10 --opt=gd --lr=0.2 --batch=full --epochs=6 --normalize --init-seed=4 --perturb=0.2 --seed=9",
     "--model=mlp:784-10 --opt=gd --lr=0.5 --batch=full --epochs=4 --init-seed=2 --subset=100",
     "--model=mlp:784-24-10,act=sigmoid --opt=adamw --lr=0.01 --batch=40 --epochs=2 --normalize --schedule=cosine:t_max=15 --clip-norm=0.5",
+    "--model=mlp:784-16-10 --opt=sgd --lr=0.05 --batch=32 --epochs=2 --normalize --subset=250 --val-split=0.2 --seed=5",
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
