@@ -335,7 +335,8 @@
         chart.draw(series, [{ y: GOAL_LOSS, label: 'goal: loss ' + GOAL_LOSS, color: '#cf222e' }]);
       };
       goal.textContent = '';
-      bar.start(runs.map((r) => ({ flags: r.flags })), {
+      /* no step log text (a race of small batches takes many thousands of steps): the trace is enough */
+      bar.start(runs.map((r) => ({ flags: r.flags, csv: false })), {
         every: 150,
         progress(i, p) {
           live[i].push([p.seconds, p.loss]);
@@ -346,7 +347,10 @@
           const entry = { status: r.status, message: r.message, rows: r.rows, seconds: r.seconds, loss: r.trainLoss, curve: [] };
           if (r.rows) {
             const s = play.two.smooth(engine, r.trace, runs[i].batch === 'full' ? facts.info.train : Number(runs[i].batch), WINDOW, GOAL_LOSS);
-            for (let k = 0; k < r.rows; k++) entry.curve.push([r.trace[4 * k + 1], s.smooth[k]]);
+            /* drawn: about one point a pixel of the chart (the curve is smoothed already), and the last */
+            const every = Math.max(1, Math.ceil(r.rows / 1000));
+            for (let k = 0; k < r.rows; k += every) entry.curve.push([r.trace[4 * k + 1], s.smooth[k]]);
+            if ((r.rows - 1) % every) entry.curve.push([r.trace[4 * r.rows - 3], s.smooth[r.rows - 1]]);
             entry.reached = s.reached;
             entry.last = s.smooth[r.rows - 1];
             entry.lastSeconds = r.trace[4 * r.rows - 3];

@@ -210,7 +210,7 @@
             self.postMessage({ type: 'result', id: m.id, index, result: play.tasks[run.task](engine, data, run) });
             return;
           }
-          const result = engine.fit(data, run.flags, { params: run.snapshot || run.params, progress });
+          const result = engine.fit(data, run.flags, { params: run.snapshot || run.params, progress, csv: run.csv !== false });
           self.postMessage({ type: 'result', id: m.id, index, result }, [result.trace.buffer].concat(result.params ? [result.params.buffer] : []));
         });
         self.postMessage({ type: 'done', id: m.id });
