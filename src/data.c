@@ -34,13 +34,19 @@
 
 /* ---- reading a possibly compressed file ---- */
 
-#ifndef OL_NO_ZLIB
+/* an IDX file being read: through zlib (any file), without it (raw files only), or from memory */
 typedef struct {
+#ifndef OL_NO_ZLIB
     gzFile gz;
+#else
+    FILE *f;
+#endif
     const char *path;
     const uint8_t *mem;    /* reading from memory (reader_open_mem): the bytes, their count, the position */
     size_t mem_len, mem_pos;
 } idx_reader;
+
+#ifndef OL_NO_ZLIB
 
 static int reader_open(idx_reader *r, const char *path) {
     memset(r, 0, sizeof *r);
@@ -97,12 +103,6 @@ static int file_read(idx_reader *r, void *buf, size_t len, size_t *got) {
     return reader_check(r);
 }
 #else /* built without zlib (the WebAssembly build): raw files only, a gzip file named as such */
-typedef struct {
-    FILE *f;
-    const char *path;
-    const uint8_t *mem;    /* reading from memory (reader_open_mem): the bytes, their count, the position */
-    size_t mem_len, mem_pos;
-} idx_reader;
 
 static int reader_open(idx_reader *r, const char *path) {
     memset(r, 0, sizeof *r);
